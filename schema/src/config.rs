@@ -1,0 +1,167 @@
+//! `yauth.toml`: which ORM and dialect to generate for, where files go, and which plugins are on.
+
+use serde::Deserialize;
+
+use crate::SchemaError;
+use crate::builtin::DEFAULT_PREFIX;
+use crate::dialect::Dialect;
+
+/// The ORM whose files are generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Orm {
+    Diesel,
+    Sqlx,
+    Seaorm,
+    Toasty,
+}
+
+impl Orm {
+    pub const ALL: [Orm; 4] = [Orm::Diesel, Orm::Sqlx, Orm::Seaorm, Orm::Toasty];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Orm::Diesel => "diesel",
+            Orm::Sqlx => "sqlx",
+            Orm::Seaorm => "seaorm",
+            Orm::Toasty => "toasty",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Orm> {
+        Orm::ALL.into_iter().find(|o| o.name() == name)
+    }
+
+    /// Whether this ORM gets SQL migrations (toasty manages its schema with `push_schema`).
+    pub fn has_sql_migrations(self) -> bool {
+        self != Orm::Toasty
+    }
+}
+
+/// Defaults of the path keys, relative to the directory of `yauth.toml`.
+pub const DEFAULT_MIGRATIONS_DIR: &str = "migrations";
+pub const DEFAULT_SCHEMA_FILE: &str = "src/yauth_schema.rs";
+pub const DEFAULT_ENTITIES_DIR: &str = "src/yauth_entities";
+pub const DEFAULT_MODELS_DIR: &str = "src/yauth_models";
+
+/// A parsed `yauth.toml`. Paths are as written, relative to the file's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub orm: Orm,
+    pub dialect: Dialect,
+    /// SQL migrations (diesel, sqlx) or the sea-orm migration crate (seaorm), and the snapshot.
+    pub migrations_dir: String,
+    pub table_prefix: String,
+    /// diesel: the generated `table!` file.
+    pub schema_file: String,
+    /// seaorm: the generated entity modules.
+    pub entities_dir: String,
+    /// toasty: the generated model modules.
+    pub models_dir: String,
+    /// The plugins the user asked for, as written; dependencies are resolved at generation.
+    pub enabled: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    migration: RawMigration,
+    #[serde(default)]
+    plugins: RawPlugins,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMigration {
+    orm: String,
+    dialect: String,
+    migrations_dir: Option<String>,
+    table_prefix: Option<String>,
+    schema_file: Option<String>,
+    entities_dir: Option<String>,
+    models_dir: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPlugins {
+    #[serde(default)]
+    enabled: Vec<String>,
+}
+
+impl Config {
+    /// Parses and checks the text of a `yauth.toml`.
+    pub fn parse(text: &str) -> Result<Config, SchemaError> {
+        let raw: RawFile =
+            toml::from_str(text).map_err(|e| SchemaError::Config(e.message().to_string()))?;
+        let m = raw.migration;
+        let orm = Orm::parse(&m.orm).ok_or_else(|| {
+            SchemaError::Config(format!(
+                "unknown orm `{}` (expected diesel, sqlx, seaorm or toasty)",
+                m.orm
+            ))
+        })?;
+        let dialect = Dialect::parse(&m.dialect).ok_or_else(|| {
+            SchemaError::Config(format!(
+                "unknown dialect `{}` (expected postgres, mysql or sqlite)",
+                m.dialect
+            ))
+        })?;
+        let config = Config {
+            orm,
+            dialect,
+            migrations_dir: m
+                .migrations_dir
+                .unwrap_or_else(|| DEFAULT_MIGRATIONS_DIR.into()),
+            table_prefix: m.table_prefix.unwrap_or_else(|| DEFAULT_PREFIX.into()),
+            schema_file: m.schema_file.unwrap_or_else(|| DEFAULT_SCHEMA_FILE.into()),
+            entities_dir: m
+                .entities_dir
+                .unwrap_or_else(|| DEFAULT_ENTITIES_DIR.into()),
+            models_dir: m.models_dir.unwrap_or_else(|| DEFAULT_MODELS_DIR.into()),
+            enabled: raw.plugins.enabled,
+        };
+        if !config.table_prefix.is_empty() && !crate::types::is_identifier(&config.table_prefix) {
+            return Err(SchemaError::Config(format!(
+                "table_prefix `{}` must be letters, digits and underscores",
+                config.table_prefix
+            )));
+        }
+        crate::plugins::resolve(&config.enabled)?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply() {
+        let config =
+            Config::parse("[migration]\norm = \"diesel\"\ndialect = \"postgres\"\n").unwrap();
+        assert_eq!(config.migrations_dir, "migrations");
+        assert_eq!(config.table_prefix, "yauth_");
+        assert!(config.enabled.is_empty());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = Config::parse("[migration]\norm = \"hibernate\"\ndialect = \"postgres\"\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("hibernate"));
+        let err = Config::parse("[migration]\norm = \"sqlx\"\ndialect = \"oracle\"\n").unwrap_err();
+        assert!(err.to_string().contains("oracle"));
+        let err = Config::parse(
+            "[migration]\norm = \"sqlx\"\ndialect = \"mysql\"\n[plugins]\nenabled = [\"sso\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("sso"));
+        let err = Config::parse(
+            "[migration]\norm = \"sqlx\"\ndialect = \"mysql\"\ntable_prefx = \"a\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("table_prefx"), "{err}");
+        assert!(Config::parse("not toml [").is_err());
+    }
+}
