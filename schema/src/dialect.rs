@@ -203,21 +203,25 @@ impl Dialect {
         statements
     }
 
-    /// `ALTER TABLE .. DROP COLUMN`; on MySQL its foreign key is dropped first, by name.
-    pub fn drop_column(self, table: &Table, prefix: &str, column: &Column) -> Vec<String> {
+    /// Drops the foreign key of `column` (PostgreSQL and MySQL; SQLite cannot, see `diff`).
+    pub fn drop_foreign_key(self, table: &Table, prefix: &str, column: &str) -> Option<String> {
+        let fk = table.foreign_key(column)?;
+        let name = self.quote(&table.foreign_key_name(prefix, fk));
         let table_name = self.quote(&table.full_name(prefix));
-        let mut statements = Vec::new();
-        if let (Dialect::Mysql, Some(fk)) = (self, table.foreign_key(&column.name)) {
-            statements.push(format!(
-                "ALTER TABLE {table_name} DROP FOREIGN KEY {}",
-                self.quote(&table.foreign_key_name(prefix, fk))
-            ));
+        match self {
+            Dialect::Postgres => Some(format!("ALTER TABLE {table_name} DROP CONSTRAINT {name}")),
+            Dialect::Mysql => Some(format!("ALTER TABLE {table_name} DROP FOREIGN KEY {name}")),
+            Dialect::Sqlite => None,
         }
-        statements.push(format!(
-            "ALTER TABLE {table_name} DROP COLUMN {}",
+    }
+
+    /// `ALTER TABLE .. DROP COLUMN`.
+    pub fn drop_column(self, table: &Table, prefix: &str, column: &Column) -> String {
+        format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            self.quote(&table.full_name(prefix)),
             self.quote(&column.name)
-        ));
-        statements
+        )
     }
 }
 

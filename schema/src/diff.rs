@@ -17,10 +17,12 @@ pub enum Change {
         table: Table,
         column: Column,
     },
-    /// `table` is the table before the change (it still holds the column).
-    DropColumn {
+    /// Columns dropped from one table: `table` is the table before, `remaining` the table
+    /// once they (and the indexes and foreign keys on them) are gone.
+    DropColumns {
         table: Table,
-        column: Column,
+        remaining: Table,
+        columns: Vec<Column>,
     },
     CreateIndex {
         table: Table,
@@ -29,6 +31,13 @@ pub enum Change {
     DropIndex {
         table: Table,
         index: Index,
+    },
+    /// The foreign key of a column about to be dropped; first, because MySQL refuses to drop
+    /// an index that a foreign key still needs. SQLite has no such statement: its
+    /// `DropColumn` rebuilds the table instead.
+    DropForeignKey {
+        table: Table,
+        column: String,
     },
 }
 
@@ -79,6 +88,14 @@ fn diff_table(old: &Table, new: &Table) -> Result<Vec<Change>, SchemaError> {
         return unsupported("its primary key changed".into());
     }
     let mut changes = Vec::new();
+    for fk in &old.foreign_keys {
+        if new.column(&fk.column).is_none() {
+            changes.push(Change::DropForeignKey {
+                table: old.clone(),
+                column: fk.column.clone(),
+            });
+        }
+    }
     for index in &old.indexes {
         if !new.indexes.contains(index) {
             changes.push(Change::DropIndex {
@@ -87,12 +104,28 @@ fn diff_table(old: &Table, new: &Table) -> Result<Vec<Change>, SchemaError> {
             });
         }
     }
+    let dropped: Vec<Column> = old
+        .columns
+        .iter()
+        .filter(|c| new.column(&c.name).is_none())
+        .cloned()
+        .collect();
+    if !dropped.is_empty() {
+        let mut remaining = old.clone();
+        remaining.columns.retain(|c| new.column(&c.name).is_some());
+        remaining
+            .foreign_keys
+            .retain(|fk| new.column(&fk.column).is_some());
+        remaining.indexes.retain(|i| new.indexes.contains(i));
+        changes.push(Change::DropColumns {
+            table: old.clone(),
+            remaining,
+            columns: dropped,
+        });
+    }
     for column in &old.columns {
         match new.column(&column.name) {
-            None => changes.push(Change::DropColumn {
-                table: old.clone(),
-                column: column.clone(),
-            }),
+            None => {}
             Some(kept) if kept != column => {
                 return unsupported(format!(
                     "column `{}` changed its type, nullability or default",
@@ -161,11 +194,18 @@ pub fn render(
             Change::AddColumn { table, column } => {
                 out.extend(dialect.add_column(table, prefix, column))
             }
-            Change::DropColumn { table, column } => {
-                if dialect == Dialect::Sqlite && table.foreign_key(&column.name).is_some() {
-                    out.extend(sqlite_rebuild_without(table, column, prefix, context)?);
+            Change::DropColumns {
+                table,
+                remaining,
+                columns,
+            } => {
+                let has_fk = columns.iter().any(|c| table.foreign_key(&c.name).is_some());
+                if dialect == Dialect::Sqlite && has_fk {
+                    out.extend(sqlite_rebuild(table, remaining, prefix, context)?);
                 } else {
-                    out.extend(dialect.drop_column(table, prefix, column));
+                    for column in columns {
+                        out.push(dialect.drop_column(table, prefix, column));
+                    }
                 }
             }
             Change::CreateIndex { table, index } => {
@@ -174,18 +214,21 @@ pub fn render(
             Change::DropIndex { table, index } => {
                 out.push(dialect.drop_index(table, prefix, index))
             }
+            Change::DropForeignKey { table, column } => {
+                out.extend(dialect.drop_foreign_key(table, prefix, column))
+            }
         }
     }
     Ok(out)
 }
 
-/// SQLite cannot drop a column that has a foreign key, so the table is rebuilt without it
-/// (sqlite.org/lang_altertable.html, "other kinds of table schema changes"). Dropping the old
-/// table deletes its rows first, which would cascade into tables that reference it; such a
-/// rebuild is refused rather than risk their data.
-fn sqlite_rebuild_without(
+/// SQLite cannot drop a column that has a foreign key, so the table is rebuilt as
+/// `remaining` (sqlite.org/lang_altertable.html, "other kinds of table schema changes").
+/// Dropping the old table deletes its rows first, which would cascade into tables that
+/// reference it; such a rebuild is refused rather than risk their data.
+fn sqlite_rebuild(
     table: &Table,
-    column: &Column,
+    remaining: &Table,
     prefix: &str,
     context: &Schema,
 ) -> Result<Vec<String>, SchemaError> {
@@ -195,40 +238,29 @@ fn sqlite_rebuild_without(
         .find(|t| t.foreign_keys.iter().any(|fk| fk.references == table.name))
     {
         return Err(SchemaError::Unsupported(format!(
-            "SQLite cannot drop `{}.{}` without rebuilding `{}`, which `{}` references",
-            table.name, column.name, table.name, child.name
+            "SQLite cannot drop a foreign-key column of `{}` without rebuilding it, and `{}` references it",
+            table.name, child.name
         )));
     }
     let dialect = Dialect::Sqlite;
-    let mut rebuilt = table.clone();
-    rebuilt.columns.retain(|c| c.name != column.name);
-    rebuilt.foreign_keys.retain(|fk| fk.column != column.name);
-    rebuilt
-        .indexes
-        .retain(|i| !i.columns.contains(&column.name));
-    let mut scratch = rebuilt.clone();
+    let mut scratch = remaining.clone();
     scratch.name = format!("{}__rebuild", table.name);
-    let kept = rebuilt
+    let kept = remaining
         .columns
         .iter()
         .map(|c| dialect.quote(&c.name))
         .collect::<Vec<_>>()
         .join(", ");
     let old_name = dialect.quote(&table.full_name(prefix));
+    let scratch_name = dialect.quote(&scratch.full_name(prefix));
     let mut out = vec![
         dialect.create_table(&scratch, prefix),
-        format!(
-            "INSERT INTO {} ({kept}) SELECT {kept} FROM {old_name}",
-            dialect.quote(&scratch.full_name(prefix))
-        ),
+        format!("INSERT INTO {scratch_name} ({kept}) SELECT {kept} FROM {old_name}"),
         format!("DROP TABLE {old_name}"),
-        format!(
-            "ALTER TABLE {} RENAME TO {old_name}",
-            dialect.quote(&scratch.full_name(prefix))
-        ),
+        format!("ALTER TABLE {scratch_name} RENAME TO {old_name}"),
     ];
-    for index in &rebuilt.indexes {
-        out.push(dialect.create_index(&rebuilt, prefix, index));
+    for index in &remaining.indexes {
+        out.push(dialect.create_index(remaining, prefix, index));
     }
     Ok(out)
 }
@@ -388,10 +420,10 @@ mod tests {
         assert_eq!(
             sql.down,
             vec![
+                "ALTER TABLE `yauth_sessions` DROP FOREIGN KEY `yauth_sessions_approved_by_fkey`",
                 "DROP INDEX `yauth_sessions_approved_by_idx` ON `yauth_sessions`",
                 "DROP INDEX `yauth_sessions_device_idx` ON `yauth_sessions`",
                 "ALTER TABLE `yauth_sessions` DROP COLUMN `device`",
-                "ALTER TABLE `yauth_sessions` DROP FOREIGN KEY `yauth_sessions_approved_by_fkey`",
                 "ALTER TABLE `yauth_sessions` DROP COLUMN `approved_by`",
             ]
         );

@@ -1,0 +1,165 @@
+//! toasty: one `#[derive(toasty::Model)]` struct per table. No SQL: toasty creates its schema
+//! with `push_schema()`. Needs toasty's `jiff` (timestamps) and `serde` (JSON) features.
+
+use serde::Serialize;
+use yauth_migration::{Dialect, LogicalType, Schema, Table};
+
+use crate::CodegenError;
+use crate::render::{header, is_rust_keyword, pascal_case, render_rust};
+
+/// The model struct of a table: `users` → `User`, `webhook_deliveries` → `WebhookDelivery`.
+pub fn struct_name(table: &str) -> String {
+    let singular = if let Some(stem) = table.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if table.ends_with("ss") {
+        table.to_string()
+    } else {
+        table.strip_suffix('s').unwrap_or(table).to_string()
+    };
+    pascal_case(&singular)
+}
+
+/// The Rust type of a field and the column type toasty should create, if it needs one.
+fn field_type(dialect: Dialect, ty: LogicalType) -> (&'static str, Option<&'static str>) {
+    use LogicalType::*;
+    match ty {
+        Uuid => ("uuid::Uuid", None),
+        String => ("String", Some("varchar(255)")),
+        Text => ("String", Some("text")),
+        Bool => ("bool", None),
+        Int => ("i32", None),
+        BigInt => ("i64", None),
+        Timestamp => ("jiff::Timestamp", None),
+        Json => (
+            "serde_json::Value",
+            Some(match dialect {
+                Dialect::Postgres => "jsonb",
+                Dialect::Mysql => "json",
+                Dialect::Sqlite => "text",
+            }),
+        ),
+        Bytes | ShortBytes => ("Vec<u8>", None),
+    }
+}
+
+#[derive(Serialize)]
+struct Field {
+    name: String,
+    rust_type: String,
+    attrs: Vec<String>,
+}
+
+fn fields(schema: &Schema, table: &Table, dialect: Dialect) -> Result<Vec<Field>, CodegenError> {
+    let mut fields = Vec::new();
+    for column in &table.columns {
+        if is_rust_keyword(&column.name) {
+            return Err(CodegenError::Unsupported(format!(
+                "column `{}.{}` is a Rust keyword",
+                table.name, column.name
+            )));
+        }
+        let (rust, column_type) = field_type(dialect, column.ty);
+        let mut attrs = Vec::new();
+        if table.primary_key == [column.name.clone()] {
+            attrs.push("key".to_string());
+        } else if table.is_unique(&column.name) {
+            attrs.push("unique".to_string());
+        } else if table.is_indexed(&column.name) {
+            attrs.push("index".to_string());
+        }
+        if let Some(column_type) = column_type {
+            attrs.push(format!("column(type = {column_type})"));
+        }
+        let rust_type = if column.nullable {
+            format!("Option<{rust}>")
+        } else {
+            rust.to_string()
+        };
+        fields.push(Field {
+            name: column.name.clone(),
+            rust_type,
+            attrs,
+        });
+    }
+    // belongs_to for each foreign key to a primary key: `user_id` → `user: Deferred<User>`.
+    for fk in &table.foreign_keys {
+        let Some(parent) = schema.table(&fk.references) else {
+            continue;
+        };
+        if parent.primary_key != [fk.referenced_column.clone()] || fk.column == fk.referenced_column
+        {
+            continue;
+        }
+        let Some(name) = fk.column.strip_suffix("_id") else {
+            continue;
+        };
+        if table.column(name).is_some() {
+            continue;
+        }
+        let nullable = table.column(&fk.column).is_some_and(|c| c.nullable);
+        let target = struct_name(&parent.name);
+        let module = &parent.name;
+        let rust_type = if nullable {
+            format!("toasty::Deferred<Option<super::{module}::{target}>>")
+        } else {
+            format!("toasty::Deferred<super::{module}::{target}>")
+        };
+        fields.push(Field {
+            name: name.to_string(),
+            rust_type,
+            attrs: vec![format!(
+                "belongs_to(key = {}, references = {})",
+                fk.column, fk.referenced_column
+            )],
+        });
+    }
+    Ok(fields)
+}
+
+/// `(file name, contents)` of every model module and `mod.rs`.
+pub fn models(schema: &Schema, dialect: Dialect) -> Result<Vec<(String, String)>, CodegenError> {
+    let template = "toasty/model.rs.jinja";
+    let mut files = Vec::new();
+    for table in &schema.tables {
+        let context = minijinja::context! {
+            header => header(template),
+            table_name => table.full_name(&schema.prefix),
+            struct_name => struct_name(&table.name),
+            fields => minijinja::Value::from(minijinja::value::Serde(&fields(schema, table, dialect)?)),
+        };
+        files.push((
+            format!("{}.rs", table.name),
+            render_rust(template, context, true)?,
+        ));
+    }
+    let models: Vec<_> = schema
+        .tables
+        .iter()
+        .map(|t| minijinja::context! { module => t.name.clone(), name => struct_name(&t.name) })
+        .collect();
+    let structs: Vec<String> = schema.tables.iter().map(|t| struct_name(&t.name)).collect();
+    let context = minijinja::context! {
+        header => header("toasty/mod.rs.jinja"),
+        models => models,
+        structs => structs,
+    };
+    files.push((
+        "mod.rs".to_string(),
+        render_rust("toasty/mod.rs.jinja", context, false)?,
+    ));
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn struct_names_are_singular() {
+        assert_eq!(struct_name("users"), "User");
+        assert_eq!(struct_name("webhook_deliveries"), "WebhookDelivery");
+        assert_eq!(struct_name("password_history"), "PasswordHistory");
+        assert_eq!(struct_name("audit_log"), "AuditLog");
+        assert_eq!(struct_name("oauth2_access_tokens"), "Oauth2AccessToken");
+    }
+}
