@@ -127,6 +127,18 @@ impl Config {
                 config.table_prefix
             )));
         }
+        for (key, value) in [
+            ("migrations_dir", &config.migrations_dir),
+            ("schema_file", &config.schema_file),
+            ("entities_dir", &config.entities_dir),
+            ("models_dir", &config.models_dir),
+        ] {
+            if value.trim_matches('/').trim().is_empty() {
+                return Err(SchemaError::Config(format!(
+                    "`{key}` must name a path relative to yauth.toml"
+                )));
+            }
+        }
         crate::plugins::resolve(&config.enabled)?;
         Ok(config)
     }
@@ -163,5 +175,10 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("table_prefx"), "{err}");
         assert!(Config::parse("not toml [").is_err());
+        let err = Config::parse(
+            "[migration]\norm = \"sqlx\"\ndialect = \"mysql\"\nmigrations_dir = \"/\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("migrations_dir"), "{err}");
     }
 }

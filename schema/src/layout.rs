@@ -62,8 +62,45 @@ impl Snapshot {
                 snapshot.format
             )));
         }
+        let invalid = |msg: String| Err(SchemaError::Snapshot(format!("{SNAPSHOT_FILE}: {msg}")));
+        let mut last: Option<&str> = None;
         for step in &snapshot.steps {
+            // Versions and names become file names: only digits, and lower-case identifiers.
+            if step.version.len() != 14 || !step.version.bytes().all(|b| b.is_ascii_digit()) {
+                return invalid(format!(
+                    "step `{}` has version `{}`, expected YYYYMMDDHHMMSS",
+                    step.name, step.version
+                ));
+            }
+            if last.is_some_and(|last| step.version.as_str() <= last) {
+                return invalid(format!(
+                    "step versions are not increasing at `{}`",
+                    step.version
+                ));
+            }
+            if step.name.is_empty()
+                || !step
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return invalid(format!(
+                    "step name `{}` is not a valid migration name",
+                    step.name
+                ));
+            }
+            if let Some(unknown) = step
+                .plugins
+                .iter()
+                .find(|p| crate::plugins::plugin(p).is_none())
+            {
+                return invalid(format!(
+                    "step `{}` lists an unknown plugin `{unknown}`",
+                    step.name
+                ));
+            }
             step.schema.validate()?;
+            last = Some(&step.version);
         }
         Ok(snapshot)
     }
@@ -295,6 +332,21 @@ mod tests {
     fn snapshot_round_trips_through_json() {
         let (snapshot, _) = plan(&config(&["oidc"]), None, |_| "20260101000000".into()).unwrap();
         assert_eq!(Snapshot::parse(&snapshot.to_json()).unwrap(), snapshot);
+    }
+
+    #[test]
+    fn unsafe_snapshot_names_are_refused() {
+        let (snapshot, _) = plan(&config(&[]), None, |_| "20260101000000".into()).unwrap();
+        for (version, name) in [
+            ("2026", "yauth_init"),
+            ("20260101000000", "../escape"),
+            ("2026010100000x", "yauth_init"),
+        ] {
+            let mut bad = snapshot.clone();
+            bad.steps[0].version = version.into();
+            bad.steps[0].name = name.into();
+            assert!(Snapshot::parse(&bad.to_json()).is_err(), "{version} {name}");
+        }
     }
 
     #[test]

@@ -1,0 +1,22 @@
+//! Compiles the generated toasty models of every plugin and has toasty build its schema
+//! from them, for each dialect.
+
+include!(concat!(env!("OUT_DIR"), "/generated.rs"));
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn postgres_models_build_a_toasty_schema() {
+        super::postgres::build_schema().expect("toasty accepts the models");
+    }
+
+    #[test]
+    fn mysql_models_build_a_toasty_schema() {
+        super::mysql::build_schema().expect("toasty accepts the models");
+    }
+
+    #[test]
+    fn sqlite_models_build_a_toasty_schema() {
+        super::sqlite::build_schema().expect("toasty accepts the models");
+    }
+}
