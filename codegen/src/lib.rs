@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod diesel;
+pub mod docs;
 pub mod project;
 pub mod render;
 pub mod seaorm;

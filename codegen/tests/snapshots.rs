@@ -2,19 +2,25 @@
 //! requires) and all plugins together, on every dialect: the SQL of a first migration (up and
 //! down) and the files of each ORM. A template or schema change shows up here as a diff.
 
-use yauth_migration::builtin::{schema_for, DEFAULT_PREFIX};
-use yauth_migration::diff::{sql_file, MigrationSql};
+use yauth_migration::builtin::{DEFAULT_PREFIX, schema_for};
+use yauth_migration::diff::{MigrationSql, sql_file};
 use yauth_migration::layout::{Snapshot, Step};
-use yauth_migration::plugins::{resolve, PLUGINS};
+use yauth_migration::plugins::{PLUGINS, resolve};
 use yauth_migration::{Dialect, Orm, Schema};
 
 fn plugin_sets() -> Vec<(String, Vec<String>)> {
     let mut sets = vec![("core".to_string(), Vec::new())];
     for plugin in PLUGINS {
         let active = resolve(&[plugin.name.to_string()]).unwrap().active;
-        sets.push((plugin.name.to_string(), active.iter().map(|s| s.to_string()).collect()));
+        sets.push((
+            plugin.name.to_string(),
+            active.iter().map(|s| s.to_string()).collect(),
+        ));
     }
-    sets.push(("all".to_string(), PLUGINS.iter().map(|p| p.name.to_string()).collect()));
+    sets.push((
+        "all".to_string(),
+        PLUGINS.iter().map(|p| p.name.to_string()).collect(),
+    ));
     sets
 }
 
@@ -40,7 +46,11 @@ fn generated_sql_and_orm_files() {
             let sql = MigrationSql::between(None, &schema, dialect).unwrap();
             insta::assert_snapshot!(
                 format!("{label}__{d}__sql"),
-                format!("==> up.sql <==\n{}\n==> down.sql <==\n{}", sql_file(&sql.up), sql_file(&sql.down))
+                format!(
+                    "==> up.sql <==\n{}\n==> down.sql <==\n{}",
+                    sql_file(&sql.up),
+                    sql_file(&sql.down)
+                )
             );
             insta::assert_snapshot!(
                 format!("{label}__{d}__diesel"),
@@ -93,7 +103,10 @@ fn cargo_fmt_leaves_generated_rust_alone() {
     let mut files: Vec<(String, String)> = Vec::new();
     for dialect in Dialect::ALL {
         let d = dialect.name();
-        files.push((format!("{d}/schema.rs"), yauth_codegen::diesel::schema_rs(&schema, dialect).unwrap()));
+        files.push((
+            format!("{d}/schema.rs"),
+            yauth_codegen::diesel::schema_rs(&schema, dialect).unwrap(),
+        ));
         for (name, text) in yauth_codegen::seaorm::entities(&schema, dialect).unwrap() {
             files.push((format!("{d}/entities/{name}"), text));
         }
@@ -102,8 +115,15 @@ fn cargo_fmt_leaves_generated_rust_alone() {
         }
     }
     let mut snapshot = Snapshot::new(Orm::Seaorm, Dialect::Mysql);
-    snapshot.steps.push(Step { version: "20260101000000".into(), name: "yauth_init".into(), plugins: all.clone(), schema });
-    for (name, text, _) in yauth_codegen::seaorm::migration_crate(Dialect::Mysql, &snapshot).unwrap() {
+    snapshot.steps.push(Step {
+        version: "20260101000000".into(),
+        name: "yauth_init".into(),
+        plugins: all.clone(),
+        schema,
+    });
+    for (name, text, _) in
+        yauth_codegen::seaorm::migration_crate(Dialect::Mysql, &snapshot).unwrap()
+    {
         if name.ends_with(".rs") {
             files.push((format!("migration/{name}"), text));
         }
