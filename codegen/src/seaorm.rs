@@ -182,6 +182,16 @@ pub fn entities(schema: &Schema, dialect: Dialect) -> Result<Vec<(String, String
     Ok(files)
 }
 
+/// The table in which the generated migrator records applied steps: `<prefix>seaql_migrations`.
+pub fn migration_table(snapshot: &Snapshot) -> String {
+    let prefix = snapshot
+        .last_schema()
+        .map_or(yauth_migration::builtin::DEFAULT_PREFIX, |s| {
+            s.prefix.as_str()
+        });
+    format!("{prefix}seaql_migrations")
+}
+
 /// The sea-orm driver feature of a dialect.
 fn driver_feature(dialect: Dialect) -> &'static str {
     match dialect {
@@ -225,7 +235,11 @@ pub fn migration_crate(
             "src/lib.rs".to_string(),
             render_rust(
                 "seaorm/migration_lib.rs.jinja",
-                minijinja::context! { header => header("seaorm/migration_lib.rs.jinja"), steps => steps },
+                minijinja::context! {
+                    header => header("seaorm/migration_lib.rs.jinja"),
+                    steps => steps,
+                    table => migration_table(snapshot),
+                },
                 true,
             )?,
             FileKind::Derived,

@@ -19,27 +19,35 @@ pub fn struct_name(table: &str) -> String {
     pascal_case(&singular)
 }
 
-/// The Rust type of a field and the column type toasty should create, if it needs one.
+/// The Rust type of a field and the column type toasty should create, following
+/// `Dialect::sql_type` wherever toasty accepts it. Toasty stores SQLite timestamps in its
+/// own text form (RFC 3339 with nanoseconds), not yauth's: toasty manages its own tables.
 fn field_type(dialect: Dialect, ty: LogicalType) -> (&'static str, Option<&'static str>) {
     use LogicalType::*;
-    match ty {
-        Uuid => ("uuid::Uuid", None),
-        String => ("String", Some("varchar(255)")),
-        Text => ("String", Some("text")),
-        Bool => ("bool", None),
-        Int => ("i32", None),
-        BigInt => ("i64", None),
-        Timestamp => ("jiff::Timestamp", None),
-        Json => (
-            "serde_json::Value",
-            Some(match dialect {
-                Dialect::Postgres => "jsonb",
-                Dialect::Mysql => "json",
-                Dialect::Sqlite => "text",
-            }),
-        ),
-        Bytes | ShortBytes => ("Vec<u8>", None),
-    }
+    let rust = match ty {
+        Uuid => "uuid::Uuid",
+        String | Text => "String",
+        Bool => "bool",
+        Int => "i32",
+        BigInt => "i64",
+        Timestamp => "jiff::Timestamp",
+        Json => "serde_json::Value",
+        Bytes | ShortBytes => "Vec<u8>",
+    };
+    let column = match (dialect, ty) {
+        (Dialect::Mysql, Uuid) => Some("\"char(36)\""),
+        (Dialect::Sqlite, Uuid | String) => Some("text"),
+        (_, String) => Some("varchar(255)"),
+        (_, Text) => Some("text"),
+        (Dialect::Mysql, Timestamp) => Some("\"datetime(6)\""),
+        (Dialect::Postgres, Json) => Some("jsonb"),
+        (Dialect::Mysql, Json) => Some("json"),
+        (Dialect::Sqlite, Json) => Some("text"),
+        (Dialect::Mysql, Bytes) => Some("\"blob\""),
+        (Dialect::Mysql, ShortBytes) => Some("\"varbinary(1024)\""),
+        _ => None,
+    };
+    (rust, column)
 }
 
 #[derive(Serialize)]

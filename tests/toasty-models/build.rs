@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use yauth_migration::builtin::{full_schema, DEFAULT_PREFIX};
 use yauth_migration::Dialect;
+use yauth_migration::builtin::{DEFAULT_PREFIX, full_schema};
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -12,7 +12,11 @@ fn main() {
     }
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let schema = full_schema(DEFAULT_PREFIX);
-    let structs: Vec<String> = schema.tables.iter().map(|t| yauth_codegen::toasty::struct_name(&t.name)).collect();
+    let structs: Vec<String> = schema
+        .tables
+        .iter()
+        .map(|t| yauth_codegen::toasty::struct_name(&t.name))
+        .collect();
     let mut mounts = String::new();
     for dialect in Dialect::ALL {
         let root = out.join(dialect.name());

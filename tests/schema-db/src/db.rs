@@ -480,3 +480,13 @@ pub fn assert_same(actual: &Introspected, expected: &Introspected, context: &str
         );
     }
 }
+
+/// Drops the generated sea-orm migrator's bookkeeping table from an introspection, checking
+/// that it is yauth's prefixed one and not sea-orm's default `seaql_migrations`.
+pub fn without_bookkeeping(mut found: Introspected) -> Introspected {
+    assert!(
+        found.tables.remove("yauth_seaql_migrations").is_some(),
+        "the migrator records steps in yauth_seaql_migrations"
+    );
+    found
+}

@@ -4,9 +4,9 @@
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, EntityTrait, Set};
 use sea_orm_migration::MigratorTrait;
-use yauth_migration::builtin::{full_schema, DEFAULT_PREFIX};
 use yauth_migration::Dialect;
-use yauth_schema_tests::db::{assert_same, expected, Introspected, TestDb};
+use yauth_migration::builtin::{DEFAULT_PREFIX, full_schema};
+use yauth_schema_tests::db::{Introspected, TestDb, assert_same, expected, without_bookkeeping};
 use yauth_schema_tests::generated;
 
 const ALL_PLUGINS: &str = "\"email-password\", \"passkey\", \"mfa\", \"oauth\", \"bearer\", \"api-key\", \"magic-link\", \"admin\", \"status\", \"oauth2-server\", \"account-lockout\", \"webhooks\", \"oidc\", \"telemetry\"";
@@ -22,15 +22,28 @@ async fn sqlx_migrator_runs_the_generated_folder(dialect: Dialect) {
     let dir = temp_dir(&format!("sqlx-{}", dialect.name()));
     yauth_schema_tests::write_project(
         &dir,
-        &format!("[migration]\norm = \"sqlx\"\ndialect = \"{}\"\n[plugins]\nenabled = [{ALL_PLUGINS}]\n", dialect.name()),
+        &format!(
+            "[migration]\norm = \"sqlx\"\ndialect = \"{}\"\n[plugins]\nenabled = [{ALL_PLUGINS}]\n",
+            dialect.name()
+        ),
     );
-    let migrator = sqlx::migrate::Migrator::new(dir.join("migrations")).await.expect("sqlx reads the folder");
-    assert_eq!(migrator.iter().count(), 2, "one reversible migration (up + down), snapshot ignored");
+    let migrator = sqlx::migrate::Migrator::new(dir.join("migrations"))
+        .await
+        .expect("sqlx reads the folder");
+    assert_eq!(
+        migrator.iter().count(),
+        2,
+        "one reversible migration (up + down), snapshot ignored"
+    );
     let db = TestDb::create(dialect).await;
     macro_rules! run {
         ($pool:expr) => {{
             migrator.run($pool).await.expect("sqlx migrate run");
-            assert_same(&db.introspect(DEFAULT_PREFIX).await, &expected(&full_schema(DEFAULT_PREFIX), dialect), "sqlx run");
+            assert_same(
+                &db.introspect(DEFAULT_PREFIX).await,
+                &expected(&full_schema(DEFAULT_PREFIX), dialect),
+                "sqlx run",
+            );
             migrator.undo($pool, 0).await.expect("sqlx migrate revert");
         }};
     }
@@ -68,13 +81,19 @@ fn diesel_migrations_run_the_generated_folder_and_schema_reads_rows() {
     let dir = temp_dir("diesel");
     yauth_schema_tests::write_project(
         &dir,
-        &format!("[migration]\norm = \"diesel\"\ndialect = \"sqlite\"\n[plugins]\nenabled = [{ALL_PLUGINS}]\n"),
+        &format!(
+            "[migration]\norm = \"diesel\"\ndialect = \"sqlite\"\n[plugins]\nenabled = [{ALL_PLUGINS}]\n"
+        ),
     );
-    let migrations = FileBasedMigrations::from_path(dir.join("migrations")).expect("diesel reads the folder");
+    let migrations =
+        FileBasedMigrations::from_path(dir.join("migrations")).expect("diesel reads the folder");
     let mut conn = SqliteConnection::establish(dir.join("app.db").to_str().unwrap()).unwrap();
-    conn.run_pending_migrations(migrations.clone()).expect("diesel migration run");
+    conn.run_pending_migrations(migrations.clone())
+        .expect("diesel migration run");
 
-    let now = chrono::DateTime::from_timestamp(1_767_225_600, 123_456_000).unwrap().naive_utc();
+    let now = chrono::DateTime::from_timestamp(1_767_225_600, 123_456_000)
+        .unwrap()
+        .naive_utc();
     diesel::insert_into(yauth_users::table)
         .values((
             yauth_users::id.eq("0190f8a0-0000-7000-8000-000000000001"),
@@ -100,7 +119,8 @@ fn diesel_migrations_run_the_generated_folder_and_schema_reads_rows() {
     .unwrap();
     assert_eq!(stored, "2026-01-01 00:00:00.123456");
 
-    conn.revert_all_migrations(migrations).expect("diesel migration revert");
+    conn.revert_all_migrations(migrations)
+        .expect("diesel migration revert");
     let left: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
         "(SELECT count(*) FROM sqlite_master WHERE name LIKE 'yauth_%')",
     ))
@@ -126,7 +146,7 @@ macro_rules! seaorm_round_trip {
                 conn.execute_unprepared("PRAGMA foreign_keys = ON").await.unwrap();
             }
             Migrator::up(&conn, None).await.expect("migrate up");
-            assert_same(&db.introspect(DEFAULT_PREFIX).await, &expected(&full_schema(DEFAULT_PREFIX), $dialect), "sea-orm up");
+            assert_same(&without_bookkeeping(db.introspect(DEFAULT_PREFIX).await), &expected(&full_schema(DEFAULT_PREFIX), $dialect), "sea-orm up");
 
             let now = $now;
             let user = users::ActiveModel {
@@ -178,7 +198,7 @@ macro_rules! seaorm_round_trip {
             assert_eq!(audit.user_id, None);
 
             Migrator::down(&conn, None).await.expect("migrate down");
-            assert_eq!(db.introspect(DEFAULT_PREFIX).await, Introspected::default());
+            assert_eq!(without_bookkeeping(db.introspect(DEFAULT_PREFIX).await), Introspected::default());
             conn.close().await.unwrap();
             db.drop_db().await;
         }
