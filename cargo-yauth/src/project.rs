@@ -5,7 +5,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
-use yauth_migration::layout::{Snapshot, snapshot_path};
+use yauth_migration::layout::{SEAORM_SQL_DIR, Snapshot, snapshot_path};
 use yauth_migration::{Config, Dialect, Orm, plugins};
 
 /// A loaded (or about to be written) `yauth.toml`.
@@ -54,19 +54,6 @@ impl Project {
             );
         }
         let config = Config::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        for (key, value) in [
-            ("migrations_dir", &config.migrations_dir),
-            ("schema_file", &config.schema_file),
-            ("entities_dir", &config.entities_dir),
-            ("models_dir", &config.models_dir),
-        ] {
-            if value.trim_end_matches('/').is_empty() {
-                bail!(
-                    "{}: `{key}` must name a path, relative to the file (got {value:?})",
-                    path.display()
-                );
-            }
-        }
         Ok(Project {
             config_path: path.to_path_buf(),
             root: path.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -135,7 +122,7 @@ impl Project {
     /// the seaorm migration crate keeps its SQL. Relative to the configuration's directory.
     pub fn migration_dirs(&self) -> [String; 2] {
         let dir = self.config.migrations_dir.trim_end_matches('/');
-        [dir.to_string(), format!("{dir}/sql")]
+        [dir.to_string(), format!("{dir}/{SEAORM_SQL_DIR}")]
     }
 
     /// The names of the entries of the migration folders.
@@ -174,13 +161,11 @@ fn looks_like_yauth_migration(name: &str) -> bool {
 }
 
 pub fn parse_orm(name: &str) -> anyhow::Result<Orm> {
-    Orm::parse(name)
-        .ok_or_else(|| anyhow!("unknown orm `{name}` (expected diesel, sqlx, seaorm or toasty)"))
+    Ok(name.parse()?)
 }
 
 pub fn parse_dialect(name: &str) -> anyhow::Result<Dialect> {
-    Dialect::parse(name)
-        .ok_or_else(|| anyhow!("unknown dialect `{name}` (expected postgres, mysql or sqlite)"))
+    Ok(name.parse()?)
 }
 
 /// Checks a plugin name, listing the known ones when it is not one of them.

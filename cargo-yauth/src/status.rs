@@ -90,7 +90,14 @@ pub fn status(path: &Path, now: NaiveDateTime, output: &mut Output<'_>) -> anyho
         .collect();
     writeln!(out, "  available: {}", list(available))?;
 
-    let assessment = assess(&project, now)?;
+    // The report so far stands on its own; a plan that cannot be made is one more line.
+    let assessment = match assess(&project, now) {
+        Ok(assessment) => assessment,
+        Err(e) => {
+            writeln!(out, "files: cannot assess: {e:#}")?;
+            return Ok(());
+        }
+    };
     if config.orm.has_sql_migrations() {
         match assessment.steps.last() {
             None => writeln!(out, "migrations: none generated yet")?,

@@ -834,3 +834,99 @@ fn entities_of_a_removed_plugin_are_cleaned_up() {
         check_passes(d);
     }
 }
+
+/// A later yauth may render old steps differently (a new header, another quoting). Applied
+/// migrations are judged against the SHA-256 recorded when they were first written: still
+/// fresh if untouched, and never restored with different bytes.
+#[test]
+fn migrations_are_checked_against_their_recorded_hashes() {
+    let dir = TempDir::new().unwrap();
+    ok(
+        dir.path(),
+        &[
+            "init",
+            "--orm",
+            "sqlx",
+            "--dialect",
+            "postgres",
+            "--plugins",
+            "email-password",
+        ],
+    );
+    let snapshot_path = dir.path().join("migrations/yauth-snapshot.json");
+    let mut snapshot = Snapshot::parse(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
+    let config =
+        Config::parse(&std::fs::read_to_string(dir.path().join("yauth.toml")).unwrap()).unwrap();
+    let (up, _) = sql_paths(Orm::Sqlx, &config.migrations_dir, &snapshot.steps[0]).unwrap();
+    let up = dir.path().join(up);
+    // Pretend an older yauth wrote this file: different bytes, and their hash on record.
+    let older = format!(
+        "-- written by an older yauth\n{}",
+        std::fs::read_to_string(&up).unwrap()
+    );
+    std::fs::write(&up, &older).unwrap();
+    snapshot.steps[0].sql_sha256.as_mut().unwrap().up = yauth_migration::layout::sha256_hex(&older);
+    std::fs::write(&snapshot_path, snapshot.to_json()).unwrap();
+    check_passes(dir.path());
+    // Changing that migration is still caught.
+    std::fs::write(&up, format!("{older}-- edited\n")).unwrap();
+    let run = fails(dir.path(), &["generate", "--check"]);
+    assert!(
+        run.all().contains("changed since it was first written"),
+        "{}",
+        run.all()
+    );
+    // Deleted, it cannot be re-created byte for byte: generate says so and writes nothing.
+    std::fs::remove_file(&up).unwrap();
+    let run = ok(dir.path(), &["generate"]);
+    assert!(run.stderr.contains("cannot restore"), "{}", run.stderr);
+    assert!(!up.exists());
+}
+
+/// `generate` never overwrites a file that yauth did not write, such as diesel's own
+/// `src/schema.rs` when `schema_file` points at it.
+#[test]
+fn generate_refuses_to_overwrite_a_file_it_did_not_write() {
+    let dir = TempDir::new().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/schema.rs"),
+        "// my own diesel schema\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("yauth.toml"),
+        "[migration]\norm = \"diesel\"\ndialect = \"postgres\"\nschema_file = \"src/schema.rs\"\n\n[plugins]\nenabled = []\n",
+    )
+    .unwrap();
+    let run = fails(dir.path(), &["generate"]);
+    assert!(
+        run.stderr.contains("not written by yauth"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/schema.rs")).unwrap(),
+        "// my own diesel schema\n"
+    );
+}
+
+/// Switching the ORM after migrations exist would lay the same history out again in another
+/// tool's format (and re-apply it): refused, like a dialect change, and `status` says why.
+#[test]
+fn changing_the_orm_after_migrations_is_refused() {
+    let dir = TempDir::new().unwrap();
+    ok(
+        dir.path(),
+        &["init", "--orm", "diesel", "--dialect", "sqlite"],
+    );
+    let toml = dir.path().join("yauth.toml");
+    let text = std::fs::read_to_string(&toml)
+        .unwrap()
+        .replace("orm = \"diesel\"", "orm = \"sqlx\"");
+    std::fs::write(&toml, text).unwrap();
+    let line = fails_with_one_line(dir.path(), &["generate"]);
+    assert!(line.contains("generated for diesel"), "{line}");
+    let status = ok(dir.path(), &["status"]);
+    assert!(status.stdout.contains("cannot assess"), "{}", status.stdout);
+}

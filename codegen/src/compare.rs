@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use similar::TextDiff;
-use yauth_migration::layout::GeneratedFile;
+use yauth_migration::layout::{GeneratedFile, sha256_hex};
 
 /// How a generated file stands on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,14 @@ pub enum FileState {
     Differs {
         diff: String,
     },
+}
+
+/// Whether writing `file` would reproduce exactly what was first generated: always for
+/// derived files, and for migrations when today's rendering matches the recorded hash.
+pub fn restorable(file: &GeneratedFile) -> bool {
+    file.recorded_sha256
+        .as_ref()
+        .is_none_or(|h| *h == sha256_hex(&file.contents))
 }
 
 /// The state of every file in `files`, relative to `root`.
@@ -29,9 +37,27 @@ pub fn compare(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileState::Missing,
             Err(e) => return Err(e),
             Ok(bytes) if bytes == file.contents.as_bytes() => FileState::Fresh,
-            Ok(bytes) => FileState::Differs {
-                diff: unified_diff(&file.path, &String::from_utf8_lossy(&bytes), &file.contents),
-            },
+            Ok(bytes) => {
+                let on_disk = String::from_utf8_lossy(&bytes);
+                match &file.recorded_sha256 {
+                    // A migration is fresh when it is what was first written, whatever this
+                    // version of yauth would render today.
+                    Some(recorded) if sha256_hex(&on_disk) == *recorded => FileState::Fresh,
+                    Some(recorded) if sha256_hex(&file.contents) != *recorded => {
+                        FileState::Differs {
+                            diff: format!(
+                                "{} changed since it was first written (its SHA-256 is recorded in the snapshot); \
+                             this yauth would also render it differently:\n{}",
+                                file.path,
+                                unified_diff(&file.path, &on_disk, &file.contents)
+                            ),
+                        }
+                    }
+                    _ => FileState::Differs {
+                        diff: unified_diff(&file.path, &on_disk, &file.contents),
+                    },
+                }
+            }
         };
         out.push((file.clone(), state));
     }
@@ -62,11 +88,13 @@ mod tests {
                 path: "a.sql".into(),
                 contents: "CREATE TABLE y;\n".into(),
                 kind: FileKind::Migration,
+                recorded_sha256: None,
             },
             GeneratedFile {
                 path: "b.sql".into(),
                 contents: String::new(),
                 kind: FileKind::Derived,
+                recorded_sha256: None,
             },
         ];
         let states = compare(&dir, &files).unwrap();
@@ -80,6 +108,18 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(states[1].1, FileState::Missing);
+        // A migration matching its recorded hash is fresh even if yauth now renders it otherwise.
+        let recorded = GeneratedFile {
+            path: "a.sql".into(),
+            contents: "CREATE TABLE z;\n".into(),
+            kind: FileKind::Migration,
+            recorded_sha256: Some(sha256_hex("CREATE TABLE x;\n")),
+        };
+        assert!(!restorable(&recorded));
+        assert_eq!(
+            compare(&dir, std::slice::from_ref(&recorded)).unwrap()[0].1,
+            FileState::Fresh
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -17,6 +17,7 @@ pub fn project_files(
 ) -> Result<Vec<GeneratedFile>, CodegenError> {
     let mut files = migration_files(config, snapshot)?;
     let derived = |path: String, contents: String| GeneratedFile {
+        recorded_sha256: None,
         path,
         contents,
         kind: FileKind::Derived,
@@ -43,6 +44,7 @@ pub fn project_files(
                     path: join(&config.migrations_dir, &name),
                     contents,
                     kind,
+                    recorded_sha256: None,
                 });
             }
         }

@@ -253,7 +253,8 @@ pub fn migration_crate(
         files.push((
             format!("src/{}.rs", seaorm_module(step)),
             render_rust("seaorm/migration_step.rs.jinja", context, true)?,
-            FileKind::Migration,
+            // Only points at the SQL, which is the migration; its name is the file's stem.
+            FileKind::Derived,
         ));
     }
     Ok(files)

@@ -78,12 +78,14 @@ fn seaorm_migration_crate() {
         name: "yauth_init".into(),
         plugins: vec!["email-password".into()],
         schema: first,
+        sql_sha256: None,
     });
     snapshot.steps.push(Step {
         version: "20260102000000".into(),
         name: "yauth_add_mfa".into(),
         plugins: vec!["email-password".into(), "mfa".into()],
         schema: second,
+        sql_sha256: None,
     });
     let files = yauth_codegen::seaorm::migration_crate(Dialect::Postgres, &snapshot)
         .unwrap()
@@ -120,6 +122,7 @@ fn cargo_fmt_leaves_generated_rust_alone() {
         name: "yauth_init".into(),
         plugins: all.clone(),
         schema,
+        sql_sha256: None,
     });
     for (name, text, _) in
         yauth_codegen::seaorm::migration_crate(Dialect::Mysql, &snapshot).unwrap()

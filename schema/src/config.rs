@@ -38,6 +38,30 @@ impl Orm {
     }
 }
 
+impl std::str::FromStr for Orm {
+    type Err = SchemaError;
+
+    fn from_str(name: &str) -> Result<Orm, SchemaError> {
+        Orm::parse(name).ok_or_else(|| {
+            SchemaError::Config(format!(
+                "unknown orm `{name}` (expected diesel, sqlx, seaorm or toasty)"
+            ))
+        })
+    }
+}
+
+impl std::str::FromStr for Dialect {
+    type Err = SchemaError;
+
+    fn from_str(name: &str) -> Result<Dialect, SchemaError> {
+        Dialect::parse(name).ok_or_else(|| {
+            SchemaError::Config(format!(
+                "unknown dialect `{name}` (expected postgres, mysql or sqlite)"
+            ))
+        })
+    }
+}
+
 /// Defaults of the path keys, relative to the directory of `yauth.toml`.
 pub const DEFAULT_MIGRATIONS_DIR: &str = "migrations";
 pub const DEFAULT_SCHEMA_FILE: &str = "src/yauth_schema.rs";
@@ -95,18 +119,8 @@ impl Config {
         let raw: RawFile =
             toml::from_str(text).map_err(|e| SchemaError::Config(e.message().to_string()))?;
         let m = raw.migration;
-        let orm = Orm::parse(&m.orm).ok_or_else(|| {
-            SchemaError::Config(format!(
-                "unknown orm `{}` (expected diesel, sqlx, seaorm or toasty)",
-                m.orm
-            ))
-        })?;
-        let dialect = Dialect::parse(&m.dialect).ok_or_else(|| {
-            SchemaError::Config(format!(
-                "unknown dialect `{}` (expected postgres, mysql or sqlite)",
-                m.dialect
-            ))
-        })?;
+        let orm: Orm = m.orm.parse()?;
+        let dialect: Dialect = m.dialect.parse()?;
         let config = Config {
             orm,
             dialect,
@@ -133,7 +147,9 @@ impl Config {
             ("entities_dir", &config.entities_dir),
             ("models_dir", &config.models_dir),
         ] {
-            if value.trim_matches('/').trim().is_empty() {
+            if value.trim_matches('/').trim().is_empty()
+                || std::path::Path::new(value).is_absolute()
+            {
                 return Err(SchemaError::Config(format!(
                     "`{key}` must name a path relative to yauth.toml"
                 )));
@@ -180,5 +196,10 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("migrations_dir"), "{err}");
+        let err = Config::parse(
+            "[migration]\norm = \"sqlx\"\ndialect = \"mysql\"\nschema_file = \"/etc/x.rs\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("schema_file"), "{err}");
     }
 }

@@ -41,6 +41,26 @@ pub struct Step {
     pub plugins: Vec<String>,
     /// The full schema after this step.
     pub schema: Schema,
+    /// SHA-256 (hex) of the step's `up.sql` and `down.sql` as first written. Old migrations
+    /// are checked against these, so a later yauth that renders SQL differently never calls an
+    /// applied migration stale, and never restores one with different bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_sha256: Option<SqlHashes>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlHashes {
+    pub up: String,
+    pub down: String,
+}
+
+/// Lower-case hex SHA-256 of `text`.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Snapshot {
@@ -98,6 +118,13 @@ impl Snapshot {
                     "step `{}` lists an unknown plugin `{unknown}`",
                     step.name
                 ));
+            }
+            if let Some(h) = &step.sql_sha256
+                && ![&h.up, &h.down]
+                    .iter()
+                    .all(|x| x.len() == 64 && x.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return invalid(format!("step `{}` has a malformed SQL hash", step.name));
             }
             step.schema.validate()?;
             last = Some(&step.version);
@@ -170,6 +197,15 @@ pub fn plan(
             config.dialect.name()
         )));
     }
+    if snapshot.orm != config.orm && !snapshot.steps.is_empty() {
+        return Err(SchemaError::Unsupported(format!(
+            "the migrations were generated for {} but yauth.toml now says {}; their files are laid out \
+             for {}: keep the orm, or start a new migrations_dir",
+            snapshot.orm.name(),
+            config.orm.name(),
+            snapshot.orm.name()
+        )));
+    }
     snapshot.orm = config.orm;
     let (plugins, schema) = desired_schema(config)?;
     let changed = match snapshot.last_schema() {
@@ -179,8 +215,12 @@ pub fn plan(
     if !changed {
         return Ok((snapshot, None));
     }
-    // Prove the SQL can be rendered before recording anything.
-    MigrationSql::between(snapshot.last_schema(), &schema, config.dialect)?;
+    // Render the SQL before recording anything: it must be possible, and its hashes are kept.
+    let sql = MigrationSql::between(snapshot.last_schema(), &schema, config.dialect)?;
+    let sql_sha256 = Some(SqlHashes {
+        up: sha256_hex(&sql_file(&sql.up)),
+        down: sha256_hex(&sql_file(&sql.down)),
+    });
     let last_version = snapshot.steps.last().map(|s| s.version.clone());
     let version = version(last_version.as_deref());
     if let Some(last) = &last_version
@@ -195,6 +235,7 @@ pub fn plan(
         version,
         plugins,
         schema,
+        sql_sha256,
     };
     snapshot.steps.push(step.clone());
     Ok((snapshot, Some(step)))
@@ -207,6 +248,8 @@ pub struct GeneratedFile {
     pub contents: String,
     /// Migration files are written once and never rewritten; other files are kept in sync.
     pub kind: FileKind,
+    /// For migrations: the SHA-256 of the contents first written (see [`Step::sql_sha256`]).
+    pub recorded_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,6 +258,19 @@ pub enum FileKind {
     Migration,
     /// Derived from the snapshot or schema; regenerated freely.
     Derived,
+}
+
+/// The folder, inside the migrations folder, where the sea-orm migration crate keeps its SQL.
+pub const SEAORM_SQL_DIR: &str = "sql";
+
+/// How `version` (`YYYYMMDDHHMMSS`) starts a migration's file or folder name in each layout:
+/// sqlx `YYYYMMDDHHMMSS`, diesel `YYYY-MM-DD-HHMMSS`, sea-orm module `mYYYYMMDD_HHMMSS`.
+pub fn version_spellings(version: &str) -> [String; 3] {
+    [
+        version.to_string(),
+        diesel_version(version),
+        format!("m{}_{}", &version[0..8], &version[8..14]),
+    ]
 }
 
 /// `YYYYMMDDHHMMSS` → `YYYY-MM-DD-HHMMSS`, diesel's folder version style.
@@ -248,7 +304,7 @@ pub fn sql_paths(orm: Orm, migrations_dir: &str, step: &Step) -> Option<(String,
     let base = match orm {
         Orm::Diesel => format!("{dir}/{}_{}/", diesel_version(&step.version), step.name),
         Orm::Sqlx => format!("{dir}/{}_{}.", step.version, step.name),
-        Orm::Seaorm => format!("{dir}/sql/{}_{}/", step.version, step.name),
+        Orm::Seaorm => format!("{dir}/{SEAORM_SQL_DIR}/{}_{}/", step.version, step.name),
         Orm::Toasty => return None,
     };
     Some((format!("{base}up.sql"), format!("{base}down.sql")))
@@ -267,21 +323,25 @@ pub fn migration_files(
         let sql = snapshot.step_sql(index)?;
         let (up, down) =
             sql_paths(config.orm, &config.migrations_dir, step).expect("SQL ORMs have paths");
+        let hashes = step.sql_sha256.as_ref();
         files.push(GeneratedFile {
             path: up,
             contents: sql_file(&sql.up),
             kind: FileKind::Migration,
+            recorded_sha256: hashes.map(|h| h.up.clone()),
         });
         files.push(GeneratedFile {
             path: down,
             contents: sql_file(&sql.down),
             kind: FileKind::Migration,
+            recorded_sha256: hashes.map(|h| h.down.clone()),
         });
     }
     files.push(GeneratedFile {
         path: snapshot_path(config),
         contents: snapshot.to_json(),
         kind: FileKind::Derived,
+        recorded_sha256: None,
     });
     Ok(files)
 }

@@ -39,6 +39,7 @@ fn main() {
             name: "yauth_init".into(),
             plugins: Vec::new(),
             schema: schema.clone(),
+            sql_sha256: None,
         });
         for (name, contents, _) in
             yauth_codegen::seaorm::migration_crate(dialect, &snapshot).expect("migration crate")
