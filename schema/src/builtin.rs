@@ -1,7 +1,7 @@
 //! The built-in schema: every table of every plugin, declared once.
 //!
 //! Tables and columns that the spec's table list lacks are marked `added:` with the reason;
-//! ARCHITECTURE.md and `docs/schema.md` list them, and that list is part of the contract.
+//! `docs/schema.md` lists them, and that list is part of the contract.
 
 use crate::SchemaError;
 use crate::plugins::{CORE, PLUGINS};

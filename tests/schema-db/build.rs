@@ -67,5 +67,35 @@ fn main() {
         )
         .expect("write to string");
     }
+    // Each plugin alone (with what it requires), on PostgreSQL: relations and joinables are
+    // generated per plugin set, so every set must compile, not only the full one.
+    mounts.push_str("pub mod per_plugin {\n");
+    for plugin in yauth_migration::plugins::PLUGINS {
+        let active = yauth_migration::plugins::resolve(&[plugin.name.to_string()])
+            .expect("known plugin")
+            .active;
+        let schema = yauth_migration::builtin::schema_for(&active, DEFAULT_PREFIX)
+            .expect("valid plugin set");
+        let module = plugin.name.replace('-', "_");
+        let root = out.join("per_plugin").join(&module);
+        let _ = std::fs::remove_dir_all(&root);
+        write(
+            &root.join("schema.rs"),
+            &yauth_codegen::diesel::schema_rs(&schema, Dialect::Postgres).expect("diesel schema"),
+        );
+        for (name, contents) in
+            yauth_codegen::seaorm::entities(&schema, Dialect::Postgres).expect("entities")
+        {
+            write(&root.join("entities").join(name), &contents);
+        }
+        writeln!(
+            mounts,
+            "    pub mod {module} {{\n        #[path = {schema:?}]\n        pub mod schema;\n        #[path = {entities:?}]\n        pub mod entities;\n    }}",
+            schema = root.join("schema.rs").display().to_string(),
+            entities = root.join("entities/mod.rs").display().to_string(),
+        )
+        .expect("write to string");
+    }
+    mounts.push_str("}\n");
     write(&out.join("generated.rs"), &mounts);
 }

@@ -34,5 +34,45 @@ fn main() {
         )
         .expect("write to string");
     }
+    // Each plugin alone (with what it requires), on PostgreSQL.
+    mounts.push_str("pub mod per_plugin {\n");
+    for plugin in yauth_migration::plugins::PLUGINS {
+        let active = yauth_migration::plugins::resolve(&[plugin.name.to_string()])
+            .expect("known plugin")
+            .active;
+        let schema = yauth_migration::builtin::schema_for(&active, DEFAULT_PREFIX)
+            .expect("valid plugin set");
+        let module = plugin.name.replace('-', "_");
+        let root = out.join("per_plugin").join(&module);
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).expect("create dir");
+        for (name, contents) in
+            yauth_codegen::toasty::models(&schema, Dialect::Postgres).expect("models")
+        {
+            std::fs::write(root.join(name), contents).expect("write model");
+        }
+        let list: Vec<String> = schema
+            .tables
+            .iter()
+            .map(|t| yauth_codegen::toasty::struct_name(&t.name))
+            .collect();
+        writeln!(
+            mounts,
+            "    pub mod {module} {{\n        #[path = {path:?}]\n        pub mod models;\n\n        pub fn build_schema() -> toasty::Result<()> {{\n            use models::*;\n            toasty::Db::builder().models(toasty::models!({list})).build_app_schema()?;\n            Ok(())\n        }}\n    }}",
+            path = root.join("mod.rs").display().to_string(),
+            list = list.join(", "),
+        )
+        .expect("write to string");
+    }
+    mounts.push_str("    /// Every plugin's model set, built alone.\n    pub fn build_all() -> toasty::Result<()> {\n");
+    for plugin in yauth_migration::plugins::PLUGINS {
+        writeln!(
+            mounts,
+            "        {}::build_schema()?;",
+            plugin.name.replace('-', "_")
+        )
+        .expect("write to string");
+    }
+    mounts.push_str("        Ok(())\n    }\n}\n");
     std::fs::write(out.join("generated.rs"), mounts).expect("write generated.rs");
 }

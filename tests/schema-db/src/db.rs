@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::{MySqlPool, PgPool, Row, SqlitePool};
-use yauth_migration::{Dialect, LogicalType, Schema};
+use yauth_migration::{ColumnDefault, Dialect, LogicalType, Schema};
 
 /// PostgreSQL server URL without a database; `YAUTH_TEST_PG_URL` overrides it.
 pub fn pg_server() -> String {
@@ -195,8 +195,8 @@ impl TestDb {
 /// A table as read back from a database, in a form shared by all dialects.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TableShape {
-    /// name → (normalised SQL type, nullable)
-    pub columns: BTreeMap<String, (String, bool)>,
+    /// name → (normalised SQL type, nullable, normalised default)
+    pub columns: BTreeMap<String, (String, bool, Option<String>)>,
     pub primary_key: Vec<String>,
     /// index name → (unique, columns in order); primary-key indexes excluded.
     pub indexes: BTreeMap<String, (bool, Vec<String>)>,
@@ -228,15 +228,43 @@ pub fn introspected_type(dialect: Dialect, ty: LogicalType) -> String {
     .to_string()
 }
 
+/// A column default as a catalog reports it, in one form: `'user'::character varying` →
+/// `user`, a boolean `0` → `false`, MariaDB's `NULL` → none.
+fn normalise_default(raw: Option<String>, ty: &str) -> Option<String> {
+    let raw = raw?;
+    if raw.eq_ignore_ascii_case("null") {
+        return None;
+    }
+    let value = raw.split("::").next().unwrap_or(&raw).trim();
+    let value = value
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .unwrap_or(value);
+    Some(match (ty, value.to_ascii_lowercase().as_str()) {
+        ("boolean", "0" | "false") => "false".to_string(),
+        ("boolean", "1" | "true") => "true".to_string(),
+        _ => value.to_string(),
+    })
+}
+
 /// What introspection must find after migrating an empty database to `schema`.
 pub fn expected(schema: &Schema, dialect: Dialect) -> Introspected {
     let mut out = Introspected::default();
     for table in &schema.tables {
         let shape = out.table(&table.full_name(&schema.prefix));
         for column in &table.columns {
+            let default = column.default.as_ref().map(|d| match d {
+                ColumnDefault::Bool(b) => b.to_string(),
+                ColumnDefault::Int(i) => i.to_string(),
+                ColumnDefault::String(s) => s.clone(),
+            });
             shape.columns.insert(
                 column.name.clone(),
-                (introspected_type(dialect, column.ty), column.nullable),
+                (
+                    introspected_type(dialect, column.ty),
+                    column.nullable,
+                    default,
+                ),
             );
         }
         shape.primary_key = table.primary_key.clone();
@@ -260,7 +288,7 @@ pub fn expected(schema: &Schema, dialect: Dialect) -> Introspected {
 
 async fn introspect_pg(pool: &PgPool, out: &mut Introspected) {
     let columns = sqlx::query(
-        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text, character_maximum_length \
+        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text, character_maximum_length, column_default::text \
          FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
     )
     .fetch_all(pool)
@@ -273,7 +301,10 @@ async fn introspect_pg(pool: &PgPool, out: &mut Introspected) {
             ty = format!("{ty}({len})");
         }
         let nullable = row.get::<String, _>(3) == "YES";
-        out.table(&table).columns.insert(row.get(1), (ty, nullable));
+        let default = normalise_default(row.get(5), &ty);
+        out.table(&table)
+            .columns
+            .insert(row.get(1), (ty, nullable, default));
     }
     let indexes = sqlx::query(
         "SELECT t.relname::text, i.relname::text, ix.indisunique, ix.indisprimary, \
@@ -344,7 +375,7 @@ fn normalise_mysql_type(ty: &str) -> String {
 
 async fn introspect_mysql(pool: &MySqlPool, out: &mut Introspected) {
     let columns = sqlx::query(
-        "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR) \
+        "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), CAST(COLUMN_DEFAULT AS CHAR) \
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
     )
     .fetch_all(pool)
@@ -353,9 +384,10 @@ async fn introspect_mysql(pool: &MySqlPool, out: &mut Introspected) {
     for row in columns {
         let table: String = row.get(0);
         let ty = normalise_mysql_type(&row.get::<String, _>(2));
+        let default = normalise_default(row.get(4), &ty);
         out.table(&table)
             .columns
-            .insert(row.get(1), (ty, row.get::<String, _>(3) == "YES"));
+            .insert(row.get(1), (ty, row.get::<String, _>(3) == "YES", default));
     }
     let indexes = sqlx::query(
         "SELECT CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), CAST(NON_UNIQUE AS SIGNED), CAST(COLUMN_NAME AS CHAR) \
@@ -410,7 +442,7 @@ async fn introspect_sqlite(pool: &SqlitePool, out: &mut Introspected) {
     for table in tables {
         let shape = out.table(&table);
         let columns = sqlx::query(
-            "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?) ORDER BY cid",
+            "SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info(?) ORDER BY cid",
         )
         .bind(&table)
         .fetch_all(pool)
@@ -423,13 +455,11 @@ async fn introspect_sqlite(pool: &SqlitePool, out: &mut Introspected) {
             if pk > 0 {
                 key.push((pk, name.clone()));
             }
-            shape.columns.insert(
-                name,
-                (
-                    row.get::<String, _>(1).to_lowercase(),
-                    row.get::<i64, _>(2) == 0,
-                ),
-            );
+            let ty = row.get::<String, _>(1).to_lowercase();
+            let default = normalise_default(row.get(4), &ty);
+            shape
+                .columns
+                .insert(name, (ty, row.get::<i64, _>(2) == 0, default));
         }
         key.sort();
         shape.primary_key = key.into_iter().map(|(_, n)| n).collect();

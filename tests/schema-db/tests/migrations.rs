@@ -25,10 +25,12 @@ fn plugin_sets() -> Vec<(String, Schema)> {
     sets
 }
 
-/// Each plugin alone, and all together: up gives exactly the schema, down leaves nothing.
+/// Each plugin alone, and all together, on a fresh database: up gives exactly the schema
+/// (tables, columns, types, nullability, defaults, keys, indexes, foreign keys), and down
+/// leaves nothing.
 async fn every_plugin_set_applies_and_reverts(dialect: Dialect) {
-    let db = TestDb::create(dialect).await;
     for (label, schema) in plugin_sets() {
+        let db = TestDb::create(dialect).await;
         let sql = MigrationSql::between(None, &schema, dialect).unwrap();
         db.run_all(&sql.up).await;
         assert_same(
@@ -42,8 +44,8 @@ async fn every_plugin_set_applies_and_reverts(dialect: Dialect) {
             Introspected::default(),
             "{label}: down left tables behind"
         );
+        db.drop_db().await;
     }
-    db.drop_db().await;
 }
 
 #[tokio::test]
@@ -248,4 +250,60 @@ async fn column_changes_apply_and_revert_on_mysql() {
 #[tokio::test]
 async fn column_changes_apply_and_revert_on_sqlite() {
     column_changes_apply_and_revert(Dialect::Sqlite).await;
+}
+
+/// On MySQL every yauth table and text column compares bytes (`utf8mb4_bin`), as PostgreSQL
+/// and SQLite do: two emails differing only in case are two values, and the runtime, which
+/// lower-cases emails, gets the same uniqueness everywhere.
+#[tokio::test]
+async fn mysql_tables_compare_strings_as_bytes() {
+    let all: Vec<&str> = PLUGINS.iter().map(|p| p.name).collect();
+    let schema = schema_for(&all, DEFAULT_PREFIX).unwrap();
+    let db = TestDb::create(Dialect::Mysql).await;
+    db.run_all(
+        &MigrationSql::between(None, &schema, Dialect::Mysql)
+            .unwrap()
+            .up,
+    )
+    .await;
+    let TestDb::Mysql { pool, .. } = &db else {
+        unreachable!()
+    };
+    let other: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(CONCAT(TABLE_NAME, '.', COLUMN_NAME, ' ', COLLATION_NAME) AS CHAR) FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME IS NOT NULL AND COLLATION_NAME <> 'utf8mb4_bin'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(other.is_empty(), "columns without utf8mb4_bin: {other:?}");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND (TABLE_COLLATION <> 'utf8mb4_bin' OR ENGINE <> 'InnoDB')",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(
+        tables.is_empty(),
+        "tables not InnoDB/utf8mb4_bin: {tables:?}"
+    );
+    for (id, email) in [
+        ("00000000-0000-4000-8000-000000000001", "ada@example.com"),
+        ("00000000-0000-4000-8000-000000000002", "Ada@example.com"),
+    ] {
+        db.execute(&format!(
+            "INSERT INTO yauth_users (id, email, created_at, updated_at) VALUES ('{id}', '{email}', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        ))
+        .await
+        .expect("emails differing in case are distinct under utf8mb4_bin");
+    }
+    let duplicate = db
+        .execute("INSERT INTO yauth_users (id, email, created_at, updated_at) VALUES ('00000000-0000-4000-8000-000000000003', 'ada@example.com', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+        .await;
+    assert!(
+        duplicate.is_err(),
+        "the same email twice violates the unique index"
+    );
+    db.drop_db().await;
 }

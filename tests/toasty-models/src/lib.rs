@@ -16,6 +16,11 @@ mod tests {
     }
 
     #[test]
+    fn each_plugin_alone_builds_a_toasty_schema() {
+        super::per_plugin::build_all().expect("toasty accepts every plugin's models alone");
+    }
+
+    #[test]
     fn sqlite_models_build_a_toasty_schema() {
         super::sqlite::build_schema().expect("toasty accepts the models");
     }
