@@ -5,7 +5,7 @@ use serde::Serialize;
 use yauth_migration::{Dialect, LogicalType, Schema};
 
 use crate::CodegenError;
-use crate::render::{header, is_rust_keyword, render_rust};
+use crate::render::{check_rust_names, header, render_rust};
 
 const TEMPLATE: &str = "diesel/schema.rs.jinja";
 
@@ -59,18 +59,13 @@ struct JoinContext {
 
 /// The text of `schema.rs` for `schema` on `dialect`.
 pub fn schema_rs(schema: &Schema, dialect: Dialect) -> Result<String, CodegenError> {
+    check_rust_names(schema)?;
     let prefix = &schema.prefix;
     let mut tables = Vec::new();
     let mut joinables: Vec<JoinContext> = Vec::new();
     for table in &schema.tables {
         let mut columns = Vec::new();
         for column in &table.columns {
-            if is_rust_keyword(&column.name) {
-                return Err(CodegenError::Unsupported(format!(
-                    "column `{}.{}` is a Rust keyword",
-                    table.name, column.name
-                )));
-            }
             columns.push(ColumnContext {
                 rust_name: column.name.clone(),
                 nullable: column.nullable,

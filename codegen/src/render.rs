@@ -94,13 +94,35 @@ const RUST_KEYWORDS: &[&str] = &[
     "type", "unsafe", "use", "where", "while", "yield",
 ];
 
-pub fn is_rust_keyword(name: &str) -> bool {
-    RUST_KEYWORDS.contains(&name)
+/// Every generator names fields after columns: a column named like a Rust keyword is refused.
+pub fn check_rust_names(schema: &yauth_migration::Schema) -> Result<(), CodegenError> {
+    for table in &schema.tables {
+        if let Some(column) = table
+            .columns
+            .iter()
+            .find(|c| RUST_KEYWORDS.contains(&c.name.as_str()))
+        {
+            return Err(CodegenError::Unsupported(format!(
+                "column `{}.{}` is a Rust keyword",
+                table.name, column.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_column_named_like_a_keyword_is_refused() {
+        let mut schema = yauth_migration::builtin::schema_for(&[], "yauth_").unwrap();
+        schema.tables[0].columns[1].name = "type".into();
+        let err =
+            crate::diesel::schema_rs(&schema, yauth_migration::Dialect::Postgres).unwrap_err();
+        assert!(err.to_string().contains("users.type"), "{err}");
+    }
 
     #[test]
     fn pascal_case_joins_words() {

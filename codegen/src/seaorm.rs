@@ -7,7 +7,7 @@ use yauth_migration::layout::{FileKind, Snapshot, seaorm_module};
 use yauth_migration::{Dialect, LogicalType, Schema};
 
 use crate::CodegenError;
-use crate::render::{header, is_rust_keyword, pascal_case, render, render_rust};
+use crate::render::{check_rust_names, header, pascal_case, render, render_rust};
 
 /// The Rust type of a field, and the sea-orm column type describing the real column.
 pub fn field_type(dialect: Dialect, ty: LogicalType) -> (&'static str, &'static str) {
@@ -71,17 +71,12 @@ fn belongs_to_variant(column: &str) -> String {
 
 /// `(file name, contents)` of every entity module, `mod.rs` and `prelude.rs`.
 pub fn entities(schema: &Schema, dialect: Dialect) -> Result<Vec<(String, String)>, CodegenError> {
+    check_rust_names(schema)?;
     let template = "seaorm/entity.rs.jinja";
     let mut files = Vec::new();
     for table in &schema.tables {
         let mut fields = Vec::new();
         for column in &table.columns {
-            if is_rust_keyword(&column.name) {
-                return Err(CodegenError::Unsupported(format!(
-                    "column `{}.{}` is a Rust keyword",
-                    table.name, column.name
-                )));
-            }
             let (rust, column_type) = field_type(dialect, column.ty);
             let mut attrs = Vec::new();
             if table.primary_key.contains(&column.name) {

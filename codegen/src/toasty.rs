@@ -5,7 +5,7 @@ use serde::Serialize;
 use yauth_migration::{Dialect, LogicalType, Schema, Table};
 
 use crate::CodegenError;
-use crate::render::{header, is_rust_keyword, pascal_case, render_rust};
+use crate::render::{check_rust_names, header, pascal_case, render_rust};
 
 /// The model struct of a table: `users` → `User`, `webhook_deliveries` → `WebhookDelivery`.
 pub fn struct_name(table: &str) -> String {
@@ -60,12 +60,6 @@ struct Field {
 fn fields(schema: &Schema, table: &Table, dialect: Dialect) -> Result<Vec<Field>, CodegenError> {
     let mut fields = Vec::new();
     for column in &table.columns {
-        if is_rust_keyword(&column.name) {
-            return Err(CodegenError::Unsupported(format!(
-                "column `{}.{}` is a Rust keyword",
-                table.name, column.name
-            )));
-        }
         let (rust, column_type) = field_type(dialect, column.ty);
         let mut attrs = Vec::new();
         if table.primary_key == [column.name.clone()] {
@@ -126,6 +120,7 @@ fn fields(schema: &Schema, table: &Table, dialect: Dialect) -> Result<Vec<Field>
 
 /// `(file name, contents)` of every model module and `mod.rs`.
 pub fn models(schema: &Schema, dialect: Dialect) -> Result<Vec<(String, String)>, CodegenError> {
+    check_rust_names(schema)?;
     let template = "toasty/model.rs.jinja";
     let mut files = Vec::new();
     for table in &schema.tables {
