@@ -7,7 +7,7 @@ use yauth_migration::layout::{FileKind, Snapshot, seaorm_module};
 use yauth_migration::{Dialect, LogicalType, Schema};
 
 use crate::CodegenError;
-use crate::render::{check_rust_names, header, pascal_case, render, render_rust};
+use crate::render::{Field, check_rust_names, header, pascal_case, render, render_rust};
 
 /// The Rust type of a field, and the sea-orm column type describing the real column.
 pub fn field_type(dialect: Dialect, ty: LogicalType) -> (&'static str, &'static str) {
@@ -34,13 +34,6 @@ pub fn field_type(dialect: Dialect, ty: LogicalType) -> (&'static str, &'static 
         (Dialect::Postgres, Bytes | ShortBytes) => ("Vec<u8>", "VarBinary(StringLen::None)"),
         (_, Bytes | ShortBytes) => ("Vec<u8>", "Blob"),
     }
-}
-
-#[derive(Serialize)]
-struct Field {
-    name: String,
-    rust_type: String,
-    attrs: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -89,16 +82,7 @@ pub fn entities(schema: &Schema, dialect: Dialect) -> Result<Vec<(String, String
             if column.nullable {
                 attrs.push("nullable".to_string());
             }
-            let rust_type = if column.nullable {
-                format!("Option<{rust}>")
-            } else {
-                rust.to_string()
-            };
-            fields.push(Field {
-                name: column.name.clone(),
-                rust_type,
-                attrs,
-            });
+            fields.push(Field::for_column(column, rust, attrs));
         }
         let mut belongs_to = Vec::new();
         let mut related: Vec<RelatedImpl> = Vec::new();

@@ -1,11 +1,10 @@
 //! toasty: one `#[derive(toasty::Model)]` struct per table. No SQL: toasty creates its schema
 //! with `push_schema()`. Needs toasty's `jiff` (timestamps) and `serde` (JSON) features.
 
-use serde::Serialize;
 use yauth_migration::{Dialect, LogicalType, Schema, Table};
 
 use crate::CodegenError;
-use crate::render::{check_rust_names, header, pascal_case, render_rust};
+use crate::render::{Field, check_rust_names, header, pascal_case, render_rust};
 
 /// The model struct of a table: `users` → `User`, `webhook_deliveries` → `WebhookDelivery`.
 pub fn struct_name(table: &str) -> String {
@@ -50,13 +49,6 @@ fn field_type(dialect: Dialect, ty: LogicalType) -> (&'static str, Option<&'stat
     (rust, column)
 }
 
-#[derive(Serialize)]
-struct Field {
-    name: String,
-    rust_type: String,
-    attrs: Vec<String>,
-}
-
 fn fields(schema: &Schema, table: &Table, dialect: Dialect) -> Result<Vec<Field>, CodegenError> {
     let mut fields = Vec::new();
     for column in &table.columns {
@@ -72,16 +64,7 @@ fn fields(schema: &Schema, table: &Table, dialect: Dialect) -> Result<Vec<Field>
         if let Some(column_type) = column_type {
             attrs.push(format!("column(type = {column_type})"));
         }
-        let rust_type = if column.nullable {
-            format!("Option<{rust}>")
-        } else {
-            rust.to_string()
-        };
-        fields.push(Field {
-            name: column.name.clone(),
-            rust_type,
-            attrs,
-        });
+        fields.push(Field::for_column(column, rust, attrs));
     }
     // belongs_to for each foreign key to a primary key: `user_id` → `user: Deferred<User>`.
     for fk in &table.foreign_keys {
