@@ -7,6 +7,7 @@ pub mod diesel;
 pub mod docs;
 pub mod project;
 pub mod render;
+pub mod repo;
 pub mod seaorm;
 pub mod toasty;
 

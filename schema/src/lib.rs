@@ -18,6 +18,7 @@ pub mod dialect;
 pub mod diff;
 pub mod layout;
 pub mod plugins;
+pub mod queries;
 pub mod types;
 
 pub use config::{Config, Orm};

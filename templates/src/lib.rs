@@ -43,6 +43,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "toasty/mod.rs.jinja",
         include_str!("../toasty/mod.rs.jinja"),
     ),
+    (
+        "repo/entity.rs.jinja",
+        include_str!("../repo/entity.rs.jinja"),
+    ),
+    (
+        "memory/backend.rs.jinja",
+        include_str!("../memory/backend.rs.jinja"),
+    ),
+    (
+        "sqlx/backend.rs.jinja",
+        include_str!("../sqlx/backend.rs.jinja"),
+    ),
 ];
 
 /// The source of the template `name`, if there is one.

@@ -1,0 +1,1110 @@
+//! The repositories: from the query catalogue of `yauth-migration`, the traits and domain
+//! structs of `yauth-entity` and one implementation per backend.
+//!
+//! Rust code computes the fragments that depend on types and dialects (signatures, filter
+//! expressions, SQL text, bind and decode expressions); the templates under `repo/`,
+//! `memory/` and `sqlx/` lay out the code for each kind of query.
+
+use serde::Serialize;
+use yauth_migration::queries::{
+    Assign, Catalogue, Composite, Cond, CondOp, Const, Param, ParamType, Query, QueryKind,
+    QueryResult,
+};
+use yauth_migration::{Dialect, LogicalType, Schema, Table};
+
+use crate::CodegenError;
+use crate::render::{check_rust_names, pascal_case, render_rust};
+use crate::toasty::struct_name;
+
+/// The header line of the generated files of this repository's own runtime crates.
+pub fn runtime_header(template: &str) -> String {
+    format!(
+        "{} from template {template}. Do not edit: change the schema or template and run `cargo run -p generated-check -- --write`.",
+        crate::render::GENERATED_MARKER
+    )
+}
+
+/// The domain type of a column, without `Option`.
+pub fn rust_type(ty: LogicalType) -> &'static str {
+    use LogicalType::*;
+    match ty {
+        Uuid => "Uuid",
+        String | Text => "String",
+        Bool => "bool",
+        Int => "i32",
+        BigInt => "i64",
+        Timestamp => "DateTime<Utc>",
+        Json => "serde_json::Value",
+        Bytes | ShortBytes => "Vec<u8>",
+    }
+}
+
+/// Whether values of the type are `Copy` (passed by value).
+fn is_copy(ty: LogicalType) -> bool {
+    use LogicalType::*;
+    matches!(ty, Uuid | Bool | Int | BigInt | Timestamp)
+}
+
+/// The type a parameter takes in a signature: borrowed for strings, bytes, JSON and rows.
+fn borrowed_type(ty: LogicalType) -> &'static str {
+    use LogicalType::*;
+    match ty {
+        String | Text => "&str",
+        Json => "&serde_json::Value",
+        Bytes | ShortBytes => "&[u8]",
+        other => rust_type(other),
+    }
+}
+
+fn param_type(p: &ParamType, optional: bool) -> String {
+    match p {
+        ParamType::Row { table } if optional => format!("Option<&{}>", struct_name(table)),
+        ParamType::Row { table } => format!("&{}", struct_name(table)),
+        ParamType::Value { ty, nullable } if *nullable => {
+            format!("Option<{}>", borrowed_type(*ty))
+        }
+        ParamType::Value { ty, .. } => borrowed_type(*ty).to_string(),
+        ParamType::Count => "u64".to_string(),
+    }
+}
+
+fn result_type(r: &QueryResult) -> String {
+    match r {
+        QueryResult::Unit => "()".into(),
+        QueryResult::OptionalRow {
+            table,
+            joined: None,
+        } => format!("Option<{}>", struct_name(table)),
+        QueryResult::OptionalRow {
+            table,
+            joined: Some(j),
+        } => format!("Option<({}, {})>", struct_name(table), struct_name(j)),
+        QueryResult::Rows { table } => format!("Vec<{}>", struct_name(table)),
+        QueryResult::Count => "u64".into(),
+        QueryResult::Won => "bool".into(),
+        QueryResult::OptionalValue { ty } => format!("Option<{}>", rust_type(*ty)),
+        QueryResult::Row { table } => struct_name(table),
+    }
+}
+
+/// A trait's name: `users` → `UsersRepository`.
+pub fn trait_name(table: &str) -> String {
+    format!("{}Repository", pascal_case(table))
+}
+
+#[derive(Serialize)]
+struct FieldCtx {
+    name: String,
+    rust_type: String,
+}
+
+/// What every template knows about one query.
+#[derive(Serialize)]
+struct QueryCtx {
+    name: String,
+    kind: QueryKind,
+    doc: String,
+    used_by: String,
+    /// `id: Uuid, now: DateTime<Utc>` (without `&self`).
+    params_sig: String,
+    /// `id, now`: the parameters passed on.
+    args: String,
+    ret: String,
+    paged: bool,
+    joined: Option<String>,
+    /// The name of the counter of an `Increment`.
+    counter: Option<String>,
+    /// Backend-specific fragments.
+    memory: Option<MemoryQuery>,
+    sqlx: Option<SqlxQuery>,
+}
+
+#[derive(Serialize)]
+struct TableCtx {
+    name: String,
+    struct_name: String,
+    trait_name: String,
+    plugin: String,
+    fields: Vec<FieldCtx>,
+    queries: Vec<QueryCtx>,
+    memory: Option<MemoryTable>,
+}
+
+#[derive(Serialize)]
+struct StepCtx {
+    call: String,
+    args: String,
+    claims: bool,
+    when_some: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CompositeCtx {
+    name: String,
+    doc: String,
+    used_by: String,
+    params_sig: String,
+    ret: String,
+    claims: bool,
+    steps: Vec<StepCtx>,
+}
+
+#[derive(Serialize)]
+struct Context {
+    header: String,
+    tables: Vec<TableCtx>,
+    composites: Vec<CompositeCtx>,
+    /// Backend-specific names (`SqlxPgBackend`, `PgConnection`, ...).
+    backend: Option<BackendCtx>,
+}
+
+#[derive(Serialize, Clone)]
+struct BackendCtx {
+    name: String,
+    connection: String,
+    dialect: Option<Dialect>,
+}
+
+fn signature(params: &[Param]) -> (String, String) {
+    let sig = params
+        .iter()
+        .map(|p| format!("{}: {}", p.name, param_type(&p.ty, false)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let args = params
+        .iter()
+        .map(|p| p.name.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    (sig, args)
+}
+
+/// The backends this repository generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Sqlx(Dialect),
+}
+
+impl Backend {
+    pub const ALL: [Backend; 4] = [
+        Backend::Memory,
+        Backend::Sqlx(Dialect::Postgres),
+        Backend::Sqlx(Dialect::Mysql),
+        Backend::Sqlx(Dialect::Sqlite),
+    ];
+
+    /// The crate's folder under `runtime/backends/`.
+    pub fn folder(self) -> String {
+        match self {
+            Backend::Memory => "memory".into(),
+            Backend::Sqlx(d) => format!("sqlx-{}", dialect_short(d)),
+        }
+    }
+
+    pub fn struct_name(self) -> String {
+        match self {
+            Backend::Memory => "InMemoryBackend".into(),
+            Backend::Sqlx(d) => format!("Sqlx{}Backend", dialect_pascal(d)),
+        }
+    }
+
+    fn template(self) -> &'static str {
+        match self {
+            Backend::Memory => "memory/backend.rs.jinja",
+            Backend::Sqlx(_) => "sqlx/backend.rs.jinja",
+        }
+    }
+}
+
+fn dialect_short(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => "pg",
+        Dialect::Mysql => "mysql",
+        Dialect::Sqlite => "sqlite",
+    }
+}
+
+fn dialect_pascal(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => "Pg",
+        Dialect::Mysql => "Mysql",
+        Dialect::Sqlite => "Sqlite",
+    }
+}
+
+fn context(
+    schema: &Schema,
+    catalogue: &Catalogue,
+    backend: Option<Backend>,
+    template: &str,
+) -> Result<Context, CodegenError> {
+    check_rust_names(schema)?;
+    catalogue.validate(schema)?;
+    let mut tables = Vec::new();
+    for table in &schema.tables {
+        let fields = table
+            .columns
+            .iter()
+            .map(|c| FieldCtx {
+                name: c.name.clone(),
+                rust_type: if c.nullable {
+                    format!("Option<{}>", rust_type(c.ty))
+                } else {
+                    rust_type(c.ty).to_string()
+                },
+            })
+            .collect();
+        let mut queries = Vec::new();
+        for q in catalogue.for_table(&table.name) {
+            let params = q.params(table);
+            let (params_sig, args) = signature(&params);
+            let result = q.result(table);
+            queries.push(QueryCtx {
+                name: q.name.clone(),
+                kind: q.kind,
+                doc: q.doc.clone(),
+                used_by: q.used_by.clone(),
+                params_sig,
+                args,
+                ret: result_type(&result),
+                paged: q.paged,
+                joined: match &result {
+                    QueryResult::OptionalRow { joined, .. } => joined.as_deref().map(struct_name),
+                    _ => None,
+                },
+                counter: q.counter().map(str::to_string),
+                memory: match backend {
+                    Some(Backend::Memory) => Some(memory_query(schema, table, q)),
+                    _ => None,
+                },
+                sqlx: match backend {
+                    Some(Backend::Sqlx(d)) => Some(sqlx_query(schema, table, q, d)),
+                    _ => None,
+                },
+            });
+        }
+        tables.push(TableCtx {
+            name: table.name.clone(),
+            struct_name: struct_name(&table.name),
+            trait_name: trait_name(&table.name),
+            plugin: table.plugin.clone(),
+            fields,
+            queries,
+            memory: match backend {
+                Some(Backend::Memory) => Some(memory_table(schema, table)),
+                _ => None,
+            },
+        });
+    }
+    let composites = catalogue
+        .composites
+        .iter()
+        .filter(|c| {
+            c.steps.iter().all(|s| {
+                catalogue
+                    .query(&s.query)
+                    .is_some_and(|q| schema.table(&q.table).is_some())
+            })
+        })
+        .map(|c| composite_ctx(catalogue, c))
+        .collect();
+    Ok(Context {
+        header: runtime_header(template),
+        tables,
+        composites,
+        backend: backend.map(|b| BackendCtx {
+            name: b.struct_name(),
+            connection: match b {
+                Backend::Memory => String::new(),
+                Backend::Sqlx(d) => format!("sqlx::{}Connection", sqlx_db(d)),
+            },
+            dialect: match b {
+                Backend::Memory => None,
+                Backend::Sqlx(d) => Some(d),
+            },
+        }),
+    })
+}
+
+fn composite_ctx(catalogue: &Catalogue, c: &Composite) -> CompositeCtx {
+    let params_sig = c
+        .params
+        .iter()
+        .map(|p| format!("{}: {}", p.name, param_type(&p.ty, p.optional)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let steps = c
+        .steps
+        .iter()
+        .map(|s| {
+            let q = catalogue.query(&s.query).expect("validated");
+            StepCtx {
+                call: s.query.clone(),
+                args: s.args.join(", "),
+                claims: q.kind == QueryKind::Claim,
+                when_some: s.when_some.clone(),
+            }
+        })
+        .collect();
+    let claims = c.claims(catalogue);
+    CompositeCtx {
+        name: c.name.clone(),
+        doc: c.doc.clone(),
+        used_by: c.used_by.clone(),
+        params_sig,
+        ret: if claims { "bool".into() } else { "()".into() },
+        claims,
+        steps,
+    }
+}
+
+/// A generated file of the runtime, relative to the repository root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeFile {
+    pub path: String,
+    pub contents: String,
+}
+
+/// `runtime/entity/src/generated.rs`: domain structs, repository traits, `Repositories` and
+/// `DatabaseBackend`.
+pub fn entity_rs(schema: &Schema, catalogue: &Catalogue) -> Result<String, CodegenError> {
+    let template = "repo/entity.rs.jinja";
+    render_rust(template, context(schema, catalogue, None, template)?, true)
+}
+
+/// The generated module of one backend crate.
+pub fn backend_rs(
+    schema: &Schema,
+    catalogue: &Catalogue,
+    backend: Backend,
+) -> Result<String, CodegenError> {
+    let template = backend.template();
+    render_rust(
+        template,
+        context(schema, catalogue, Some(backend), template)?,
+        true,
+    )
+}
+
+/// Every generated file of the runtime crates, for the built-in schema and catalogue.
+pub fn runtime_files() -> Result<Vec<RuntimeFile>, CodegenError> {
+    let schema = yauth_migration::builtin::full_schema(yauth_migration::builtin::DEFAULT_PREFIX);
+    let catalogue = yauth_migration::queries::catalogue();
+    runtime_files_for(&schema, &catalogue)
+}
+
+/// Every generated runtime file for a given schema and catalogue (the fixture test uses
+/// its own).
+pub fn runtime_files_for(
+    schema: &Schema,
+    catalogue: &Catalogue,
+) -> Result<Vec<RuntimeFile>, CodegenError> {
+    let mut files = vec![RuntimeFile {
+        path: "runtime/entity/src/generated.rs".into(),
+        contents: entity_rs(schema, catalogue)?,
+    }];
+    for backend in Backend::ALL {
+        files.push(RuntimeFile {
+            path: format!("runtime/backends/{}/src/generated.rs", backend.folder()),
+            contents: backend_rs(schema, catalogue, backend)?,
+        });
+    }
+    Ok(files)
+}
+
+// ---------------------------------------------------------------------------------------
+// The in-memory backend: filters become Rust closures over the stored rows.
+
+#[derive(Serialize)]
+struct MemoryQuery {
+    /// A boolean expression over `r` (a row).
+    pred: String,
+    /// Statements applying `set` to `r`.
+    sets: Vec<String>,
+    /// A comparator over `a` and `b`.
+    cmp: String,
+    /// For a `Get` with a join: the expression finding the joined row's match over `p`.
+    join_pred: Option<String>,
+    join_table: Option<String>,
+    /// For an `Upsert`: the conflict predicate over `r` and `row`.
+    conflict_pred: String,
+}
+
+#[derive(Serialize)]
+struct MemoryTable {
+    /// Statements truncating the timestamps of `row` to microseconds.
+    normalize: Vec<String>,
+    /// `(predicate over o and row, label)` for every unique key.
+    uniques: Vec<(String, String)>,
+    /// `(condition over t and row, label)`: every foreign key must find its target.
+    foreign_keys: Vec<(String, String)>,
+    /// The tables that reference this one, and what deleting a row does to them.
+    cascades: Vec<MemoryCascade>,
+}
+
+#[derive(Serialize)]
+struct MemoryCascade {
+    table: String,
+    /// Whether rows are deleted (else the column is set to NULL).
+    delete: bool,
+    /// A predicate over `x` (the referencing row) and `p` (a removed row).
+    pred: String,
+    column: String,
+}
+
+fn memory_cmp_eq(table: &Table, column: &str, value: &str) -> String {
+    let col = table.column(column).expect("validated");
+    match (col.nullable, is_copy(col.ty)) {
+        (false, _) => format!("r.{column} == {value}"),
+        (true, true) => format!("r.{column} == Some({value})"),
+        (true, false) => format!("r.{column}.as_deref() == Some({value})"),
+    }
+}
+
+fn memory_const(c: &Const) -> String {
+    match c {
+        Const::Bool(b) => b.to_string(),
+        Const::Int(i) => i.to_string(),
+        Const::Str(s) => format!("{s:?}"),
+        Const::Null => "None".into(),
+    }
+}
+
+fn memory_cond(table: &Table, cond: &Cond) -> String {
+    let column = &cond.column;
+    let param = cond.param.as_deref().unwrap_or("");
+    let nullable = table.column(column).is_some_and(|c| c.nullable);
+    let ord = |op: &str| {
+        if nullable {
+            format!("r.{column}.is_some_and(|v| v {op} {param})")
+        } else {
+            format!("r.{column} {op} {param}")
+        }
+    };
+    match cond.op {
+        CondOp::Eq => memory_cmp_eq(table, column, param),
+        CondOp::Ne => format!("!({})", memory_cmp_eq(table, column, param)),
+        CondOp::Lt => ord("<"),
+        CondOp::Le => ord("<="),
+        CondOp::Gt => ord(">"),
+        CondOp::Ge => ord(">="),
+        CondOp::LtOrNull if nullable => format!("r.{column}.is_none_or(|v| v < {param})"),
+        CondOp::LtOrNull => format!("r.{column} < {param}"),
+        CondOp::IsNull => format!("r.{column}.is_none()"),
+        CondOp::NotNull => format!("r.{column}.is_some()"),
+        CondOp::Is => {
+            let value = memory_const(cond.constant.as_ref().expect("validated"));
+            format!("r.{column} == {value}")
+        }
+        CondOp::Matches => {
+            let parts: Vec<String> = cond
+                .columns
+                .iter()
+                .map(|c| {
+                    if table.column(c).is_some_and(|c| c.nullable) {
+                        format!("r.{c}.as_deref().is_some_and(|h| crate::contains_folded(h, {param}))")
+                    } else {
+                        format!("crate::contains_folded(&r.{c}, {param})")
+                    }
+                })
+                .collect();
+            format!("({})", parts.join(" || "))
+        }
+    }
+}
+
+/// `value` (a parameter) as an owned value of the column's field type.
+fn memory_owned(ty: LogicalType, nullable: bool, value: &str) -> String {
+    use LogicalType::*;
+    match (ty, nullable) {
+        (String | Text, false) => format!("{value}.to_string()"),
+        (String | Text, true) => format!("{value}.map(str::to_string)"),
+        (Bytes | ShortBytes, false) => format!("{value}.to_vec()"),
+        (Bytes | ShortBytes, true) => format!("{value}.map(<[u8]>::to_vec)"),
+        (Json, false) => format!("{value}.clone()"),
+        (Json, true) => format!("{value}.cloned()"),
+        (Timestamp, false) => format!("crate::micros({value})"),
+        (Timestamp, true) => format!("{value}.map(crate::micros)"),
+        _ => value.to_string(),
+    }
+}
+
+fn memory_sets(table: &Table, q: &Query, from_row: bool) -> Vec<String> {
+    q.set
+        .iter()
+        .map(|a| match a {
+            Assign::Param { column } => {
+                if from_row {
+                    format!("r.{column} = row.{column}.clone();")
+                } else {
+                    let col = table.column(column).expect("validated");
+                    let value = if col.nullable && !q.set_param_nullable(table, column) {
+                        format!("Some({})", memory_owned(col.ty, false, column))
+                    } else {
+                        memory_owned(col.ty, col.nullable, column)
+                    };
+                    format!("r.{column} = {value};")
+                }
+            }
+            Assign::Const { column, value } => {
+                let col = table.column(column).expect("validated");
+                let v = match value {
+                    Const::Str(s) => format!("{s:?}.to_string()"),
+                    Const::Null => "None".into(),
+                    other if col.nullable => format!("Some({})", memory_const(other)),
+                    other => memory_const(other),
+                };
+                format!("r.{column} = {v};")
+            }
+            Assign::Add { column, by } => format!("r.{column} += {by};"),
+        })
+        .collect()
+}
+
+fn memory_query(schema: &Schema, table: &Table, q: &Query) -> MemoryQuery {
+    let pred = if q.filter.is_empty() {
+        "true".to_string()
+    } else {
+        q.filter
+            .iter()
+            .map(|c| memory_cond(table, c))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    };
+    let cmp = if q.order.is_empty() {
+        "std::cmp::Ordering::Equal".to_string()
+    } else {
+        q.order
+            .iter()
+            .map(|o| {
+                if o.desc {
+                    format!("b.{0}.cmp(&a.{0})", o.column)
+                } else {
+                    format!("a.{0}.cmp(&b.{0})", o.column)
+                }
+            })
+            .reduce(|acc, next| format!("{acc}.then_with(|| {next})"))
+            .expect("not empty")
+    };
+    let (join_pred, join_table) = match &q.join {
+        Some(column) => {
+            let fk = table.foreign_key(column).expect("validated");
+            let target = schema.table(&fk.references).expect("validated");
+            (
+                Some(format!("p.{} == r.{column}", fk.referenced_column)),
+                Some(target.name.clone()),
+            )
+        }
+        None => (None, None),
+    };
+    let conflict_pred = q
+        .conflict
+        .iter()
+        .map(|c| format!("r.{c} == row.{c}"))
+        .collect::<Vec<_>>()
+        .join(" && ");
+    MemoryQuery {
+        pred,
+        sets: memory_sets(table, q, q.kind == QueryKind::Upsert),
+        cmp,
+        join_pred,
+        join_table,
+        conflict_pred,
+    }
+}
+
+fn memory_table(schema: &Schema, table: &Table) -> MemoryTable {
+    let normalize = table
+        .columns
+        .iter()
+        .filter(|c| c.ty == LogicalType::Timestamp)
+        .map(|c| {
+            if c.nullable {
+                format!("row.{0} = row.{0}.map(crate::micros);", c.name)
+            } else {
+                format!("row.{0} = crate::micros(row.{0});", c.name)
+            }
+        })
+        .collect();
+    let mut keys: Vec<Vec<String>> = vec![table.primary_key.clone()];
+    keys.extend(
+        table
+            .indexes
+            .iter()
+            .filter(|i| i.unique)
+            .map(|i| i.columns.clone()),
+    );
+    let uniques = keys
+        .into_iter()
+        .map(|cols| {
+            let pred = cols
+                .iter()
+                .map(|c| {
+                    if table.column(c).is_some_and(|c| c.nullable) {
+                        format!("row.{c}.is_some() && o.{c} == row.{c}")
+                    } else {
+                        format!("o.{c} == row.{c}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" && ");
+            (pred, format!("{}.{}", table.name, cols.join("+")))
+        })
+        .collect();
+    let foreign_keys = table
+        .foreign_keys
+        .iter()
+        .map(|fk| {
+            let nullable = table.column(&fk.column).is_some_and(|c| c.nullable);
+            let target = &fk.references;
+            let check = if nullable {
+                format!(
+                    "row.{0}.as_ref().is_none_or(|v| t.{target}.iter().any(|p| p.{1} == *v))",
+                    fk.column, fk.referenced_column
+                )
+            } else {
+                format!(
+                    "t.{target}.iter().any(|p| p.{1} == row.{0})",
+                    fk.column, fk.referenced_column
+                )
+            };
+            (check, format!("{}.{}", table.name, fk.column))
+        })
+        .collect();
+    let mut cascades = Vec::new();
+    for other in &schema.tables {
+        for fk in other
+            .foreign_keys
+            .iter()
+            .filter(|f| f.references == table.name)
+        {
+            let nullable = other.column(&fk.column).is_some_and(|c| c.nullable);
+            let pred = if nullable {
+                format!("x.{}.as_ref() == Some(&p.{})", fk.column, fk.referenced_column)
+            } else {
+                format!("x.{} == p.{}", fk.column, fk.referenced_column)
+            };
+            cascades.push(MemoryCascade {
+                table: other.name.clone(),
+                delete: fk.on_delete == yauth_migration::OnDelete::Cascade,
+                pred,
+                column: fk.column.clone(),
+            });
+        }
+    }
+    MemoryTable {
+        normalize,
+        uniques,
+        foreign_keys,
+        cascades,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// sqlx: one SQL text per query and dialect, checked at compile time by `query!`.
+
+#[derive(Serialize)]
+struct SqlxQuery {
+    sql: String,
+    binds: Vec<String>,
+    /// `field: decode expression` for the row (over `r`).
+    fields: Vec<(String, String)>,
+    joined_fields: Vec<(String, String)>,
+    /// MySQL, which has no `RETURNING`: the follow-up `SELECT` (same transaction).
+    then_sql: Option<String>,
+    then_binds: Vec<String>,
+}
+
+fn sqlx_db(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => "Pg",
+        Dialect::Mysql => "MySql",
+        Dialect::Sqlite => "Sqlite",
+    }
+}
+
+/// The type a column is read as (before conversion to the domain type).
+fn wire_type(d: Dialect, ty: LogicalType) -> &'static str {
+    use LogicalType::*;
+    match (d, ty) {
+        (Dialect::Postgres, Uuid) => "uuid::Uuid",
+        (Dialect::Postgres, Timestamp) => "chrono::DateTime<chrono::Utc>",
+        (Dialect::Postgres, Json) => "serde_json::Value",
+        (Dialect::Mysql, Timestamp) => "chrono::NaiveDateTime",
+        (_, Uuid | Timestamp | Json) => "String",
+        (_, String | Text) => "String",
+        (_, Bool) => "bool",
+        (_, Int) => "i32",
+        (_, BigInt) => "i64",
+        (_, Bytes | ShortBytes) => "Vec<u8>",
+    }
+}
+
+/// The conversion function of `crate::wire` for types whose wire form differs.
+fn wire_fn(ty: LogicalType) -> Option<&'static str> {
+    match ty {
+        LogicalType::Uuid => Some("uuid"),
+        LogicalType::Timestamp => Some("ts"),
+        LogicalType::Json => Some("json"),
+        _ => None,
+    }
+}
+
+fn decode_expr(ty: LogicalType, nullable: bool, value: &str) -> String {
+    match (wire_fn(ty), nullable) {
+        (Some(f), false) => format!("wire::dec_{f}({value})?"),
+        (Some(f), true) => format!("{value}.map(wire::dec_{f}).transpose()?"),
+        (None, _) => value.to_string(),
+    }
+}
+
+/// A bind expression for a value given as a parameter (already borrowed).
+fn encode_param(ty: LogicalType, nullable: bool, value: &str) -> String {
+    match (wire_fn(ty), nullable) {
+        (Some(f), false) => format!("wire::enc_{f}({value})"),
+        (Some(f), true) => format!("{value}.map(wire::enc_{f})"),
+        (None, _) => value.to_string(),
+    }
+}
+
+/// A bind expression for a field of `row: &Row`.
+fn encode_field(ty: LogicalType, nullable: bool, field: &str) -> String {
+    use LogicalType::*;
+    let value = format!("row.{field}");
+    match (ty, nullable) {
+        (Json, false) => format!("wire::enc_json(&{value})"),
+        (Json, true) => format!("{value}.as_ref().map(wire::enc_json)"),
+        (String | Text, false) => format!("{value}.as_str()"),
+        (Bytes | ShortBytes, false) => format!("{value}.as_slice()"),
+        (String | Text | Bytes | ShortBytes, true) => format!("{value}.as_deref()"),
+        _ => encode_param(ty, nullable, &value),
+    }
+}
+
+/// Builds SQL text and its bind list: PostgreSQL numbers each distinct value once (`$1`),
+/// MySQL and SQLite bind every `?` in order.
+struct Sql {
+    dialect: Dialect,
+    text: String,
+    binds: Vec<String>,
+}
+
+impl Sql {
+    fn new(dialect: Dialect) -> Self {
+        Sql {
+            dialect,
+            text: String::new(),
+            binds: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    fn bind(&mut self, expr: String) -> String {
+        match self.dialect {
+            Dialect::Postgres => {
+                let n = match self.binds.iter().position(|b| *b == expr) {
+                    Some(i) => i + 1,
+                    None => {
+                        self.binds.push(expr);
+                        self.binds.len()
+                    }
+                };
+                format!("${n}")
+            }
+            _ => {
+                self.binds.push(expr);
+                "?".into()
+            }
+        }
+    }
+
+    fn q(&self, ident: &str) -> String {
+        self.dialect.quote(ident)
+    }
+}
+
+fn sql_const(d: Dialect, c: &Const) -> String {
+    match (d, c) {
+        (Dialect::Sqlite, Const::Bool(b)) => if *b { "1" } else { "0" }.into(),
+        (_, Const::Bool(b)) => if *b { "TRUE" } else { "FALSE" }.into(),
+        (_, Const::Int(i)) => i.to_string(),
+        (_, Const::Str(s)) => format!("'{}'", s.replace('\'', "''")),
+        (_, Const::Null) => "NULL".into(),
+    }
+}
+
+fn where_clause(sql: &mut Sql, table: &Table, filter: &[Cond], qualifier: &str) {
+    if filter.is_empty() {
+        return;
+    }
+    let mut parts = Vec::new();
+    for cond in filter {
+        let col = format!("{qualifier}{}", sql.q(&cond.column));
+        let param_expr = |sql: &mut Sql| {
+            let name = cond.param.as_deref().expect("validated");
+            let ty = table.column(&cond.column).expect("validated").ty;
+            sql.bind(encode_param(ty, false, name))
+        };
+        let part = match cond.op {
+            CondOp::Eq => format!("{col} = {}", param_expr(sql)),
+            CondOp::Ne => format!("{col} <> {}", param_expr(sql)),
+            CondOp::Lt => format!("{col} < {}", param_expr(sql)),
+            CondOp::Le => format!("{col} <= {}", param_expr(sql)),
+            CondOp::Gt => format!("{col} > {}", param_expr(sql)),
+            CondOp::Ge => format!("{col} >= {}", param_expr(sql)),
+            CondOp::LtOrNull => format!("({col} IS NULL OR {col} < {})", param_expr(sql)),
+            CondOp::IsNull => format!("{col} IS NULL"),
+            CondOp::NotNull => format!("{col} IS NOT NULL"),
+            CondOp::Is => format!(
+                "{col} = {}",
+                sql_const(sql.dialect, cond.constant.as_ref().expect("validated"))
+            ),
+            CondOp::Matches => {
+                let name = cond.param.as_deref().expect("validated");
+                let alts: Vec<String> = cond
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let p = sql.bind(format!("wire::enc_pattern({name})"));
+                        format!("LOWER({qualifier}{}) LIKE {p} ESCAPE '!'", sql.q(c))
+                    })
+                    .collect();
+                format!("({})", alts.join(" OR "))
+            }
+        };
+        parts.push(part);
+    }
+    sql.push(" WHERE ");
+    sql.push(&parts.join(" AND "));
+}
+
+/// `"col" AS "alias!: Wire"` for every column of `table`.
+fn select_list(d: Dialect, table: &Table, qualifier: &str, alias_prefix: &str) -> String {
+    table
+        .columns
+        .iter()
+        .map(|c| {
+            let marker = if c.nullable { "?" } else { "!" };
+            let alias = format!(
+                "{alias_prefix}{}{marker}: {}",
+                c.name,
+                wire_type(d, c.ty)
+            );
+            format!("{qualifier}{} AS {}", d.quote(&c.name), d.quote(&alias))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn decode_fields(table: &Table, alias_prefix: &str) -> Vec<(String, String)> {
+    table
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                decode_expr(c.ty, c.nullable, &format!("r.{alias_prefix}{}", c.name)),
+            )
+        })
+        .collect()
+}
+
+fn set_clause(sql: &mut Sql, table: &Table, q: &Query) -> String {
+    let mut parts = Vec::new();
+    for a in &q.set {
+        let col = sql.q(a.column());
+        let value = match a {
+            Assign::Param { column } => {
+                let c = table.column(column).expect("validated");
+                sql.bind(encode_param(c.ty, q.set_param_nullable(table, column), column))
+            }
+            Assign::Const { value, .. } => sql_const(sql.dialect, value),
+            Assign::Add { by, .. } => format!("{col} + {by}"),
+        };
+        parts.push(format!("{col} = {value}"));
+    }
+    parts.join(", ")
+}
+
+fn order_clause(d: Dialect, q: &Query) -> String {
+    if q.order.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = q
+        .order
+        .iter()
+        .map(|o| format!("{}{}", d.quote(&o.column), if o.desc { " DESC" } else { "" }))
+        .collect();
+    format!(" ORDER BY {}", parts.join(", "))
+}
+
+fn insert_sql(sql: &mut Sql, table: &Table, full: &str) {
+    let cols: Vec<String> = table.columns.iter().map(|c| sql.q(&c.name)).collect();
+    let mut values = Vec::new();
+    for c in &table.columns {
+        values.push(sql.bind(encode_field(c.ty, c.nullable, &c.name)));
+    }
+    sql.push(&format!(
+        "INSERT INTO {full} ({}) VALUES ({})",
+        cols.join(", "),
+        values.join(", ")
+    ));
+}
+
+fn sqlx_query(schema: &Schema, table: &Table, q: &Query, d: Dialect) -> SqlxQuery {
+    let full = d.quote(&table.full_name(&schema.prefix));
+    let mut sql = Sql::new(d);
+    let mut fields = Vec::new();
+    let mut joined_fields = Vec::new();
+    let mut then_sql = None;
+    let mut then_binds = Vec::new();
+    match q.kind {
+        QueryKind::Insert => insert_sql(&mut sql, table, &full),
+        QueryKind::Get if q.join.is_some() => {
+            let column = q.join.as_deref().expect("checked");
+            let fk = table.foreign_key(column).expect("validated");
+            let target = schema.table(&fk.references).expect("validated");
+            let target_full = d.quote(&target.full_name(&schema.prefix));
+            sql.push(&format!(
+                "SELECT {}, {} FROM {full} t JOIN {target_full} j ON j.{} = t.{}",
+                select_list(d, table, "t.", ""),
+                select_list(d, target, "j.", "j_"),
+                d.quote(&fk.referenced_column),
+                d.quote(column)
+            ));
+            where_clause(&mut sql, table, &q.filter, "t.");
+            fields = decode_fields(table, "");
+            joined_fields = decode_fields(target, "j_");
+        }
+        QueryKind::Get | QueryKind::List => {
+            sql.push(&format!("SELECT {} FROM {full}", select_list(d, table, "", "")));
+            where_clause(&mut sql, table, &q.filter, "");
+            sql.push(&order_clause(d, q));
+            if q.paged {
+                let limit = sql.bind("wire::enc_count(limit)".into());
+                let offset = sql.bind("wire::enc_count(offset)".into());
+                sql.push(&format!(" LIMIT {limit} OFFSET {offset}"));
+            }
+            fields = decode_fields(table, "");
+        }
+        QueryKind::Count => {
+            sql.push(&format!("SELECT COUNT(*) AS {} FROM {full}", d.quote("n!: i64")));
+            where_clause(&mut sql, table, &q.filter, "");
+        }
+        QueryKind::Update | QueryKind::Claim | QueryKind::Increment => {
+            let sets = set_clause(&mut sql, table, q);
+            sql.text = format!("UPDATE {full} SET {sets}");
+            where_clause(&mut sql, table, &q.filter, "");
+            if q.kind == QueryKind::Increment {
+                let counter = q.counter().expect("validated");
+                let ty = table.column(counter).expect("validated").ty;
+                let alias = d.quote(&format!("n!: {}", wire_type(d, ty)));
+                if d == Dialect::Mysql {
+                    let mut then = Sql::new(d);
+                    then.push(&format!("SELECT {} AS {alias} FROM {full}", d.quote(counter)));
+                    where_clause(&mut then, table, &q.filter, "");
+                    then_sql = Some(then.text);
+                    then_binds = then.binds;
+                } else {
+                    sql.push(&format!(" RETURNING {} AS {alias}", d.quote(counter)));
+                }
+            }
+        }
+        QueryKind::Delete => {
+            sql.push(&format!("DELETE FROM {full}"));
+            where_clause(&mut sql, table, &q.filter, "");
+        }
+        QueryKind::Upsert => {
+            insert_sql(&mut sql, table, &full);
+            let mut parts = Vec::new();
+            for a in &q.set {
+                let col = d.quote(a.column());
+                let value = match (a, d) {
+                    (Assign::Param { .. }, Dialect::Mysql) => format!("VALUES({col})"),
+                    (Assign::Param { .. }, _) => format!("excluded.{col}"),
+                    (Assign::Const { value, .. }, _) => sql_const(d, value),
+                    (Assign::Add { by, .. }, Dialect::Mysql) => format!("{col} + {by}"),
+                    (Assign::Add { by, .. }, _) => format!("{full}.{col} + {by}"),
+                };
+                parts.push(format!("{col} = {value}"));
+            }
+            let conflict: Vec<String> = q.conflict.iter().map(|c| d.quote(c)).collect();
+            if d == Dialect::Mysql {
+                sql.push(&format!(" ON DUPLICATE KEY UPDATE {}", parts.join(", ")));
+            } else {
+                sql.push(&format!(
+                    " ON CONFLICT ({}) DO UPDATE SET {}",
+                    conflict.join(", "),
+                    parts.join(", ")
+                ));
+            }
+        }
+        QueryKind::Hit => {
+            let [key, window_start, count, expires_at] =
+                ["key", "window_start", "count", "expires_at"].map(|c| d.quote(c));
+            let k = sql.bind("key".into());
+            let now = sql.bind("wire::enc_ts(now)".into());
+            let end = sql.bind("wire::enc_ts(window_end)".into());
+            sql.push(&format!(
+                "INSERT INTO {full} ({key}, {window_start}, {count}, {expires_at}) VALUES ({k}, {now}, 1, {end})"
+            ));
+            if d == Dialect::Mysql {
+                // Assignments run left to right and see earlier ones: `expires_at` goes last.
+                let mut cond = || {
+                    let now = sql.bind("wire::enc_ts(now)".into());
+                    format!("{expires_at} <= {now}")
+                };
+                let c1 = cond();
+                let c2 = cond();
+                let now2 = sql.bind("wire::enc_ts(now)".into());
+                let c3 = format!(
+                    "{expires_at} <= {}",
+                    sql.bind("wire::enc_ts(now)".into())
+                );
+                let end2 = sql.bind("wire::enc_ts(window_end)".into());
+                sql.push(&format!(
+                    " ON DUPLICATE KEY UPDATE {count} = IF({c1}, 1, {count} + 1), {window_start} = IF({c2}, {now2}, {window_start}), {expires_at} = IF({c3}, {end2}, {expires_at})"
+                ));
+                let mut then = Sql::new(d);
+                then.push(&format!("SELECT {} FROM {full}", select_list(d, table, "", "")));
+                let kb = then.bind("key".into());
+                then.push(&format!(" WHERE {key} = {kb}"));
+                then_sql = Some(then.text);
+                then_binds = then.binds;
+            } else {
+                // Every placeholder is bound on its own (SQLite's `?`); PostgreSQL numbers
+                // repeated values once.
+                let old = |c: &str| format!("{full}.{c}");
+                let expired = |sql: &mut Sql| {
+                    let now = sql.bind("wire::enc_ts(now)".into());
+                    format!("{} <= {now}", old(&expires_at))
+                };
+                let e1 = expired(&mut sql);
+                let e2 = expired(&mut sql);
+                let now = sql.bind("wire::enc_ts(now)".into());
+                let e3 = expired(&mut sql);
+                let end = sql.bind("wire::enc_ts(window_end)".into());
+                sql.push(&format!(
+                    " ON CONFLICT ({key}) DO UPDATE SET {count} = CASE WHEN {e1} THEN 1 ELSE {} + 1 END, {window_start} = CASE WHEN {e2} THEN {now} ELSE {} END, {expires_at} = CASE WHEN {e3} THEN {end} ELSE {} END RETURNING {}",
+                    old(&count),
+                    old(&window_start),
+                    old(&expires_at),
+                    select_list(d, table, "", "")
+                ));
+            }
+            fields = decode_fields(table, "");
+        }
+    }
+    SqlxQuery {
+        sql: sql.text,
+        binds: sql.binds,
+        fields,
+        joined_fields,
+        then_sql,
+        then_binds,
+    }
+}

@@ -1,0 +1,145 @@
+//! yauth's domain types and repository traits.
+//!
+//! Everything in [`generated`] comes from the schema and query catalogue of `yauth-migration`
+//! (see `docs/queries.md`): one struct per table, one `<Table>Repository` trait per table,
+//! [`CompositeRepository`] for the operations that must be all-or-nothing, and
+//! [`DatabaseBackend`], which every backend crate implements. This file holds the hand-written
+//! rest: the error type.
+
+mod generated;
+
+pub use generated::*;
+
+/// What a repository operation can fail with. Every backend maps its database errors here.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A unique key is taken (`users.email`, a token hash, ...). The text names the key when
+    /// the backend knows it.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A row the operation needs does not exist.
+    #[error("not found")]
+    NotFound,
+    /// Anything else: a lost connection, a foreign-key violation, a value that does not decode.
+    /// The original error is kept as the source.
+    #[error("database error: {message}")]
+    Internal {
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+impl RepoError {
+    /// An internal error with its cause.
+    pub fn internal(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        RepoError::Internal {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// An internal error with no underlying cause.
+    pub fn message(message: impl Into<String>) -> Self {
+        RepoError::Internal {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, RepoError::Conflict(_))
+    }
+}
+
+/// Conversions every backend shares, so that a value written by one backend reads back
+/// identically through every other.
+pub mod support {
+    use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+    use uuid::Uuid;
+
+    use crate::RepoError;
+
+    /// Timestamps are stored with microsecond precision on every database; the memory backend
+    /// and every encoder truncate to it so that what is read back equals what was stored.
+    pub fn micros(ts: DateTime<Utc>) -> DateTime<Utc> {
+        ts.trunc_subsecs(6)
+    }
+
+    /// The text form of a timestamp where the database has no timestamp type (SQLite):
+    /// `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC, which sorts like the instants it names.
+    pub const TEXT_TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
+
+    pub fn timestamp_to_text(ts: DateTime<Utc>) -> String {
+        micros(ts).format(TEXT_TIMESTAMP_FORMAT).to_string()
+    }
+
+    pub fn timestamp_from_text(text: &str) -> Result<DateTime<Utc>, RepoError> {
+        NaiveDateTime::parse_from_str(text, TEXT_TIMESTAMP_FORMAT)
+            .map(|n| n.and_utc())
+            .map_err(|e| RepoError::internal(format!("stored timestamp `{text}`"), e))
+    }
+
+    pub fn uuid_from_text(text: &str) -> Result<Uuid, RepoError> {
+        Uuid::parse_str(text).map_err(|e| RepoError::internal(format!("stored uuid `{text}`"), e))
+    }
+
+    pub fn json_from_text(text: &str) -> Result<serde_json::Value, RepoError> {
+        serde_json::from_str(text).map_err(|e| RepoError::internal("stored JSON", e))
+    }
+
+    /// The `LIKE` pattern of a search: lower-cased, wrapped in `%`, with `%`, `_` and the
+    /// escape character `!` escaped (queries say `ESCAPE '!'`).
+    pub fn like_pattern(search: &str) -> String {
+        let mut out = String::with_capacity(search.len() + 2);
+        out.push('%');
+        for c in search.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '!') {
+                out.push('!');
+            }
+            out.push(c);
+        }
+        out.push('%');
+        out
+    }
+
+    /// What `LOWER(haystack) LIKE like_pattern(needle)` decides, for backends without SQL.
+    pub fn contains_folded(haystack: &str, needle: &str) -> bool {
+        haystack.to_lowercase().contains(&needle.to_lowercase())
+    }
+
+    /// A `limit` or `offset` as SQL takes it.
+    pub fn count_to_sql(n: u64) -> i64 {
+        i64::try_from(n).unwrap_or(i64::MAX)
+    }
+
+    /// A `COUNT(*)` as the traits return it.
+    pub fn count_from_sql(n: i64) -> u64 {
+        u64::try_from(n).unwrap_or(0)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn like_patterns_escape_wildcards() {
+            assert_eq!(like_pattern("A_b%c!"), "%a!_b!%c!!%");
+        }
+
+        #[test]
+        fn text_timestamps_round_trip_and_sort() {
+            let a = DateTime::parse_from_rfc3339("2026-01-01T00:00:00.123456789Z")
+                .unwrap()
+                .to_utc();
+            let text = timestamp_to_text(a);
+            assert_eq!(text, "2026-01-01 00:00:00.123456");
+            assert_eq!(timestamp_from_text(&text).unwrap(), micros(a));
+            let whole = timestamp_to_text(micros(a).trunc_subsecs(0));
+            assert!(whole < text);
+        }
+    }
+}
