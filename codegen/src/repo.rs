@@ -503,7 +503,9 @@ fn memory_cond(table: &Table, cond: &Cond) -> String {
                 .iter()
                 .map(|c| {
                     if table.column(c).is_some_and(|c| c.nullable) {
-                        format!("r.{c}.as_deref().is_some_and(|h| crate::contains_folded(h, {param}))")
+                        format!(
+                            "r.{c}.as_deref().is_some_and(|h| crate::contains_folded(h, {param}))"
+                        )
                     } else {
                         format!("crate::contains_folded(&r.{c}, {param})")
                     }
@@ -681,7 +683,10 @@ fn memory_table(schema: &Schema, table: &Table) -> MemoryTable {
         {
             let nullable = other.column(&fk.column).is_some_and(|c| c.nullable);
             let pred = if nullable {
-                format!("x.{}.as_ref() == Some(&p.{})", fk.column, fk.referenced_column)
+                format!(
+                    "x.{}.as_ref() == Some(&p.{})",
+                    fk.column, fk.referenced_column
+                )
             } else {
                 format!("x.{} == p.{}", fk.column, fk.referenced_column)
             };
@@ -889,11 +894,7 @@ fn select_list(d: Dialect, table: &Table, qualifier: &str, alias_prefix: &str) -
         .iter()
         .map(|c| {
             let marker = if c.nullable { "?" } else { "!" };
-            let alias = format!(
-                "{alias_prefix}{}{marker}: {}",
-                c.name,
-                wire_type(d, c.ty)
-            );
+            let alias = format!("{alias_prefix}{}{marker}: {}", c.name, wire_type(d, c.ty));
             format!("{qualifier}{} AS {}", d.quote(&c.name), d.quote(&alias))
         })
         .collect::<Vec<_>>()
@@ -920,7 +921,11 @@ fn set_clause(sql: &mut Sql, table: &Table, q: &Query) -> String {
         let value = match a {
             Assign::Param { column } => {
                 let c = table.column(column).expect("validated");
-                sql.bind(encode_param(c.ty, q.set_param_nullable(table, column), column))
+                sql.bind(encode_param(
+                    c.ty,
+                    q.set_param_nullable(table, column),
+                    column,
+                ))
             }
             Assign::Const { value, .. } => sql_const(sql.dialect, value),
             Assign::Add { by, .. } => format!("{col} + {by}"),
@@ -937,7 +942,13 @@ fn order_clause(d: Dialect, q: &Query) -> String {
     let parts: Vec<String> = q
         .order
         .iter()
-        .map(|o| format!("{}{}", d.quote(&o.column), if o.desc { " DESC" } else { "" }))
+        .map(|o| {
+            format!(
+                "{}{}",
+                d.quote(&o.column),
+                if o.desc { " DESC" } else { "" }
+            )
+        })
         .collect();
     format!(" ORDER BY {}", parts.join(", "))
 }
@@ -981,7 +992,10 @@ fn sqlx_query(schema: &Schema, table: &Table, q: &Query, d: Dialect) -> SqlxQuer
             joined_fields = decode_fields(target, "j_");
         }
         QueryKind::Get | QueryKind::List => {
-            sql.push(&format!("SELECT {} FROM {full}", select_list(d, table, "", "")));
+            sql.push(&format!(
+                "SELECT {} FROM {full}",
+                select_list(d, table, "", "")
+            ));
             where_clause(&mut sql, table, &q.filter, "");
             sql.push(&order_clause(d, q));
             if q.paged {
@@ -992,7 +1006,10 @@ fn sqlx_query(schema: &Schema, table: &Table, q: &Query, d: Dialect) -> SqlxQuer
             fields = decode_fields(table, "");
         }
         QueryKind::Count => {
-            sql.push(&format!("SELECT COUNT(*) AS {} FROM {full}", d.quote("n!: i64")));
+            sql.push(&format!(
+                "SELECT COUNT(*) AS {} FROM {full}",
+                d.quote("n!: i64")
+            ));
             where_clause(&mut sql, table, &q.filter, "");
         }
         QueryKind::Update | QueryKind::Claim | QueryKind::Increment => {
@@ -1005,7 +1022,10 @@ fn sqlx_query(schema: &Schema, table: &Table, q: &Query, d: Dialect) -> SqlxQuer
                 let alias = d.quote(&format!("n!: {}", wire_type(d, ty)));
                 if d == Dialect::Mysql {
                     let mut then = Sql::new(d);
-                    then.push(&format!("SELECT {} AS {alias} FROM {full}", d.quote(counter)));
+                    then.push(&format!(
+                        "SELECT {} AS {alias} FROM {full}",
+                        d.quote(counter)
+                    ));
                     where_clause(&mut then, table, &q.filter, "");
                     then_sql = Some(then.text);
                     then_binds = then.binds;
@@ -1061,16 +1081,16 @@ fn sqlx_query(schema: &Schema, table: &Table, q: &Query, d: Dialect) -> SqlxQuer
                 let c1 = cond();
                 let c2 = cond();
                 let now2 = sql.bind("wire::enc_ts(now)".into());
-                let c3 = format!(
-                    "{expires_at} <= {}",
-                    sql.bind("wire::enc_ts(now)".into())
-                );
+                let c3 = format!("{expires_at} <= {}", sql.bind("wire::enc_ts(now)".into()));
                 let end2 = sql.bind("wire::enc_ts(window_end)".into());
                 sql.push(&format!(
                     " ON DUPLICATE KEY UPDATE {count} = IF({c1}, 1, {count} + 1), {window_start} = IF({c2}, {now2}, {window_start}), {expires_at} = IF({c3}, {end2}, {expires_at})"
                 ));
                 let mut then = Sql::new(d);
-                then.push(&format!("SELECT {} FROM {full}", select_list(d, table, "", "")));
+                then.push(&format!(
+                    "SELECT {} FROM {full}",
+                    select_list(d, table, "", "")
+                ));
                 let kb = then.bind("key".into());
                 then.push(&format!(" WHERE {key} = {kb}"));
                 then_sql = Some(then.text);

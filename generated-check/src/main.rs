@@ -23,7 +23,12 @@ fn root() -> PathBuf {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [] => check(false),
         ["--write"] => check(true),
         ["sql", dialect] => match dialect.parse::<Dialect>() {

@@ -91,18 +91,26 @@ pub struct Cond {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Assign {
     /// `column = <param of the same name>` (for an upsert: the inserted row's value).
-    Param { column: String },
-    Const { column: String, value: Const },
+    Param {
+        column: String,
+    },
+    Const {
+        column: String,
+        value: Const,
+    },
     /// `column = column + by`.
-    Add { column: String, by: i64 },
+    Add {
+        column: String,
+        by: i64,
+    },
 }
 
 impl Assign {
     pub fn column(&self) -> &str {
         match self {
-            Assign::Param { column } | Assign::Const { column, .. } | Assign::Add { column, .. } => {
-                column
-            }
+            Assign::Param { column }
+            | Assign::Const { column, .. }
+            | Assign::Add { column, .. } => column,
         }
     }
 }
@@ -160,16 +168,25 @@ pub struct Param {
 pub enum QueryResult {
     Unit,
     /// `Option<row>`, or `Option<(row, joined row)>` with `joined`.
-    OptionalRow { table: String, joined: Option<String> },
-    Rows { table: String },
+    OptionalRow {
+        table: String,
+        joined: Option<String>,
+    },
+    Rows {
+        table: String,
+    },
     /// A row count (`u64`).
     Count,
     /// Whether a `Claim` won.
     Won,
     /// The new value of a counter column, if a row matched.
-    OptionalValue { ty: LogicalType },
+    OptionalValue {
+        ty: LogicalType,
+    },
     /// The row itself (`Hit`).
-    Row { table: String },
+    Row {
+        table: String,
+    },
 }
 
 impl Query {
@@ -401,18 +418,27 @@ impl Catalogue {
             }
             for a in &q.set {
                 let Some(col) = table.column(a.column()) else {
-                    return invalid(format!("query `{name}` sets unknown column `{}`", a.column()));
+                    return invalid(format!(
+                        "query `{name}` sets unknown column `{}`",
+                        a.column()
+                    ));
                 };
                 match a {
                     Assign::Const {
                         value: Const::Null, ..
                     } if !col.nullable => {
-                        return invalid(format!("query `{name}` sets non-null `{}` to NULL", col.name));
+                        return invalid(format!(
+                            "query `{name}` sets non-null `{}` to NULL",
+                            col.name
+                        ));
                     }
                     Assign::Add { .. }
                         if !matches!(col.ty, LogicalType::Int | LogicalType::BigInt) =>
                     {
-                        return invalid(format!("query `{name}` adds to non-integer `{}`", col.name));
+                        return invalid(format!(
+                            "query `{name}` adds to non-integer `{}`",
+                            col.name
+                        ));
                     }
                     _ => {}
                 }
@@ -433,11 +459,16 @@ impl Catalogue {
                     let same: Vec<LogicalType> = q
                         .filter
                         .iter()
-                        .filter(|c| c.param.as_deref() == Some(p.name.as_str()) && c.op != CondOp::Matches)
+                        .filter(|c| {
+                            c.param.as_deref() == Some(p.name.as_str()) && c.op != CondOp::Matches
+                        })
                         .map(|c| table.column(&c.column).expect("checked").ty)
                         .collect();
                     if same.iter().any(|t| t != ty) {
-                        return invalid(format!("query `{name}`: parameter `{}` is used with two types", p.name));
+                        return invalid(format!(
+                            "query `{name}`: parameter `{}` is used with two types",
+                            p.name
+                        ));
                     }
                 }
             }
@@ -449,18 +480,25 @@ impl Catalogue {
                         .filter(|c| c.op == CondOp::Eq)
                         .map(|c| c.column.as_str())
                         .collect();
-                    let unique = table.primary_key.iter().all(|c| pinned.contains(&c.as_str()))
-                        || table
-                            .indexes
-                            .iter()
-                            .any(|i| i.unique && i.columns.iter().all(|c| pinned.contains(&c.as_str())));
+                    let unique = table
+                        .primary_key
+                        .iter()
+                        .all(|c| pinned.contains(&c.as_str()))
+                        || table.indexes.iter().any(|i| {
+                            i.unique && i.columns.iter().all(|c| pinned.contains(&c.as_str()))
+                        });
                     if !unique {
                         return invalid(format!("`Get` query `{name}` does not pin a unique key"));
                     }
                     if let Some(join) = &q.join
-                        && table.foreign_key(join).is_none_or(|fk| table.column(join).is_none_or(|c| c.nullable) || fk.references == q.table)
+                        && table.foreign_key(join).is_none_or(|fk| {
+                            table.column(join).is_none_or(|c| c.nullable)
+                                || fk.references == q.table
+                        })
                     {
-                        return invalid(format!("query `{name}` joins on `{join}`, which is not a non-null foreign key"));
+                        return invalid(format!(
+                            "query `{name}` joins on `{join}`, which is not a non-null foreign key"
+                        ));
                     }
                 }
                 QueryKind::Claim => {
@@ -470,7 +508,9 @@ impl Catalogue {
                             .any(|c| c.column == a.column() && c.op != CondOp::Eq)
                     });
                     if !guarded {
-                        return invalid(format!("claim `{name}` must set a column its filter guards"));
+                        return invalid(format!(
+                            "claim `{name}` must set a column its filter guards"
+                        ));
                     }
                 }
                 QueryKind::Update | QueryKind::Delete | QueryKind::Increment => {
@@ -509,12 +549,20 @@ impl Catalogue {
         for c in &self.composites {
             for step in &c.steps {
                 let Some(q) = self.query(&step.query) else {
-                    return invalid(format!("composite `{}` calls unknown `{}`", c.name, step.query));
+                    return invalid(format!(
+                        "composite `{}` calls unknown `{}`",
+                        c.name, step.query
+                    ));
                 };
                 let table = schema.table(&q.table).expect("queries validated");
                 let params = q.params(table);
                 if params.len() != step.args.len() {
-                    return invalid(format!("composite `{}`: `{}` takes {} arguments", c.name, q.name, params.len()));
+                    return invalid(format!(
+                        "composite `{}`: `{}` takes {} arguments",
+                        c.name,
+                        q.name,
+                        params.len()
+                    ));
                 }
                 for (param, arg) in params.iter().zip(&step.args) {
                     let Some(given) = c.params.iter().find(|p| &p.name == arg) else {
@@ -844,112 +892,483 @@ pub fn catalogue() -> Catalogue {
 
     // ---- core: audit log ----
     c.on("audit_log")
-        .insert("insert_audit", "Records one auth event.", "every auth operation")
-        .list("list_user_audit", vec![eq("user_id")], newest(), true, "One page of a user's events, newest first.", "admin user details")
-        .list("list_audit_by_event", vec![eq("event_type")], newest(), true, "One page of events of one type.", "admin, webhooks replay")
-        .delete("delete_audit_before", vec![lt("created_at", "before")], "Deletes events older than a time (retention).", "background sweep");
+        .insert(
+            "insert_audit",
+            "Records one auth event.",
+            "every auth operation",
+        )
+        .list(
+            "list_user_audit",
+            vec![eq("user_id")],
+            newest(),
+            true,
+            "One page of a user's events, newest first.",
+            "admin user details",
+        )
+        .list(
+            "list_audit_by_event",
+            vec![eq("event_type")],
+            newest(),
+            true,
+            "One page of events of one type.",
+            "admin, webhooks replay",
+        )
+        .delete(
+            "delete_audit_before",
+            vec![lt("created_at", "before")],
+            "Deletes events older than a time (retention).",
+            "background sweep",
+        );
 
     // ---- core: rate limits ----
     c.on("rate_limits");
-    c.push("hit_rate_limit", Hit, "Counts one hit on a key in a fixed window and returns the counter row.", "POST /login, /register, /forgot-password, /resend-verification, /magic-link/send, ...");
+    c.push(
+        "hit_rate_limit",
+        Hit,
+        "Counts one hit on a key in a fixed window and returns the counter row.",
+        "POST /login, /register, /forgot-password, /resend-verification, /magic-link/send, ...",
+    );
     c.sweep("delete_expired_rate_limits");
 
     // ---- email-password ----
     c.on("passwords")
-        .insert("insert_password", "Stores a user's Argon2id hash.", "POST /register")
-        .get("get_password", vec![eq("user_id")], "A user's password hash.", "POST /login, /change-password, /token")
-        .upsert("upsert_password", &["user_id"], vec![set("password_hash")], "Sets a user's password hash, creating the row if the user had none.", "POST /change-password, /reset-password, rehash on login")
-        .delete("delete_password", vec![eq("user_id")], "Removes a user's password.", "admin");
+        .insert(
+            "insert_password",
+            "Stores a user's Argon2id hash.",
+            "POST /register",
+        )
+        .get(
+            "get_password",
+            vec![eq("user_id")],
+            "A user's password hash.",
+            "POST /login, /change-password, /token",
+        )
+        .upsert(
+            "upsert_password",
+            &["user_id"],
+            vec![set("password_hash")],
+            "Sets a user's password hash, creating the row if the user had none.",
+            "POST /change-password, /reset-password, rehash on login",
+        )
+        .delete(
+            "delete_password",
+            vec![eq("user_id")],
+            "Removes a user's password.",
+            "admin",
+        );
     c.on("email_verifications")
-        .insert("insert_email_verification", "Stores a verification token hash.", "POST /register, /resend-verification")
-        .get("find_email_verification", vec![eq("token_hash"), after_now("expires_at")], "A live verification token.", "POST /verify-email")
-        .delete("delete_email_verification", vec![eq("id")], "Consumes a verification token; 1 means this caller won.", "POST /verify-email")
-        .delete("delete_user_email_verifications", vec![eq("user_id")], "Drops a user's outstanding tokens.", "POST /resend-verification, POST /verify-email")
+        .insert(
+            "insert_email_verification",
+            "Stores a verification token hash.",
+            "POST /register, /resend-verification",
+        )
+        .get(
+            "find_email_verification",
+            vec![eq("token_hash"), after_now("expires_at")],
+            "A live verification token.",
+            "POST /verify-email",
+        )
+        .delete(
+            "delete_email_verification",
+            vec![eq("id")],
+            "Consumes a verification token; 1 means this caller won.",
+            "POST /verify-email",
+        )
+        .delete(
+            "delete_user_email_verifications",
+            vec![eq("user_id")],
+            "Drops a user's outstanding tokens.",
+            "POST /resend-verification, POST /verify-email",
+        )
         .sweep("delete_expired_email_verifications");
     c.on("password_resets")
-        .insert("insert_password_reset", "Stores a reset token hash.", "POST /forgot-password")
-        .get("find_password_reset", vec![eq("token_hash"), after_now("expires_at"), is_null("used_at")], "A live, unused reset token.", "POST /reset-password")
-        .claim("claim_password_reset", vec![set("used_at")], vec![eq("id"), is_null("used_at")], "Marks a reset token used; only one caller wins.", "POST /reset-password")
-        .delete("delete_user_password_resets", vec![eq("user_id")], "Drops a user's outstanding reset tokens.", "POST /forgot-password, POST /reset-password")
+        .insert(
+            "insert_password_reset",
+            "Stores a reset token hash.",
+            "POST /forgot-password",
+        )
+        .get(
+            "find_password_reset",
+            vec![
+                eq("token_hash"),
+                after_now("expires_at"),
+                is_null("used_at"),
+            ],
+            "A live, unused reset token.",
+            "POST /reset-password",
+        )
+        .claim(
+            "claim_password_reset",
+            vec![set("used_at")],
+            vec![eq("id"), is_null("used_at")],
+            "Marks a reset token used; only one caller wins.",
+            "POST /reset-password",
+        )
+        .delete(
+            "delete_user_password_resets",
+            vec![eq("user_id")],
+            "Drops a user's outstanding reset tokens.",
+            "POST /forgot-password, POST /reset-password",
+        )
         .sweep("delete_expired_password_resets");
     c.on("password_history")
-        .insert("insert_password_history", "Remembers a former password hash.", "POST /change-password, /reset-password")
-        .list("list_password_history", vec![eq("user_id")], newest(), true, "A user's most recent former hashes.", "POST /change-password, /reset-password (password_history_count)")
-        .delete("delete_password_history_before", vec![eq("user_id"), lt("created_at", "before")], "Forgets a user's hashes older than a time.", "history pruning");
+        .insert(
+            "insert_password_history",
+            "Remembers a former password hash.",
+            "POST /change-password, /reset-password",
+        )
+        .list(
+            "list_password_history",
+            vec![eq("user_id")],
+            newest(),
+            true,
+            "A user's most recent former hashes.",
+            "POST /change-password, /reset-password (password_history_count)",
+        )
+        .delete(
+            "delete_password_history_before",
+            vec![eq("user_id"), lt("created_at", "before")],
+            "Forgets a user's hashes older than a time.",
+            "history pruning",
+        );
 
     // ---- passkey ----
     c.on("webauthn_credentials")
-        .insert("insert_webauthn_credential", "Stores a registered passkey.", "POST /passkeys/register/finish")
-        .list("list_user_webauthn_credentials", vec![eq("user_id")], oldest(), false, "A user's passkeys.", "GET /passkeys, POST /passkeys/register/begin, POST /passkey/login/begin")
-        .get("find_webauthn_credential", vec![eq("credential_id")], "A passkey by its raw credential id.", "POST /passkey/login/finish")
-        .update("update_webauthn_credential_use", vec![set("credential"), set("last_used_at")], vec![eq("id")], "Stores the credential's new counter state after a login.", "POST /passkey/login/finish")
-        .delete("delete_user_webauthn_credential", vec![eq("id"), eq("user_id")], "Deletes one of a user's passkeys.", "DELETE /passkeys/{id}")
-        .count("count_user_webauthn_credentials", vec![eq("user_id")], "How many passkeys a user has.", "GET /passkeys, unlink checks");
+        .insert(
+            "insert_webauthn_credential",
+            "Stores a registered passkey.",
+            "POST /passkeys/register/finish",
+        )
+        .list(
+            "list_user_webauthn_credentials",
+            vec![eq("user_id")],
+            oldest(),
+            false,
+            "A user's passkeys.",
+            "GET /passkeys, POST /passkeys/register/begin, POST /passkey/login/begin",
+        )
+        .get(
+            "find_webauthn_credential",
+            vec![eq("credential_id")],
+            "A passkey by its raw credential id.",
+            "POST /passkey/login/finish",
+        )
+        .update(
+            "update_webauthn_credential_use",
+            vec![set("credential"), set("last_used_at")],
+            vec![eq("id")],
+            "Stores the credential's new counter state after a login.",
+            "POST /passkey/login/finish",
+        )
+        .delete(
+            "delete_user_webauthn_credential",
+            vec![eq("id"), eq("user_id")],
+            "Deletes one of a user's passkeys.",
+            "DELETE /passkeys/{id}",
+        )
+        .count(
+            "count_user_webauthn_credentials",
+            vec![eq("user_id")],
+            "How many passkeys a user has.",
+            "GET /passkeys, unlink checks",
+        );
     c.on("webauthn_challenges")
-        .insert("insert_webauthn_challenge", "Stores ceremony state for any replica to finish.", "POST /passkeys/register/begin, POST /passkey/login/begin")
-        .get("find_webauthn_challenge", vec![eq("id"), after_now("expires_at")], "A live ceremony.", "POST /passkeys/register/finish, POST /passkey/login/finish")
-        .delete("delete_webauthn_challenge", vec![eq("id")], "Consumes a ceremony; 1 means this caller won.", "POST /passkeys/register/finish, POST /passkey/login/finish")
+        .insert(
+            "insert_webauthn_challenge",
+            "Stores ceremony state for any replica to finish.",
+            "POST /passkeys/register/begin, POST /passkey/login/begin",
+        )
+        .get(
+            "find_webauthn_challenge",
+            vec![eq("id"), after_now("expires_at")],
+            "A live ceremony.",
+            "POST /passkeys/register/finish, POST /passkey/login/finish",
+        )
+        .delete(
+            "delete_webauthn_challenge",
+            vec![eq("id")],
+            "Consumes a ceremony; 1 means this caller won.",
+            "POST /passkeys/register/finish, POST /passkey/login/finish",
+        )
         .sweep("delete_expired_webauthn_challenges");
 
     // ---- mfa ----
     c.on("totp_secrets")
-        .upsert("upsert_totp_secret", &["user_id"], vec![set("encrypted_secret"), set("verified"), set("last_used_step"), set("created_at")], "Stores a new (unconfirmed) secret, replacing an earlier one.", "POST /mfa/totp/setup")
-        .get("get_totp_secret", vec![eq("user_id")], "A user's TOTP secret.", "POST /mfa/verify, /mfa/totp/confirm, login")
-        .claim("confirm_totp_secret", vec![set_bool("verified", true)], vec![eq("user_id"), is("verified", false)], "Marks the secret confirmed.", "POST /mfa/totp/confirm")
-        .claim("use_totp_step", vec![set("last_used_step")], vec![eq("id"), cond("last_used_step", CondOp::LtOrNull, Some("last_used_step"))], "Records an accepted time step; fails for a step already used (replay).", "POST /mfa/verify")
-        .delete("delete_totp_secret", vec![eq("user_id")], "Disables TOTP for a user.", "DELETE /mfa/totp");
+        .upsert(
+            "upsert_totp_secret",
+            &["user_id"],
+            vec![
+                set("encrypted_secret"),
+                set("verified"),
+                set("last_used_step"),
+                set("created_at"),
+            ],
+            "Stores a new (unconfirmed) secret, replacing an earlier one.",
+            "POST /mfa/totp/setup",
+        )
+        .get(
+            "get_totp_secret",
+            vec![eq("user_id")],
+            "A user's TOTP secret.",
+            "POST /mfa/verify, /mfa/totp/confirm, login",
+        )
+        .claim(
+            "confirm_totp_secret",
+            vec![set_bool("verified", true)],
+            vec![eq("user_id"), is("verified", false)],
+            "Marks the secret confirmed.",
+            "POST /mfa/totp/confirm",
+        )
+        .claim(
+            "use_totp_step",
+            vec![set("last_used_step")],
+            vec![
+                eq("id"),
+                cond("last_used_step", CondOp::LtOrNull, Some("last_used_step")),
+            ],
+            "Records an accepted time step; fails for a step already used (replay).",
+            "POST /mfa/verify",
+        )
+        .delete(
+            "delete_totp_secret",
+            vec![eq("user_id")],
+            "Disables TOTP for a user.",
+            "DELETE /mfa/totp",
+        );
     c.on("backup_codes")
-        .insert("insert_backup_code", "Stores one hashed backup code.", "POST /mfa/totp/confirm, /mfa/backup-codes/regenerate")
-        .get("find_backup_code", vec![eq("user_id"), eq("code_hash")], "A user's backup code by hash.", "POST /mfa/verify")
-        .claim("claim_backup_code", vec![set_bool("used", true)], vec![eq("id"), is("used", false)], "Uses a backup code; only one caller wins.", "POST /mfa/verify")
-        .count("count_unused_backup_codes", vec![eq("user_id"), is("used", false)], "How many unused codes a user has.", "GET /mfa/backup-codes")
-        .update("invalidate_user_backup_codes", vec![set_bool("used", true)], vec![eq("user_id"), is("used", false)], "Marks every unused code of a user used.", "POST /mfa/backup-codes/regenerate")
-        .delete("delete_user_backup_codes", vec![eq("user_id")], "Deletes a user's codes.", "DELETE /mfa/totp, regenerate");
+        .insert(
+            "insert_backup_code",
+            "Stores one hashed backup code.",
+            "POST /mfa/totp/confirm, /mfa/backup-codes/regenerate",
+        )
+        .get(
+            "find_backup_code",
+            vec![eq("user_id"), eq("code_hash")],
+            "A user's backup code by hash.",
+            "POST /mfa/verify",
+        )
+        .claim(
+            "claim_backup_code",
+            vec![set_bool("used", true)],
+            vec![eq("id"), is("used", false)],
+            "Uses a backup code; only one caller wins.",
+            "POST /mfa/verify",
+        )
+        .count(
+            "count_unused_backup_codes",
+            vec![eq("user_id"), is("used", false)],
+            "How many unused codes a user has.",
+            "GET /mfa/backup-codes",
+        )
+        .update(
+            "invalidate_user_backup_codes",
+            vec![set_bool("used", true)],
+            vec![eq("user_id"), is("used", false)],
+            "Marks every unused code of a user used.",
+            "POST /mfa/backup-codes/regenerate",
+        )
+        .delete(
+            "delete_user_backup_codes",
+            vec![eq("user_id")],
+            "Deletes a user's codes.",
+            "DELETE /mfa/totp, regenerate",
+        );
     c.on("mfa_pending_logins")
-        .insert("insert_mfa_pending_login", "Parks a login that waits for its second factor.", "POST /login when MFA is on")
-        .get("find_mfa_pending_login", vec![eq("token_hash"), after_now("expires_at")], "A live pending login.", "POST /mfa/verify")
-        .increment("count_mfa_attempt", vec![add("attempts", 1)], vec![eq("id")], "Counts one verification attempt and returns the total.", "POST /mfa/verify")
-        .delete("delete_mfa_pending_login", vec![eq("id")], "Consumes a pending login; 1 means this caller won.", "POST /mfa/verify")
+        .insert(
+            "insert_mfa_pending_login",
+            "Parks a login that waits for its second factor.",
+            "POST /login when MFA is on",
+        )
+        .get(
+            "find_mfa_pending_login",
+            vec![eq("token_hash"), after_now("expires_at")],
+            "A live pending login.",
+            "POST /mfa/verify",
+        )
+        .increment(
+            "count_mfa_attempt",
+            vec![add("attempts", 1)],
+            vec![eq("id")],
+            "Counts one verification attempt and returns the total.",
+            "POST /mfa/verify",
+        )
+        .delete(
+            "delete_mfa_pending_login",
+            vec![eq("id")],
+            "Consumes a pending login; 1 means this caller won.",
+            "POST /mfa/verify",
+        )
         .sweep("delete_expired_mfa_pending_logins");
 
     // ---- oauth ----
     c.on("oauth_accounts")
-        .insert("insert_oauth_account", "Links a provider account to a user.", "OAuth callback, POST /oauth/{provider}/link")
-        .get("find_oauth_account", vec![eq("provider"), eq("provider_user_id")], "The link for a provider's user id.", "OAuth callback")
-        .list("list_user_oauth_accounts", vec![eq("user_id")], oldest(), false, "A user's linked providers.", "GET /oauth/accounts")
-        .count("count_user_oauth_accounts", vec![eq("user_id")], "How many providers a user has linked.", "DELETE /oauth/{provider}")
-        .update("update_oauth_tokens", vec![set("access_token_enc"), set("refresh_token_enc"), set("expires_at"), set("updated_at")], vec![eq("id")], "Stores fresh (encrypted) provider tokens.", "OAuth callback")
-        .delete("delete_user_oauth_account", vec![eq("user_id"), eq("provider")], "Unlinks a provider.", "DELETE /oauth/{provider}");
+        .insert(
+            "insert_oauth_account",
+            "Links a provider account to a user.",
+            "OAuth callback, POST /oauth/{provider}/link",
+        )
+        .get(
+            "find_oauth_account",
+            vec![eq("provider"), eq("provider_user_id")],
+            "The link for a provider's user id.",
+            "OAuth callback",
+        )
+        .list(
+            "list_user_oauth_accounts",
+            vec![eq("user_id")],
+            oldest(),
+            false,
+            "A user's linked providers.",
+            "GET /oauth/accounts",
+        )
+        .count(
+            "count_user_oauth_accounts",
+            vec![eq("user_id")],
+            "How many providers a user has linked.",
+            "DELETE /oauth/{provider}",
+        )
+        .update(
+            "update_oauth_tokens",
+            vec![
+                set("access_token_enc"),
+                set("refresh_token_enc"),
+                set("expires_at"),
+                set("updated_at"),
+            ],
+            vec![eq("id")],
+            "Stores fresh (encrypted) provider tokens.",
+            "OAuth callback",
+        )
+        .delete(
+            "delete_user_oauth_account",
+            vec![eq("user_id"), eq("provider")],
+            "Unlinks a provider.",
+            "DELETE /oauth/{provider}",
+        );
     c.on("oauth_states")
-        .insert("insert_oauth_state", "Stores the state of a started flow.", "GET /oauth/{provider}/authorize, POST /oauth/{provider}/link")
-        .get("find_oauth_state", vec![eq("state"), after_now("expires_at")], "A live flow by state hash.", "OAuth callback")
-        .delete("delete_oauth_state", vec![eq("state")], "Consumes a flow; 1 means this caller won.", "OAuth callback")
+        .insert(
+            "insert_oauth_state",
+            "Stores the state of a started flow.",
+            "GET /oauth/{provider}/authorize, POST /oauth/{provider}/link",
+        )
+        .get(
+            "find_oauth_state",
+            vec![eq("state"), after_now("expires_at")],
+            "A live flow by state hash.",
+            "OAuth callback",
+        )
+        .delete(
+            "delete_oauth_state",
+            vec![eq("state")],
+            "Consumes a flow; 1 means this caller won.",
+            "OAuth callback",
+        )
         .sweep("delete_expired_oauth_states");
 
     // ---- bearer ----
     c.on("refresh_tokens")
-        .insert("insert_refresh_token", "Stores a refresh token hash.", "POST /token")
-        .get("find_refresh_token", vec![eq("token_hash")], "A refresh token by hash (revoked ones too, to detect reuse).", "POST /token/refresh, /token/revoke")
-        .claim("claim_refresh_token", vec![set_bool("revoked", true)], vec![eq("id"), is("revoked", false)], "Revokes a token on use; only one caller wins.", "POST /token/refresh, /token/revoke")
-        .update("revoke_refresh_family", vec![set_bool("revoked", true)], vec![eq("family_id"), is("revoked", false)], "Revokes a whole family (reuse detected).", "POST /token/refresh")
-        .update("revoke_user_refresh_tokens", vec![set_bool("revoked", true)], vec![eq("user_id"), is("revoked", false)], "Revokes every token of a user.", "password reset, ban")
+        .insert(
+            "insert_refresh_token",
+            "Stores a refresh token hash.",
+            "POST /token",
+        )
+        .get(
+            "find_refresh_token",
+            vec![eq("token_hash")],
+            "A refresh token by hash (revoked ones too, to detect reuse).",
+            "POST /token/refresh, /token/revoke",
+        )
+        .claim(
+            "claim_refresh_token",
+            vec![set_bool("revoked", true)],
+            vec![eq("id"), is("revoked", false)],
+            "Revokes a token on use; only one caller wins.",
+            "POST /token/refresh, /token/revoke",
+        )
+        .update(
+            "revoke_refresh_family",
+            vec![set_bool("revoked", true)],
+            vec![eq("family_id"), is("revoked", false)],
+            "Revokes a whole family (reuse detected).",
+            "POST /token/refresh",
+        )
+        .update(
+            "revoke_user_refresh_tokens",
+            vec![set_bool("revoked", true)],
+            vec![eq("user_id"), is("revoked", false)],
+            "Revokes every token of a user.",
+            "password reset, ban",
+        )
         .sweep("delete_expired_refresh_tokens");
 
     // ---- api-key ----
     c.on("api_keys")
-        .insert("insert_api_key", "Stores an API key hash.", "POST /api-keys")
-        .list("list_user_api_keys", vec![eq("user_id")], newest(), false, "A user's keys.", "GET /api-keys")
-        .count("count_user_api_keys", vec![eq("user_id")], "How many keys a user has.", "POST /api-keys")
-        .get_joined("find_api_key", vec![eq("key_hash")], "user_id", "A key by hash together with its user, in one statement.", "every request with X-Api-Key")
-        .update("touch_api_key", vec![set("last_used_at")], vec![eq("id")], "Records a key's use.", "requests with X-Api-Key")
-        .delete("delete_user_api_key", vec![eq("id"), eq("user_id")], "Deletes one of a user's keys.", "DELETE /api-keys/{id}");
+        .insert(
+            "insert_api_key",
+            "Stores an API key hash.",
+            "POST /api-keys",
+        )
+        .list(
+            "list_user_api_keys",
+            vec![eq("user_id")],
+            newest(),
+            false,
+            "A user's keys.",
+            "GET /api-keys",
+        )
+        .count(
+            "count_user_api_keys",
+            vec![eq("user_id")],
+            "How many keys a user has.",
+            "POST /api-keys",
+        )
+        .get_joined(
+            "find_api_key",
+            vec![eq("key_hash")],
+            "user_id",
+            "A key by hash together with its user, in one statement.",
+            "every request with X-Api-Key",
+        )
+        .update(
+            "touch_api_key",
+            vec![set("last_used_at")],
+            vec![eq("id")],
+            "Records a key's use.",
+            "requests with X-Api-Key",
+        )
+        .delete(
+            "delete_user_api_key",
+            vec![eq("id"), eq("user_id")],
+            "Deletes one of a user's keys.",
+            "DELETE /api-keys/{id}",
+        );
 
     // ---- magic-link ----
     c.on("magic_links")
-        .insert("insert_magic_link", "Stores a magic-link token hash.", "POST /magic-link/send")
-        .get("find_magic_link", vec![eq("token_hash"), after_now("expires_at"), is("used", false)], "A live, unused link.", "POST /magic-link/verify")
-        .claim("claim_magic_link", vec![set_bool("used", true)], vec![eq("id"), is("used", false)], "Uses a link; only one caller wins.", "POST /magic-link/verify")
-        .delete("delete_email_magic_links", vec![eq("email")], "Drops the outstanding links of an email.", "POST /magic-link/send")
+        .insert(
+            "insert_magic_link",
+            "Stores a magic-link token hash.",
+            "POST /magic-link/send",
+        )
+        .get(
+            "find_magic_link",
+            vec![eq("token_hash"), after_now("expires_at"), is("used", false)],
+            "A live, unused link.",
+            "POST /magic-link/verify",
+        )
+        .claim(
+            "claim_magic_link",
+            vec![set_bool("used", true)],
+            vec![eq("id"), is("used", false)],
+            "Uses a link; only one caller wins.",
+            "POST /magic-link/verify",
+        )
+        .delete(
+            "delete_email_magic_links",
+            vec![eq("email")],
+            "Drops the outstanding links of an email.",
+            "POST /magic-link/send",
+        )
         .sweep("delete_expired_magic_links");
 
     // ---- oauth2-server ----
@@ -959,76 +1378,362 @@ pub fn catalogue() -> Catalogue {
         .list("list_oauth2_clients", vec![], newest(), true, "One page of clients.", "admin")
         .delete("delete_oauth2_client", vec![eq("client_id")], "Deletes a client and everything issued to it.", "admin");
     c.on("authorization_codes")
-        .insert("insert_authorization_code", "Stores an authorization code hash.", "POST /oauth/authorize")
-        .get("find_authorization_code", vec![eq("code_hash")], "A code by hash (used ones too, to detect replay).", "POST /oauth/token")
-        .claim("claim_authorization_code", vec![set_bool("used", true)], vec![eq("id"), is("used", false), after_now("expires_at")], "Uses a live code; only one caller wins.", "POST /oauth/token")
+        .insert(
+            "insert_authorization_code",
+            "Stores an authorization code hash.",
+            "POST /oauth/authorize",
+        )
+        .get(
+            "find_authorization_code",
+            vec![eq("code_hash")],
+            "A code by hash (used ones too, to detect replay).",
+            "POST /oauth/token",
+        )
+        .claim(
+            "claim_authorization_code",
+            vec![set_bool("used", true)],
+            vec![eq("id"), is("used", false), after_now("expires_at")],
+            "Uses a live code; only one caller wins.",
+            "POST /oauth/token",
+        )
         .sweep("delete_expired_authorization_codes");
     c.on("consents")
-        .upsert("upsert_consent", &["user_id", "client_id"], vec![set("scopes"), set("created_at")], "Records the scopes a user granted a client.", "POST /oauth/authorize")
-        .get("find_consent", vec![eq("user_id"), eq("client_id")], "A user's consent for a client.", "GET /oauth/authorize")
-        .list("list_user_consents", vec![eq("user_id")], newest(), false, "A user's consents.", "account pages")
-        .delete("delete_consent", vec![eq("user_id"), eq("client_id")], "Withdraws a consent.", "account pages");
+        .upsert(
+            "upsert_consent",
+            &["user_id", "client_id"],
+            vec![set("scopes"), set("created_at")],
+            "Records the scopes a user granted a client.",
+            "POST /oauth/authorize",
+        )
+        .get(
+            "find_consent",
+            vec![eq("user_id"), eq("client_id")],
+            "A user's consent for a client.",
+            "GET /oauth/authorize",
+        )
+        .list(
+            "list_user_consents",
+            vec![eq("user_id")],
+            newest(),
+            false,
+            "A user's consents.",
+            "account pages",
+        )
+        .delete(
+            "delete_consent",
+            vec![eq("user_id"), eq("client_id")],
+            "Withdraws a consent.",
+            "account pages",
+        );
     c.on("device_codes")
-        .insert("insert_device_code", "Stores a device authorization.", "POST /oauth/device/code")
-        .get("find_device_code", vec![eq("device_code_hash")], "A device authorization by device code hash.", "POST /oauth/token (device grant)")
-        .get("find_device_code_by_user_code", vec![eq("user_code"), after_now("expires_at")], "A live device authorization by user code.", "GET/POST /oauth/device")
-        .claim("approve_device_code", vec![set_str("status", "approved"), set("user_id")], vec![eq("id"), is_str("status", "pending")], "Approves a pending authorization for a user.", "POST /oauth/device")
-        .claim("deny_device_code", vec![set_str("status", "denied")], vec![eq("id"), is_str("status", "pending")], "Denies a pending authorization.", "POST /oauth/device")
-        .update("touch_device_code_poll", vec![set("last_polled_at")], vec![eq("id")], "Records a poll, for slow_down.", "POST /oauth/token (device grant)")
-        .claim("consume_device_code", vec![set_str("status", "consumed")], vec![eq("id"), is_str("status", "approved")], "Exchanges an approved authorization once.", "POST /oauth/token (device grant)")
+        .insert(
+            "insert_device_code",
+            "Stores a device authorization.",
+            "POST /oauth/device/code",
+        )
+        .get(
+            "find_device_code",
+            vec![eq("device_code_hash")],
+            "A device authorization by device code hash.",
+            "POST /oauth/token (device grant)",
+        )
+        .get(
+            "find_device_code_by_user_code",
+            vec![eq("user_code"), after_now("expires_at")],
+            "A live device authorization by user code.",
+            "GET/POST /oauth/device",
+        )
+        .claim(
+            "approve_device_code",
+            vec![set_str("status", "approved"), set("user_id")],
+            vec![eq("id"), is_str("status", "pending")],
+            "Approves a pending authorization for a user.",
+            "POST /oauth/device",
+        )
+        .claim(
+            "deny_device_code",
+            vec![set_str("status", "denied")],
+            vec![eq("id"), is_str("status", "pending")],
+            "Denies a pending authorization.",
+            "POST /oauth/device",
+        )
+        .update(
+            "touch_device_code_poll",
+            vec![set("last_polled_at")],
+            vec![eq("id")],
+            "Records a poll, for slow_down.",
+            "POST /oauth/token (device grant)",
+        )
+        .claim(
+            "consume_device_code",
+            vec![set_str("status", "consumed")],
+            vec![eq("id"), is_str("status", "approved")],
+            "Exchanges an approved authorization once.",
+            "POST /oauth/token (device grant)",
+        )
         .sweep("delete_expired_device_codes");
     c.on("oauth2_access_tokens")
-        .insert("insert_oauth2_access_token", "Records an issued access token by JWT id.", "POST /oauth/token")
-        .get("find_oauth2_access_token", vec![eq("jti")], "An access token by JWT id.", "POST /oauth/introspect, /oauth/revoke, bearer validation")
-        .claim("revoke_oauth2_access_token", vec![set_bool("revoked", true)], vec![eq("jti"), is("revoked", false)], "Revokes an access token.", "POST /oauth/revoke")
+        .insert(
+            "insert_oauth2_access_token",
+            "Records an issued access token by JWT id.",
+            "POST /oauth/token",
+        )
+        .get(
+            "find_oauth2_access_token",
+            vec![eq("jti")],
+            "An access token by JWT id.",
+            "POST /oauth/introspect, /oauth/revoke, bearer validation",
+        )
+        .claim(
+            "revoke_oauth2_access_token",
+            vec![set_bool("revoked", true)],
+            vec![eq("jti"), is("revoked", false)],
+            "Revokes an access token.",
+            "POST /oauth/revoke",
+        )
         .sweep("delete_expired_oauth2_access_tokens");
     c.on("oauth2_refresh_tokens")
-        .insert("insert_oauth2_refresh_token", "Stores a client's refresh token hash.", "POST /oauth/token")
-        .get("find_oauth2_refresh_token", vec![eq("token_hash")], "A refresh token by hash.", "POST /oauth/token (refresh), /oauth/introspect, /oauth/revoke")
-        .claim("claim_oauth2_refresh_token", vec![set_bool("revoked", true)], vec![eq("id"), is("revoked", false)], "Revokes a token on use; only one caller wins.", "POST /oauth/token (refresh), /oauth/revoke")
-        .update("revoke_oauth2_refresh_family", vec![set_bool("revoked", true)], vec![eq("family_id"), is("revoked", false)], "Revokes a whole family (reuse detected).", "POST /oauth/token (refresh)")
+        .insert(
+            "insert_oauth2_refresh_token",
+            "Stores a client's refresh token hash.",
+            "POST /oauth/token",
+        )
+        .get(
+            "find_oauth2_refresh_token",
+            vec![eq("token_hash")],
+            "A refresh token by hash.",
+            "POST /oauth/token (refresh), /oauth/introspect, /oauth/revoke",
+        )
+        .claim(
+            "claim_oauth2_refresh_token",
+            vec![set_bool("revoked", true)],
+            vec![eq("id"), is("revoked", false)],
+            "Revokes a token on use; only one caller wins.",
+            "POST /oauth/token (refresh), /oauth/revoke",
+        )
+        .update(
+            "revoke_oauth2_refresh_family",
+            vec![set_bool("revoked", true)],
+            vec![eq("family_id"), is("revoked", false)],
+            "Revokes a whole family (reuse detected).",
+            "POST /oauth/token (refresh)",
+        )
         .sweep("delete_expired_oauth2_refresh_tokens");
     c.on("signing_keys")
-        .insert("insert_signing_key", "Stores a signing key (private part encrypted).", "first start, key rotation")
-        .list("list_signing_keys", vec![], newest(), false, "Every key, for JWKS.", "GET /.well-known/jwks.json")
-        .list("list_active_signing_keys", vec![is("active", true)], newest(), false, "The keys that sign.", "token issuance")
-        .get("find_signing_key", vec![eq("kid")], "A key by kid.", "token validation")
-        .claim("retire_signing_key", vec![set_bool("active", false), set("retired_at")], vec![eq("id"), is("active", true)], "Stops a key from signing (it stays published).", "key rotation");
+        .insert(
+            "insert_signing_key",
+            "Stores a signing key (private part encrypted).",
+            "first start, key rotation",
+        )
+        .list(
+            "list_signing_keys",
+            vec![],
+            newest(),
+            false,
+            "Every key, for JWKS.",
+            "GET /.well-known/jwks.json",
+        )
+        .list(
+            "list_active_signing_keys",
+            vec![is("active", true)],
+            newest(),
+            false,
+            "The keys that sign.",
+            "token issuance",
+        )
+        .get(
+            "find_signing_key",
+            vec![eq("kid")],
+            "A key by kid.",
+            "token validation",
+        )
+        .claim(
+            "retire_signing_key",
+            vec![set_bool("active", false), set("retired_at")],
+            vec![eq("id"), is("active", true)],
+            "Stops a key from signing (it stays published).",
+            "key rotation",
+        );
 
     // ---- account-lockout ----
     c.on("account_locks")
-        .get("get_account_lock", vec![eq("user_id")], "A user's lock state.", "POST /login")
-        .upsert("record_failed_login", &["user_id"], vec![add("failed_count", 1), set("updated_at")], "Counts a failed login, creating the row on the first.", "POST /login")
-        .update("lock_account", vec![set("locked_until"), set("locked_reason"), add("lock_count", 1), set_int("failed_count", 0), set("updated_at")], vec![eq("user_id")], "Locks an account until a time (null: until unlocked).", "POST /login")
-        .update("reset_account_lock", vec![set_int("failed_count", 0), set_null("locked_until"), set_null("locked_reason"), set("updated_at")], vec![eq("user_id")], "Clears the failures and any lock.", "POST /login success, POST /account/unlock, admin")
-        .delete("delete_account_lock", vec![eq("user_id")], "Forgets a user's lock history.", "admin");
+        .get(
+            "get_account_lock",
+            vec![eq("user_id")],
+            "A user's lock state.",
+            "POST /login",
+        )
+        .upsert(
+            "record_failed_login",
+            &["user_id"],
+            vec![add("failed_count", 1), set("updated_at")],
+            "Counts a failed login, creating the row on the first.",
+            "POST /login",
+        )
+        .update(
+            "lock_account",
+            vec![
+                set("locked_until"),
+                set("locked_reason"),
+                add("lock_count", 1),
+                set_int("failed_count", 0),
+                set("updated_at"),
+            ],
+            vec![eq("user_id")],
+            "Locks an account until a time (null: until unlocked).",
+            "POST /login",
+        )
+        .update(
+            "reset_account_lock",
+            vec![
+                set_int("failed_count", 0),
+                set_null("locked_until"),
+                set_null("locked_reason"),
+                set("updated_at"),
+            ],
+            vec![eq("user_id")],
+            "Clears the failures and any lock.",
+            "POST /login success, POST /account/unlock, admin",
+        )
+        .delete(
+            "delete_account_lock",
+            vec![eq("user_id")],
+            "Forgets a user's lock history.",
+            "admin",
+        );
     c.on("unlock_tokens")
-        .insert("insert_unlock_token", "Stores an unlock token hash.", "POST /account/request-unlock")
-        .get("find_unlock_token", vec![eq("token_hash"), after_now("expires_at")], "A live unlock token.", "POST /account/unlock")
-        .delete("delete_unlock_token", vec![eq("id")], "Consumes an unlock token; 1 means this caller won.", "POST /account/unlock")
-        .delete("delete_user_unlock_tokens", vec![eq("user_id")], "Drops a user's outstanding tokens.", "POST /account/request-unlock")
+        .insert(
+            "insert_unlock_token",
+            "Stores an unlock token hash.",
+            "POST /account/request-unlock",
+        )
+        .get(
+            "find_unlock_token",
+            vec![eq("token_hash"), after_now("expires_at")],
+            "A live unlock token.",
+            "POST /account/unlock",
+        )
+        .delete(
+            "delete_unlock_token",
+            vec![eq("id")],
+            "Consumes an unlock token; 1 means this caller won.",
+            "POST /account/unlock",
+        )
+        .delete(
+            "delete_user_unlock_tokens",
+            vec![eq("user_id")],
+            "Drops a user's outstanding tokens.",
+            "POST /account/request-unlock",
+        )
         .sweep("delete_expired_unlock_tokens");
 
     // ---- webhooks ----
     c.on("webhooks")
         .insert("insert_webhook", "Registers a webhook.", "POST /webhooks")
-        .get("get_webhook", vec![eq("id")], "A webhook by id.", "GET/PUT/DELETE /webhooks/{id}, POST /webhooks/{id}/test")
-        .list("list_user_webhooks", vec![eq("user_id")], newest(), false, "A user's webhooks.", "GET /webhooks")
-        .list("list_active_webhooks", vec![is("active", true)], oldest(), false, "Every active webhook, to match an event against.", "event dispatch")
-        .count("count_user_webhooks", vec![eq("user_id")], "How many webhooks a user has (max_webhooks).", "POST /webhooks")
-        .update("update_webhook", vec![set("url"), set("events"), set("secret_enc"), set("active"), set("updated_at")], vec![eq("id")], "Replaces a webhook's settings.", "PUT /webhooks/{id}")
-        .delete("delete_user_webhook", vec![eq("id"), eq("user_id")], "Deletes one of a user's webhooks.", "DELETE /webhooks/{id}");
+        .get(
+            "get_webhook",
+            vec![eq("id")],
+            "A webhook by id.",
+            "GET/PUT/DELETE /webhooks/{id}, POST /webhooks/{id}/test",
+        )
+        .list(
+            "list_user_webhooks",
+            vec![eq("user_id")],
+            newest(),
+            false,
+            "A user's webhooks.",
+            "GET /webhooks",
+        )
+        .list(
+            "list_active_webhooks",
+            vec![is("active", true)],
+            oldest(),
+            false,
+            "Every active webhook, to match an event against.",
+            "event dispatch",
+        )
+        .count(
+            "count_user_webhooks",
+            vec![eq("user_id")],
+            "How many webhooks a user has (max_webhooks).",
+            "POST /webhooks",
+        )
+        .update(
+            "update_webhook",
+            vec![
+                set("url"),
+                set("events"),
+                set("secret_enc"),
+                set("active"),
+                set("updated_at"),
+            ],
+            vec![eq("id")],
+            "Replaces a webhook's settings.",
+            "PUT /webhooks/{id}",
+        )
+        .delete(
+            "delete_user_webhook",
+            vec![eq("id"), eq("user_id")],
+            "Deletes one of a user's webhooks.",
+            "DELETE /webhooks/{id}",
+        );
     c.on("webhook_deliveries")
-        .insert("insert_webhook_delivery", "Records a delivery attempt.", "event dispatch")
-        .list("list_webhook_deliveries", vec![eq("webhook_id")], newest(), true, "One page of a webhook's deliveries.", "GET /webhooks/{id}")
-        .list("list_due_webhook_deliveries", vec![cond("next_attempt_at", CondOp::Le, Some("now"))], oldest(), true, "Deliveries whose retry is due.", "retry worker")
-        .update("update_webhook_delivery", vec![set("status_code"), set("response_body"), set("success"), set("attempt"), set("next_attempt_at")], vec![eq("id")], "Stores the outcome of an attempt.", "event dispatch, retry worker")
-        .delete("delete_webhook_deliveries_before", vec![eq("webhook_id"), lt("created_at", "before")], "Prunes a webhook's old deliveries.", "retention");
+        .insert(
+            "insert_webhook_delivery",
+            "Records a delivery attempt.",
+            "event dispatch",
+        )
+        .list(
+            "list_webhook_deliveries",
+            vec![eq("webhook_id")],
+            newest(),
+            true,
+            "One page of a webhook's deliveries.",
+            "GET /webhooks/{id}",
+        )
+        .list(
+            "list_due_webhook_deliveries",
+            vec![cond("next_attempt_at", CondOp::Le, Some("now"))],
+            oldest(),
+            true,
+            "Deliveries whose retry is due.",
+            "retry worker",
+        )
+        .update(
+            "update_webhook_delivery",
+            vec![
+                set("status_code"),
+                set("response_body"),
+                set("success"),
+                set("attempt"),
+                set("next_attempt_at"),
+            ],
+            vec![eq("id")],
+            "Stores the outcome of an attempt.",
+            "event dispatch, retry worker",
+        )
+        .delete(
+            "delete_webhook_deliveries_before",
+            vec![eq("webhook_id"), lt("created_at", "before")],
+            "Prunes a webhook's old deliveries.",
+            "retention",
+        );
 
     // ---- oidc ----
     c.on("oidc_nonces")
-        .insert("insert_oidc_nonce", "Remembers the nonce of an authorization code.", "POST /oauth/authorize with openid scope")
-        .list("list_oidc_nonces", vec![eq("authorization_code_id")], oldest(), false, "The nonce of a code.", "POST /oauth/token (id_token)");
+        .insert(
+            "insert_oidc_nonce",
+            "Remembers the nonce of an authorization code.",
+            "POST /oauth/authorize with openid scope",
+        )
+        .list(
+            "list_oidc_nonces",
+            vec![eq("authorization_code_id")],
+            oldest(),
+            false,
+            "The nonce of a code.",
+            "POST /oauth/token (id_token)",
+        );
 
     let row = |name: &str, table: &str, optional: bool| CompositeParam {
         name: name.to_string(),
@@ -1167,7 +1872,11 @@ mod tests {
     fn every_table_has_queries_and_every_expiring_table_a_sweep() {
         let cat = catalogue();
         for table in full_schema(DEFAULT_PREFIX).tables {
-            assert!(cat.for_table(&table.name).next().is_some(), "{}", table.name);
+            assert!(
+                cat.for_table(&table.name).next().is_some(),
+                "{}",
+                table.name
+            );
             let expires = table.column("expires_at").is_some_and(|c| !c.nullable);
             let swept = cat
                 .for_table(&table.name)
@@ -1192,7 +1901,11 @@ mod tests {
     #[test]
     fn a_get_must_pin_a_unique_key() {
         let mut cat = catalogue();
-        let q = cat.queries.iter_mut().find(|q| q.name == "get_user").unwrap();
+        let q = cat
+            .queries
+            .iter_mut()
+            .find(|q| q.name == "get_user")
+            .unwrap();
         q.filter = vec![eq("role")];
         assert!(cat.validate(&full_schema(DEFAULT_PREFIX)).is_err());
     }

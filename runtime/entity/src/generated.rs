@@ -2,11 +2,11 @@
 //! Domain structs (one per table), the repository traits (one per table, plus the composite
 //! operations), [`Repositories`] and [`DatabaseBackend`].
 #![allow(clippy::too_many_arguments)]
-use std::sync::Arc;
+use crate::RepoError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use uuid::Uuid;
-use crate::RepoError;
 /// A row of `users` (plugin `core`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct User {
@@ -421,11 +421,7 @@ pub trait UsersRepository: Send + Sync {
     /// Lifts a ban.
     ///
     /// Used by: POST /admin/users/{id}/unban.
-    async fn unban_user(
-        &self,
-        updated_at: DateTime<Utc>,
-        id: Uuid,
-    ) -> Result<(), RepoError>;
+    async fn unban_user(&self, updated_at: DateTime<Utc>, id: Uuid) -> Result<(), RepoError>;
     /// Deletes a user; every row they own goes with them.
     ///
     /// Used by: DELETE /admin/users/{id}.
@@ -457,11 +453,7 @@ pub trait SessionsRepository: Send + Sync {
     /// One page of all sessions.
     ///
     /// Used by: GET /admin/sessions.
-    async fn list_sessions(
-        &self,
-        limit: u64,
-        offset: u64,
-    ) -> Result<Vec<Session>, RepoError>;
+    async fn list_sessions(&self, limit: u64, offset: u64) -> Result<Vec<Session>, RepoError>;
     /// How many sessions exist.
     ///
     /// Used by: GET /admin/sessions.
@@ -489,10 +481,7 @@ pub trait SessionsRepository: Send + Sync {
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
-    async fn delete_expired_sessions(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError>;
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 /// The operations on `audit_log`.
 #[async_trait]
@@ -539,10 +528,7 @@ pub trait RateLimitsRepository: Send + Sync {
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
-    async fn delete_expired_rate_limits(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError>;
+    async fn delete_expired_rate_limits(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 /// The operations on `passwords`.
 #[async_trait]
@@ -570,10 +556,7 @@ pub trait EmailVerificationsRepository: Send + Sync {
     /// Stores a verification token hash.
     ///
     /// Used by: POST /register, /resend-verification.
-    async fn insert_email_verification(
-        &self,
-        row: &EmailVerification,
-    ) -> Result<(), RepoError>;
+    async fn insert_email_verification(&self, row: &EmailVerification) -> Result<(), RepoError>;
     /// A live verification token.
     ///
     /// Used by: POST /verify-email.
@@ -589,10 +572,7 @@ pub trait EmailVerificationsRepository: Send + Sync {
     /// Drops a user's outstanding tokens.
     ///
     /// Used by: POST /resend-verification, POST /verify-email.
-    async fn delete_user_email_verifications(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError>;
+    async fn delete_user_email_verifications(&self, user_id: Uuid) -> Result<u64, RepoError>;
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
@@ -631,10 +611,7 @@ pub trait PasswordResetsRepository: Send + Sync {
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
-    async fn delete_expired_password_resets(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError>;
+    async fn delete_expired_password_resets(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 /// The operations on `password_history`.
 #[async_trait]
@@ -642,10 +619,7 @@ pub trait PasswordHistoryRepository: Send + Sync {
     /// Remembers a former password hash.
     ///
     /// Used by: POST /change-password, /reset-password.
-    async fn insert_password_history(
-        &self,
-        row: &PasswordHistory,
-    ) -> Result<(), RepoError>;
+    async fn insert_password_history(&self, row: &PasswordHistory) -> Result<(), RepoError>;
     /// A user's most recent former hashes.
     ///
     /// Used by: POST /change-password, /reset-password (password_history_count).
@@ -670,10 +644,7 @@ pub trait WebauthnCredentialsRepository: Send + Sync {
     /// Stores a registered passkey.
     ///
     /// Used by: POST /passkeys/register/finish.
-    async fn insert_webauthn_credential(
-        &self,
-        row: &WebauthnCredential,
-    ) -> Result<(), RepoError>;
+    async fn insert_webauthn_credential(&self, row: &WebauthnCredential) -> Result<(), RepoError>;
     /// A user's passkeys.
     ///
     /// Used by: GET /passkeys, POST /passkeys/register/begin, POST /passkey/login/begin.
@@ -708,10 +679,7 @@ pub trait WebauthnCredentialsRepository: Send + Sync {
     /// How many passkeys a user has.
     ///
     /// Used by: GET /passkeys, unlink checks.
-    async fn count_user_webauthn_credentials(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError>;
+    async fn count_user_webauthn_credentials(&self, user_id: Uuid) -> Result<u64, RepoError>;
 }
 /// The operations on `webauthn_challenges`.
 #[async_trait]
@@ -719,10 +687,7 @@ pub trait WebauthnChallengesRepository: Send + Sync {
     /// Stores ceremony state for any replica to finish.
     ///
     /// Used by: POST /passkeys/register/begin, POST /passkey/login/begin.
-    async fn insert_webauthn_challenge(
-        &self,
-        row: &WebauthnChallenge,
-    ) -> Result<(), RepoError>;
+    async fn insert_webauthn_challenge(&self, row: &WebauthnChallenge) -> Result<(), RepoError>;
     /// A live ceremony.
     ///
     /// Used by: POST /passkeys/register/finish, POST /passkey/login/finish.
@@ -753,10 +718,7 @@ pub trait TotpSecretsRepository: Send + Sync {
     /// A user's TOTP secret.
     ///
     /// Used by: POST /mfa/verify, /mfa/totp/confirm, login.
-    async fn get_totp_secret(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<TotpSecret>, RepoError>;
+    async fn get_totp_secret(&self, user_id: Uuid) -> Result<Option<TotpSecret>, RepoError>;
     /// Marks the secret confirmed.
     ///
     /// Used by: POST /mfa/totp/confirm.
@@ -764,11 +726,7 @@ pub trait TotpSecretsRepository: Send + Sync {
     /// Records an accepted time step; fails for a step already used (replay).
     ///
     /// Used by: POST /mfa/verify.
-    async fn use_totp_step(
-        &self,
-        last_used_step: i64,
-        id: Uuid,
-    ) -> Result<bool, RepoError>;
+    async fn use_totp_step(&self, last_used_step: i64, id: Uuid) -> Result<bool, RepoError>;
     /// Disables TOTP for a user.
     ///
     /// Used by: DELETE /mfa/totp.
@@ -812,10 +770,7 @@ pub trait MfaPendingLoginsRepository: Send + Sync {
     /// Parks a login that waits for its second factor.
     ///
     /// Used by: POST /login when MFA is on.
-    async fn insert_mfa_pending_login(
-        &self,
-        row: &MfaPendingLogin,
-    ) -> Result<(), RepoError>;
+    async fn insert_mfa_pending_login(&self, row: &MfaPendingLogin) -> Result<(), RepoError>;
     /// A live pending login.
     ///
     /// Used by: POST /mfa/verify.
@@ -835,10 +790,8 @@ pub trait MfaPendingLoginsRepository: Send + Sync {
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
-    async fn delete_expired_mfa_pending_logins(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError>;
+    async fn delete_expired_mfa_pending_logins(&self, now: DateTime<Utc>)
+    -> Result<u64, RepoError>;
 }
 /// The operations on `oauth_accounts`.
 #[async_trait]
@@ -858,10 +811,8 @@ pub trait OauthAccountsRepository: Send + Sync {
     /// A user's linked providers.
     ///
     /// Used by: GET /oauth/accounts.
-    async fn list_user_oauth_accounts(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<OauthAccount>, RepoError>;
+    async fn list_user_oauth_accounts(&self, user_id: Uuid)
+    -> Result<Vec<OauthAccount>, RepoError>;
     /// How many providers a user has linked.
     ///
     /// Used by: DELETE /oauth/{provider}.
@@ -908,10 +859,7 @@ pub trait OauthStatesRepository: Send + Sync {
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
-    async fn delete_expired_oauth_states(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError>;
+    async fn delete_expired_oauth_states(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 /// The operations on `refresh_tokens`.
 #[async_trait]
@@ -923,10 +871,8 @@ pub trait RefreshTokensRepository: Send + Sync {
     /// A refresh token by hash (revoked ones too, to detect reuse).
     ///
     /// Used by: POST /token/refresh, /token/revoke.
-    async fn find_refresh_token(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<RefreshToken>, RepoError>;
+    async fn find_refresh_token(&self, token_hash: &str)
+    -> Result<Option<RefreshToken>, RepoError>;
     /// Revokes a token on use; only one caller wins.
     ///
     /// Used by: POST /token/refresh, /token/revoke.
@@ -942,10 +888,7 @@ pub trait RefreshTokensRepository: Send + Sync {
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
-    async fn delete_expired_refresh_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError>;
+    async fn delete_expired_refresh_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 /// The operations on `api_keys`.
 #[async_trait]
@@ -965,10 +908,7 @@ pub trait ApiKeysRepository: Send + Sync {
     /// A key by hash together with its user, in one statement.
     ///
     /// Used by: every request with X-Api-Key.
-    async fn find_api_key(
-        &self,
-        key_hash: &str,
-    ) -> Result<Option<(ApiKey, User)>, RepoError>;
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<(ApiKey, User)>, RepoError>;
     /// Records a key's use.
     ///
     /// Used by: requests with X-Api-Key.
@@ -980,11 +920,7 @@ pub trait ApiKeysRepository: Send + Sync {
     /// Deletes one of a user's keys.
     ///
     /// Used by: DELETE /api-keys/{id}.
-    async fn delete_user_api_key(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError>;
+    async fn delete_user_api_key(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError>;
 }
 /// The operations on `magic_links`.
 #[async_trait]
@@ -1012,10 +948,7 @@ pub trait MagicLinksRepository: Send + Sync {
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
-    async fn delete_expired_magic_links(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError>;
+    async fn delete_expired_magic_links(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 /// The operations on `oauth2_clients`.
 #[async_trait]
@@ -1027,10 +960,7 @@ pub trait Oauth2ClientsRepository: Send + Sync {
     /// A client by its public id.
     ///
     /// Used by: GET/POST /oauth/authorize, POST /oauth/token, /oauth/introspect, /oauth/revoke, /oauth/device/code.
-    async fn find_oauth2_client(
-        &self,
-        client_id: &str,
-    ) -> Result<Option<Oauth2Client>, RepoError>;
+    async fn find_oauth2_client(&self, client_id: &str) -> Result<Option<Oauth2Client>, RepoError>;
     /// One page of clients.
     ///
     /// Used by: admin.
@@ -1050,10 +980,7 @@ pub trait AuthorizationCodesRepository: Send + Sync {
     /// Stores an authorization code hash.
     ///
     /// Used by: POST /oauth/authorize.
-    async fn insert_authorization_code(
-        &self,
-        row: &AuthorizationCode,
-    ) -> Result<(), RepoError>;
+    async fn insert_authorization_code(&self, row: &AuthorizationCode) -> Result<(), RepoError>;
     /// A code by hash (used ones too, to detect replay).
     ///
     /// Used by: POST /oauth/token.
@@ -1099,11 +1026,7 @@ pub trait ConsentsRepository: Send + Sync {
     /// Withdraws a consent.
     ///
     /// Used by: account pages.
-    async fn delete_consent(
-        &self,
-        user_id: Uuid,
-        client_id: &str,
-    ) -> Result<u64, RepoError>;
+    async fn delete_consent(&self, user_id: Uuid, client_id: &str) -> Result<u64, RepoError>;
 }
 /// The operations on `device_codes`.
 #[async_trait]
@@ -1130,11 +1053,8 @@ pub trait DeviceCodesRepository: Send + Sync {
     /// Approves a pending authorization for a user.
     ///
     /// Used by: POST /oauth/device.
-    async fn approve_device_code(
-        &self,
-        user_id: Option<Uuid>,
-        id: Uuid,
-    ) -> Result<bool, RepoError>;
+    async fn approve_device_code(&self, user_id: Option<Uuid>, id: Uuid)
+    -> Result<bool, RepoError>;
     /// Denies a pending authorization.
     ///
     /// Used by: POST /oauth/device.
@@ -1154,10 +1074,7 @@ pub trait DeviceCodesRepository: Send + Sync {
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
-    async fn delete_expired_device_codes(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError>;
+    async fn delete_expired_device_codes(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 /// The operations on `oauth2_access_tokens`.
 #[async_trait]
@@ -1165,10 +1082,7 @@ pub trait Oauth2AccessTokensRepository: Send + Sync {
     /// Records an issued access token by JWT id.
     ///
     /// Used by: POST /oauth/token.
-    async fn insert_oauth2_access_token(
-        &self,
-        row: &Oauth2AccessToken,
-    ) -> Result<(), RepoError>;
+    async fn insert_oauth2_access_token(&self, row: &Oauth2AccessToken) -> Result<(), RepoError>;
     /// An access token by JWT id.
     ///
     /// Used by: POST /oauth/introspect, /oauth/revoke, bearer validation.
@@ -1194,10 +1108,7 @@ pub trait Oauth2RefreshTokensRepository: Send + Sync {
     /// Stores a client's refresh token hash.
     ///
     /// Used by: POST /oauth/token.
-    async fn insert_oauth2_refresh_token(
-        &self,
-        row: &Oauth2RefreshToken,
-    ) -> Result<(), RepoError>;
+    async fn insert_oauth2_refresh_token(&self, row: &Oauth2RefreshToken) -> Result<(), RepoError>;
     /// A refresh token by hash.
     ///
     /// Used by: POST /oauth/token (refresh), /oauth/introspect, /oauth/revoke.
@@ -1212,10 +1123,7 @@ pub trait Oauth2RefreshTokensRepository: Send + Sync {
     /// Revokes a whole family (reuse detected).
     ///
     /// Used by: POST /oauth/token (refresh).
-    async fn revoke_oauth2_refresh_family(
-        &self,
-        family_id: Uuid,
-    ) -> Result<(), RepoError>;
+    async fn revoke_oauth2_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError>;
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
@@ -1258,10 +1166,7 @@ pub trait AccountLocksRepository: Send + Sync {
     /// A user's lock state.
     ///
     /// Used by: POST /login.
-    async fn get_account_lock(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<AccountLock>, RepoError>;
+    async fn get_account_lock(&self, user_id: Uuid) -> Result<Option<AccountLock>, RepoError>;
     /// Counts a failed login, creating the row on the first.
     ///
     /// Used by: POST /login.
@@ -1315,10 +1220,7 @@ pub trait UnlockTokensRepository: Send + Sync {
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.
-    async fn delete_expired_unlock_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError>;
+    async fn delete_expired_unlock_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError>;
 }
 /// The operations on `webhooks`.
 #[async_trait]
@@ -1358,11 +1260,7 @@ pub trait WebhooksRepository: Send + Sync {
     /// Deletes one of a user's webhooks.
     ///
     /// Used by: DELETE /webhooks/{id}.
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError>;
+    async fn delete_user_webhook(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError>;
 }
 /// The operations on `webhook_deliveries`.
 #[async_trait]
@@ -1370,10 +1268,7 @@ pub trait WebhookDeliveriesRepository: Send + Sync {
     /// Records a delivery attempt.
     ///
     /// Used by: event dispatch.
-    async fn insert_webhook_delivery(
-        &self,
-        row: &WebhookDelivery,
-    ) -> Result<(), RepoError>;
+    async fn insert_webhook_delivery(&self, row: &WebhookDelivery) -> Result<(), RepoError>;
     /// One page of a webhook's deliveries.
     ///
     /// Used by: GET /webhooks/{id}.
@@ -1524,18 +1419,41 @@ pub trait DatabaseBackend: Send + Sync + 'static {
 }
 impl<T> DatabaseBackend for T
 where
-    T: Clone + Send + Sync + 'static + UsersRepository + SessionsRepository
-        + AuditLogRepository + RateLimitsRepository + PasswordsRepository
-        + EmailVerificationsRepository + PasswordResetsRepository
-        + PasswordHistoryRepository + WebauthnCredentialsRepository
-        + WebauthnChallengesRepository + TotpSecretsRepository + BackupCodesRepository
-        + MfaPendingLoginsRepository + OauthAccountsRepository + OauthStatesRepository
-        + RefreshTokensRepository + ApiKeysRepository + MagicLinksRepository
-        + Oauth2ClientsRepository + AuthorizationCodesRepository + ConsentsRepository
-        + DeviceCodesRepository + Oauth2AccessTokensRepository
-        + Oauth2RefreshTokensRepository + SigningKeysRepository + AccountLocksRepository
-        + UnlockTokensRepository + WebhooksRepository + WebhookDeliveriesRepository
-        + OidcNoncesRepository + CompositeRepository,
+    T: Clone
+        + Send
+        + Sync
+        + 'static
+        + UsersRepository
+        + SessionsRepository
+        + AuditLogRepository
+        + RateLimitsRepository
+        + PasswordsRepository
+        + EmailVerificationsRepository
+        + PasswordResetsRepository
+        + PasswordHistoryRepository
+        + WebauthnCredentialsRepository
+        + WebauthnChallengesRepository
+        + TotpSecretsRepository
+        + BackupCodesRepository
+        + MfaPendingLoginsRepository
+        + OauthAccountsRepository
+        + OauthStatesRepository
+        + RefreshTokensRepository
+        + ApiKeysRepository
+        + MagicLinksRepository
+        + Oauth2ClientsRepository
+        + AuthorizationCodesRepository
+        + ConsentsRepository
+        + DeviceCodesRepository
+        + Oauth2AccessTokensRepository
+        + Oauth2RefreshTokensRepository
+        + SigningKeysRepository
+        + AccountLocksRepository
+        + UnlockTokensRepository
+        + WebhooksRepository
+        + WebhookDeliveriesRepository
+        + OidcNoncesRepository
+        + CompositeRepository,
 {
     fn repositories(&self) -> Repositories {
         let shared = Arc::new(self.clone());

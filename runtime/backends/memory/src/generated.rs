@@ -9,11 +9,11 @@
     unused_parens,
     dead_code
 )]
+use crate::{InMemoryBackend, conflict, foreign_key_violation, window};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use yauth_entity::*;
-use crate::{InMemoryBackend, conflict, foreign_key_violation, window};
 /// Every table's rows.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Tables {
@@ -74,10 +74,11 @@ fn cascade_users(t: &mut Tables, removed: &[User]) {
     if !gone.is_empty() {
         cascade_sessions(t, &gone);
     }
-    let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.sessions)
-        .into_iter()
-        .partition(|x| {
-            removed.iter().any(|p| x.impersonator_id.as_ref() == Some(&p.id))
+    let (gone, kept): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut t.sessions).into_iter().partition(|x| {
+            removed
+                .iter()
+                .any(|p| x.impersonator_id.as_ref() == Some(&p.id))
         });
     t.sessions = kept;
     if !gone.is_empty() {
@@ -158,9 +159,14 @@ fn cascade_users(t: &mut Tables, removed: &[User]) {
     if !gone.is_empty() {
         cascade_oauth_accounts(t, &gone);
     }
-    let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.oauth_states)
-        .into_iter()
-        .partition(|x| removed.iter().any(|p| x.link_user_id.as_ref() == Some(&p.id)));
+    let (gone, kept): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut t.oauth_states)
+            .into_iter()
+            .partition(|x| {
+                removed
+                    .iter()
+                    .any(|p| x.link_user_id.as_ref() == Some(&p.id))
+            });
     t.oauth_states = kept;
     if !gone.is_empty() {
         cascade_oauth_states(t, &gone);
@@ -253,7 +259,10 @@ fn check_sessions(t: &Tables, row: &Session) -> Result<(), RepoError> {
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
         return Err(foreign_key_violation("sessions.user_id"));
     }
-    if !(row.impersonator_id.as_ref().is_none_or(|v| t.users.iter().any(|p| p.id == *v)))
+    if !(row
+        .impersonator_id
+        .as_ref()
+        .is_none_or(|v| t.users.iter().any(|p| p.id == *v)))
     {
         return Err(foreign_key_violation("sessions.impersonator_id"));
     }
@@ -271,7 +280,11 @@ fn check_audit_log(t: &Tables, row: &AuditLog) -> Result<(), RepoError> {
     if t.audit_log.iter().any(|o| o.id == row.id) {
         return Err(conflict("audit_log.id"));
     }
-    if !(row.user_id.as_ref().is_none_or(|v| t.users.iter().any(|p| p.id == *v))) {
+    if !(row
+        .user_id
+        .as_ref()
+        .is_none_or(|v| t.users.iter().any(|p| p.id == *v)))
+    {
         return Err(foreign_key_violation("audit_log.user_id"));
     }
     Ok(())
@@ -316,14 +329,14 @@ fn normalize_email_verifications(mut row: EmailVerification) -> EmailVerificatio
     row
 }
 /// Refuses a row that breaks a unique key or points at a missing row.
-fn check_email_verifications(
-    t: &Tables,
-    row: &EmailVerification,
-) -> Result<(), RepoError> {
+fn check_email_verifications(t: &Tables, row: &EmailVerification) -> Result<(), RepoError> {
     if t.email_verifications.iter().any(|o| o.id == row.id) {
         return Err(conflict("email_verifications.id"));
     }
-    if t.email_verifications.iter().any(|o| o.token_hash == row.token_hash) {
+    if t.email_verifications
+        .iter()
+        .any(|o| o.token_hash == row.token_hash)
+    {
         return Err(conflict("email_verifications.token_hash"));
     }
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
@@ -345,7 +358,10 @@ fn check_password_resets(t: &Tables, row: &PasswordReset) -> Result<(), RepoErro
     if t.password_resets.iter().any(|o| o.id == row.id) {
         return Err(conflict("password_resets.id"));
     }
-    if t.password_resets.iter().any(|o| o.token_hash == row.token_hash) {
+    if t.password_resets
+        .iter()
+        .any(|o| o.token_hash == row.token_hash)
+    {
         return Err(conflict("password_resets.token_hash"));
     }
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
@@ -379,14 +395,14 @@ fn normalize_webauthn_credentials(mut row: WebauthnCredential) -> WebauthnCreden
     row
 }
 /// Refuses a row that breaks a unique key or points at a missing row.
-fn check_webauthn_credentials(
-    t: &Tables,
-    row: &WebauthnCredential,
-) -> Result<(), RepoError> {
+fn check_webauthn_credentials(t: &Tables, row: &WebauthnCredential) -> Result<(), RepoError> {
     if t.webauthn_credentials.iter().any(|o| o.id == row.id) {
         return Err(conflict("webauthn_credentials.id"));
     }
-    if t.webauthn_credentials.iter().any(|o| o.credential_id == row.credential_id) {
+    if t.webauthn_credentials
+        .iter()
+        .any(|o| o.credential_id == row.credential_id)
+    {
         return Err(conflict("webauthn_credentials.credential_id"));
     }
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
@@ -403,14 +419,15 @@ fn normalize_webauthn_challenges(mut row: WebauthnChallenge) -> WebauthnChalleng
     row
 }
 /// Refuses a row that breaks a unique key or points at a missing row.
-fn check_webauthn_challenges(
-    t: &Tables,
-    row: &WebauthnChallenge,
-) -> Result<(), RepoError> {
+fn check_webauthn_challenges(t: &Tables, row: &WebauthnChallenge) -> Result<(), RepoError> {
     if t.webauthn_challenges.iter().any(|o| o.id == row.id) {
         return Err(conflict("webauthn_challenges.id"));
     }
-    if !(row.user_id.as_ref().is_none_or(|v| t.users.iter().any(|p| p.id == *v))) {
+    if !(row
+        .user_id
+        .as_ref()
+        .is_none_or(|v| t.users.iter().any(|p| p.id == *v)))
+    {
         return Err(foreign_key_violation("webauthn_challenges.user_id"));
     }
     Ok(())
@@ -447,8 +464,7 @@ fn check_backup_codes(t: &Tables, row: &BackupCode) -> Result<(), RepoError> {
     if t.backup_codes.iter().any(|o| o.id == row.id) {
         return Err(conflict("backup_codes.id"));
     }
-    if t
-        .backup_codes
+    if t.backup_codes
         .iter()
         .any(|o| o.user_id == row.user_id && o.code_hash == row.code_hash)
     {
@@ -472,7 +488,10 @@ fn check_mfa_pending_logins(t: &Tables, row: &MfaPendingLogin) -> Result<(), Rep
     if t.mfa_pending_logins.iter().any(|o| o.id == row.id) {
         return Err(conflict("mfa_pending_logins.id"));
     }
-    if t.mfa_pending_logins.iter().any(|o| o.token_hash == row.token_hash) {
+    if t.mfa_pending_logins
+        .iter()
+        .any(|o| o.token_hash == row.token_hash)
+    {
         return Err(conflict("mfa_pending_logins.token_hash"));
     }
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
@@ -494,12 +513,9 @@ fn check_oauth_accounts(t: &Tables, row: &OauthAccount) -> Result<(), RepoError>
     if t.oauth_accounts.iter().any(|o| o.id == row.id) {
         return Err(conflict("oauth_accounts.id"));
     }
-    if t
-        .oauth_accounts
+    if t.oauth_accounts
         .iter()
-        .any(|o| {
-            o.provider == row.provider && o.provider_user_id == row.provider_user_id
-        })
+        .any(|o| o.provider == row.provider && o.provider_user_id == row.provider_user_id)
     {
         return Err(conflict("oauth_accounts.provider+provider_user_id"));
     }
@@ -521,7 +537,11 @@ fn check_oauth_states(t: &Tables, row: &OauthState) -> Result<(), RepoError> {
     if t.oauth_states.iter().any(|o| o.state == row.state) {
         return Err(conflict("oauth_states.state"));
     }
-    if !(row.link_user_id.as_ref().is_none_or(|v| t.users.iter().any(|p| p.id == *v))) {
+    if !(row
+        .link_user_id
+        .as_ref()
+        .is_none_or(|v| t.users.iter().any(|p| p.id == *v)))
+    {
         return Err(foreign_key_violation("oauth_states.link_user_id"));
     }
     Ok(())
@@ -539,7 +559,10 @@ fn check_refresh_tokens(t: &Tables, row: &RefreshToken) -> Result<(), RepoError>
     if t.refresh_tokens.iter().any(|o| o.id == row.id) {
         return Err(conflict("refresh_tokens.id"));
     }
-    if t.refresh_tokens.iter().any(|o| o.token_hash == row.token_hash) {
+    if t.refresh_tokens
+        .iter()
+        .any(|o| o.token_hash == row.token_hash)
+    {
         return Err(conflict("refresh_tokens.token_hash"));
     }
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
@@ -599,7 +622,10 @@ fn check_oauth2_clients(t: &Tables, row: &Oauth2Client) -> Result<(), RepoError>
     if t.oauth2_clients.iter().any(|o| o.id == row.id) {
         return Err(conflict("oauth2_clients.id"));
     }
-    if t.oauth2_clients.iter().any(|o| o.client_id == row.client_id) {
+    if t.oauth2_clients
+        .iter()
+        .any(|o| o.client_id == row.client_id)
+    {
         return Err(conflict("oauth2_clients.client_id"));
     }
     Ok(())
@@ -649,17 +675,21 @@ fn normalize_authorization_codes(mut row: AuthorizationCode) -> AuthorizationCod
     row
 }
 /// Refuses a row that breaks a unique key or points at a missing row.
-fn check_authorization_codes(
-    t: &Tables,
-    row: &AuthorizationCode,
-) -> Result<(), RepoError> {
+fn check_authorization_codes(t: &Tables, row: &AuthorizationCode) -> Result<(), RepoError> {
     if t.authorization_codes.iter().any(|o| o.id == row.id) {
         return Err(conflict("authorization_codes.id"));
     }
-    if t.authorization_codes.iter().any(|o| o.code_hash == row.code_hash) {
+    if t.authorization_codes
+        .iter()
+        .any(|o| o.code_hash == row.code_hash)
+    {
         return Err(conflict("authorization_codes.code_hash"));
     }
-    if !(t.oauth2_clients.iter().any(|p| p.client_id == row.client_id)) {
+    if !(t
+        .oauth2_clients
+        .iter()
+        .any(|p| p.client_id == row.client_id))
+    {
         return Err(foreign_key_violation("authorization_codes.client_id"));
     }
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
@@ -687,8 +717,7 @@ fn check_consents(t: &Tables, row: &Consent) -> Result<(), RepoError> {
     if t.consents.iter().any(|o| o.id == row.id) {
         return Err(conflict("consents.id"));
     }
-    if t
-        .consents
+    if t.consents
         .iter()
         .any(|o| o.user_id == row.user_id && o.client_id == row.client_id)
     {
@@ -697,7 +726,11 @@ fn check_consents(t: &Tables, row: &Consent) -> Result<(), RepoError> {
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
         return Err(foreign_key_violation("consents.user_id"));
     }
-    if !(t.oauth2_clients.iter().any(|p| p.client_id == row.client_id)) {
+    if !(t
+        .oauth2_clients
+        .iter()
+        .any(|p| p.client_id == row.client_id))
+    {
         return Err(foreign_key_violation("consents.client_id"));
     }
     Ok(())
@@ -716,16 +749,27 @@ fn check_device_codes(t: &Tables, row: &DeviceCode) -> Result<(), RepoError> {
     if t.device_codes.iter().any(|o| o.id == row.id) {
         return Err(conflict("device_codes.id"));
     }
-    if t.device_codes.iter().any(|o| o.device_code_hash == row.device_code_hash) {
+    if t.device_codes
+        .iter()
+        .any(|o| o.device_code_hash == row.device_code_hash)
+    {
         return Err(conflict("device_codes.device_code_hash"));
     }
     if t.device_codes.iter().any(|o| o.user_code == row.user_code) {
         return Err(conflict("device_codes.user_code"));
     }
-    if !(t.oauth2_clients.iter().any(|p| p.client_id == row.client_id)) {
+    if !(t
+        .oauth2_clients
+        .iter()
+        .any(|p| p.client_id == row.client_id))
+    {
         return Err(foreign_key_violation("device_codes.client_id"));
     }
-    if !(row.user_id.as_ref().is_none_or(|v| t.users.iter().any(|p| p.id == *v))) {
+    if !(row
+        .user_id
+        .as_ref()
+        .is_none_or(|v| t.users.iter().any(|p| p.id == *v)))
+    {
         return Err(foreign_key_violation("device_codes.user_id"));
     }
     Ok(())
@@ -739,20 +783,25 @@ fn normalize_oauth2_access_tokens(mut row: Oauth2AccessToken) -> Oauth2AccessTok
     row
 }
 /// Refuses a row that breaks a unique key or points at a missing row.
-fn check_oauth2_access_tokens(
-    t: &Tables,
-    row: &Oauth2AccessToken,
-) -> Result<(), RepoError> {
+fn check_oauth2_access_tokens(t: &Tables, row: &Oauth2AccessToken) -> Result<(), RepoError> {
     if t.oauth2_access_tokens.iter().any(|o| o.id == row.id) {
         return Err(conflict("oauth2_access_tokens.id"));
     }
     if t.oauth2_access_tokens.iter().any(|o| o.jti == row.jti) {
         return Err(conflict("oauth2_access_tokens.jti"));
     }
-    if !(t.oauth2_clients.iter().any(|p| p.client_id == row.client_id)) {
+    if !(t
+        .oauth2_clients
+        .iter()
+        .any(|p| p.client_id == row.client_id))
+    {
         return Err(foreign_key_violation("oauth2_access_tokens.client_id"));
     }
-    if !(row.user_id.as_ref().is_none_or(|v| t.users.iter().any(|p| p.id == *v))) {
+    if !(row
+        .user_id
+        .as_ref()
+        .is_none_or(|v| t.users.iter().any(|p| p.id == *v)))
+    {
         return Err(foreign_key_violation("oauth2_access_tokens.user_id"));
     }
     Ok(())
@@ -766,17 +815,21 @@ fn normalize_oauth2_refresh_tokens(mut row: Oauth2RefreshToken) -> Oauth2Refresh
     row
 }
 /// Refuses a row that breaks a unique key or points at a missing row.
-fn check_oauth2_refresh_tokens(
-    t: &Tables,
-    row: &Oauth2RefreshToken,
-) -> Result<(), RepoError> {
+fn check_oauth2_refresh_tokens(t: &Tables, row: &Oauth2RefreshToken) -> Result<(), RepoError> {
     if t.oauth2_refresh_tokens.iter().any(|o| o.id == row.id) {
         return Err(conflict("oauth2_refresh_tokens.id"));
     }
-    if t.oauth2_refresh_tokens.iter().any(|o| o.token_hash == row.token_hash) {
+    if t.oauth2_refresh_tokens
+        .iter()
+        .any(|o| o.token_hash == row.token_hash)
+    {
         return Err(conflict("oauth2_refresh_tokens.token_hash"));
     }
-    if !(t.oauth2_clients.iter().any(|p| p.client_id == row.client_id)) {
+    if !(t
+        .oauth2_clients
+        .iter()
+        .any(|p| p.client_id == row.client_id))
+    {
         return Err(foreign_key_violation("oauth2_refresh_tokens.client_id"));
     }
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
@@ -837,7 +890,10 @@ fn check_unlock_tokens(t: &Tables, row: &UnlockToken) -> Result<(), RepoError> {
     if t.unlock_tokens.iter().any(|o| o.id == row.id) {
         return Err(conflict("unlock_tokens.id"));
     }
-    if t.unlock_tokens.iter().any(|o| o.token_hash == row.token_hash) {
+    if t.unlock_tokens
+        .iter()
+        .any(|o| o.token_hash == row.token_hash)
+    {
         return Err(conflict("unlock_tokens.token_hash"));
     }
     if !(t.users.iter().any(|p| p.id == row.user_id)) {
@@ -901,7 +957,11 @@ fn check_oidc_nonces(t: &Tables, row: &OidcNonce) -> Result<(), RepoError> {
     if t.oidc_nonces.iter().any(|o| o.id == row.id) {
         return Err(conflict("oidc_nonces.id"));
     }
-    if !(t.authorization_codes.iter().any(|p| p.id == row.authorization_code_id)) {
+    if !(t
+        .authorization_codes
+        .iter()
+        .any(|p| p.id == row.authorization_code_id))
+    {
         return Err(foreign_key_violation("oidc_nonces.authorization_code_id"));
     }
     Ok(())
@@ -934,7 +994,9 @@ pub(crate) mod q {
     ) -> Result<Vec<User>, RepoError> {
         let mut rows: Vec<User> = t.users.iter().filter(|r| true).cloned().collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -954,37 +1016,31 @@ pub(crate) mod q {
             .iter()
             .filter(|r| {
                 (crate::contains_folded(&r.email, search)
-                    || r
-                        .display_name
+                    || r.display_name
                         .as_deref()
                         .is_some_and(|h| crate::contains_folded(h, search)))
             })
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         Ok(rows.into_iter().skip(offset).take(limit).collect())
     }
-    pub(crate) fn count_search_users(
-        t: &mut Tables,
-        search: &str,
-    ) -> Result<u64, RepoError> {
-        Ok(
-            t
-                .users
-                .iter()
-                .filter(|r| {
-                    (crate::contains_folded(&r.email, search)
-                        || r
-                            .display_name
-                            .as_deref()
-                            .is_some_and(|h| crate::contains_folded(h, search)))
-                })
-                .count() as u64,
-        )
+    pub(crate) fn count_search_users(t: &mut Tables, search: &str) -> Result<u64, RepoError> {
+        Ok(t.users
+            .iter()
+            .filter(|r| {
+                (crate::contains_folded(&r.email, search)
+                    || r.display_name
+                        .as_deref()
+                        .is_some_and(|h| crate::contains_folded(h, search)))
+            })
+            .count() as u64)
     }
     pub(crate) fn update_user_profile(
         t: &mut Tables,
@@ -1086,10 +1142,7 @@ pub(crate) mod q {
         cascade_users(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_session(
-        t: &mut Tables,
-        row: &Session,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_session(t: &mut Tables, row: &Session) -> Result<(), RepoError> {
         let row = normalize_sessions(row.clone());
         check_sessions(t, &row)?;
         t.sessions.push(row);
@@ -1103,15 +1156,16 @@ pub(crate) mod q {
         let Some(r) = t
             .sessions
             .iter()
-            .find(|r| r.token_hash == token_hash && r.expires_at > now) else {
+            .find(|r| r.token_hash == token_hash && r.expires_at > now)
+        else {
             return Ok(None);
         };
-        Ok(t.users.iter().find(|p| p.id == r.user_id).map(|p| (r.clone(), p.clone())))
+        Ok(t.users
+            .iter()
+            .find(|p| p.id == r.user_id)
+            .map(|p| (r.clone(), p.clone())))
     }
-    pub(crate) fn get_session(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<Option<Session>, RepoError> {
+    pub(crate) fn get_session(t: &mut Tables, id: Uuid) -> Result<Option<Session>, RepoError> {
         Ok(t.sessions.iter().find(|r| r.id == id).cloned())
     }
     pub(crate) fn list_user_sessions(
@@ -1125,7 +1179,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         Ok(rows)
     }
@@ -1134,14 +1190,11 @@ pub(crate) mod q {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<Session>, RepoError> {
-        let mut rows: Vec<Session> = t
-            .sessions
-            .iter()
-            .filter(|r| true)
-            .cloned()
-            .collect();
+        let mut rows: Vec<Session> = t.sessions.iter().filter(|r| true).cloned().collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -1169,10 +1222,7 @@ pub(crate) mod q {
         cascade_sessions(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn delete_user_sessions(
-        t: &mut Tables,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_user_sessions(t: &mut Tables, user_id: Uuid) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.sessions)
             .into_iter()
             .partition(|r| r.user_id == user_id);
@@ -1222,7 +1272,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -1241,7 +1293,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -1277,10 +1331,7 @@ pub(crate) mod q {
         cascade_rate_limits(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_password(
-        t: &mut Tables,
-        row: &Password,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_password(t: &mut Tables, row: &Password) -> Result<(), RepoError> {
         let row = normalize_passwords(row.clone());
         check_passwords(t, &row)?;
         t.passwords.push(row);
@@ -1292,10 +1343,7 @@ pub(crate) mod q {
     ) -> Result<Option<Password>, RepoError> {
         Ok(t.passwords.iter().find(|r| r.user_id == user_id).cloned())
     }
-    pub(crate) fn upsert_password(
-        t: &mut Tables,
-        row: &Password,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn upsert_password(t: &mut Tables, row: &Password) -> Result<(), RepoError> {
         let row = normalize_passwords(row.clone());
         if let Some(r) = t.passwords.iter_mut().find(|r| r.user_id == row.user_id) {
             r.password_hash = row.password_hash.clone();
@@ -1305,10 +1353,7 @@ pub(crate) mod q {
         t.passwords.push(row);
         Ok(())
     }
-    pub(crate) fn delete_password(
-        t: &mut Tables,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_password(t: &mut Tables, user_id: Uuid) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.passwords)
             .into_iter()
             .partition(|r| r.user_id == user_id);
@@ -1330,21 +1375,13 @@ pub(crate) mod q {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<EmailVerification>, RepoError> {
-        Ok(
-            t
-                .email_verifications
-                .iter()
-                .find(|r| r.token_hash == token_hash && r.expires_at > now)
-                .cloned(),
-        )
+        Ok(t.email_verifications
+            .iter()
+            .find(|r| r.token_hash == token_hash && r.expires_at > now)
+            .cloned())
     }
-    pub(crate) fn delete_email_verification(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<u64, RepoError> {
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(
-                &mut t.email_verifications,
-            )
+    pub(crate) fn delete_email_verification(t: &mut Tables, id: Uuid) -> Result<u64, RepoError> {
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.email_verifications)
             .into_iter()
             .partition(|r| r.id == id);
         t.email_verifications = kept;
@@ -1355,9 +1392,7 @@ pub(crate) mod q {
         t: &mut Tables,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(
-                &mut t.email_verifications,
-            )
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.email_verifications)
             .into_iter()
             .partition(|r| r.user_id == user_id);
         t.email_verifications = kept;
@@ -1368,9 +1403,7 @@ pub(crate) mod q {
         t: &mut Tables,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(
-                &mut t.email_verifications,
-            )
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.email_verifications)
             .into_iter()
             .partition(|r| r.expires_at <= now);
         t.email_verifications = kept;
@@ -1391,16 +1424,10 @@ pub(crate) mod q {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<PasswordReset>, RepoError> {
-        Ok(
-            t
-                .password_resets
-                .iter()
-                .find(|r| {
-                    r.token_hash == token_hash && r.expires_at > now
-                        && r.used_at.is_none()
-                })
-                .cloned(),
-        )
+        Ok(t.password_resets
+            .iter()
+            .find(|r| r.token_hash == token_hash && r.expires_at > now && r.used_at.is_none())
+            .cloned())
     }
     pub(crate) fn claim_password_reset(
         t: &mut Tables,
@@ -1460,7 +1487,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -1498,7 +1527,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id))
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
         });
         Ok(rows)
     }
@@ -1506,13 +1537,10 @@ pub(crate) mod q {
         t: &mut Tables,
         credential_id: &[u8],
     ) -> Result<Option<WebauthnCredential>, RepoError> {
-        Ok(
-            t
-                .webauthn_credentials
-                .iter()
-                .find(|r| r.credential_id == credential_id)
-                .cloned(),
-        )
+        Ok(t.webauthn_credentials
+            .iter()
+            .find(|r| r.credential_id == credential_id)
+            .cloned())
     }
     pub(crate) fn update_webauthn_credential_use(
         t: &mut Tables,
@@ -1536,9 +1564,7 @@ pub(crate) mod q {
         id: Uuid,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(
-                &mut t.webauthn_credentials,
-            )
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.webauthn_credentials)
             .into_iter()
             .partition(|r| r.id == id && r.user_id == user_id);
         t.webauthn_credentials = kept;
@@ -1549,7 +1575,10 @@ pub(crate) mod q {
         t: &mut Tables,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        Ok(t.webauthn_credentials.iter().filter(|r| r.user_id == user_id).count() as u64)
+        Ok(t.webauthn_credentials
+            .iter()
+            .filter(|r| r.user_id == user_id)
+            .count() as u64)
     }
     pub(crate) fn insert_webauthn_challenge(
         t: &mut Tables,
@@ -1565,21 +1594,13 @@ pub(crate) mod q {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Option<WebauthnChallenge>, RepoError> {
-        Ok(
-            t
-                .webauthn_challenges
-                .iter()
-                .find(|r| r.id == id && r.expires_at > now)
-                .cloned(),
-        )
+        Ok(t.webauthn_challenges
+            .iter()
+            .find(|r| r.id == id && r.expires_at > now)
+            .cloned())
     }
-    pub(crate) fn delete_webauthn_challenge(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<u64, RepoError> {
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(
-                &mut t.webauthn_challenges,
-            )
+    pub(crate) fn delete_webauthn_challenge(t: &mut Tables, id: Uuid) -> Result<u64, RepoError> {
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.webauthn_challenges)
             .into_iter()
             .partition(|r| r.id == id);
         t.webauthn_challenges = kept;
@@ -1590,19 +1611,14 @@ pub(crate) mod q {
         t: &mut Tables,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(
-                &mut t.webauthn_challenges,
-            )
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.webauthn_challenges)
             .into_iter()
             .partition(|r| r.expires_at <= now);
         t.webauthn_challenges = kept;
         cascade_webauthn_challenges(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn upsert_totp_secret(
-        t: &mut Tables,
-        row: &TotpSecret,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn upsert_totp_secret(t: &mut Tables, row: &TotpSecret) -> Result<(), RepoError> {
         let row = normalize_totp_secrets(row.clone());
         if let Some(r) = t.totp_secrets.iter_mut().find(|r| r.user_id == row.user_id) {
             r.encrypted_secret = row.encrypted_secret.clone();
@@ -1619,12 +1635,12 @@ pub(crate) mod q {
         t: &mut Tables,
         user_id: Uuid,
     ) -> Result<Option<TotpSecret>, RepoError> {
-        Ok(t.totp_secrets.iter().find(|r| r.user_id == user_id).cloned())
+        Ok(t.totp_secrets
+            .iter()
+            .find(|r| r.user_id == user_id)
+            .cloned())
     }
-    pub(crate) fn confirm_totp_secret(
-        t: &mut Tables,
-        user_id: Uuid,
-    ) -> Result<bool, RepoError> {
+    pub(crate) fn confirm_totp_secret(t: &mut Tables, user_id: Uuid) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.totp_secrets.iter_mut() {
             if r.user_id == user_id && r.verified == false {
@@ -1648,10 +1664,7 @@ pub(crate) mod q {
         }
         Ok(won)
     }
-    pub(crate) fn delete_totp_secret(
-        t: &mut Tables,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_totp_secret(t: &mut Tables, user_id: Uuid) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.totp_secrets)
             .into_iter()
             .partition(|r| r.user_id == user_id);
@@ -1659,10 +1672,7 @@ pub(crate) mod q {
         cascade_totp_secrets(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_backup_code(
-        t: &mut Tables,
-        row: &BackupCode,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_backup_code(t: &mut Tables, row: &BackupCode) -> Result<(), RepoError> {
         let row = normalize_backup_codes(row.clone());
         check_backup_codes(t, &row)?;
         t.backup_codes.push(row);
@@ -1673,18 +1683,12 @@ pub(crate) mod q {
         user_id: Uuid,
         code_hash: &str,
     ) -> Result<Option<BackupCode>, RepoError> {
-        Ok(
-            t
-                .backup_codes
-                .iter()
-                .find(|r| r.user_id == user_id && r.code_hash == code_hash)
-                .cloned(),
-        )
+        Ok(t.backup_codes
+            .iter()
+            .find(|r| r.user_id == user_id && r.code_hash == code_hash)
+            .cloned())
     }
-    pub(crate) fn claim_backup_code(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
+    pub(crate) fn claim_backup_code(t: &mut Tables, id: Uuid) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.backup_codes.iter_mut() {
             if r.id == id && r.used == false {
@@ -1698,13 +1702,10 @@ pub(crate) mod q {
         t: &mut Tables,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        Ok(
-            t
-                .backup_codes
-                .iter()
-                .filter(|r| r.user_id == user_id && r.used == false)
-                .count() as u64,
-        )
+        Ok(t.backup_codes
+            .iter()
+            .filter(|r| r.user_id == user_id && r.used == false)
+            .count() as u64)
     }
     pub(crate) fn invalidate_user_backup_codes(
         t: &mut Tables,
@@ -1745,18 +1746,12 @@ pub(crate) mod q {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<MfaPendingLogin>, RepoError> {
-        Ok(
-            t
-                .mfa_pending_logins
-                .iter()
-                .find(|r| r.token_hash == token_hash && r.expires_at > now)
-                .cloned(),
-        )
+        Ok(t.mfa_pending_logins
+            .iter()
+            .find(|r| r.token_hash == token_hash && r.expires_at > now)
+            .cloned())
     }
-    pub(crate) fn count_mfa_attempt(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<Option<i32>, RepoError> {
+    pub(crate) fn count_mfa_attempt(t: &mut Tables, id: Uuid) -> Result<Option<i32>, RepoError> {
         let mut value = None;
         for r in t.mfa_pending_logins.iter_mut() {
             if r.id == id {
@@ -1766,10 +1761,7 @@ pub(crate) mod q {
         }
         Ok(value)
     }
-    pub(crate) fn delete_mfa_pending_login(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_mfa_pending_login(t: &mut Tables, id: Uuid) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.mfa_pending_logins)
             .into_iter()
             .partition(|r| r.id == id);
@@ -1802,15 +1794,10 @@ pub(crate) mod q {
         provider: &str,
         provider_user_id: &str,
     ) -> Result<Option<OauthAccount>, RepoError> {
-        Ok(
-            t
-                .oauth_accounts
-                .iter()
-                .find(|r| {
-                    r.provider == provider && r.provider_user_id == provider_user_id
-                })
-                .cloned(),
-        )
+        Ok(t.oauth_accounts
+            .iter()
+            .find(|r| r.provider == provider && r.provider_user_id == provider_user_id)
+            .cloned())
     }
     pub(crate) fn list_user_oauth_accounts(
         t: &mut Tables,
@@ -1823,7 +1810,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id))
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
         });
         Ok(rows)
     }
@@ -1831,7 +1820,10 @@ pub(crate) mod q {
         t: &mut Tables,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        Ok(t.oauth_accounts.iter().filter(|r| r.user_id == user_id).count() as u64)
+        Ok(t.oauth_accounts
+            .iter()
+            .filter(|r| r.user_id == user_id)
+            .count() as u64)
     }
     pub(crate) fn update_oauth_tokens(
         t: &mut Tables,
@@ -1866,10 +1858,7 @@ pub(crate) mod q {
         cascade_oauth_accounts(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_oauth_state(
-        t: &mut Tables,
-        row: &OauthState,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_oauth_state(t: &mut Tables, row: &OauthState) -> Result<(), RepoError> {
         let row = normalize_oauth_states(row.clone());
         check_oauth_states(t, &row)?;
         t.oauth_states.push(row);
@@ -1880,18 +1869,12 @@ pub(crate) mod q {
         state: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<OauthState>, RepoError> {
-        Ok(
-            t
-                .oauth_states
-                .iter()
-                .find(|r| r.state == state && r.expires_at > now)
-                .cloned(),
-        )
+        Ok(t.oauth_states
+            .iter()
+            .find(|r| r.state == state && r.expires_at > now)
+            .cloned())
     }
-    pub(crate) fn delete_oauth_state(
-        t: &mut Tables,
-        state: &str,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_oauth_state(t: &mut Tables, state: &str) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.oauth_states)
             .into_iter()
             .partition(|r| r.state == state);
@@ -1923,12 +1906,12 @@ pub(crate) mod q {
         t: &mut Tables,
         token_hash: &str,
     ) -> Result<Option<RefreshToken>, RepoError> {
-        Ok(t.refresh_tokens.iter().find(|r| r.token_hash == token_hash).cloned())
+        Ok(t.refresh_tokens
+            .iter()
+            .find(|r| r.token_hash == token_hash)
+            .cloned())
     }
-    pub(crate) fn claim_refresh_token(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
+    pub(crate) fn claim_refresh_token(t: &mut Tables, id: Uuid) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.refresh_tokens.iter_mut() {
             if r.id == id && r.revoked == false {
@@ -1938,10 +1921,7 @@ pub(crate) mod q {
         }
         Ok(won)
     }
-    pub(crate) fn revoke_refresh_family(
-        t: &mut Tables,
-        family_id: Uuid,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn revoke_refresh_family(t: &mut Tables, family_id: Uuid) -> Result<(), RepoError> {
         let mut won = false;
         for r in t.refresh_tokens.iter_mut() {
             if r.family_id == family_id && r.revoked == false {
@@ -1994,14 +1974,13 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         Ok(rows)
     }
-    pub(crate) fn count_user_api_keys(
-        t: &mut Tables,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn count_user_api_keys(t: &mut Tables, user_id: Uuid) -> Result<u64, RepoError> {
         Ok(t.api_keys.iter().filter(|r| r.user_id == user_id).count() as u64)
     }
     pub(crate) fn find_api_key(
@@ -2011,7 +1990,10 @@ pub(crate) mod q {
         let Some(r) = t.api_keys.iter().find(|r| r.key_hash == key_hash) else {
             return Ok(None);
         };
-        Ok(t.users.iter().find(|p| p.id == r.user_id).map(|p| (r.clone(), p.clone())))
+        Ok(t.users
+            .iter()
+            .find(|p| p.id == r.user_id)
+            .map(|p| (r.clone(), p.clone())))
     }
     pub(crate) fn touch_api_key(
         t: &mut Tables,
@@ -2040,10 +2022,7 @@ pub(crate) mod q {
         cascade_api_keys(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_magic_link(
-        t: &mut Tables,
-        row: &MagicLink,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_magic_link(t: &mut Tables, row: &MagicLink) -> Result<(), RepoError> {
         let row = normalize_magic_links(row.clone());
         check_magic_links(t, &row)?;
         t.magic_links.push(row);
@@ -2054,15 +2033,10 @@ pub(crate) mod q {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<MagicLink>, RepoError> {
-        Ok(
-            t
-                .magic_links
-                .iter()
-                .find(|r| {
-                    r.token_hash == token_hash && r.expires_at > now && r.used == false
-                })
-                .cloned(),
-        )
+        Ok(t.magic_links
+            .iter()
+            .find(|r| r.token_hash == token_hash && r.expires_at > now && r.used == false)
+            .cloned())
     }
     pub(crate) fn claim_magic_link(t: &mut Tables, id: Uuid) -> Result<bool, RepoError> {
         let mut won = false;
@@ -2074,10 +2048,7 @@ pub(crate) mod q {
         }
         Ok(won)
     }
-    pub(crate) fn delete_email_magic_links(
-        t: &mut Tables,
-        email: &str,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_email_magic_links(t: &mut Tables, email: &str) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.magic_links)
             .into_iter()
             .partition(|r| r.email == email);
@@ -2109,30 +2080,28 @@ pub(crate) mod q {
         t: &mut Tables,
         client_id: &str,
     ) -> Result<Option<Oauth2Client>, RepoError> {
-        Ok(t.oauth2_clients.iter().find(|r| r.client_id == client_id).cloned())
+        Ok(t.oauth2_clients
+            .iter()
+            .find(|r| r.client_id == client_id)
+            .cloned())
     }
     pub(crate) fn list_oauth2_clients(
         t: &mut Tables,
         limit: u64,
         offset: u64,
     ) -> Result<Vec<Oauth2Client>, RepoError> {
-        let mut rows: Vec<Oauth2Client> = t
-            .oauth2_clients
-            .iter()
-            .filter(|r| true)
-            .cloned()
-            .collect();
+        let mut rows: Vec<Oauth2Client> =
+            t.oauth2_clients.iter().filter(|r| true).cloned().collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         Ok(rows.into_iter().skip(offset).take(limit).collect())
     }
-    pub(crate) fn delete_oauth2_client(
-        t: &mut Tables,
-        client_id: &str,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_oauth2_client(t: &mut Tables, client_id: &str) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.oauth2_clients)
             .into_iter()
             .partition(|r| r.client_id == client_id);
@@ -2153,7 +2122,10 @@ pub(crate) mod q {
         t: &mut Tables,
         code_hash: &str,
     ) -> Result<Option<AuthorizationCode>, RepoError> {
-        Ok(t.authorization_codes.iter().find(|r| r.code_hash == code_hash).cloned())
+        Ok(t.authorization_codes
+            .iter()
+            .find(|r| r.code_hash == code_hash)
+            .cloned())
     }
     pub(crate) fn claim_authorization_code(
         t: &mut Tables,
@@ -2173,19 +2145,14 @@ pub(crate) mod q {
         t: &mut Tables,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(
-                &mut t.authorization_codes,
-            )
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.authorization_codes)
             .into_iter()
             .partition(|r| r.expires_at <= now);
         t.authorization_codes = kept;
         cascade_authorization_codes(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn upsert_consent(
-        t: &mut Tables,
-        row: &Consent,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn upsert_consent(t: &mut Tables, row: &Consent) -> Result<(), RepoError> {
         let row = normalize_consents(row.clone());
         if let Some(r) = t
             .consents
@@ -2205,13 +2172,10 @@ pub(crate) mod q {
         user_id: Uuid,
         client_id: &str,
     ) -> Result<Option<Consent>, RepoError> {
-        Ok(
-            t
-                .consents
-                .iter()
-                .find(|r| r.user_id == user_id && r.client_id == client_id)
-                .cloned(),
-        )
+        Ok(t.consents
+            .iter()
+            .find(|r| r.user_id == user_id && r.client_id == client_id)
+            .cloned())
     }
     pub(crate) fn list_user_consents(
         t: &mut Tables,
@@ -2224,7 +2188,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         Ok(rows)
     }
@@ -2240,10 +2206,7 @@ pub(crate) mod q {
         cascade_consents(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_device_code(
-        t: &mut Tables,
-        row: &DeviceCode,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_device_code(t: &mut Tables, row: &DeviceCode) -> Result<(), RepoError> {
         let row = normalize_device_codes(row.clone());
         check_device_codes(t, &row)?;
         t.device_codes.push(row);
@@ -2253,26 +2216,20 @@ pub(crate) mod q {
         t: &mut Tables,
         device_code_hash: &str,
     ) -> Result<Option<DeviceCode>, RepoError> {
-        Ok(
-            t
-                .device_codes
-                .iter()
-                .find(|r| r.device_code_hash == device_code_hash)
-                .cloned(),
-        )
+        Ok(t.device_codes
+            .iter()
+            .find(|r| r.device_code_hash == device_code_hash)
+            .cloned())
     }
     pub(crate) fn find_device_code_by_user_code(
         t: &mut Tables,
         user_code: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<DeviceCode>, RepoError> {
-        Ok(
-            t
-                .device_codes
-                .iter()
-                .find(|r| r.user_code == user_code && r.expires_at > now)
-                .cloned(),
-        )
+        Ok(t.device_codes
+            .iter()
+            .find(|r| r.user_code == user_code && r.expires_at > now)
+            .cloned())
     }
     pub(crate) fn approve_device_code(
         t: &mut Tables,
@@ -2314,10 +2271,7 @@ pub(crate) mod q {
         let _ = won;
         Ok(())
     }
-    pub(crate) fn consume_device_code(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
+    pub(crate) fn consume_device_code(t: &mut Tables, id: Uuid) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.device_codes.iter_mut() {
             if r.id == id && r.status == "approved" {
@@ -2351,12 +2305,12 @@ pub(crate) mod q {
         t: &mut Tables,
         jti: &str,
     ) -> Result<Option<Oauth2AccessToken>, RepoError> {
-        Ok(t.oauth2_access_tokens.iter().find(|r| r.jti == jti).cloned())
+        Ok(t.oauth2_access_tokens
+            .iter()
+            .find(|r| r.jti == jti)
+            .cloned())
     }
-    pub(crate) fn revoke_oauth2_access_token(
-        t: &mut Tables,
-        jti: &str,
-    ) -> Result<bool, RepoError> {
+    pub(crate) fn revoke_oauth2_access_token(t: &mut Tables, jti: &str) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.oauth2_access_tokens.iter_mut() {
             if r.jti == jti && r.revoked == false {
@@ -2370,9 +2324,7 @@ pub(crate) mod q {
         t: &mut Tables,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(
-                &mut t.oauth2_access_tokens,
-            )
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.oauth2_access_tokens)
             .into_iter()
             .partition(|r| r.expires_at <= now);
         t.oauth2_access_tokens = kept;
@@ -2392,12 +2344,12 @@ pub(crate) mod q {
         t: &mut Tables,
         token_hash: &str,
     ) -> Result<Option<Oauth2RefreshToken>, RepoError> {
-        Ok(t.oauth2_refresh_tokens.iter().find(|r| r.token_hash == token_hash).cloned())
+        Ok(t.oauth2_refresh_tokens
+            .iter()
+            .find(|r| r.token_hash == token_hash)
+            .cloned())
     }
-    pub(crate) fn claim_oauth2_refresh_token(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
+    pub(crate) fn claim_oauth2_refresh_token(t: &mut Tables, id: Uuid) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.oauth2_refresh_tokens.iter_mut() {
             if r.id == id && r.revoked == false {
@@ -2425,41 +2377,29 @@ pub(crate) mod q {
         t: &mut Tables,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(
-                &mut t.oauth2_refresh_tokens,
-            )
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.oauth2_refresh_tokens)
             .into_iter()
             .partition(|r| r.expires_at <= now);
         t.oauth2_refresh_tokens = kept;
         cascade_oauth2_refresh_tokens(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_signing_key(
-        t: &mut Tables,
-        row: &SigningKey,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_signing_key(t: &mut Tables, row: &SigningKey) -> Result<(), RepoError> {
         let row = normalize_signing_keys(row.clone());
         check_signing_keys(t, &row)?;
         t.signing_keys.push(row);
         Ok(())
     }
-    pub(crate) fn list_signing_keys(
-        t: &mut Tables,
-    ) -> Result<Vec<SigningKey>, RepoError> {
-        let mut rows: Vec<SigningKey> = t
-            .signing_keys
-            .iter()
-            .filter(|r| true)
-            .cloned()
-            .collect();
+    pub(crate) fn list_signing_keys(t: &mut Tables) -> Result<Vec<SigningKey>, RepoError> {
+        let mut rows: Vec<SigningKey> = t.signing_keys.iter().filter(|r| true).cloned().collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         Ok(rows)
     }
-    pub(crate) fn list_active_signing_keys(
-        t: &mut Tables,
-    ) -> Result<Vec<SigningKey>, RepoError> {
+    pub(crate) fn list_active_signing_keys(t: &mut Tables) -> Result<Vec<SigningKey>, RepoError> {
         let mut rows: Vec<SigningKey> = t
             .signing_keys
             .iter()
@@ -2467,7 +2407,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         Ok(rows)
     }
@@ -2496,14 +2438,18 @@ pub(crate) mod q {
         t: &mut Tables,
         user_id: Uuid,
     ) -> Result<Option<AccountLock>, RepoError> {
-        Ok(t.account_locks.iter().find(|r| r.user_id == user_id).cloned())
+        Ok(t.account_locks
+            .iter()
+            .find(|r| r.user_id == user_id)
+            .cloned())
     }
-    pub(crate) fn record_failed_login(
-        t: &mut Tables,
-        row: &AccountLock,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn record_failed_login(t: &mut Tables, row: &AccountLock) -> Result<(), RepoError> {
         let row = normalize_account_locks(row.clone());
-        if let Some(r) = t.account_locks.iter_mut().find(|r| r.user_id == row.user_id) {
+        if let Some(r) = t
+            .account_locks
+            .iter_mut()
+            .find(|r| r.user_id == row.user_id)
+        {
             r.failed_count += 1;
             r.updated_at = row.updated_at.clone();
             return Ok(());
@@ -2551,10 +2497,7 @@ pub(crate) mod q {
         let _ = won;
         Ok(())
     }
-    pub(crate) fn delete_account_lock(
-        t: &mut Tables,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_account_lock(t: &mut Tables, user_id: Uuid) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.account_locks)
             .into_iter()
             .partition(|r| r.user_id == user_id);
@@ -2562,10 +2505,7 @@ pub(crate) mod q {
         cascade_account_locks(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_unlock_token(
-        t: &mut Tables,
-        row: &UnlockToken,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_unlock_token(t: &mut Tables, row: &UnlockToken) -> Result<(), RepoError> {
         let row = normalize_unlock_tokens(row.clone());
         check_unlock_tokens(t, &row)?;
         t.unlock_tokens.push(row);
@@ -2576,18 +2516,12 @@ pub(crate) mod q {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UnlockToken>, RepoError> {
-        Ok(
-            t
-                .unlock_tokens
-                .iter()
-                .find(|r| r.token_hash == token_hash && r.expires_at > now)
-                .cloned(),
-        )
+        Ok(t.unlock_tokens
+            .iter()
+            .find(|r| r.token_hash == token_hash && r.expires_at > now)
+            .cloned())
     }
-    pub(crate) fn delete_unlock_token(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_unlock_token(t: &mut Tables, id: Uuid) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.unlock_tokens)
             .into_iter()
             .partition(|r| r.id == id);
@@ -2617,19 +2551,13 @@ pub(crate) mod q {
         cascade_unlock_tokens(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_webhook(
-        t: &mut Tables,
-        row: &Webhook,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_webhook(t: &mut Tables, row: &Webhook) -> Result<(), RepoError> {
         let row = normalize_webhooks(row.clone());
         check_webhooks(t, &row)?;
         t.webhooks.push(row);
         Ok(())
     }
-    pub(crate) fn get_webhook(
-        t: &mut Tables,
-        id: Uuid,
-    ) -> Result<Option<Webhook>, RepoError> {
+    pub(crate) fn get_webhook(t: &mut Tables, id: Uuid) -> Result<Option<Webhook>, RepoError> {
         Ok(t.webhooks.iter().find(|r| r.id == id).cloned())
     }
     pub(crate) fn list_user_webhooks(
@@ -2643,13 +2571,13 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         Ok(rows)
     }
-    pub(crate) fn list_active_webhooks(
-        t: &mut Tables,
-    ) -> Result<Vec<Webhook>, RepoError> {
+    pub(crate) fn list_active_webhooks(t: &mut Tables) -> Result<Vec<Webhook>, RepoError> {
         let mut rows: Vec<Webhook> = t
             .webhooks
             .iter()
@@ -2657,14 +2585,13 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id))
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
         });
         Ok(rows)
     }
-    pub(crate) fn count_user_webhooks(
-        t: &mut Tables,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn count_user_webhooks(t: &mut Tables, user_id: Uuid) -> Result<u64, RepoError> {
         Ok(t.webhooks.iter().filter(|r| r.user_id == user_id).count() as u64)
     }
     pub(crate) fn update_webhook(
@@ -2724,7 +2651,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
         });
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -2743,7 +2672,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id))
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
         });
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -2784,10 +2715,7 @@ pub(crate) mod q {
         cascade_webhook_deliveries(t, &removed);
         Ok(removed.len() as u64)
     }
-    pub(crate) fn insert_oidc_nonce(
-        t: &mut Tables,
-        row: &OidcNonce,
-    ) -> Result<(), RepoError> {
+    pub(crate) fn insert_oidc_nonce(t: &mut Tables, row: &OidcNonce) -> Result<(), RepoError> {
         let row = normalize_oidc_nonces(row.clone());
         check_oidc_nonces(t, &row)?;
         t.oidc_nonces.push(row);
@@ -2804,7 +2732,9 @@ pub(crate) mod q {
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
-            a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id))
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
         });
         Ok(rows)
     }
@@ -2876,13 +2806,15 @@ impl UsersRepository for InMemoryBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        q::ban_user(&mut self.lock(), banned_reason, banned_until, updated_at, id)
+        q::ban_user(
+            &mut self.lock(),
+            banned_reason,
+            banned_until,
+            updated_at,
+            id,
+        )
     }
-    async fn unban_user(
-        &self,
-        updated_at: DateTime<Utc>,
-        id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn unban_user(&self, updated_at: DateTime<Utc>, id: Uuid) -> Result<(), RepoError> {
         q::unban_user(&mut self.lock(), updated_at, id)
     }
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
@@ -2904,17 +2836,10 @@ impl SessionsRepository for InMemoryBackend {
     async fn get_session(&self, id: Uuid) -> Result<Option<Session>, RepoError> {
         q::get_session(&mut self.lock(), id)
     }
-    async fn list_user_sessions(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Session>, RepoError> {
+    async fn list_user_sessions(&self, user_id: Uuid) -> Result<Vec<Session>, RepoError> {
         q::list_user_sessions(&mut self.lock(), user_id)
     }
-    async fn list_sessions(
-        &self,
-        limit: u64,
-        offset: u64,
-    ) -> Result<Vec<Session>, RepoError> {
+    async fn list_sessions(&self, limit: u64, offset: u64) -> Result<Vec<Session>, RepoError> {
         q::list_sessions(&mut self.lock(), limit, offset)
     }
     async fn count_sessions(&self) -> Result<u64, RepoError> {
@@ -2936,10 +2861,7 @@ impl SessionsRepository for InMemoryBackend {
     ) -> Result<u64, RepoError> {
         q::delete_other_user_sessions(&mut self.lock(), user_id, keep_id)
     }
-    async fn delete_expired_sessions(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         q::delete_expired_sessions(&mut self.lock(), now)
     }
 }
@@ -2964,10 +2886,7 @@ impl AuditLogRepository for InMemoryBackend {
     ) -> Result<Vec<AuditLog>, RepoError> {
         q::list_audit_by_event(&mut self.lock(), event_type, limit, offset)
     }
-    async fn delete_audit_before(
-        &self,
-        before: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_audit_before(&self, before: DateTime<Utc>) -> Result<u64, RepoError> {
         q::delete_audit_before(&mut self.lock(), before)
     }
 }
@@ -2981,10 +2900,7 @@ impl RateLimitsRepository for InMemoryBackend {
     ) -> Result<RateLimit, RepoError> {
         q::hit_rate_limit(&mut self.lock(), key, now, window_end)
     }
-    async fn delete_expired_rate_limits(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_rate_limits(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         q::delete_expired_rate_limits(&mut self.lock(), now)
     }
 }
@@ -3005,10 +2921,7 @@ impl PasswordsRepository for InMemoryBackend {
 }
 #[async_trait]
 impl EmailVerificationsRepository for InMemoryBackend {
-    async fn insert_email_verification(
-        &self,
-        row: &EmailVerification,
-    ) -> Result<(), RepoError> {
+    async fn insert_email_verification(&self, row: &EmailVerification) -> Result<(), RepoError> {
         q::insert_email_verification(&mut self.lock(), row)
     }
     async fn find_email_verification(
@@ -3021,10 +2934,7 @@ impl EmailVerificationsRepository for InMemoryBackend {
     async fn delete_email_verification(&self, id: Uuid) -> Result<u64, RepoError> {
         q::delete_email_verification(&mut self.lock(), id)
     }
-    async fn delete_user_email_verifications(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_email_verifications(&self, user_id: Uuid) -> Result<u64, RepoError> {
         q::delete_user_email_verifications(&mut self.lock(), user_id)
     }
     async fn delete_expired_email_verifications(
@@ -3053,25 +2963,16 @@ impl PasswordResetsRepository for InMemoryBackend {
     ) -> Result<bool, RepoError> {
         q::claim_password_reset(&mut self.lock(), used_at, id)
     }
-    async fn delete_user_password_resets(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_password_resets(&self, user_id: Uuid) -> Result<u64, RepoError> {
         q::delete_user_password_resets(&mut self.lock(), user_id)
     }
-    async fn delete_expired_password_resets(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_password_resets(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         q::delete_expired_password_resets(&mut self.lock(), now)
     }
 }
 #[async_trait]
 impl PasswordHistoryRepository for InMemoryBackend {
-    async fn insert_password_history(
-        &self,
-        row: &PasswordHistory,
-    ) -> Result<(), RepoError> {
+    async fn insert_password_history(&self, row: &PasswordHistory) -> Result<(), RepoError> {
         q::insert_password_history(&mut self.lock(), row)
     }
     async fn list_password_history(
@@ -3092,10 +2993,7 @@ impl PasswordHistoryRepository for InMemoryBackend {
 }
 #[async_trait]
 impl WebauthnCredentialsRepository for InMemoryBackend {
-    async fn insert_webauthn_credential(
-        &self,
-        row: &WebauthnCredential,
-    ) -> Result<(), RepoError> {
+    async fn insert_webauthn_credential(&self, row: &WebauthnCredential) -> Result<(), RepoError> {
         q::insert_webauthn_credential(&mut self.lock(), row)
     }
     async fn list_user_webauthn_credentials(
@@ -3125,19 +3023,13 @@ impl WebauthnCredentialsRepository for InMemoryBackend {
     ) -> Result<u64, RepoError> {
         q::delete_user_webauthn_credential(&mut self.lock(), id, user_id)
     }
-    async fn count_user_webauthn_credentials(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn count_user_webauthn_credentials(&self, user_id: Uuid) -> Result<u64, RepoError> {
         q::count_user_webauthn_credentials(&mut self.lock(), user_id)
     }
 }
 #[async_trait]
 impl WebauthnChallengesRepository for InMemoryBackend {
-    async fn insert_webauthn_challenge(
-        &self,
-        row: &WebauthnChallenge,
-    ) -> Result<(), RepoError> {
+    async fn insert_webauthn_challenge(&self, row: &WebauthnChallenge) -> Result<(), RepoError> {
         q::insert_webauthn_challenge(&mut self.lock(), row)
     }
     async fn find_webauthn_challenge(
@@ -3162,20 +3054,13 @@ impl TotpSecretsRepository for InMemoryBackend {
     async fn upsert_totp_secret(&self, row: &TotpSecret) -> Result<(), RepoError> {
         q::upsert_totp_secret(&mut self.lock(), row)
     }
-    async fn get_totp_secret(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<TotpSecret>, RepoError> {
+    async fn get_totp_secret(&self, user_id: Uuid) -> Result<Option<TotpSecret>, RepoError> {
         q::get_totp_secret(&mut self.lock(), user_id)
     }
     async fn confirm_totp_secret(&self, user_id: Uuid) -> Result<bool, RepoError> {
         q::confirm_totp_secret(&mut self.lock(), user_id)
     }
-    async fn use_totp_step(
-        &self,
-        last_used_step: i64,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
+    async fn use_totp_step(&self, last_used_step: i64, id: Uuid) -> Result<bool, RepoError> {
         q::use_totp_step(&mut self.lock(), last_used_step, id)
     }
     async fn delete_totp_secret(&self, user_id: Uuid) -> Result<u64, RepoError> {
@@ -3200,10 +3085,7 @@ impl BackupCodesRepository for InMemoryBackend {
     async fn count_unused_backup_codes(&self, user_id: Uuid) -> Result<u64, RepoError> {
         q::count_unused_backup_codes(&mut self.lock(), user_id)
     }
-    async fn invalidate_user_backup_codes(
-        &self,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn invalidate_user_backup_codes(&self, user_id: Uuid) -> Result<(), RepoError> {
         q::invalidate_user_backup_codes(&mut self.lock(), user_id)
     }
     async fn delete_user_backup_codes(&self, user_id: Uuid) -> Result<u64, RepoError> {
@@ -3212,10 +3094,7 @@ impl BackupCodesRepository for InMemoryBackend {
 }
 #[async_trait]
 impl MfaPendingLoginsRepository for InMemoryBackend {
-    async fn insert_mfa_pending_login(
-        &self,
-        row: &MfaPendingLogin,
-    ) -> Result<(), RepoError> {
+    async fn insert_mfa_pending_login(&self, row: &MfaPendingLogin) -> Result<(), RepoError> {
         q::insert_mfa_pending_login(&mut self.lock(), row)
     }
     async fn find_mfa_pending_login(
@@ -3299,10 +3178,7 @@ impl OauthStatesRepository for InMemoryBackend {
     async fn delete_oauth_state(&self, state: &str) -> Result<u64, RepoError> {
         q::delete_oauth_state(&mut self.lock(), state)
     }
-    async fn delete_expired_oauth_states(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_oauth_states(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         q::delete_expired_oauth_states(&mut self.lock(), now)
     }
 }
@@ -3326,10 +3202,7 @@ impl RefreshTokensRepository for InMemoryBackend {
     async fn revoke_user_refresh_tokens(&self, user_id: Uuid) -> Result<(), RepoError> {
         q::revoke_user_refresh_tokens(&mut self.lock(), user_id)
     }
-    async fn delete_expired_refresh_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_refresh_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         q::delete_expired_refresh_tokens(&mut self.lock(), now)
     }
 }
@@ -3344,10 +3217,7 @@ impl ApiKeysRepository for InMemoryBackend {
     async fn count_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
         q::count_user_api_keys(&mut self.lock(), user_id)
     }
-    async fn find_api_key(
-        &self,
-        key_hash: &str,
-    ) -> Result<Option<(ApiKey, User)>, RepoError> {
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<(ApiKey, User)>, RepoError> {
         q::find_api_key(&mut self.lock(), key_hash)
     }
     async fn touch_api_key(
@@ -3357,11 +3227,7 @@ impl ApiKeysRepository for InMemoryBackend {
     ) -> Result<(), RepoError> {
         q::touch_api_key(&mut self.lock(), last_used_at, id)
     }
-    async fn delete_user_api_key(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_api_key(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
         q::delete_user_api_key(&mut self.lock(), id, user_id)
     }
 }
@@ -3383,10 +3249,7 @@ impl MagicLinksRepository for InMemoryBackend {
     async fn delete_email_magic_links(&self, email: &str) -> Result<u64, RepoError> {
         q::delete_email_magic_links(&mut self.lock(), email)
     }
-    async fn delete_expired_magic_links(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_magic_links(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         q::delete_expired_magic_links(&mut self.lock(), now)
     }
 }
@@ -3395,10 +3258,7 @@ impl Oauth2ClientsRepository for InMemoryBackend {
     async fn insert_oauth2_client(&self, row: &Oauth2Client) -> Result<(), RepoError> {
         q::insert_oauth2_client(&mut self.lock(), row)
     }
-    async fn find_oauth2_client(
-        &self,
-        client_id: &str,
-    ) -> Result<Option<Oauth2Client>, RepoError> {
+    async fn find_oauth2_client(&self, client_id: &str) -> Result<Option<Oauth2Client>, RepoError> {
         q::find_oauth2_client(&mut self.lock(), client_id)
     }
     async fn list_oauth2_clients(
@@ -3414,10 +3274,7 @@ impl Oauth2ClientsRepository for InMemoryBackend {
 }
 #[async_trait]
 impl AuthorizationCodesRepository for InMemoryBackend {
-    async fn insert_authorization_code(
-        &self,
-        row: &AuthorizationCode,
-    ) -> Result<(), RepoError> {
+    async fn insert_authorization_code(&self, row: &AuthorizationCode) -> Result<(), RepoError> {
         q::insert_authorization_code(&mut self.lock(), row)
     }
     async fn find_authorization_code(
@@ -3452,17 +3309,10 @@ impl ConsentsRepository for InMemoryBackend {
     ) -> Result<Option<Consent>, RepoError> {
         q::find_consent(&mut self.lock(), user_id, client_id)
     }
-    async fn list_user_consents(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Consent>, RepoError> {
+    async fn list_user_consents(&self, user_id: Uuid) -> Result<Vec<Consent>, RepoError> {
         q::list_user_consents(&mut self.lock(), user_id)
     }
-    async fn delete_consent(
-        &self,
-        user_id: Uuid,
-        client_id: &str,
-    ) -> Result<u64, RepoError> {
+    async fn delete_consent(&self, user_id: Uuid, client_id: &str) -> Result<u64, RepoError> {
         q::delete_consent(&mut self.lock(), user_id, client_id)
     }
 }
@@ -3504,19 +3354,13 @@ impl DeviceCodesRepository for InMemoryBackend {
     async fn consume_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
         q::consume_device_code(&mut self.lock(), id)
     }
-    async fn delete_expired_device_codes(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_device_codes(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         q::delete_expired_device_codes(&mut self.lock(), now)
     }
 }
 #[async_trait]
 impl Oauth2AccessTokensRepository for InMemoryBackend {
-    async fn insert_oauth2_access_token(
-        &self,
-        row: &Oauth2AccessToken,
-    ) -> Result<(), RepoError> {
+    async fn insert_oauth2_access_token(&self, row: &Oauth2AccessToken) -> Result<(), RepoError> {
         q::insert_oauth2_access_token(&mut self.lock(), row)
     }
     async fn find_oauth2_access_token(
@@ -3537,10 +3381,7 @@ impl Oauth2AccessTokensRepository for InMemoryBackend {
 }
 #[async_trait]
 impl Oauth2RefreshTokensRepository for InMemoryBackend {
-    async fn insert_oauth2_refresh_token(
-        &self,
-        row: &Oauth2RefreshToken,
-    ) -> Result<(), RepoError> {
+    async fn insert_oauth2_refresh_token(&self, row: &Oauth2RefreshToken) -> Result<(), RepoError> {
         q::insert_oauth2_refresh_token(&mut self.lock(), row)
     }
     async fn find_oauth2_refresh_token(
@@ -3552,10 +3393,7 @@ impl Oauth2RefreshTokensRepository for InMemoryBackend {
     async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
         q::claim_oauth2_refresh_token(&mut self.lock(), id)
     }
-    async fn revoke_oauth2_refresh_family(
-        &self,
-        family_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn revoke_oauth2_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
         q::revoke_oauth2_refresh_family(&mut self.lock(), family_id)
     }
     async fn delete_expired_oauth2_refresh_tokens(
@@ -3576,10 +3414,7 @@ impl SigningKeysRepository for InMemoryBackend {
     async fn list_active_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
         q::list_active_signing_keys(&mut self.lock())
     }
-    async fn find_signing_key(
-        &self,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
+    async fn find_signing_key(&self, kid: &str) -> Result<Option<SigningKey>, RepoError> {
         q::find_signing_key(&mut self.lock(), kid)
     }
     async fn retire_signing_key(
@@ -3592,10 +3427,7 @@ impl SigningKeysRepository for InMemoryBackend {
 }
 #[async_trait]
 impl AccountLocksRepository for InMemoryBackend {
-    async fn get_account_lock(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<AccountLock>, RepoError> {
+    async fn get_account_lock(&self, user_id: Uuid) -> Result<Option<AccountLock>, RepoError> {
         q::get_account_lock(&mut self.lock(), user_id)
     }
     async fn record_failed_login(&self, row: &AccountLock) -> Result<(), RepoError> {
@@ -3645,10 +3477,7 @@ impl UnlockTokensRepository for InMemoryBackend {
     async fn delete_user_unlock_tokens(&self, user_id: Uuid) -> Result<u64, RepoError> {
         q::delete_user_unlock_tokens(&mut self.lock(), user_id)
     }
-    async fn delete_expired_unlock_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_unlock_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         q::delete_expired_unlock_tokens(&mut self.lock(), now)
     }
 }
@@ -3660,10 +3489,7 @@ impl WebhooksRepository for InMemoryBackend {
     async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError> {
         q::get_webhook(&mut self.lock(), id)
     }
-    async fn list_user_webhooks(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Webhook>, RepoError> {
+    async fn list_user_webhooks(&self, user_id: Uuid) -> Result<Vec<Webhook>, RepoError> {
         q::list_user_webhooks(&mut self.lock(), user_id)
     }
     async fn list_active_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
@@ -3691,20 +3517,13 @@ impl WebhooksRepository for InMemoryBackend {
             id,
         )
     }
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_webhook(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
         q::delete_user_webhook(&mut self.lock(), id, user_id)
     }
 }
 #[async_trait]
 impl WebhookDeliveriesRepository for InMemoryBackend {
-    async fn insert_webhook_delivery(
-        &self,
-        row: &WebhookDelivery,
-    ) -> Result<(), RepoError> {
+    async fn insert_webhook_delivery(&self, row: &WebhookDelivery) -> Result<(), RepoError> {
         q::insert_webhook_delivery(&mut self.lock(), row)
     }
     async fn list_webhook_deliveries(

@@ -2,12 +2,12 @@
 //! sqlx queries, checked at compile time against the schema (or the committed `.sqlx` data),
 //! and the repository traits implemented over them.
 #![allow(clippy::too_many_arguments, unused_mut, unused_imports)]
+use crate::SqlxMysqlBackend;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Connection as _;
 use uuid::Uuid;
 use yauth_entity::*;
-use crate::SqlxMysqlBackend;
 /// Maps a sqlx error to the repository error: unique violations are conflicts, a missing row
 /// is `NotFound`, anything else is internal and keeps its source.
 pub(crate) fn db_err(e: sqlx::Error) -> RepoError {
@@ -156,9 +156,7 @@ pub(crate) mod q {
         }
         Ok(out)
     }
-    pub(crate) async fn count_users(
-        conn: &mut sqlx::MySqlConnection,
-    ) -> Result<u64, RepoError> {
+    pub(crate) async fn count_users(conn: &mut sqlx::MySqlConnection) -> Result<u64, RepoError> {
         let r = sqlx::query!(r#"SELECT COUNT(*) AS `n!: i64` FROM `yauth_users`"#)
             .fetch_one(&mut *conn)
             .await
@@ -217,11 +215,13 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE `yauth_users` SET `display_name` = ?, `updated_at` = ? WHERE `id` = ?"#,
-            display_name, wire::enc_ts(updated_at), wire::enc_uuid(id)
+            display_name,
+            wire::enc_ts(updated_at),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn update_user_admin(
@@ -249,11 +249,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE `yauth_users` SET `email_verified` = TRUE, `updated_at` = ? WHERE `id` = ?"#,
-            wire::enc_ts(updated_at), wire::enc_uuid(id)
+            wire::enc_ts(updated_at),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn ban_user(
@@ -292,11 +293,12 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM `yauth_users` WHERE `id` = ?"#, wire::enc_uuid(id)
+            r#"DELETE FROM `yauth_users` WHERE `id` = ?"#,
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_session(
@@ -431,9 +433,7 @@ pub(crate) mod q {
         }
         Ok(out)
     }
-    pub(crate) async fn count_sessions(
-        conn: &mut sqlx::MySqlConnection,
-    ) -> Result<u64, RepoError> {
+    pub(crate) async fn count_sessions(conn: &mut sqlx::MySqlConnection) -> Result<u64, RepoError> {
         let r = sqlx::query!(r#"SELECT COUNT(*) AS `n!: i64` FROM `yauth_sessions`"#)
             .fetch_one(&mut *conn)
             .await
@@ -445,11 +445,12 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM `yauth_sessions` WHERE `id` = ?"#, wire::enc_uuid(id)
+            r#"DELETE FROM `yauth_sessions` WHERE `id` = ?"#,
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_session_by_token(
@@ -457,11 +458,12 @@ pub(crate) mod q {
         token_hash: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM `yauth_sessions` WHERE `token_hash` = ?"#, token_hash
+            r#"DELETE FROM `yauth_sessions` WHERE `token_hash` = ?"#,
+            token_hash
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_user_sessions(
@@ -472,9 +474,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_sessions` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_other_user_sessions(
@@ -484,11 +486,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM `yauth_sessions` WHERE `user_id` = ? AND `id` <> ?"#,
-            wire::enc_uuid(user_id), wire::enc_uuid(keep_id)
+            wire::enc_uuid(user_id),
+            wire::enc_uuid(keep_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_sessions(
@@ -496,11 +499,12 @@ pub(crate) mod q {
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM `yauth_sessions` WHERE `expires_at` <= ?"#, wire::enc_ts(now)
+            r#"DELETE FROM `yauth_sessions` WHERE `expires_at` <= ?"#,
+            wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_audit(
@@ -578,9 +582,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_audit_log` WHERE `created_at` < ?"#,
             wire::enc_ts(before)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn hit_rate_limit(
@@ -622,9 +626,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_rate_limits` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_password(
@@ -633,11 +637,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"INSERT INTO `yauth_passwords` (`user_id`, `password_hash`) VALUES (?, ?)"#,
-            wire::enc_uuid(row.user_id), row.password_hash.as_str()
+            wire::enc_uuid(row.user_id),
+            row.password_hash.as_str()
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn get_password(
@@ -680,9 +685,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_passwords` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_email_verification(
@@ -730,9 +735,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_email_verifications` WHERE `id` = ?"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_user_email_verifications(
@@ -743,9 +748,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_email_verifications` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_email_verifications(
@@ -756,9 +761,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_email_verifications` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_password_reset(
@@ -822,9 +827,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_password_resets` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_password_resets(
@@ -835,9 +840,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_password_resets` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_password_history(
@@ -885,11 +890,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM `yauth_password_history` WHERE `user_id` = ? AND `created_at` < ?"#,
-            wire::enc_uuid(user_id), wire::enc_ts(before)
+            wire::enc_uuid(user_id),
+            wire::enc_ts(before)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_webauthn_credential(
@@ -984,11 +990,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM `yauth_webauthn_credentials` WHERE `id` = ? AND `user_id` = ?"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            wire::enc_uuid(id),
+            wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn count_user_webauthn_credentials(
@@ -999,9 +1006,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS `n!: i64` FROM `yauth_webauthn_credentials` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn insert_webauthn_challenge(
@@ -1051,9 +1058,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_webauthn_challenges` WHERE `id` = ?"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_webauthn_challenges(
@@ -1064,9 +1071,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_webauthn_challenges` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn upsert_totp_secret(
@@ -1141,9 +1148,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_totp_secrets` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_backup_code(
@@ -1191,9 +1198,9 @@ pub(crate) mod q {
             r#"UPDATE `yauth_backup_codes` SET `used` = TRUE WHERE `id` = ? AND `used` = FALSE"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn count_unused_backup_codes(
@@ -1230,9 +1237,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_backup_codes` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_mfa_pending_login(
@@ -1286,9 +1293,9 @@ pub(crate) mod q {
             r#"UPDATE `yauth_mfa_pending_logins` SET `attempts` = `attempts` + 1 WHERE `id` = ?"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }
@@ -1296,9 +1303,9 @@ pub(crate) mod q {
             r#"SELECT `attempts` AS `n!: i32` FROM `yauth_mfa_pending_logins` WHERE `id` = ?"#,
             wire::enc_uuid(id)
         )
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(r.map(|r| r.n))
     }
@@ -1310,9 +1317,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_mfa_pending_logins` WHERE `id` = ?"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_mfa_pending_logins(
@@ -1323,9 +1330,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_mfa_pending_logins` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth_account(
@@ -1406,9 +1413,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS `n!: i64` FROM `yauth_oauth_accounts` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn update_oauth_tokens(
@@ -1436,11 +1443,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM `yauth_oauth_accounts` WHERE `user_id` = ? AND `provider` = ?"#,
-            wire::enc_uuid(user_id), provider
+            wire::enc_uuid(user_id),
+            provider
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth_state(
@@ -1490,11 +1498,12 @@ pub(crate) mod q {
         state: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM `yauth_oauth_states` WHERE `state` = ?"#, state
+            r#"DELETE FROM `yauth_oauth_states` WHERE `state` = ?"#,
+            state
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_oauth_states(
@@ -1505,9 +1514,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_oauth_states` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_refresh_token(
@@ -1597,9 +1606,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_refresh_tokens` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_api_key(
@@ -1653,9 +1662,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS `n!: i64` FROM `yauth_api_keys` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn find_api_key(
@@ -1703,11 +1712,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE `yauth_api_keys` SET `last_used_at` = ? WHERE `id` = ?"#,
-            last_used_at.map(wire::enc_ts), wire::enc_uuid(id)
+            last_used_at.map(wire::enc_ts),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn delete_user_api_key(
@@ -1717,11 +1727,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM `yauth_api_keys` WHERE `id` = ? AND `user_id` = ?"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            wire::enc_uuid(id),
+            wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_magic_link(
@@ -1770,9 +1781,9 @@ pub(crate) mod q {
             r#"UPDATE `yauth_magic_links` SET `used` = TRUE WHERE `id` = ? AND `used` = FALSE"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn delete_email_magic_links(
@@ -1780,11 +1791,12 @@ pub(crate) mod q {
         email: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM `yauth_magic_links` WHERE `email` = ?"#, email
+            r#"DELETE FROM `yauth_magic_links` WHERE `email` = ?"#,
+            email
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_magic_links(
@@ -1795,9 +1807,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_magic_links` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth2_client(
@@ -1875,11 +1887,12 @@ pub(crate) mod q {
         client_id: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM `yauth_oauth2_clients` WHERE `client_id` = ?"#, client_id
+            r#"DELETE FROM `yauth_oauth2_clients` WHERE `client_id` = ?"#,
+            client_id
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_authorization_code(
@@ -1950,9 +1963,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_authorization_codes` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn upsert_consent(
@@ -2022,11 +2035,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM `yauth_consents` WHERE `user_id` = ? AND `client_id` = ?"#,
-            wire::enc_uuid(user_id), client_id
+            wire::enc_uuid(user_id),
+            client_id
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_device_code(
@@ -2137,11 +2151,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE `yauth_device_codes` SET `last_polled_at` = ? WHERE `id` = ?"#,
-            last_polled_at.map(wire::enc_ts), wire::enc_uuid(id)
+            last_polled_at.map(wire::enc_ts),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn consume_device_code(
@@ -2165,9 +2180,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_device_codes` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth2_access_token(
@@ -2231,9 +2246,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_oauth2_access_tokens` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth2_refresh_token(
@@ -2312,9 +2327,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_oauth2_refresh_tokens` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_signing_key(
@@ -2498,9 +2513,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_account_locks` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_unlock_token(
@@ -2545,11 +2560,12 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM `yauth_unlock_tokens` WHERE `id` = ?"#, wire::enc_uuid(id)
+            r#"DELETE FROM `yauth_unlock_tokens` WHERE `id` = ?"#,
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_user_unlock_tokens(
@@ -2560,9 +2576,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_unlock_tokens` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_unlock_tokens(
@@ -2573,9 +2589,9 @@ pub(crate) mod q {
             r#"DELETE FROM `yauth_unlock_tokens` WHERE `expires_at` <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_webhook(
@@ -2676,9 +2692,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS `n!: i64` FROM `yauth_webhooks` WHERE `user_id` = ?"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn update_webhook(
@@ -2707,11 +2723,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM `yauth_webhooks` WHERE `id` = ? AND `user_id` = ?"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            wire::enc_uuid(id),
+            wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_webhook_delivery(
@@ -2816,11 +2833,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM `yauth_webhook_deliveries` WHERE `webhook_id` = ? AND `created_at` < ?"#,
-            wire::enc_uuid(webhook_id), wire::enc_ts(before)
+            wire::enc_uuid(webhook_id),
+            wire::enc_ts(before)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oidc_nonce(
@@ -2914,14 +2932,14 @@ impl UsersRepository for SqlxMysqlBackend {
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::update_user_admin(
-                &mut conn,
-                display_name,
-                role,
-                email_verified,
-                updated_at,
-                id,
-            )
-            .await
+            &mut conn,
+            display_name,
+            role,
+            email_verified,
+            updated_at,
+            id,
+        )
+        .await
     }
     async fn set_email_verified(
         &self,
@@ -2941,11 +2959,7 @@ impl UsersRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::ban_user(&mut conn, banned_reason, banned_until, updated_at, id).await
     }
-    async fn unban_user(
-        &self,
-        updated_at: DateTime<Utc>,
-        id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn unban_user(&self, updated_at: DateTime<Utc>, id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::unban_user(&mut conn, updated_at, id).await
     }
@@ -2972,18 +2986,11 @@ impl SessionsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_session(&mut conn, id).await
     }
-    async fn list_user_sessions(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Session>, RepoError> {
+    async fn list_user_sessions(&self, user_id: Uuid) -> Result<Vec<Session>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_user_sessions(&mut conn, user_id).await
     }
-    async fn list_sessions(
-        &self,
-        limit: u64,
-        offset: u64,
-    ) -> Result<Vec<Session>, RepoError> {
+    async fn list_sessions(&self, limit: u64, offset: u64) -> Result<Vec<Session>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_sessions(&mut conn, limit, offset).await
     }
@@ -3011,10 +3018,7 @@ impl SessionsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_other_user_sessions(&mut conn, user_id, keep_id).await
     }
-    async fn delete_expired_sessions(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_sessions(&mut conn, now).await
     }
@@ -3043,10 +3047,7 @@ impl AuditLogRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_audit_by_event(&mut conn, event_type, limit, offset).await
     }
-    async fn delete_audit_before(
-        &self,
-        before: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_audit_before(&self, before: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_audit_before(&mut conn, before).await
     }
@@ -3062,10 +3063,7 @@ impl RateLimitsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::hit_rate_limit(&mut conn, key, now, window_end).await
     }
-    async fn delete_expired_rate_limits(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_rate_limits(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_rate_limits(&mut conn, now).await
     }
@@ -3091,10 +3089,7 @@ impl PasswordsRepository for SqlxMysqlBackend {
 }
 #[async_trait]
 impl EmailVerificationsRepository for SqlxMysqlBackend {
-    async fn insert_email_verification(
-        &self,
-        row: &EmailVerification,
-    ) -> Result<(), RepoError> {
+    async fn insert_email_verification(&self, row: &EmailVerification) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_email_verification(&mut conn, row).await
     }
@@ -3110,10 +3105,7 @@ impl EmailVerificationsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_email_verification(&mut conn, id).await
     }
-    async fn delete_user_email_verifications(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_email_verifications(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_email_verifications(&mut conn, user_id).await
     }
@@ -3147,27 +3139,18 @@ impl PasswordResetsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::claim_password_reset(&mut conn, used_at, id).await
     }
-    async fn delete_user_password_resets(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_password_resets(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_password_resets(&mut conn, user_id).await
     }
-    async fn delete_expired_password_resets(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_password_resets(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_password_resets(&mut conn, now).await
     }
 }
 #[async_trait]
 impl PasswordHistoryRepository for SqlxMysqlBackend {
-    async fn insert_password_history(
-        &self,
-        row: &PasswordHistory,
-    ) -> Result<(), RepoError> {
+    async fn insert_password_history(&self, row: &PasswordHistory) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_password_history(&mut conn, row).await
     }
@@ -3191,10 +3174,7 @@ impl PasswordHistoryRepository for SqlxMysqlBackend {
 }
 #[async_trait]
 impl WebauthnCredentialsRepository for SqlxMysqlBackend {
-    async fn insert_webauthn_credential(
-        &self,
-        row: &WebauthnCredential,
-    ) -> Result<(), RepoError> {
+    async fn insert_webauthn_credential(&self, row: &WebauthnCredential) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_webauthn_credential(&mut conn, row).await
     }
@@ -3229,20 +3209,14 @@ impl WebauthnCredentialsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_webauthn_credential(&mut conn, id, user_id).await
     }
-    async fn count_user_webauthn_credentials(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn count_user_webauthn_credentials(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_user_webauthn_credentials(&mut conn, user_id).await
     }
 }
 #[async_trait]
 impl WebauthnChallengesRepository for SqlxMysqlBackend {
-    async fn insert_webauthn_challenge(
-        &self,
-        row: &WebauthnChallenge,
-    ) -> Result<(), RepoError> {
+    async fn insert_webauthn_challenge(&self, row: &WebauthnChallenge) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_webauthn_challenge(&mut conn, row).await
     }
@@ -3272,10 +3246,7 @@ impl TotpSecretsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::upsert_totp_secret(&mut conn, row).await
     }
-    async fn get_totp_secret(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<TotpSecret>, RepoError> {
+    async fn get_totp_secret(&self, user_id: Uuid) -> Result<Option<TotpSecret>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_totp_secret(&mut conn, user_id).await
     }
@@ -3283,11 +3254,7 @@ impl TotpSecretsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::confirm_totp_secret(&mut conn, user_id).await
     }
-    async fn use_totp_step(
-        &self,
-        last_used_step: i64,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
+    async fn use_totp_step(&self, last_used_step: i64, id: Uuid) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::use_totp_step(&mut conn, last_used_step, id).await
     }
@@ -3318,10 +3285,7 @@ impl BackupCodesRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_unused_backup_codes(&mut conn, user_id).await
     }
-    async fn invalidate_user_backup_codes(
-        &self,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn invalidate_user_backup_codes(&self, user_id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::invalidate_user_backup_codes(&mut conn, user_id).await
     }
@@ -3332,10 +3296,7 @@ impl BackupCodesRepository for SqlxMysqlBackend {
 }
 #[async_trait]
 impl MfaPendingLoginsRepository for SqlxMysqlBackend {
-    async fn insert_mfa_pending_login(
-        &self,
-        row: &MfaPendingLogin,
-    ) -> Result<(), RepoError> {
+    async fn insert_mfa_pending_login(&self, row: &MfaPendingLogin) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_mfa_pending_login(&mut conn, row).await
     }
@@ -3398,14 +3359,14 @@ impl OauthAccountsRepository for SqlxMysqlBackend {
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::update_oauth_tokens(
-                &mut conn,
-                access_token_enc,
-                refresh_token_enc,
-                expires_at,
-                updated_at,
-                id,
-            )
-            .await
+            &mut conn,
+            access_token_enc,
+            refresh_token_enc,
+            expires_at,
+            updated_at,
+            id,
+        )
+        .await
     }
     async fn delete_user_oauth_account(
         &self,
@@ -3434,10 +3395,7 @@ impl OauthStatesRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_oauth_state(&mut conn, state).await
     }
-    async fn delete_expired_oauth_states(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_oauth_states(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_oauth_states(&mut conn, now).await
     }
@@ -3467,10 +3425,7 @@ impl RefreshTokensRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_user_refresh_tokens(&mut conn, user_id).await
     }
-    async fn delete_expired_refresh_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_refresh_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_refresh_tokens(&mut conn, now).await
     }
@@ -3489,10 +3444,7 @@ impl ApiKeysRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_user_api_keys(&mut conn, user_id).await
     }
-    async fn find_api_key(
-        &self,
-        key_hash: &str,
-    ) -> Result<Option<(ApiKey, User)>, RepoError> {
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<(ApiKey, User)>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_api_key(&mut conn, key_hash).await
     }
@@ -3504,11 +3456,7 @@ impl ApiKeysRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::touch_api_key(&mut conn, last_used_at, id).await
     }
-    async fn delete_user_api_key(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_api_key(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_api_key(&mut conn, id, user_id).await
     }
@@ -3535,10 +3483,7 @@ impl MagicLinksRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_email_magic_links(&mut conn, email).await
     }
-    async fn delete_expired_magic_links(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_magic_links(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_magic_links(&mut conn, now).await
     }
@@ -3549,10 +3494,7 @@ impl Oauth2ClientsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_oauth2_client(&mut conn, row).await
     }
-    async fn find_oauth2_client(
-        &self,
-        client_id: &str,
-    ) -> Result<Option<Oauth2Client>, RepoError> {
+    async fn find_oauth2_client(&self, client_id: &str) -> Result<Option<Oauth2Client>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_oauth2_client(&mut conn, client_id).await
     }
@@ -3571,10 +3513,7 @@ impl Oauth2ClientsRepository for SqlxMysqlBackend {
 }
 #[async_trait]
 impl AuthorizationCodesRepository for SqlxMysqlBackend {
-    async fn insert_authorization_code(
-        &self,
-        row: &AuthorizationCode,
-    ) -> Result<(), RepoError> {
+    async fn insert_authorization_code(&self, row: &AuthorizationCode) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_authorization_code(&mut conn, row).await
     }
@@ -3615,18 +3554,11 @@ impl ConsentsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_consent(&mut conn, user_id, client_id).await
     }
-    async fn list_user_consents(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Consent>, RepoError> {
+    async fn list_user_consents(&self, user_id: Uuid) -> Result<Vec<Consent>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_user_consents(&mut conn, user_id).await
     }
-    async fn delete_consent(
-        &self,
-        user_id: Uuid,
-        client_id: &str,
-    ) -> Result<u64, RepoError> {
+    async fn delete_consent(&self, user_id: Uuid, client_id: &str) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_consent(&mut conn, user_id, client_id).await
     }
@@ -3676,20 +3608,14 @@ impl DeviceCodesRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::consume_device_code(&mut conn, id).await
     }
-    async fn delete_expired_device_codes(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_device_codes(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_device_codes(&mut conn, now).await
     }
 }
 #[async_trait]
 impl Oauth2AccessTokensRepository for SqlxMysqlBackend {
-    async fn insert_oauth2_access_token(
-        &self,
-        row: &Oauth2AccessToken,
-    ) -> Result<(), RepoError> {
+    async fn insert_oauth2_access_token(&self, row: &Oauth2AccessToken) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_oauth2_access_token(&mut conn, row).await
     }
@@ -3714,10 +3640,7 @@ impl Oauth2AccessTokensRepository for SqlxMysqlBackend {
 }
 #[async_trait]
 impl Oauth2RefreshTokensRepository for SqlxMysqlBackend {
-    async fn insert_oauth2_refresh_token(
-        &self,
-        row: &Oauth2RefreshToken,
-    ) -> Result<(), RepoError> {
+    async fn insert_oauth2_refresh_token(&self, row: &Oauth2RefreshToken) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_oauth2_refresh_token(&mut conn, row).await
     }
@@ -3732,10 +3655,7 @@ impl Oauth2RefreshTokensRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::claim_oauth2_refresh_token(&mut conn, id).await
     }
-    async fn revoke_oauth2_refresh_family(
-        &self,
-        family_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn revoke_oauth2_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_oauth2_refresh_family(&mut conn, family_id).await
     }
@@ -3761,10 +3681,7 @@ impl SigningKeysRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_active_signing_keys(&mut conn).await
     }
-    async fn find_signing_key(
-        &self,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
+    async fn find_signing_key(&self, kid: &str) -> Result<Option<SigningKey>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_signing_key(&mut conn, kid).await
     }
@@ -3779,10 +3696,7 @@ impl SigningKeysRepository for SqlxMysqlBackend {
 }
 #[async_trait]
 impl AccountLocksRepository for SqlxMysqlBackend {
-    async fn get_account_lock(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<AccountLock>, RepoError> {
+    async fn get_account_lock(&self, user_id: Uuid) -> Result<Option<AccountLock>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_account_lock(&mut conn, user_id).await
     }
@@ -3798,8 +3712,7 @@ impl AccountLocksRepository for SqlxMysqlBackend {
         user_id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::lock_account(&mut conn, locked_until, locked_reason, updated_at, user_id)
-            .await
+        q::lock_account(&mut conn, locked_until, locked_reason, updated_at, user_id).await
     }
     async fn reset_account_lock(
         &self,
@@ -3836,10 +3749,7 @@ impl UnlockTokensRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_unlock_tokens(&mut conn, user_id).await
     }
-    async fn delete_expired_unlock_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_unlock_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_unlock_tokens(&mut conn, now).await
     }
@@ -3854,10 +3764,7 @@ impl WebhooksRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_webhook(&mut conn, id).await
     }
-    async fn list_user_webhooks(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Webhook>, RepoError> {
+    async fn list_user_webhooks(&self, user_id: Uuid) -> Result<Vec<Webhook>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_user_webhooks(&mut conn, user_id).await
     }
@@ -3879,24 +3786,16 @@ impl WebhooksRepository for SqlxMysqlBackend {
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::update_webhook(&mut conn, url, events, secret_enc, active, updated_at, id)
-            .await
+        q::update_webhook(&mut conn, url, events, secret_enc, active, updated_at, id).await
     }
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_webhook(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_webhook(&mut conn, id, user_id).await
     }
 }
 #[async_trait]
 impl WebhookDeliveriesRepository for SqlxMysqlBackend {
-    async fn insert_webhook_delivery(
-        &self,
-        row: &WebhookDelivery,
-    ) -> Result<(), RepoError> {
+    async fn insert_webhook_delivery(&self, row: &WebhookDelivery) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_webhook_delivery(&mut conn, row).await
     }
@@ -3929,15 +3828,15 @@ impl WebhookDeliveriesRepository for SqlxMysqlBackend {
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::update_webhook_delivery(
-                &mut conn,
-                status_code,
-                response_body,
-                success,
-                attempt,
-                next_attempt_at,
-                id,
-            )
-            .await
+            &mut conn,
+            status_code,
+            response_body,
+            success,
+            attempt,
+            next_attempt_at,
+            id,
+        )
+        .await
     }
     async fn delete_webhook_deliveries_before(
         &self,

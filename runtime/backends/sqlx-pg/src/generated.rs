@@ -2,12 +2,12 @@
 //! sqlx queries, checked at compile time against the schema (or the committed `.sqlx` data),
 //! and the repository traits implemented over them.
 #![allow(clippy::too_many_arguments, unused_mut, unused_imports)]
+use crate::SqlxPgBackend;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Connection as _;
 use uuid::Uuid;
 use yauth_entity::*;
-use crate::SqlxPgBackend;
 /// Maps a sqlx error to the repository error: unique violations are conflicts, a missing row
 /// is `NotFound`, anything else is internal and keeps its source.
 pub(crate) fn db_err(e: sqlx::Error) -> RepoError {
@@ -49,9 +49,7 @@ pub(crate) mod wire {
     pub(crate) fn enc_json(v: &serde_json::Value) -> &serde_json::Value {
         v
     }
-    pub(crate) fn dec_json(
-        v: serde_json::Value,
-    ) -> Result<serde_json::Value, RepoError> {
+    pub(crate) fn dec_json(v: serde_json::Value) -> Result<serde_json::Value, RepoError> {
         Ok(v)
     }
 }
@@ -158,9 +156,7 @@ pub(crate) mod q {
         }
         Ok(out)
     }
-    pub(crate) async fn count_users(
-        conn: &mut sqlx::PgConnection,
-    ) -> Result<u64, RepoError> {
+    pub(crate) async fn count_users(conn: &mut sqlx::PgConnection) -> Result<u64, RepoError> {
         let r = sqlx::query!(r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_users""#)
             .fetch_one(&mut *conn)
             .await
@@ -218,11 +214,13 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE "yauth_users" SET "display_name" = $1, "updated_at" = $2 WHERE "id" = $3"#,
-            display_name, wire::enc_ts(updated_at), wire::enc_uuid(id)
+            display_name,
+            wire::enc_ts(updated_at),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn update_user_admin(
@@ -293,11 +291,12 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_users" WHERE "id" = $1"#, wire::enc_uuid(id)
+            r#"DELETE FROM "yauth_users" WHERE "id" = $1"#,
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_session(
@@ -432,9 +431,7 @@ pub(crate) mod q {
         }
         Ok(out)
     }
-    pub(crate) async fn count_sessions(
-        conn: &mut sqlx::PgConnection,
-    ) -> Result<u64, RepoError> {
+    pub(crate) async fn count_sessions(conn: &mut sqlx::PgConnection) -> Result<u64, RepoError> {
         let r = sqlx::query!(r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_sessions""#)
             .fetch_one(&mut *conn)
             .await
@@ -446,11 +443,12 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_sessions" WHERE "id" = $1"#, wire::enc_uuid(id)
+            r#"DELETE FROM "yauth_sessions" WHERE "id" = $1"#,
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_session_by_token(
@@ -458,11 +456,12 @@ pub(crate) mod q {
         token_hash: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_sessions" WHERE "token_hash" = $1"#, token_hash
+            r#"DELETE FROM "yauth_sessions" WHERE "token_hash" = $1"#,
+            token_hash
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_user_sessions(
@@ -473,9 +472,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_sessions" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_other_user_sessions(
@@ -485,11 +484,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_sessions" WHERE "user_id" = $1 AND "id" <> $2"#,
-            wire::enc_uuid(user_id), wire::enc_uuid(keep_id)
+            wire::enc_uuid(user_id),
+            wire::enc_uuid(keep_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_sessions(
@@ -497,11 +497,12 @@ pub(crate) mod q {
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_sessions" WHERE "expires_at" <= $1"#, wire::enc_ts(now)
+            r#"DELETE FROM "yauth_sessions" WHERE "expires_at" <= $1"#,
+            wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_audit(
@@ -579,9 +580,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_audit_log" WHERE "created_at" < $1"#,
             wire::enc_ts(before)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn hit_rate_limit(
@@ -612,9 +613,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_rate_limits" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_password(
@@ -623,11 +624,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"INSERT INTO "yauth_passwords" ("user_id", "password_hash") VALUES ($1, $2)"#,
-            wire::enc_uuid(row.user_id), row.password_hash.as_str()
+            wire::enc_uuid(row.user_id),
+            row.password_hash.as_str()
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn get_password(
@@ -670,9 +672,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_passwords" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_email_verification(
@@ -720,9 +722,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_email_verifications" WHERE "id" = $1"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_user_email_verifications(
@@ -733,9 +735,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_email_verifications" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_email_verifications(
@@ -746,9 +748,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_email_verifications" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_password_reset(
@@ -812,9 +814,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_password_resets" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_password_resets(
@@ -825,9 +827,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_password_resets" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_password_history(
@@ -875,11 +877,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_password_history" WHERE "user_id" = $1 AND "created_at" < $2"#,
-            wire::enc_uuid(user_id), wire::enc_ts(before)
+            wire::enc_uuid(user_id),
+            wire::enc_ts(before)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_webauthn_credential(
@@ -974,11 +977,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_webauthn_credentials" WHERE "id" = $1 AND "user_id" = $2"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            wire::enc_uuid(id),
+            wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn count_user_webauthn_credentials(
@@ -1041,9 +1045,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_webauthn_challenges" WHERE "id" = $1"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_webauthn_challenges(
@@ -1054,9 +1058,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_webauthn_challenges" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn upsert_totp_secret(
@@ -1131,9 +1135,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_totp_secrets" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_backup_code(
@@ -1181,9 +1185,9 @@ pub(crate) mod q {
             r#"UPDATE "yauth_backup_codes" SET "used" = TRUE WHERE "id" = $1 AND "used" = FALSE"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn count_unused_backup_codes(
@@ -1220,9 +1224,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_backup_codes" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_mfa_pending_login(
@@ -1288,9 +1292,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_mfa_pending_logins" WHERE "id" = $1"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_mfa_pending_logins(
@@ -1301,9 +1305,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_mfa_pending_logins" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth_account(
@@ -1384,9 +1388,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_oauth_accounts" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn update_oauth_tokens(
@@ -1414,11 +1418,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_oauth_accounts" WHERE "user_id" = $1 AND "provider" = $2"#,
-            wire::enc_uuid(user_id), provider
+            wire::enc_uuid(user_id),
+            provider
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth_state(
@@ -1468,11 +1473,12 @@ pub(crate) mod q {
         state: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_oauth_states" WHERE "state" = $1"#, state
+            r#"DELETE FROM "yauth_oauth_states" WHERE "state" = $1"#,
+            state
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_oauth_states(
@@ -1483,9 +1489,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_oauth_states" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_refresh_token(
@@ -1575,9 +1581,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_refresh_tokens" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_api_key(
@@ -1631,9 +1637,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_api_keys" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn find_api_key(
@@ -1681,11 +1687,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE "yauth_api_keys" SET "last_used_at" = $1 WHERE "id" = $2"#,
-            last_used_at.map(wire::enc_ts), wire::enc_uuid(id)
+            last_used_at.map(wire::enc_ts),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn delete_user_api_key(
@@ -1695,11 +1702,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_api_keys" WHERE "id" = $1 AND "user_id" = $2"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            wire::enc_uuid(id),
+            wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_magic_link(
@@ -1748,9 +1756,9 @@ pub(crate) mod q {
             r#"UPDATE "yauth_magic_links" SET "used" = TRUE WHERE "id" = $1 AND "used" = FALSE"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn delete_email_magic_links(
@@ -1758,11 +1766,12 @@ pub(crate) mod q {
         email: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_magic_links" WHERE "email" = $1"#, email
+            r#"DELETE FROM "yauth_magic_links" WHERE "email" = $1"#,
+            email
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_magic_links(
@@ -1773,9 +1782,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_magic_links" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth2_client(
@@ -1853,11 +1862,12 @@ pub(crate) mod q {
         client_id: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_oauth2_clients" WHERE "client_id" = $1"#, client_id
+            r#"DELETE FROM "yauth_oauth2_clients" WHERE "client_id" = $1"#,
+            client_id
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_authorization_code(
@@ -1928,9 +1938,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_authorization_codes" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn upsert_consent(
@@ -2000,11 +2010,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_consents" WHERE "user_id" = $1 AND "client_id" = $2"#,
-            wire::enc_uuid(user_id), client_id
+            wire::enc_uuid(user_id),
+            client_id
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_device_code(
@@ -2115,11 +2126,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE "yauth_device_codes" SET "last_polled_at" = $1 WHERE "id" = $2"#,
-            last_polled_at.map(wire::enc_ts), wire::enc_uuid(id)
+            last_polled_at.map(wire::enc_ts),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn consume_device_code(
@@ -2143,9 +2155,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_device_codes" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth2_access_token(
@@ -2209,9 +2221,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_oauth2_access_tokens" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth2_refresh_token(
@@ -2290,9 +2302,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_oauth2_refresh_tokens" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_signing_key(
@@ -2476,9 +2488,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_account_locks" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_unlock_token(
@@ -2523,11 +2535,12 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_unlock_tokens" WHERE "id" = $1"#, wire::enc_uuid(id)
+            r#"DELETE FROM "yauth_unlock_tokens" WHERE "id" = $1"#,
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_user_unlock_tokens(
@@ -2538,9 +2551,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_unlock_tokens" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_unlock_tokens(
@@ -2551,9 +2564,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_unlock_tokens" WHERE "expires_at" <= $1"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_webhook(
@@ -2654,9 +2667,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_webhooks" WHERE "user_id" = $1"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn update_webhook(
@@ -2685,11 +2698,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_webhooks" WHERE "id" = $1 AND "user_id" = $2"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            wire::enc_uuid(id),
+            wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_webhook_delivery(
@@ -2892,14 +2906,14 @@ impl UsersRepository for SqlxPgBackend {
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::update_user_admin(
-                &mut conn,
-                display_name,
-                role,
-                email_verified,
-                updated_at,
-                id,
-            )
-            .await
+            &mut conn,
+            display_name,
+            role,
+            email_verified,
+            updated_at,
+            id,
+        )
+        .await
     }
     async fn set_email_verified(
         &self,
@@ -2919,11 +2933,7 @@ impl UsersRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::ban_user(&mut conn, banned_reason, banned_until, updated_at, id).await
     }
-    async fn unban_user(
-        &self,
-        updated_at: DateTime<Utc>,
-        id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn unban_user(&self, updated_at: DateTime<Utc>, id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::unban_user(&mut conn, updated_at, id).await
     }
@@ -2950,18 +2960,11 @@ impl SessionsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_session(&mut conn, id).await
     }
-    async fn list_user_sessions(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Session>, RepoError> {
+    async fn list_user_sessions(&self, user_id: Uuid) -> Result<Vec<Session>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_user_sessions(&mut conn, user_id).await
     }
-    async fn list_sessions(
-        &self,
-        limit: u64,
-        offset: u64,
-    ) -> Result<Vec<Session>, RepoError> {
+    async fn list_sessions(&self, limit: u64, offset: u64) -> Result<Vec<Session>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_sessions(&mut conn, limit, offset).await
     }
@@ -2989,10 +2992,7 @@ impl SessionsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_other_user_sessions(&mut conn, user_id, keep_id).await
     }
-    async fn delete_expired_sessions(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_sessions(&mut conn, now).await
     }
@@ -3021,10 +3021,7 @@ impl AuditLogRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_audit_by_event(&mut conn, event_type, limit, offset).await
     }
-    async fn delete_audit_before(
-        &self,
-        before: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_audit_before(&self, before: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_audit_before(&mut conn, before).await
     }
@@ -3040,10 +3037,7 @@ impl RateLimitsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::hit_rate_limit(&mut conn, key, now, window_end).await
     }
-    async fn delete_expired_rate_limits(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_rate_limits(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_rate_limits(&mut conn, now).await
     }
@@ -3069,10 +3063,7 @@ impl PasswordsRepository for SqlxPgBackend {
 }
 #[async_trait]
 impl EmailVerificationsRepository for SqlxPgBackend {
-    async fn insert_email_verification(
-        &self,
-        row: &EmailVerification,
-    ) -> Result<(), RepoError> {
+    async fn insert_email_verification(&self, row: &EmailVerification) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_email_verification(&mut conn, row).await
     }
@@ -3088,10 +3079,7 @@ impl EmailVerificationsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_email_verification(&mut conn, id).await
     }
-    async fn delete_user_email_verifications(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_email_verifications(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_email_verifications(&mut conn, user_id).await
     }
@@ -3125,27 +3113,18 @@ impl PasswordResetsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::claim_password_reset(&mut conn, used_at, id).await
     }
-    async fn delete_user_password_resets(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_password_resets(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_password_resets(&mut conn, user_id).await
     }
-    async fn delete_expired_password_resets(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_password_resets(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_password_resets(&mut conn, now).await
     }
 }
 #[async_trait]
 impl PasswordHistoryRepository for SqlxPgBackend {
-    async fn insert_password_history(
-        &self,
-        row: &PasswordHistory,
-    ) -> Result<(), RepoError> {
+    async fn insert_password_history(&self, row: &PasswordHistory) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_password_history(&mut conn, row).await
     }
@@ -3169,10 +3148,7 @@ impl PasswordHistoryRepository for SqlxPgBackend {
 }
 #[async_trait]
 impl WebauthnCredentialsRepository for SqlxPgBackend {
-    async fn insert_webauthn_credential(
-        &self,
-        row: &WebauthnCredential,
-    ) -> Result<(), RepoError> {
+    async fn insert_webauthn_credential(&self, row: &WebauthnCredential) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_webauthn_credential(&mut conn, row).await
     }
@@ -3207,20 +3183,14 @@ impl WebauthnCredentialsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_webauthn_credential(&mut conn, id, user_id).await
     }
-    async fn count_user_webauthn_credentials(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn count_user_webauthn_credentials(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_user_webauthn_credentials(&mut conn, user_id).await
     }
 }
 #[async_trait]
 impl WebauthnChallengesRepository for SqlxPgBackend {
-    async fn insert_webauthn_challenge(
-        &self,
-        row: &WebauthnChallenge,
-    ) -> Result<(), RepoError> {
+    async fn insert_webauthn_challenge(&self, row: &WebauthnChallenge) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_webauthn_challenge(&mut conn, row).await
     }
@@ -3250,10 +3220,7 @@ impl TotpSecretsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::upsert_totp_secret(&mut conn, row).await
     }
-    async fn get_totp_secret(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<TotpSecret>, RepoError> {
+    async fn get_totp_secret(&self, user_id: Uuid) -> Result<Option<TotpSecret>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_totp_secret(&mut conn, user_id).await
     }
@@ -3261,11 +3228,7 @@ impl TotpSecretsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::confirm_totp_secret(&mut conn, user_id).await
     }
-    async fn use_totp_step(
-        &self,
-        last_used_step: i64,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
+    async fn use_totp_step(&self, last_used_step: i64, id: Uuid) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::use_totp_step(&mut conn, last_used_step, id).await
     }
@@ -3296,10 +3259,7 @@ impl BackupCodesRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_unused_backup_codes(&mut conn, user_id).await
     }
-    async fn invalidate_user_backup_codes(
-        &self,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn invalidate_user_backup_codes(&self, user_id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::invalidate_user_backup_codes(&mut conn, user_id).await
     }
@@ -3310,10 +3270,7 @@ impl BackupCodesRepository for SqlxPgBackend {
 }
 #[async_trait]
 impl MfaPendingLoginsRepository for SqlxPgBackend {
-    async fn insert_mfa_pending_login(
-        &self,
-        row: &MfaPendingLogin,
-    ) -> Result<(), RepoError> {
+    async fn insert_mfa_pending_login(&self, row: &MfaPendingLogin) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_mfa_pending_login(&mut conn, row).await
     }
@@ -3376,14 +3333,14 @@ impl OauthAccountsRepository for SqlxPgBackend {
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::update_oauth_tokens(
-                &mut conn,
-                access_token_enc,
-                refresh_token_enc,
-                expires_at,
-                updated_at,
-                id,
-            )
-            .await
+            &mut conn,
+            access_token_enc,
+            refresh_token_enc,
+            expires_at,
+            updated_at,
+            id,
+        )
+        .await
     }
     async fn delete_user_oauth_account(
         &self,
@@ -3412,10 +3369,7 @@ impl OauthStatesRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_oauth_state(&mut conn, state).await
     }
-    async fn delete_expired_oauth_states(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_oauth_states(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_oauth_states(&mut conn, now).await
     }
@@ -3445,10 +3399,7 @@ impl RefreshTokensRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_user_refresh_tokens(&mut conn, user_id).await
     }
-    async fn delete_expired_refresh_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_refresh_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_refresh_tokens(&mut conn, now).await
     }
@@ -3467,10 +3418,7 @@ impl ApiKeysRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_user_api_keys(&mut conn, user_id).await
     }
-    async fn find_api_key(
-        &self,
-        key_hash: &str,
-    ) -> Result<Option<(ApiKey, User)>, RepoError> {
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<(ApiKey, User)>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_api_key(&mut conn, key_hash).await
     }
@@ -3482,11 +3430,7 @@ impl ApiKeysRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::touch_api_key(&mut conn, last_used_at, id).await
     }
-    async fn delete_user_api_key(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_api_key(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_api_key(&mut conn, id, user_id).await
     }
@@ -3513,10 +3457,7 @@ impl MagicLinksRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_email_magic_links(&mut conn, email).await
     }
-    async fn delete_expired_magic_links(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_magic_links(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_magic_links(&mut conn, now).await
     }
@@ -3527,10 +3468,7 @@ impl Oauth2ClientsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_oauth2_client(&mut conn, row).await
     }
-    async fn find_oauth2_client(
-        &self,
-        client_id: &str,
-    ) -> Result<Option<Oauth2Client>, RepoError> {
+    async fn find_oauth2_client(&self, client_id: &str) -> Result<Option<Oauth2Client>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_oauth2_client(&mut conn, client_id).await
     }
@@ -3549,10 +3487,7 @@ impl Oauth2ClientsRepository for SqlxPgBackend {
 }
 #[async_trait]
 impl AuthorizationCodesRepository for SqlxPgBackend {
-    async fn insert_authorization_code(
-        &self,
-        row: &AuthorizationCode,
-    ) -> Result<(), RepoError> {
+    async fn insert_authorization_code(&self, row: &AuthorizationCode) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_authorization_code(&mut conn, row).await
     }
@@ -3593,18 +3528,11 @@ impl ConsentsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_consent(&mut conn, user_id, client_id).await
     }
-    async fn list_user_consents(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Consent>, RepoError> {
+    async fn list_user_consents(&self, user_id: Uuid) -> Result<Vec<Consent>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_user_consents(&mut conn, user_id).await
     }
-    async fn delete_consent(
-        &self,
-        user_id: Uuid,
-        client_id: &str,
-    ) -> Result<u64, RepoError> {
+    async fn delete_consent(&self, user_id: Uuid, client_id: &str) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_consent(&mut conn, user_id, client_id).await
     }
@@ -3654,20 +3582,14 @@ impl DeviceCodesRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::consume_device_code(&mut conn, id).await
     }
-    async fn delete_expired_device_codes(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_device_codes(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_device_codes(&mut conn, now).await
     }
 }
 #[async_trait]
 impl Oauth2AccessTokensRepository for SqlxPgBackend {
-    async fn insert_oauth2_access_token(
-        &self,
-        row: &Oauth2AccessToken,
-    ) -> Result<(), RepoError> {
+    async fn insert_oauth2_access_token(&self, row: &Oauth2AccessToken) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_oauth2_access_token(&mut conn, row).await
     }
@@ -3692,10 +3614,7 @@ impl Oauth2AccessTokensRepository for SqlxPgBackend {
 }
 #[async_trait]
 impl Oauth2RefreshTokensRepository for SqlxPgBackend {
-    async fn insert_oauth2_refresh_token(
-        &self,
-        row: &Oauth2RefreshToken,
-    ) -> Result<(), RepoError> {
+    async fn insert_oauth2_refresh_token(&self, row: &Oauth2RefreshToken) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_oauth2_refresh_token(&mut conn, row).await
     }
@@ -3710,10 +3629,7 @@ impl Oauth2RefreshTokensRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::claim_oauth2_refresh_token(&mut conn, id).await
     }
-    async fn revoke_oauth2_refresh_family(
-        &self,
-        family_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn revoke_oauth2_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_oauth2_refresh_family(&mut conn, family_id).await
     }
@@ -3739,10 +3655,7 @@ impl SigningKeysRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_active_signing_keys(&mut conn).await
     }
-    async fn find_signing_key(
-        &self,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
+    async fn find_signing_key(&self, kid: &str) -> Result<Option<SigningKey>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_signing_key(&mut conn, kid).await
     }
@@ -3757,10 +3670,7 @@ impl SigningKeysRepository for SqlxPgBackend {
 }
 #[async_trait]
 impl AccountLocksRepository for SqlxPgBackend {
-    async fn get_account_lock(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<AccountLock>, RepoError> {
+    async fn get_account_lock(&self, user_id: Uuid) -> Result<Option<AccountLock>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_account_lock(&mut conn, user_id).await
     }
@@ -3776,8 +3686,7 @@ impl AccountLocksRepository for SqlxPgBackend {
         user_id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::lock_account(&mut conn, locked_until, locked_reason, updated_at, user_id)
-            .await
+        q::lock_account(&mut conn, locked_until, locked_reason, updated_at, user_id).await
     }
     async fn reset_account_lock(
         &self,
@@ -3814,10 +3723,7 @@ impl UnlockTokensRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_unlock_tokens(&mut conn, user_id).await
     }
-    async fn delete_expired_unlock_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_unlock_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_unlock_tokens(&mut conn, now).await
     }
@@ -3832,10 +3738,7 @@ impl WebhooksRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_webhook(&mut conn, id).await
     }
-    async fn list_user_webhooks(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Webhook>, RepoError> {
+    async fn list_user_webhooks(&self, user_id: Uuid) -> Result<Vec<Webhook>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_user_webhooks(&mut conn, user_id).await
     }
@@ -3857,24 +3760,16 @@ impl WebhooksRepository for SqlxPgBackend {
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::update_webhook(&mut conn, url, events, secret_enc, active, updated_at, id)
-            .await
+        q::update_webhook(&mut conn, url, events, secret_enc, active, updated_at, id).await
     }
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_webhook(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_webhook(&mut conn, id, user_id).await
     }
 }
 #[async_trait]
 impl WebhookDeliveriesRepository for SqlxPgBackend {
-    async fn insert_webhook_delivery(
-        &self,
-        row: &WebhookDelivery,
-    ) -> Result<(), RepoError> {
+    async fn insert_webhook_delivery(&self, row: &WebhookDelivery) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_webhook_delivery(&mut conn, row).await
     }
@@ -3907,15 +3802,15 @@ impl WebhookDeliveriesRepository for SqlxPgBackend {
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::update_webhook_delivery(
-                &mut conn,
-                status_code,
-                response_body,
-                success,
-                attempt,
-                next_attempt_at,
-                id,
-            )
-            .await
+            &mut conn,
+            status_code,
+            response_body,
+            success,
+            attempt,
+            next_attempt_at,
+            id,
+        )
+        .await
     }
     async fn delete_webhook_deliveries_before(
         &self,

@@ -2,12 +2,12 @@
 //! sqlx queries, checked at compile time against the schema (or the committed `.sqlx` data),
 //! and the repository traits implemented over them.
 #![allow(clippy::too_many_arguments, unused_mut, unused_imports)]
+use crate::SqlxSqliteBackend;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Connection as _;
 use uuid::Uuid;
 use yauth_entity::*;
-use crate::SqlxSqliteBackend;
 /// Maps a sqlx error to the repository error: unique violations are conflicts, a missing row
 /// is `NotFound`, anything else is internal and keeps its source.
 pub(crate) fn db_err(e: sqlx::Error) -> RepoError {
@@ -156,9 +156,7 @@ pub(crate) mod q {
         }
         Ok(out)
     }
-    pub(crate) async fn count_users(
-        conn: &mut sqlx::SqliteConnection,
-    ) -> Result<u64, RepoError> {
+    pub(crate) async fn count_users(conn: &mut sqlx::SqliteConnection) -> Result<u64, RepoError> {
         let r = sqlx::query!(r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_users""#)
             .fetch_one(&mut *conn)
             .await
@@ -217,11 +215,13 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE "yauth_users" SET "display_name" = ?, "updated_at" = ? WHERE "id" = ?"#,
-            display_name, wire::enc_ts(updated_at), wire::enc_uuid(id)
+            display_name,
+            wire::enc_ts(updated_at),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn update_user_admin(
@@ -249,11 +249,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE "yauth_users" SET "email_verified" = 1, "updated_at" = ? WHERE "id" = ?"#,
-            wire::enc_ts(updated_at), wire::enc_uuid(id)
+            wire::enc_ts(updated_at),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn ban_user(
@@ -292,11 +293,12 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_users" WHERE "id" = ?"#, wire::enc_uuid(id)
+            r#"DELETE FROM "yauth_users" WHERE "id" = ?"#,
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_session(
@@ -445,11 +447,12 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_sessions" WHERE "id" = ?"#, wire::enc_uuid(id)
+            r#"DELETE FROM "yauth_sessions" WHERE "id" = ?"#,
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_session_by_token(
@@ -457,11 +460,12 @@ pub(crate) mod q {
         token_hash: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_sessions" WHERE "token_hash" = ?"#, token_hash
+            r#"DELETE FROM "yauth_sessions" WHERE "token_hash" = ?"#,
+            token_hash
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_user_sessions(
@@ -472,9 +476,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_sessions" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_other_user_sessions(
@@ -484,11 +488,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_sessions" WHERE "user_id" = ? AND "id" <> ?"#,
-            wire::enc_uuid(user_id), wire::enc_uuid(keep_id)
+            wire::enc_uuid(user_id),
+            wire::enc_uuid(keep_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_sessions(
@@ -496,11 +501,12 @@ pub(crate) mod q {
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_sessions" WHERE "expires_at" <= ?"#, wire::enc_ts(now)
+            r#"DELETE FROM "yauth_sessions" WHERE "expires_at" <= ?"#,
+            wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_audit(
@@ -578,9 +584,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_audit_log" WHERE "created_at" < ?"#,
             wire::enc_ts(before)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn hit_rate_limit(
@@ -613,9 +619,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_rate_limits" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_password(
@@ -624,11 +630,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"INSERT INTO "yauth_passwords" ("user_id", "password_hash") VALUES (?, ?)"#,
-            wire::enc_uuid(row.user_id), row.password_hash.as_str()
+            wire::enc_uuid(row.user_id),
+            row.password_hash.as_str()
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn get_password(
@@ -671,9 +678,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_passwords" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_email_verification(
@@ -721,9 +728,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_email_verifications" WHERE "id" = ?"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_user_email_verifications(
@@ -734,9 +741,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_email_verifications" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_email_verifications(
@@ -747,9 +754,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_email_verifications" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_password_reset(
@@ -813,9 +820,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_password_resets" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_password_resets(
@@ -826,9 +833,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_password_resets" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_password_history(
@@ -876,11 +883,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_password_history" WHERE "user_id" = ? AND "created_at" < ?"#,
-            wire::enc_uuid(user_id), wire::enc_ts(before)
+            wire::enc_uuid(user_id),
+            wire::enc_ts(before)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_webauthn_credential(
@@ -975,11 +983,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_webauthn_credentials" WHERE "id" = ? AND "user_id" = ?"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            wire::enc_uuid(id),
+            wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn count_user_webauthn_credentials(
@@ -990,9 +999,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_webauthn_credentials" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn insert_webauthn_challenge(
@@ -1042,9 +1051,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_webauthn_challenges" WHERE "id" = ?"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_webauthn_challenges(
@@ -1055,9 +1064,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_webauthn_challenges" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn upsert_totp_secret(
@@ -1132,9 +1141,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_totp_secrets" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_backup_code(
@@ -1182,9 +1191,9 @@ pub(crate) mod q {
             r#"UPDATE "yauth_backup_codes" SET "used" = 1 WHERE "id" = ? AND "used" = 0"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn count_unused_backup_codes(
@@ -1208,9 +1217,9 @@ pub(crate) mod q {
             r#"UPDATE "yauth_backup_codes" SET "used" = 1 WHERE "user_id" = ? AND "used" = 0"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn delete_user_backup_codes(
@@ -1221,9 +1230,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_backup_codes" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_mfa_pending_login(
@@ -1289,9 +1298,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_mfa_pending_logins" WHERE "id" = ?"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_mfa_pending_logins(
@@ -1302,9 +1311,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_mfa_pending_logins" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth_account(
@@ -1385,9 +1394,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_oauth_accounts" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn update_oauth_tokens(
@@ -1415,11 +1424,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_oauth_accounts" WHERE "user_id" = ? AND "provider" = ?"#,
-            wire::enc_uuid(user_id), provider
+            wire::enc_uuid(user_id),
+            provider
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth_state(
@@ -1469,11 +1479,12 @@ pub(crate) mod q {
         state: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_oauth_states" WHERE "state" = ?"#, state
+            r#"DELETE FROM "yauth_oauth_states" WHERE "state" = ?"#,
+            state
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_oauth_states(
@@ -1484,9 +1495,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_oauth_states" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_refresh_token(
@@ -1537,9 +1548,9 @@ pub(crate) mod q {
             r#"UPDATE "yauth_refresh_tokens" SET "revoked" = 1 WHERE "id" = ? AND "revoked" = 0"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn revoke_refresh_family(
@@ -1576,9 +1587,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_refresh_tokens" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_api_key(
@@ -1632,9 +1643,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_api_keys" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn find_api_key(
@@ -1682,11 +1693,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE "yauth_api_keys" SET "last_used_at" = ? WHERE "id" = ?"#,
-            last_used_at.map(wire::enc_ts), wire::enc_uuid(id)
+            last_used_at.map(wire::enc_ts),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn delete_user_api_key(
@@ -1696,11 +1708,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_api_keys" WHERE "id" = ? AND "user_id" = ?"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            wire::enc_uuid(id),
+            wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_magic_link(
@@ -1749,9 +1762,9 @@ pub(crate) mod q {
             r#"UPDATE "yauth_magic_links" SET "used" = 1 WHERE "id" = ? AND "used" = 0"#,
             wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn delete_email_magic_links(
@@ -1759,11 +1772,12 @@ pub(crate) mod q {
         email: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_magic_links" WHERE "email" = ?"#, email
+            r#"DELETE FROM "yauth_magic_links" WHERE "email" = ?"#,
+            email
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_magic_links(
@@ -1774,9 +1788,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_magic_links" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth2_client(
@@ -1854,11 +1868,12 @@ pub(crate) mod q {
         client_id: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_oauth2_clients" WHERE "client_id" = ?"#, client_id
+            r#"DELETE FROM "yauth_oauth2_clients" WHERE "client_id" = ?"#,
+            client_id
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_authorization_code(
@@ -1929,9 +1944,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_authorization_codes" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn upsert_consent(
@@ -2001,11 +2016,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_consents" WHERE "user_id" = ? AND "client_id" = ?"#,
-            wire::enc_uuid(user_id), client_id
+            wire::enc_uuid(user_id),
+            client_id
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_device_code(
@@ -2116,11 +2132,12 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"UPDATE "yauth_device_codes" SET "last_polled_at" = ? WHERE "id" = ?"#,
-            last_polled_at.map(wire::enc_ts), wire::enc_uuid(id)
+            last_polled_at.map(wire::enc_ts),
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
     pub(crate) async fn consume_device_code(
@@ -2144,9 +2161,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_device_codes" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth2_access_token(
@@ -2210,9 +2227,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_oauth2_access_tokens" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oauth2_refresh_token(
@@ -2291,9 +2308,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_oauth2_refresh_tokens" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_signing_key(
@@ -2477,9 +2494,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_account_locks" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_unlock_token(
@@ -2524,11 +2541,12 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_unlock_tokens" WHERE "id" = ?"#, wire::enc_uuid(id)
+            r#"DELETE FROM "yauth_unlock_tokens" WHERE "id" = ?"#,
+            wire::enc_uuid(id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_user_unlock_tokens(
@@ -2539,9 +2557,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_unlock_tokens" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn delete_expired_unlock_tokens(
@@ -2552,9 +2570,9 @@ pub(crate) mod q {
             r#"DELETE FROM "yauth_unlock_tokens" WHERE "expires_at" <= ?"#,
             wire::enc_ts(now)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_webhook(
@@ -2655,9 +2673,9 @@ pub(crate) mod q {
             r#"SELECT COUNT(*) AS "n!: i64" FROM "yauth_webhooks" WHERE "user_id" = ?"#,
             wire::enc_uuid(user_id)
         )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
     pub(crate) async fn update_webhook(
@@ -2686,11 +2704,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_webhooks" WHERE "id" = ? AND "user_id" = ?"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            wire::enc_uuid(id),
+            wire::enc_uuid(user_id)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_webhook_delivery(
@@ -2795,11 +2814,12 @@ pub(crate) mod q {
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_webhook_deliveries" WHERE "webhook_id" = ? AND "created_at" < ?"#,
-            wire::enc_uuid(webhook_id), wire::enc_ts(before)
+            wire::enc_uuid(webhook_id),
+            wire::enc_ts(before)
         )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
         Ok(done.rows_affected())
     }
     pub(crate) async fn insert_oidc_nonce(
@@ -2893,14 +2913,14 @@ impl UsersRepository for SqlxSqliteBackend {
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::update_user_admin(
-                &mut conn,
-                display_name,
-                role,
-                email_verified,
-                updated_at,
-                id,
-            )
-            .await
+            &mut conn,
+            display_name,
+            role,
+            email_verified,
+            updated_at,
+            id,
+        )
+        .await
     }
     async fn set_email_verified(
         &self,
@@ -2920,11 +2940,7 @@ impl UsersRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::ban_user(&mut conn, banned_reason, banned_until, updated_at, id).await
     }
-    async fn unban_user(
-        &self,
-        updated_at: DateTime<Utc>,
-        id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn unban_user(&self, updated_at: DateTime<Utc>, id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::unban_user(&mut conn, updated_at, id).await
     }
@@ -2951,18 +2967,11 @@ impl SessionsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_session(&mut conn, id).await
     }
-    async fn list_user_sessions(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Session>, RepoError> {
+    async fn list_user_sessions(&self, user_id: Uuid) -> Result<Vec<Session>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_user_sessions(&mut conn, user_id).await
     }
-    async fn list_sessions(
-        &self,
-        limit: u64,
-        offset: u64,
-    ) -> Result<Vec<Session>, RepoError> {
+    async fn list_sessions(&self, limit: u64, offset: u64) -> Result<Vec<Session>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_sessions(&mut conn, limit, offset).await
     }
@@ -2990,10 +2999,7 @@ impl SessionsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_other_user_sessions(&mut conn, user_id, keep_id).await
     }
-    async fn delete_expired_sessions(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_sessions(&mut conn, now).await
     }
@@ -3022,10 +3028,7 @@ impl AuditLogRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_audit_by_event(&mut conn, event_type, limit, offset).await
     }
-    async fn delete_audit_before(
-        &self,
-        before: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_audit_before(&self, before: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_audit_before(&mut conn, before).await
     }
@@ -3041,10 +3044,7 @@ impl RateLimitsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::hit_rate_limit(&mut conn, key, now, window_end).await
     }
-    async fn delete_expired_rate_limits(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_rate_limits(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_rate_limits(&mut conn, now).await
     }
@@ -3070,10 +3070,7 @@ impl PasswordsRepository for SqlxSqliteBackend {
 }
 #[async_trait]
 impl EmailVerificationsRepository for SqlxSqliteBackend {
-    async fn insert_email_verification(
-        &self,
-        row: &EmailVerification,
-    ) -> Result<(), RepoError> {
+    async fn insert_email_verification(&self, row: &EmailVerification) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_email_verification(&mut conn, row).await
     }
@@ -3089,10 +3086,7 @@ impl EmailVerificationsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_email_verification(&mut conn, id).await
     }
-    async fn delete_user_email_verifications(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_email_verifications(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_email_verifications(&mut conn, user_id).await
     }
@@ -3126,27 +3120,18 @@ impl PasswordResetsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::claim_password_reset(&mut conn, used_at, id).await
     }
-    async fn delete_user_password_resets(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_password_resets(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_password_resets(&mut conn, user_id).await
     }
-    async fn delete_expired_password_resets(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_password_resets(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_password_resets(&mut conn, now).await
     }
 }
 #[async_trait]
 impl PasswordHistoryRepository for SqlxSqliteBackend {
-    async fn insert_password_history(
-        &self,
-        row: &PasswordHistory,
-    ) -> Result<(), RepoError> {
+    async fn insert_password_history(&self, row: &PasswordHistory) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_password_history(&mut conn, row).await
     }
@@ -3170,10 +3155,7 @@ impl PasswordHistoryRepository for SqlxSqliteBackend {
 }
 #[async_trait]
 impl WebauthnCredentialsRepository for SqlxSqliteBackend {
-    async fn insert_webauthn_credential(
-        &self,
-        row: &WebauthnCredential,
-    ) -> Result<(), RepoError> {
+    async fn insert_webauthn_credential(&self, row: &WebauthnCredential) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_webauthn_credential(&mut conn, row).await
     }
@@ -3208,20 +3190,14 @@ impl WebauthnCredentialsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_webauthn_credential(&mut conn, id, user_id).await
     }
-    async fn count_user_webauthn_credentials(
-        &self,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn count_user_webauthn_credentials(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_user_webauthn_credentials(&mut conn, user_id).await
     }
 }
 #[async_trait]
 impl WebauthnChallengesRepository for SqlxSqliteBackend {
-    async fn insert_webauthn_challenge(
-        &self,
-        row: &WebauthnChallenge,
-    ) -> Result<(), RepoError> {
+    async fn insert_webauthn_challenge(&self, row: &WebauthnChallenge) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_webauthn_challenge(&mut conn, row).await
     }
@@ -3251,10 +3227,7 @@ impl TotpSecretsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::upsert_totp_secret(&mut conn, row).await
     }
-    async fn get_totp_secret(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<TotpSecret>, RepoError> {
+    async fn get_totp_secret(&self, user_id: Uuid) -> Result<Option<TotpSecret>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_totp_secret(&mut conn, user_id).await
     }
@@ -3262,11 +3235,7 @@ impl TotpSecretsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::confirm_totp_secret(&mut conn, user_id).await
     }
-    async fn use_totp_step(
-        &self,
-        last_used_step: i64,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
+    async fn use_totp_step(&self, last_used_step: i64, id: Uuid) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::use_totp_step(&mut conn, last_used_step, id).await
     }
@@ -3297,10 +3266,7 @@ impl BackupCodesRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_unused_backup_codes(&mut conn, user_id).await
     }
-    async fn invalidate_user_backup_codes(
-        &self,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn invalidate_user_backup_codes(&self, user_id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::invalidate_user_backup_codes(&mut conn, user_id).await
     }
@@ -3311,10 +3277,7 @@ impl BackupCodesRepository for SqlxSqliteBackend {
 }
 #[async_trait]
 impl MfaPendingLoginsRepository for SqlxSqliteBackend {
-    async fn insert_mfa_pending_login(
-        &self,
-        row: &MfaPendingLogin,
-    ) -> Result<(), RepoError> {
+    async fn insert_mfa_pending_login(&self, row: &MfaPendingLogin) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_mfa_pending_login(&mut conn, row).await
     }
@@ -3377,14 +3340,14 @@ impl OauthAccountsRepository for SqlxSqliteBackend {
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::update_oauth_tokens(
-                &mut conn,
-                access_token_enc,
-                refresh_token_enc,
-                expires_at,
-                updated_at,
-                id,
-            )
-            .await
+            &mut conn,
+            access_token_enc,
+            refresh_token_enc,
+            expires_at,
+            updated_at,
+            id,
+        )
+        .await
     }
     async fn delete_user_oauth_account(
         &self,
@@ -3413,10 +3376,7 @@ impl OauthStatesRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_oauth_state(&mut conn, state).await
     }
-    async fn delete_expired_oauth_states(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_oauth_states(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_oauth_states(&mut conn, now).await
     }
@@ -3446,10 +3406,7 @@ impl RefreshTokensRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_user_refresh_tokens(&mut conn, user_id).await
     }
-    async fn delete_expired_refresh_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_refresh_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_refresh_tokens(&mut conn, now).await
     }
@@ -3468,10 +3425,7 @@ impl ApiKeysRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_user_api_keys(&mut conn, user_id).await
     }
-    async fn find_api_key(
-        &self,
-        key_hash: &str,
-    ) -> Result<Option<(ApiKey, User)>, RepoError> {
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<(ApiKey, User)>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_api_key(&mut conn, key_hash).await
     }
@@ -3483,11 +3437,7 @@ impl ApiKeysRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::touch_api_key(&mut conn, last_used_at, id).await
     }
-    async fn delete_user_api_key(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_api_key(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_api_key(&mut conn, id, user_id).await
     }
@@ -3514,10 +3464,7 @@ impl MagicLinksRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_email_magic_links(&mut conn, email).await
     }
-    async fn delete_expired_magic_links(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_magic_links(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_magic_links(&mut conn, now).await
     }
@@ -3528,10 +3475,7 @@ impl Oauth2ClientsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_oauth2_client(&mut conn, row).await
     }
-    async fn find_oauth2_client(
-        &self,
-        client_id: &str,
-    ) -> Result<Option<Oauth2Client>, RepoError> {
+    async fn find_oauth2_client(&self, client_id: &str) -> Result<Option<Oauth2Client>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_oauth2_client(&mut conn, client_id).await
     }
@@ -3550,10 +3494,7 @@ impl Oauth2ClientsRepository for SqlxSqliteBackend {
 }
 #[async_trait]
 impl AuthorizationCodesRepository for SqlxSqliteBackend {
-    async fn insert_authorization_code(
-        &self,
-        row: &AuthorizationCode,
-    ) -> Result<(), RepoError> {
+    async fn insert_authorization_code(&self, row: &AuthorizationCode) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_authorization_code(&mut conn, row).await
     }
@@ -3594,18 +3535,11 @@ impl ConsentsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_consent(&mut conn, user_id, client_id).await
     }
-    async fn list_user_consents(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Consent>, RepoError> {
+    async fn list_user_consents(&self, user_id: Uuid) -> Result<Vec<Consent>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_user_consents(&mut conn, user_id).await
     }
-    async fn delete_consent(
-        &self,
-        user_id: Uuid,
-        client_id: &str,
-    ) -> Result<u64, RepoError> {
+    async fn delete_consent(&self, user_id: Uuid, client_id: &str) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_consent(&mut conn, user_id, client_id).await
     }
@@ -3655,20 +3589,14 @@ impl DeviceCodesRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::consume_device_code(&mut conn, id).await
     }
-    async fn delete_expired_device_codes(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_device_codes(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_device_codes(&mut conn, now).await
     }
 }
 #[async_trait]
 impl Oauth2AccessTokensRepository for SqlxSqliteBackend {
-    async fn insert_oauth2_access_token(
-        &self,
-        row: &Oauth2AccessToken,
-    ) -> Result<(), RepoError> {
+    async fn insert_oauth2_access_token(&self, row: &Oauth2AccessToken) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_oauth2_access_token(&mut conn, row).await
     }
@@ -3693,10 +3621,7 @@ impl Oauth2AccessTokensRepository for SqlxSqliteBackend {
 }
 #[async_trait]
 impl Oauth2RefreshTokensRepository for SqlxSqliteBackend {
-    async fn insert_oauth2_refresh_token(
-        &self,
-        row: &Oauth2RefreshToken,
-    ) -> Result<(), RepoError> {
+    async fn insert_oauth2_refresh_token(&self, row: &Oauth2RefreshToken) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_oauth2_refresh_token(&mut conn, row).await
     }
@@ -3711,10 +3636,7 @@ impl Oauth2RefreshTokensRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::claim_oauth2_refresh_token(&mut conn, id).await
     }
-    async fn revoke_oauth2_refresh_family(
-        &self,
-        family_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn revoke_oauth2_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_oauth2_refresh_family(&mut conn, family_id).await
     }
@@ -3740,10 +3662,7 @@ impl SigningKeysRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_active_signing_keys(&mut conn).await
     }
-    async fn find_signing_key(
-        &self,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
+    async fn find_signing_key(&self, kid: &str) -> Result<Option<SigningKey>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::find_signing_key(&mut conn, kid).await
     }
@@ -3758,10 +3677,7 @@ impl SigningKeysRepository for SqlxSqliteBackend {
 }
 #[async_trait]
 impl AccountLocksRepository for SqlxSqliteBackend {
-    async fn get_account_lock(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Option<AccountLock>, RepoError> {
+    async fn get_account_lock(&self, user_id: Uuid) -> Result<Option<AccountLock>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_account_lock(&mut conn, user_id).await
     }
@@ -3777,8 +3693,7 @@ impl AccountLocksRepository for SqlxSqliteBackend {
         user_id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::lock_account(&mut conn, locked_until, locked_reason, updated_at, user_id)
-            .await
+        q::lock_account(&mut conn, locked_until, locked_reason, updated_at, user_id).await
     }
     async fn reset_account_lock(
         &self,
@@ -3815,10 +3730,7 @@ impl UnlockTokensRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_unlock_tokens(&mut conn, user_id).await
     }
-    async fn delete_expired_unlock_tokens(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<u64, RepoError> {
+    async fn delete_expired_unlock_tokens(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_unlock_tokens(&mut conn, now).await
     }
@@ -3833,10 +3745,7 @@ impl WebhooksRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_webhook(&mut conn, id).await
     }
-    async fn list_user_webhooks(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Webhook>, RepoError> {
+    async fn list_user_webhooks(&self, user_id: Uuid) -> Result<Vec<Webhook>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_user_webhooks(&mut conn, user_id).await
     }
@@ -3858,24 +3767,16 @@ impl WebhooksRepository for SqlxSqliteBackend {
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::update_webhook(&mut conn, url, events, secret_enc, active, updated_at, id)
-            .await
+        q::update_webhook(&mut conn, url, events, secret_enc, active, updated_at, id).await
     }
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_user_webhook(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_webhook(&mut conn, id, user_id).await
     }
 }
 #[async_trait]
 impl WebhookDeliveriesRepository for SqlxSqliteBackend {
-    async fn insert_webhook_delivery(
-        &self,
-        row: &WebhookDelivery,
-    ) -> Result<(), RepoError> {
+    async fn insert_webhook_delivery(&self, row: &WebhookDelivery) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::insert_webhook_delivery(&mut conn, row).await
     }
@@ -3908,15 +3809,15 @@ impl WebhookDeliveriesRepository for SqlxSqliteBackend {
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::update_webhook_delivery(
-                &mut conn,
-                status_code,
-                response_body,
-                success,
-                attempt,
-                next_attempt_at,
-                id,
-            )
-            .await
+            &mut conn,
+            status_code,
+            response_body,
+            success,
+            attempt,
+            next_attempt_at,
+            id,
+        )
+        .await
     }
     async fn delete_webhook_deliveries_before(
         &self,

@@ -1,0 +1,180 @@
+//! Row builders with unique data, so that tests sharing one database never collide.
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use serde_json::json;
+use uuid::Uuid;
+use yauth_entity::*;
+
+/// Now, at microsecond precision (what every backend stores).
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+pub fn later() -> DateTime<Utc> {
+    now() + Duration::hours(1)
+}
+
+pub fn earlier() -> DateTime<Utc> {
+    now() - Duration::hours(1)
+}
+
+/// A unique lower-case token.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", Uuid::new_v4().simple())
+}
+
+pub fn user() -> User {
+    let at = now();
+    User {
+        id: Uuid::now_v7(),
+        email: format!("{}@example.com", unique("user")),
+        display_name: None,
+        email_verified: false,
+        role: "user".into(),
+        banned: false,
+        banned_reason: None,
+        banned_until: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+pub fn session(user_id: Uuid, expires_at: DateTime<Utc>) -> Session {
+    Session {
+        id: Uuid::now_v7(),
+        user_id,
+        token_hash: unique("session"),
+        ip_address: Some("203.0.113.7".into()),
+        user_agent: None,
+        expires_at,
+        created_at: now(),
+        impersonator_id: None,
+    }
+}
+
+pub fn audit(user_id: Option<Uuid>, event_type: &str) -> AuditLog {
+    AuditLog {
+        id: Uuid::now_v7(),
+        user_id,
+        event_type: event_type.into(),
+        metadata: Some(json!({"ip": "203.0.113.7", "n": 1, "nested": {"ok": true}})),
+        ip_address: None,
+        created_at: now(),
+    }
+}
+
+pub fn password(user_id: Uuid, hash: &str) -> Password {
+    Password {
+        user_id,
+        password_hash: hash.into(),
+    }
+}
+
+pub fn email_verification(user_id: Uuid, expires_at: DateTime<Utc>) -> EmailVerification {
+    EmailVerification {
+        id: Uuid::now_v7(),
+        user_id,
+        token_hash: unique("verify"),
+        expires_at,
+        created_at: now(),
+    }
+}
+
+pub fn password_reset(user_id: Uuid, expires_at: DateTime<Utc>) -> PasswordReset {
+    PasswordReset {
+        id: Uuid::now_v7(),
+        user_id,
+        token_hash: unique("reset"),
+        expires_at,
+        used_at: None,
+        created_at: now(),
+    }
+}
+
+pub fn refresh_token(user_id: Uuid, family_id: Uuid) -> RefreshToken {
+    RefreshToken {
+        id: Uuid::now_v7(),
+        user_id,
+        token_hash: unique("refresh"),
+        family_id,
+        scopes: Some(json!(["read"])),
+        expires_at: later(),
+        revoked: false,
+        created_at: now(),
+    }
+}
+
+pub fn client() -> Oauth2Client {
+    Oauth2Client {
+        id: Uuid::now_v7(),
+        client_id: unique("client"),
+        client_secret_hash: None,
+        redirect_uris: json!(["https://app.example.com/cb"]),
+        client_name: Some("App".into()),
+        grant_types: json!(["authorization_code", "refresh_token"]),
+        scopes: None,
+        is_public: true,
+        created_at: now(),
+    }
+}
+
+pub fn authorization_code(
+    client_id: &str,
+    user_id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> AuthorizationCode {
+    AuthorizationCode {
+        id: Uuid::now_v7(),
+        code_hash: unique("code"),
+        client_id: client_id.into(),
+        user_id,
+        scopes: Some(json!(["openid", "email"])),
+        redirect_uri: "https://app.example.com/cb".into(),
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        code_challenge_method: "S256".into(),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        expires_at,
+        used: false,
+        created_at: now(),
+    }
+}
+
+pub fn access_token(client_id: &str, user_id: Option<Uuid>) -> Oauth2AccessToken {
+    Oauth2AccessToken {
+        id: Uuid::now_v7(),
+        jti: unique("jti"),
+        client_id: client_id.into(),
+        user_id,
+        scopes: Some(json!(["openid"])),
+        expires_at: later(),
+        revoked: false,
+        created_at: now(),
+    }
+}
+
+pub fn oauth2_refresh_token(client_id: &str, user_id: Uuid, family_id: Uuid) -> Oauth2RefreshToken {
+    Oauth2RefreshToken {
+        id: Uuid::now_v7(),
+        token_hash: unique("o2refresh"),
+        family_id,
+        client_id: client_id.into(),
+        user_id,
+        scopes: None,
+        expires_at: later(),
+        revoked: false,
+        created_at: now(),
+    }
+}
+
+pub fn webhook(user_id: Uuid) -> Webhook {
+    Webhook {
+        id: Uuid::now_v7(),
+        user_id,
+        url: format!("https://hooks.example.com/{}", unique("h")),
+        secret_enc: vec![1, 2, 3, 0, 255],
+        events: json!(["user_registered", "login_succeeded"]),
+        active: true,
+        created_at: now(),
+        updated_at: now(),
+    }
+}

@@ -1,0 +1,193 @@
+//! Scratch databases for the suite: one per backend and test binary, migrated with the full
+//! schema. Names carry the process id; databases left behind by a process that is gone are
+//! dropped by the next run.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::{ConnectOptions, MySqlPool, PgPool};
+use yauth_entity::{DatabaseBackend, Repositories};
+use yauth_migration::builtin::{DEFAULT_PREFIX, full_schema};
+use yauth_migration::{Dialect, diff::MigrationSql};
+
+/// PostgreSQL server URL without a database; `YAUTH_TEST_PG_URL` overrides it.
+pub fn pg_server() -> String {
+    std::env::var("YAUTH_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// MySQL/MariaDB server URL without a database; `YAUTH_TEST_MYSQL_URL` overrides it.
+pub fn mysql_server() -> String {
+    std::env::var("YAUTH_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
+}
+
+/// The statements that create every table.
+pub fn schema_sql(dialect: Dialect) -> Vec<String> {
+    MigrationSql::between(None, &full_schema(DEFAULT_PREFIX), dialect)
+        .expect("the built-in schema migrates")
+        .up
+}
+
+/// `yauth_conf_<tag>_<pid>`.
+fn scratch_name(tag: &str) -> String {
+    format!("yauth_conf_{tag}_{}", std::process::id())
+}
+
+/// Whether a scratch name belongs to a process that no longer runs.
+fn abandoned(name: &str, tag: &str) -> bool {
+    let Some(pid) = name.strip_prefix(&format!("yauth_conf_{tag}_")) else {
+        return false;
+    };
+    pid.parse::<u32>().is_ok_and(|pid| {
+        pid != std::process::id() && !PathBuf::from(format!("/proc/{pid}")).exists()
+    })
+}
+
+async fn run_all_pg(pool: &PgPool, statements: &[String]) {
+    for s in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+            .execute(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+}
+
+/// A migrated PostgreSQL database in the given PostgreSQL schema (`public` by default).
+pub async fn postgres_database(tag: &str) -> String {
+    let admin = PgPool::connect(&format!("{}/postgres", pg_server()))
+        .await
+        .expect("PostgreSQL is running on 127.0.0.1:5432 (scripts/services.sh starts it)");
+    let existing: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'yauth_conf_%'",
+    )
+    .fetch_all(&admin)
+    .await
+    .expect("list databases");
+    for name in existing.iter().filter(|n| abandoned(n, tag)) {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await;
+    }
+    let name = scratch_name(tag);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .expect("drop old database");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    admin.close().await;
+    format!("{}/{name}", pg_server())
+}
+
+pub async fn mysql_database(tag: &str) -> String {
+    let admin = MySqlPool::connect(&mysql_server())
+        .await
+        .expect("MariaDB is running on 127.0.0.1:3306 (scripts/services.sh starts it)");
+    let existing: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata WHERE schema_name LIKE 'yauth_conf_%'",
+    )
+    .fetch_all(&admin)
+    .await
+    .expect("list databases");
+    let name = scratch_name(tag);
+    for old in existing.iter().filter(|n| abandoned(n, tag) || **n == name) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS `{old}`"
+        )))
+        .execute(&admin)
+        .await
+        .expect("drop old database");
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    admin.close().await;
+    format!("{}/{name}", mysql_server())
+}
+
+/// A fresh SQLite file (its folder is under the system temp dir).
+pub fn sqlite_file(tag: &str) -> PathBuf {
+    let tmp = std::env::temp_dir();
+    if let Ok(entries) = std::fs::read_dir(&tmp) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if abandoned(&name, tag) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let dir = tmp.join(scratch_name(tag));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join("yauth.db")
+}
+
+/// SQLite options for every pool the tests open: WAL so readers never wait for the writer,
+/// foreign keys on, and a generous busy timeout so that a racing writer waits for the lock
+/// instead of failing. Should it still time out, the operation fails with an error, which a
+/// race counts as a loss: SQLite serialises writers, so it can never produce a second winner.
+pub fn sqlite_options(path: &std::path::Path) -> sqlx::sqlite::SqliteConnectOptions {
+    sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+        .expect("sqlite url")
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(60))
+        .disable_statement_logging()
+}
+
+pub async fn memory() -> Repositories {
+    yauth_backend_memory::InMemoryBackend::new().repositories()
+}
+
+pub async fn sqlx_pg() -> Repositories {
+    let url = postgres_database("sqlx_pg").await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .connect(&url)
+        .await
+        .expect("connect");
+    run_all_pg(&pool, &schema_sql(Dialect::Postgres)).await;
+    yauth_backend_sqlx_pg::SqlxPgBackend::from_pool(pool).repositories()
+}
+
+pub async fn sqlx_mysql() -> Repositories {
+    let url = mysql_database("sqlx_mysql").await;
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(16)
+        .connect(&url)
+        .await
+        .expect("connect");
+    for s in schema_sql(Dialect::Mysql) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    yauth_backend_sqlx_mysql::SqlxMysqlBackend::from_pool(pool).repositories()
+}
+
+pub async fn sqlx_sqlite() -> Repositories {
+    let path = sqlite_file("sqlx_sqlite");
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(sqlite_options(&path))
+        .await
+        .expect("open sqlite");
+    for s in schema_sql(Dialect::Sqlite) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    yauth_backend_sqlx_sqlite::SqlxSqliteBackend::from_pool(pool).repositories()
+}
