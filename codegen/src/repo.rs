@@ -116,7 +116,8 @@ struct QueryCtx {
     counter: Option<String>,
     /// Backend-specific fragments.
     memory: Option<MemoryQuery>,
-    sqlx: Option<SqlxQuery>,
+    /// The SQL of the sqlx and diesel backends.
+    sql: Option<SqlQuery>,
 }
 
 #[derive(Serialize)]
@@ -128,6 +129,7 @@ struct TableCtx {
     fields: Vec<FieldCtx>,
     queries: Vec<QueryCtx>,
     memory: Option<MemoryTable>,
+    diesel: Option<DieselTable>,
 }
 
 #[derive(Serialize)]
@@ -152,6 +154,7 @@ struct CompositeCtx {
 #[derive(Serialize)]
 struct Context {
     header: String,
+    marker: &'static str,
     tables: Vec<TableCtx>,
     composites: Vec<CompositeCtx>,
     /// Backend-specific names (`SqlxPgBackend`, `PgConnection`, ...).
@@ -184,21 +187,33 @@ fn signature(params: &[Param]) -> (String, String) {
 pub enum Backend {
     Memory,
     Sqlx(Dialect),
+    Diesel(Dialect),
 }
 
 impl Backend {
-    pub const ALL: [Backend; 4] = [
+    pub const ALL: [Backend; 7] = [
         Backend::Memory,
         Backend::Sqlx(Dialect::Postgres),
         Backend::Sqlx(Dialect::Mysql),
         Backend::Sqlx(Dialect::Sqlite),
+        Backend::Diesel(Dialect::Postgres),
+        Backend::Diesel(Dialect::Mysql),
+        Backend::Diesel(Dialect::Sqlite),
     ];
+
+    fn dialect(self) -> Option<Dialect> {
+        match self {
+            Backend::Memory => None,
+            Backend::Sqlx(d) | Backend::Diesel(d) => Some(d),
+        }
+    }
 
     /// The crate's folder under `runtime/backends/`.
     pub fn folder(self) -> String {
         match self {
             Backend::Memory => "memory".into(),
             Backend::Sqlx(d) => format!("sqlx-{}", dialect_short(d)),
+            Backend::Diesel(d) => format!("diesel-{}", dialect_short(d)),
         }
     }
 
@@ -206,6 +221,7 @@ impl Backend {
         match self {
             Backend::Memory => "InMemoryBackend".into(),
             Backend::Sqlx(d) => format!("Sqlx{}Backend", dialect_pascal(d)),
+            Backend::Diesel(d) => format!("Diesel{}Backend", dialect_pascal(d)),
         }
     }
 
@@ -213,6 +229,7 @@ impl Backend {
         match self {
             Backend::Memory => "memory/backend.rs.jinja",
             Backend::Sqlx(_) => "sqlx/backend.rs.jinja",
+            Backend::Diesel(_) => "diesel/backend.rs.jinja",
         }
     }
 }
@@ -278,8 +295,11 @@ fn context(
                     Some(Backend::Memory) => Some(memory_query(schema, table, q)),
                     _ => None,
                 },
-                sqlx: match backend {
-                    Some(Backend::Sqlx(d)) => Some(sqlx_query(schema, table, q, d)),
+                sql: match backend {
+                    Some(Backend::Sqlx(d)) => Some(sql_query(schema, table, q, d, Flavor::Sqlx)),
+                    Some(Backend::Diesel(d)) => {
+                        Some(sql_query(schema, table, q, d, Flavor::Diesel))
+                    }
                     _ => None,
                 },
             });
@@ -293,6 +313,10 @@ fn context(
             queries,
             memory: match backend {
                 Some(Backend::Memory) => Some(memory_table(schema, table)),
+                _ => None,
+            },
+            diesel: match backend {
+                Some(Backend::Diesel(d)) => Some(diesel_table(schema, catalogue, table, d)),
                 _ => None,
             },
         });
@@ -311,6 +335,7 @@ fn context(
         .collect();
     Ok(Context {
         header: runtime_header(template),
+        marker: SCHEMA_MARKER,
         tables,
         composites,
         backend: backend.map(|b| BackendCtx {
@@ -318,11 +343,9 @@ fn context(
             connection: match b {
                 Backend::Memory => String::new(),
                 Backend::Sqlx(d) => format!("sqlx::{}Connection", sqlx_db(d)),
+                Backend::Diesel(d) => diesel_connection(d).to_string(),
             },
-            dialect: match b {
-                Backend::Memory => None,
-                Backend::Sqlx(d) => Some(d),
-            },
+            dialect: b.dialect(),
         }),
     })
 }
@@ -709,16 +732,37 @@ fn memory_table(schema: &Schema, table: &Table) -> MemoryTable {
 // ---------------------------------------------------------------------------------------
 // sqlx: one SQL text per query and dialect, checked at compile time by `query!`.
 
+/// Which ORM the SQL is written for: they differ in how result columns are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    /// sqlx's macros: `AS "col!: Type"` (nullability and type override).
+    Sqlx,
+    /// diesel's `sql_query`: plain aliases matched by `QueryableByName`, and table names
+    /// preceded by the schema marker that `from_pool_with_schema` replaces.
+    Diesel,
+}
+
+/// The comment in front of every table name in diesel's SQL; a backend opened with a
+/// PostgreSQL schema replaces it with `"schema".` once, when it is built.
+pub const SCHEMA_MARKER: &str = "/*schema*/";
+
+/// One bound value: its expression and (for diesel) its SQL type.
+#[derive(Serialize, Clone, PartialEq)]
+struct Bind {
+    expr: String,
+    sql_type: String,
+}
+
 #[derive(Serialize)]
-struct SqlxQuery {
+struct SqlQuery {
     sql: String,
-    binds: Vec<String>,
+    binds: Vec<Bind>,
     /// `field: decode expression` for the row (over `r`).
     fields: Vec<(String, String)>,
     joined_fields: Vec<(String, String)>,
     /// MySQL, which has no `RETURNING`: the follow-up `SELECT` (same transaction).
     then_sql: Option<String>,
-    then_binds: Vec<String>,
+    then_binds: Vec<Bind>,
 }
 
 fn sqlx_db(d: Dialect) -> &'static str {
@@ -791,39 +835,73 @@ fn encode_field(ty: LogicalType, nullable: bool, field: &str) -> String {
 /// MySQL and SQLite bind every `?` in order.
 struct Sql {
     dialect: Dialect,
+    flavor: Flavor,
     text: String,
-    binds: Vec<String>,
+    binds: Vec<Bind>,
 }
 
 impl Sql {
-    fn new(dialect: Dialect) -> Self {
+    fn new(dialect: Dialect, flavor: Flavor) -> Self {
         Sql {
             dialect,
+            flavor,
             text: String::new(),
             binds: Vec::new(),
         }
+    }
+
+    /// Binds a value of a column type.
+    fn bind_value(&mut self, expr: String, ty: LogicalType, nullable: bool) -> String {
+        let sql_type = diesel_sql_type(self.dialect, ty);
+        let sql_type = if nullable {
+            format!("diesel::sql_types::Nullable<{sql_type}>")
+        } else {
+            sql_type
+        };
+        self.bind_typed(expr, sql_type)
     }
 
     fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
 
-    fn bind(&mut self, expr: String) -> String {
+    fn bind_typed(&mut self, expr: String, sql_type: String) -> String {
+        let bind = Bind { expr, sql_type };
         match self.dialect {
             Dialect::Postgres => {
-                let n = match self.binds.iter().position(|b| *b == expr) {
+                let n = match self.binds.iter().position(|b| *b == bind) {
                     Some(i) => i + 1,
                     None => {
-                        self.binds.push(expr);
+                        self.binds.push(bind);
                         self.binds.len()
                     }
                 };
                 format!("${n}")
             }
             _ => {
-                self.binds.push(expr);
+                self.binds.push(bind);
                 "?".into()
             }
+        }
+    }
+
+    /// A table's name as the SQL refers to it.
+    fn table(&self, schema: &Schema, table: &Table) -> String {
+        let name = self.dialect.quote(&table.full_name(&schema.prefix));
+        match self.flavor {
+            Flavor::Sqlx => name,
+            Flavor::Diesel => format!("{SCHEMA_MARKER}{name}"),
+        }
+    }
+
+    /// `AS <alias>` for a result column; sqlx's alias carries nullability and type.
+    fn alias(&self, name: &str, ty: &str, nullable: bool) -> String {
+        match self.flavor {
+            Flavor::Sqlx => {
+                let marker = if nullable { "?" } else { "!" };
+                self.dialect.quote(&format!("{name}{marker}: {ty}"))
+            }
+            Flavor::Diesel => self.dialect.quote(name),
         }
     }
 
@@ -852,7 +930,7 @@ fn where_clause(sql: &mut Sql, table: &Table, filter: &[Cond], qualifier: &str) 
         let param_expr = |sql: &mut Sql| {
             let name = cond.param.as_deref().expect("validated");
             let ty = table.column(&cond.column).expect("validated").ty;
-            sql.bind(encode_param(ty, false, name))
+            sql.bind_value(encode_param(ty, false, name), ty, false)
         };
         let part = match cond.op {
             CondOp::Eq => format!("{col} = {}", param_expr(sql)),
@@ -874,7 +952,11 @@ fn where_clause(sql: &mut Sql, table: &Table, filter: &[Cond], qualifier: &str) 
                     .columns
                     .iter()
                     .map(|c| {
-                        let p = sql.bind(format!("wire::enc_pattern({name})"));
+                        let p = sql.bind_value(
+                            format!("wire::enc_pattern({name})"),
+                            LogicalType::String,
+                            false,
+                        );
                         format!("LOWER({qualifier}{}) LIKE {p} ESCAPE '!'", sql.q(c))
                     })
                     .collect();
@@ -887,28 +969,31 @@ fn where_clause(sql: &mut Sql, table: &Table, filter: &[Cond], qualifier: &str) 
     sql.push(&parts.join(" AND "));
 }
 
-/// `"col" AS "alias!: Wire"` for every column of `table`.
-fn select_list(d: Dialect, table: &Table, qualifier: &str, alias_prefix: &str) -> String {
+/// `"col" AS <alias>` for every column of `table`.
+fn select_list(sql: &Sql, table: &Table, qualifier: &str, alias_prefix: &str) -> String {
     table
         .columns
         .iter()
         .map(|c| {
-            let marker = if c.nullable { "?" } else { "!" };
-            let alias = format!("{alias_prefix}{}{marker}: {}", c.name, wire_type(d, c.ty));
-            format!("{qualifier}{} AS {}", d.quote(&c.name), d.quote(&alias))
+            let alias = sql.alias(
+                &format!("{alias_prefix}{}", c.name),
+                wire_type(sql.dialect, c.ty),
+                c.nullable,
+            );
+            format!("{qualifier}{} AS {alias}", sql.q(&c.name))
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn decode_fields(table: &Table, alias_prefix: &str) -> Vec<(String, String)> {
+fn decode_fields(table: &Table, source: &str) -> Vec<(String, String)> {
     table
         .columns
         .iter()
         .map(|c| {
             (
                 c.name.clone(),
-                decode_expr(c.ty, c.nullable, &format!("r.{alias_prefix}{}", c.name)),
+                decode_expr(c.ty, c.nullable, &format!("{source}{}", c.name)),
             )
         })
         .collect()
@@ -921,11 +1006,8 @@ fn set_clause(sql: &mut Sql, table: &Table, q: &Query) -> String {
         let value = match a {
             Assign::Param { column } => {
                 let c = table.column(column).expect("validated");
-                sql.bind(encode_param(
-                    c.ty,
-                    q.set_param_nullable(table, column),
-                    column,
-                ))
+                let nullable = q.set_param_nullable(table, column);
+                sql.bind_value(encode_param(c.ty, nullable, column), c.ty, nullable)
             }
             Assign::Const { value, .. } => sql_const(sql.dialect, value),
             Assign::Add { by, .. } => format!("{col} + {by}"),
@@ -957,7 +1039,7 @@ fn insert_sql(sql: &mut Sql, table: &Table, full: &str) {
     let cols: Vec<String> = table.columns.iter().map(|c| sql.q(&c.name)).collect();
     let mut values = Vec::new();
     for c in &table.columns {
-        values.push(sql.bind(encode_field(c.ty, c.nullable, &c.name)));
+        values.push(sql.bind_value(encode_field(c.ty, c.nullable, &c.name), c.ty, c.nullable));
     }
     sql.push(&format!(
         "INSERT INTO {full} ({}) VALUES ({})",
@@ -966,50 +1048,57 @@ fn insert_sql(sql: &mut Sql, table: &Table, full: &str) {
     ));
 }
 
-fn sqlx_query(schema: &Schema, table: &Table, q: &Query, d: Dialect) -> SqlxQuery {
-    let full = d.quote(&table.full_name(&schema.prefix));
-    let mut sql = Sql::new(d);
+fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flavor) -> SqlQuery {
+    let mut sql = Sql::new(d, flavor);
+    let full = sql.table(schema, table);
     let mut fields = Vec::new();
     let mut joined_fields = Vec::new();
     let mut then_sql = None;
     let mut then_binds = Vec::new();
+    let ts = |sql: &mut Sql, name: &str| {
+        sql.bind_value(
+            format!("wire::enc_ts({name})"),
+            LogicalType::Timestamp,
+            false,
+        )
+    };
     match q.kind {
         QueryKind::Insert => insert_sql(&mut sql, table, &full),
         QueryKind::Get if q.join.is_some() => {
             let column = q.join.as_deref().expect("checked");
             let fk = table.foreign_key(column).expect("validated");
             let target = schema.table(&fk.references).expect("validated");
-            let target_full = d.quote(&target.full_name(&schema.prefix));
+            let target_full = sql.table(schema, target);
+            let list = format!(
+                "{}, {}",
+                select_list(&sql, table, "t.", ""),
+                select_list(&sql, target, "j.", "j_")
+            );
             sql.push(&format!(
-                "SELECT {}, {} FROM {full} t JOIN {target_full} j ON j.{} = t.{}",
-                select_list(d, table, "t.", ""),
-                select_list(d, target, "j.", "j_"),
+                "SELECT {list} FROM {full} t JOIN {target_full} j ON j.{} = t.{}",
                 d.quote(&fk.referenced_column),
                 d.quote(column)
             ));
             where_clause(&mut sql, table, &q.filter, "t.");
-            fields = decode_fields(table, "");
-            joined_fields = decode_fields(target, "j_");
+            fields = decode_fields(table, "r.");
+            joined_fields = decode_fields(target, "r.j_");
         }
         QueryKind::Get | QueryKind::List => {
-            sql.push(&format!(
-                "SELECT {} FROM {full}",
-                select_list(d, table, "", "")
-            ));
+            let list = select_list(&sql, table, "", "");
+            sql.push(&format!("SELECT {list} FROM {full}"));
             where_clause(&mut sql, table, &q.filter, "");
             sql.push(&order_clause(d, q));
             if q.paged {
-                let limit = sql.bind("wire::enc_count(limit)".into());
-                let offset = sql.bind("wire::enc_count(offset)".into());
+                let count = "diesel::sql_types::BigInt".to_string();
+                let limit = sql.bind_typed("wire::enc_count(limit)".into(), count.clone());
+                let offset = sql.bind_typed("wire::enc_count(offset)".into(), count);
                 sql.push(&format!(" LIMIT {limit} OFFSET {offset}"));
             }
-            fields = decode_fields(table, "");
+            fields = decode_fields(table, "r.");
         }
         QueryKind::Count => {
-            sql.push(&format!(
-                "SELECT COUNT(*) AS {} FROM {full}",
-                d.quote("n!: i64")
-            ));
+            let alias = sql.alias("n", "i64", false);
+            sql.push(&format!("SELECT COUNT(*) AS {alias} FROM {full}"));
             where_clause(&mut sql, table, &q.filter, "");
         }
         QueryKind::Update | QueryKind::Claim | QueryKind::Increment => {
@@ -1019,9 +1108,9 @@ fn sqlx_query(schema: &Schema, table: &Table, q: &Query, d: Dialect) -> SqlxQuer
             if q.kind == QueryKind::Increment {
                 let counter = q.counter().expect("validated");
                 let ty = table.column(counter).expect("validated").ty;
-                let alias = d.quote(&format!("n!: {}", wire_type(d, ty)));
+                let alias = sql.alias("n", wire_type(d, ty), false);
                 if d == Dialect::Mysql {
-                    let mut then = Sql::new(d);
+                    let mut then = Sql::new(d, flavor);
                     then.push(&format!(
                         "SELECT {} AS {alias} FROM {full}",
                         d.quote(counter)
@@ -1066,65 +1155,146 @@ fn sqlx_query(schema: &Schema, table: &Table, q: &Query, d: Dialect) -> SqlxQuer
         QueryKind::Hit => {
             let [key, window_start, count, expires_at] =
                 ["key", "window_start", "count", "expires_at"].map(|c| d.quote(c));
-            let k = sql.bind("key".into());
-            let now = sql.bind("wire::enc_ts(now)".into());
-            let end = sql.bind("wire::enc_ts(window_end)".into());
+            let k = sql.bind_value("key".into(), LogicalType::String, false);
+            let now = ts(&mut sql, "now");
+            let end = ts(&mut sql, "window_end");
             sql.push(&format!(
                 "INSERT INTO {full} ({key}, {window_start}, {count}, {expires_at}) VALUES ({k}, {now}, 1, {end})"
             ));
+            // Every placeholder is bound on its own (MySQL's and SQLite's `?`); PostgreSQL
+            // numbers repeated values once.
             if d == Dialect::Mysql {
                 // Assignments run left to right and see earlier ones: `expires_at` goes last.
-                let mut cond = || {
-                    let now = sql.bind("wire::enc_ts(now)".into());
-                    format!("{expires_at} <= {now}")
-                };
-                let c1 = cond();
-                let c2 = cond();
-                let now2 = sql.bind("wire::enc_ts(now)".into());
-                let c3 = format!("{expires_at} <= {}", sql.bind("wire::enc_ts(now)".into()));
-                let end2 = sql.bind("wire::enc_ts(window_end)".into());
+                let c1 = ts(&mut sql, "now");
+                let c2 = ts(&mut sql, "now");
+                let now2 = ts(&mut sql, "now");
+                let c3 = ts(&mut sql, "now");
+                let end2 = ts(&mut sql, "window_end");
                 sql.push(&format!(
-                    " ON DUPLICATE KEY UPDATE {count} = IF({c1}, 1, {count} + 1), {window_start} = IF({c2}, {now2}, {window_start}), {expires_at} = IF({c3}, {end2}, {expires_at})"
+                    " ON DUPLICATE KEY UPDATE {count} = IF({expires_at} <= {c1}, 1, {count} + 1), {window_start} = IF({expires_at} <= {c2}, {now2}, {window_start}), {expires_at} = IF({expires_at} <= {c3}, {end2}, {expires_at})"
                 ));
-                let mut then = Sql::new(d);
-                then.push(&format!(
-                    "SELECT {} FROM {full}",
-                    select_list(d, table, "", "")
-                ));
-                let kb = then.bind("key".into());
+                let mut then = Sql::new(d, flavor);
+                let list = select_list(&then, table, "", "");
+                then.push(&format!("SELECT {list} FROM {full}"));
+                let kb = then.bind_value("key".into(), LogicalType::String, false);
                 then.push(&format!(" WHERE {key} = {kb}"));
                 then_sql = Some(then.text);
                 then_binds = then.binds;
             } else {
-                // Every placeholder is bound on its own (SQLite's `?`); PostgreSQL numbers
-                // repeated values once.
                 let old = |c: &str| format!("{full}.{c}");
-                let expired = |sql: &mut Sql| {
-                    let now = sql.bind("wire::enc_ts(now)".into());
-                    format!("{} <= {now}", old(&expires_at))
-                };
-                let e1 = expired(&mut sql);
-                let e2 = expired(&mut sql);
-                let now = sql.bind("wire::enc_ts(now)".into());
-                let e3 = expired(&mut sql);
-                let end = sql.bind("wire::enc_ts(window_end)".into());
+                let e1 = ts(&mut sql, "now");
+                let e2 = ts(&mut sql, "now");
+                let now = ts(&mut sql, "now");
+                let e3 = ts(&mut sql, "now");
+                let end = ts(&mut sql, "window_end");
+                let expired = old(&expires_at);
+                let list = select_list(&sql, table, "", "");
                 sql.push(&format!(
-                    " ON CONFLICT ({key}) DO UPDATE SET {count} = CASE WHEN {e1} THEN 1 ELSE {} + 1 END, {window_start} = CASE WHEN {e2} THEN {now} ELSE {} END, {expires_at} = CASE WHEN {e3} THEN {end} ELSE {} END RETURNING {}",
+                    " ON CONFLICT ({key}) DO UPDATE SET {count} = CASE WHEN {expired} <= {e1} THEN 1 ELSE {} + 1 END, {window_start} = CASE WHEN {expired} <= {e2} THEN {now} ELSE {} END, {expires_at} = CASE WHEN {expired} <= {e3} THEN {end} ELSE {} END RETURNING {list}",
                     old(&count),
                     old(&window_start),
                     old(&expires_at),
-                    select_list(d, table, "", "")
                 ));
             }
-            fields = decode_fields(table, "");
+            fields = decode_fields(table, "r.");
         }
     }
-    SqlxQuery {
+    SqlQuery {
         sql: sql.text,
         binds: sql.binds,
         fields,
         joined_fields,
         then_sql,
         then_binds,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// diesel: the same SQL through `sql_query`, rows read by `QueryableByName` structs.
+
+fn diesel_connection(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Postgres => "diesel_async::AsyncPgConnection",
+        Dialect::Mysql => "diesel_async::AsyncMysqlConnection",
+        Dialect::Sqlite => {
+            "diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>"
+        }
+    }
+}
+
+/// The diesel SQL type a value is bound and read as (what the wire type maps to).
+fn diesel_sql_type(d: Dialect, ty: LogicalType) -> String {
+    use LogicalType::*;
+    let name = match (d, ty) {
+        (Dialect::Postgres, Uuid) => "Uuid",
+        (Dialect::Postgres, Timestamp) => "Timestamptz",
+        (Dialect::Postgres, Json) => "Jsonb",
+        (Dialect::Mysql, Timestamp) => "Datetime",
+        (_, Uuid | Timestamp | Json | String | Text) => "Text",
+        (_, Bool) => "Bool",
+        (_, Int) => "Integer",
+        (_, BigInt) => "BigInt",
+        (_, Bytes | ShortBytes) => "Binary",
+    };
+    format!("diesel::sql_types::{name}")
+}
+
+/// A field of a `QueryableByName` struct.
+#[derive(Serialize)]
+struct RawField {
+    name: String,
+    sql_type: String,
+    wire_type: String,
+}
+
+#[derive(Serialize)]
+struct DieselTable {
+    raw: Vec<RawField>,
+    /// The same fields named `j_<column>`, for the joined side of a join.
+    raw_joined: Vec<RawField>,
+    /// `field: decode expression over self.`
+    decode: Vec<(String, String)>,
+    decode_joined: Vec<(String, String)>,
+    /// Whether some query joins this table in.
+    joined: bool,
+}
+
+fn diesel_table(schema: &Schema, catalogue: &Catalogue, table: &Table, d: Dialect) -> DieselTable {
+    let raw = |prefix: &str| {
+        table
+            .columns
+            .iter()
+            .map(|c| {
+                let (sql_type, wire) = (diesel_sql_type(d, c.ty), wire_type(d, c.ty));
+                let (sql_type, wire_type) = if c.nullable {
+                    (
+                        format!("diesel::sql_types::Nullable<{sql_type}>"),
+                        format!("Option<{wire}>"),
+                    )
+                } else {
+                    (sql_type, wire.to_string())
+                };
+                RawField {
+                    name: format!("{prefix}{}", c.name),
+                    sql_type,
+                    wire_type,
+                }
+            })
+            .collect()
+    };
+    let joined = catalogue.queries.iter().any(|q| {
+        q.join.as_ref().is_some_and(|column| {
+            schema
+                .table(&q.table)
+                .and_then(|t| t.foreign_key(column))
+                .is_some_and(|fk| fk.references == table.name)
+        })
+    });
+    DieselTable {
+        raw: raw(""),
+        raw_joined: raw("j_"),
+        decode: decode_fields(table, "self."),
+        decode_joined: decode_fields(table, "self.j_"),
+        joined,
     }
 }

@@ -55,6 +55,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "sqlx/backend.rs.jinja",
         include_str!("../sqlx/backend.rs.jinja"),
     ),
+    (
+        "diesel/backend.rs.jinja",
+        include_str!("../diesel/backend.rs.jinja"),
+    ),
 ];
 
 /// The source of the template `name`, if there is one.

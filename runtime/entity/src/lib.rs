@@ -121,6 +121,127 @@ pub mod support {
         u64::try_from(n).unwrap_or(0)
     }
 
+    /// Shared by the wire modules: search patterns and row counts.
+    macro_rules! common_wire {
+        () => {
+            pub fn enc_pattern(search: &str) -> String {
+                super::like_pattern(search)
+            }
+
+            pub fn enc_count(n: u64) -> i64 {
+                super::count_to_sql(n)
+            }
+
+            pub fn dec_count(n: i64) -> u64 {
+                super::count_from_sql(n)
+            }
+        };
+    }
+
+    /// How PostgreSQL backends exchange values: uuid, timestamptz and jsonb are native.
+    pub mod wire_postgres {
+        use chrono::{DateTime, Utc};
+        use uuid::Uuid;
+
+        use crate::RepoError;
+
+        common_wire!();
+
+        pub fn enc_uuid(v: Uuid) -> Uuid {
+            v
+        }
+
+        pub fn dec_uuid(v: Uuid) -> Result<Uuid, RepoError> {
+            Ok(v)
+        }
+
+        pub fn enc_ts(v: DateTime<Utc>) -> DateTime<Utc> {
+            super::micros(v)
+        }
+
+        pub fn dec_ts(v: DateTime<Utc>) -> Result<DateTime<Utc>, RepoError> {
+            Ok(v)
+        }
+
+        pub fn enc_json(v: &serde_json::Value) -> &serde_json::Value {
+            v
+        }
+
+        pub fn dec_json(v: serde_json::Value) -> Result<serde_json::Value, RepoError> {
+            Ok(v)
+        }
+    }
+
+    /// How MySQL backends exchange values: uuids and JSON as text, timestamps as `datetime(6)`
+    /// holding UTC.
+    pub mod wire_mysql {
+        use chrono::{DateTime, NaiveDateTime, Utc};
+        use uuid::Uuid;
+
+        use crate::RepoError;
+
+        common_wire!();
+
+        pub fn enc_uuid(v: Uuid) -> String {
+            v.hyphenated().to_string()
+        }
+
+        pub fn dec_uuid(v: String) -> Result<Uuid, RepoError> {
+            super::uuid_from_text(&v)
+        }
+
+        pub fn enc_ts(v: DateTime<Utc>) -> NaiveDateTime {
+            super::micros(v).naive_utc()
+        }
+
+        pub fn dec_ts(v: NaiveDateTime) -> Result<DateTime<Utc>, RepoError> {
+            Ok(v.and_utc())
+        }
+
+        pub fn enc_json(v: &serde_json::Value) -> String {
+            v.to_string()
+        }
+
+        pub fn dec_json(v: String) -> Result<serde_json::Value, RepoError> {
+            super::json_from_text(&v)
+        }
+    }
+
+    /// How SQLite backends exchange values: uuids, timestamps ([`TEXT_TIMESTAMP_FORMAT`])
+    /// and JSON as text.
+    pub mod wire_sqlite {
+        use chrono::{DateTime, Utc};
+        use uuid::Uuid;
+
+        use crate::RepoError;
+
+        common_wire!();
+
+        pub fn enc_uuid(v: Uuid) -> String {
+            v.hyphenated().to_string()
+        }
+
+        pub fn dec_uuid(v: String) -> Result<Uuid, RepoError> {
+            super::uuid_from_text(&v)
+        }
+
+        pub fn enc_ts(v: DateTime<Utc>) -> String {
+            super::timestamp_to_text(v)
+        }
+
+        pub fn dec_ts(v: String) -> Result<DateTime<Utc>, RepoError> {
+            super::timestamp_from_text(&v)
+        }
+
+        pub fn enc_json(v: &serde_json::Value) -> String {
+            v.to_string()
+        }
+
+        pub fn dec_json(v: String) -> Result<serde_json::Value, RepoError> {
+            super::json_from_text(&v)
+        }
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;

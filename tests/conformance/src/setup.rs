@@ -191,3 +191,60 @@ pub async fn sqlx_sqlite() -> Repositories {
     }
     yauth_backend_sqlx_sqlite::SqlxSqliteBackend::from_pool(pool).repositories()
 }
+
+/// A deadpool pool of 16 connections from a diesel-async manager.
+macro_rules! diesel_pool {
+    ($manager:expr) => {
+        diesel_async::pooled_connection::deadpool::Pool::builder($manager)
+            .max_size(16)
+            .build()
+            .expect("a deadpool pool")
+    };
+}
+
+pub async fn diesel_pg() -> Repositories {
+    let url = postgres_database("diesel_pg").await;
+    let admin = PgPool::connect(&url).await.expect("connect");
+    run_all_pg(&admin, &schema_sql(Dialect::Postgres)).await;
+    admin.close().await;
+    let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
+        diesel_async::AsyncPgConnection,
+    >::new(url);
+    yauth_backend_diesel_pg::DieselPgBackend::from_pool(diesel_pool!(manager)).repositories()
+}
+
+pub async fn diesel_mysql() -> Repositories {
+    let url = mysql_database("diesel_mysql").await;
+    let admin = MySqlPool::connect(&url).await.expect("connect");
+    for s in schema_sql(Dialect::Mysql) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+            .execute(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    admin.close().await;
+    let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
+        diesel_async::AsyncMysqlConnection,
+    >::new(url);
+    yauth_backend_diesel_mysql::DieselMysqlBackend::from_pool(diesel_pool!(manager)).repositories()
+}
+
+pub async fn diesel_sqlite() -> Repositories {
+    let path = sqlite_file("diesel_sqlite");
+    let admin = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(sqlite_options(&path))
+        .await
+        .expect("open sqlite");
+    for s in schema_sql(Dialect::Sqlite) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+            .execute(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    admin.close().await;
+    let manager =
+        yauth_backend_diesel_sqlite::DieselSqliteBackend::manager(&path.display().to_string());
+    yauth_backend_diesel_sqlite::DieselSqliteBackend::from_pool(diesel_pool!(manager))
+        .repositories()
+}

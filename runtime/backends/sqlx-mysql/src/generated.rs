@@ -20,40 +20,7 @@ pub(crate) fn db_err(e: sqlx::Error) -> RepoError {
         other => RepoError::internal("sqlx", other),
     }
 }
-/// Conversions between the domain types and what the database stores.
-pub(crate) mod wire {
-    use chrono::{DateTime, Utc};
-    use uuid::Uuid;
-    use yauth_entity::RepoError;
-    use yauth_entity::support;
-    pub(crate) fn enc_pattern(search: &str) -> String {
-        support::like_pattern(search)
-    }
-    pub(crate) fn enc_count(n: u64) -> i64 {
-        support::count_to_sql(n)
-    }
-    pub(crate) fn dec_count(n: i64) -> u64 {
-        support::count_from_sql(n)
-    }
-    pub(crate) fn enc_uuid(v: Uuid) -> String {
-        v.hyphenated().to_string()
-    }
-    pub(crate) fn dec_uuid(v: String) -> Result<Uuid, RepoError> {
-        support::uuid_from_text(&v)
-    }
-    pub(crate) fn enc_json(v: &serde_json::Value) -> String {
-        v.to_string()
-    }
-    pub(crate) fn dec_json(v: String) -> Result<serde_json::Value, RepoError> {
-        support::json_from_text(&v)
-    }
-    pub(crate) fn enc_ts(v: DateTime<Utc>) -> chrono::NaiveDateTime {
-        support::micros(v).naive_utc()
-    }
-    pub(crate) fn dec_ts(v: chrono::NaiveDateTime) -> Result<DateTime<Utc>, RepoError> {
-        Ok(v.and_utc())
-    }
-}
+use yauth_entity::support::wire_mysql as wire;
 /// One function per query over a connection, so that composite operations can run them in
 /// a transaction.
 pub(crate) mod q {

@@ -20,42 +20,7 @@ pub(crate) fn db_err(e: sqlx::Error) -> RepoError {
         other => RepoError::internal("sqlx", other),
     }
 }
-/// Conversions between the domain types and what the database stores.
-pub(crate) mod wire {
-    use chrono::{DateTime, Utc};
-    use uuid::Uuid;
-    use yauth_entity::RepoError;
-    use yauth_entity::support;
-    pub(crate) fn enc_pattern(search: &str) -> String {
-        support::like_pattern(search)
-    }
-    pub(crate) fn enc_count(n: u64) -> i64 {
-        support::count_to_sql(n)
-    }
-    pub(crate) fn dec_count(n: i64) -> u64 {
-        support::count_from_sql(n)
-    }
-    pub(crate) fn enc_uuid(v: Uuid) -> Uuid {
-        v
-    }
-    pub(crate) fn dec_uuid(v: Uuid) -> Result<Uuid, RepoError> {
-        Ok(v)
-    }
-    pub(crate) fn enc_ts(v: DateTime<Utc>) -> DateTime<Utc> {
-        support::micros(v)
-    }
-    pub(crate) fn dec_ts(v: DateTime<Utc>) -> Result<DateTime<Utc>, RepoError> {
-        Ok(v)
-    }
-    pub(crate) fn enc_json(v: &serde_json::Value) -> &serde_json::Value {
-        v
-    }
-    pub(crate) fn dec_json(
-        v: serde_json::Value,
-    ) -> Result<serde_json::Value, RepoError> {
-        Ok(v)
-    }
-}
+use yauth_entity::support::wire_postgres as wire;
 /// One function per query over a connection, so that composite operations can run them in
 /// a transaction.
 pub(crate) mod q {
