@@ -16,10 +16,14 @@ use crate::CodegenError;
 use crate::render::{check_rust_names, pascal_case, render_rust};
 use crate::toasty::struct_name;
 
+const USER_HEADER_TAIL: &str = "Do not edit: change yauth.toml and run `cargo yauth generate`.";
+const RUNTIME_HEADER_TAIL: &str =
+    "Do not edit: change the schema or template and run `cargo run -p generated-check -- --write`.";
+
 /// The header line of the generated files of this repository's own runtime crates.
 pub fn runtime_header(template: &str) -> String {
     format!(
-        "{} from template {template}. Do not edit: change the schema or template and run `cargo run -p generated-check -- --write`.",
+        "{} from template {template}. {RUNTIME_HEADER_TAIL}",
         crate::render::GENERATED_MARKER
     )
 }
@@ -112,6 +116,8 @@ struct QueryCtx {
     ret: String,
     paged: bool,
     joined: Option<String>,
+    /// The table name of the joined row.
+    joined_table: Option<String>,
     /// The name of the counter of an `Increment`.
     counter: Option<String>,
     /// Backend-specific fragments.
@@ -130,6 +136,8 @@ struct TableCtx {
     queries: Vec<QueryCtx>,
     memory: Option<MemoryTable>,
     diesel: Option<DieselTable>,
+    /// `field: decode expression` reading a sea-orm `QueryResult` `r` with column prefix `pre`.
+    seaorm: Option<Vec<(String, String)>>,
 }
 
 #[derive(Serialize)]
@@ -188,10 +196,11 @@ pub enum Backend {
     Memory,
     Sqlx(Dialect),
     Diesel(Dialect),
+    SeaOrm(Dialect),
 }
 
 impl Backend {
-    pub const ALL: [Backend; 7] = [
+    pub const ALL: [Backend; 10] = [
         Backend::Memory,
         Backend::Sqlx(Dialect::Postgres),
         Backend::Sqlx(Dialect::Mysql),
@@ -199,12 +208,15 @@ impl Backend {
         Backend::Diesel(Dialect::Postgres),
         Backend::Diesel(Dialect::Mysql),
         Backend::Diesel(Dialect::Sqlite),
+        Backend::SeaOrm(Dialect::Postgres),
+        Backend::SeaOrm(Dialect::Mysql),
+        Backend::SeaOrm(Dialect::Sqlite),
     ];
 
     fn dialect(self) -> Option<Dialect> {
         match self {
             Backend::Memory => None,
-            Backend::Sqlx(d) | Backend::Diesel(d) => Some(d),
+            Backend::Sqlx(d) | Backend::Diesel(d) | Backend::SeaOrm(d) => Some(d),
         }
     }
 
@@ -214,6 +226,7 @@ impl Backend {
             Backend::Memory => "memory".into(),
             Backend::Sqlx(d) => format!("sqlx-{}", dialect_short(d)),
             Backend::Diesel(d) => format!("diesel-{}", dialect_short(d)),
+            Backend::SeaOrm(d) => format!("seaorm-{}", dialect_short(d)),
         }
     }
 
@@ -222,6 +235,7 @@ impl Backend {
             Backend::Memory => "InMemoryBackend".into(),
             Backend::Sqlx(d) => format!("Sqlx{}Backend", dialect_pascal(d)),
             Backend::Diesel(d) => format!("Diesel{}Backend", dialect_pascal(d)),
+            Backend::SeaOrm(d) => format!("SeaOrm{}Backend", dialect_pascal(d)),
         }
     }
 
@@ -230,6 +244,7 @@ impl Backend {
             Backend::Memory => "memory/backend.rs.jinja",
             Backend::Sqlx(_) => "sqlx/backend.rs.jinja",
             Backend::Diesel(_) => "diesel/backend.rs.jinja",
+            Backend::SeaOrm(_) => "seaorm/backend.rs.jinja",
         }
     }
 }
@@ -290,6 +305,10 @@ fn context(
                     QueryResult::OptionalRow { joined, .. } => joined.as_deref().map(struct_name),
                     _ => None,
                 },
+                joined_table: match &result {
+                    QueryResult::OptionalRow { joined, .. } => joined.clone(),
+                    _ => None,
+                },
                 counter: q.counter().map(str::to_string),
                 memory: match backend {
                     Some(Backend::Memory) => Some(memory_query(schema, table, q)),
@@ -299,6 +318,9 @@ fn context(
                     Some(Backend::Sqlx(d)) => Some(sql_query(schema, table, q, d, Flavor::Sqlx)),
                     Some(Backend::Diesel(d)) => {
                         Some(sql_query(schema, table, q, d, Flavor::Diesel))
+                    }
+                    Some(Backend::SeaOrm(d)) => {
+                        Some(sql_query(schema, table, q, d, Flavor::SeaOrm))
                     }
                     _ => None,
                 },
@@ -317,6 +339,10 @@ fn context(
             },
             diesel: match backend {
                 Some(Backend::Diesel(d)) => Some(diesel_table(schema, catalogue, table, d)),
+                _ => None,
+            },
+            seaorm: match backend {
+                Some(Backend::SeaOrm(d)) => Some(seaorm_decode(table, d)),
                 _ => None,
             },
         });
@@ -344,6 +370,7 @@ fn context(
                 Backend::Memory => String::new(),
                 Backend::Sqlx(d) => format!("sqlx::{}Connection", sqlx_db(d)),
                 Backend::Diesel(d) => diesel_connection(d).to_string(),
+                Backend::SeaOrm(_) => String::new(),
             },
             dialect: b.dialect(),
         }),
@@ -432,6 +459,16 @@ pub fn runtime_files_for(
             path: format!("runtime/backends/{}/src/generated.rs", backend.folder()),
             contents: backend_rs(schema, catalogue, backend)?,
         });
+        if let Backend::SeaOrm(d) = backend {
+            // The entities users query with (`yauth::backends::seaorm_pg::entities::users`).
+            for (name, contents) in crate::seaorm::entities(schema, d)? {
+                let contents = contents.replacen(USER_HEADER_TAIL, RUNTIME_HEADER_TAIL, 1);
+                files.push(RuntimeFile {
+                    path: format!("runtime/backends/{}/src/entities/{name}", backend.folder()),
+                    contents,
+                });
+            }
+        }
     }
     Ok(files)
 }
@@ -740,6 +777,8 @@ enum Flavor {
     /// diesel's `sql_query`: plain aliases matched by `QueryableByName`, and table names
     /// preceded by the schema marker that `from_pool_with_schema` replaces.
     Diesel,
+    /// sea-orm's raw statements: plain aliases read by name.
+    SeaOrm,
 }
 
 /// The comment in front of every table name in diesel's SQL; a backend opened with a
@@ -889,7 +928,7 @@ impl Sql {
     fn table(&self, schema: &Schema, table: &Table) -> String {
         let name = self.dialect.quote(&table.full_name(&schema.prefix));
         match self.flavor {
-            Flavor::Sqlx => name,
+            Flavor::Sqlx | Flavor::SeaOrm => name,
             Flavor::Diesel => format!("{SCHEMA_MARKER}{name}"),
         }
     }
@@ -901,7 +940,7 @@ impl Sql {
                 let marker = if nullable { "?" } else { "!" };
                 self.dialect.quote(&format!("{name}{marker}: {ty}"))
             }
-            Flavor::Diesel => self.dialect.quote(name),
+            Flavor::Diesel | Flavor::SeaOrm => self.dialect.quote(name),
         }
     }
 
@@ -1297,4 +1336,24 @@ fn diesel_table(schema: &Schema, catalogue: &Catalogue, table: &Table, d: Dialec
         decode_joined: decode_fields(table, "self.j_"),
         joined,
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// sea-orm: the same SQL as raw statements, rows read column by column.
+
+fn seaorm_decode(table: &Table, d: Dialect) -> Vec<(String, String)> {
+    table
+        .columns
+        .iter()
+        .map(|c| {
+            let wire = wire_type(d, c.ty);
+            let wire = if c.nullable {
+                format!("Option<{wire}>")
+            } else {
+                wire.to_string()
+            };
+            let read = format!("get::<{wire}>(r, pre, \"{}\")?", c.name);
+            (c.name.clone(), decode_expr(c.ty, c.nullable, &read))
+        })
+        .collect()
 }

@@ -59,6 +59,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "diesel/backend.rs.jinja",
         include_str!("../diesel/backend.rs.jinja"),
     ),
+    (
+        "seaorm/backend.rs.jinja",
+        include_str!("../seaorm/backend.rs.jinja"),
+    ),
 ];
 
 /// The source of the template `name`, if there is one.

@@ -248,3 +248,49 @@ pub async fn diesel_sqlite() -> Repositories {
     yauth_backend_diesel_sqlite::DieselSqliteBackend::from_pool(diesel_pool!(manager))
         .repositories()
 }
+
+pub async fn seaorm_pg() -> Repositories {
+    let url = postgres_database("seaorm_pg").await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .connect(&url)
+        .await
+        .expect("connect");
+    run_all_pg(&pool, &schema_sql(Dialect::Postgres)).await;
+    let db = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    yauth_backend_seaorm_pg::SeaOrmPgBackend::from_connection(db).repositories()
+}
+
+pub async fn seaorm_mysql() -> Repositories {
+    let url = mysql_database("seaorm_mysql").await;
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(16)
+        .connect(&url)
+        .await
+        .expect("connect");
+    for s in schema_sql(Dialect::Mysql) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    let db = sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool);
+    yauth_backend_seaorm_mysql::SeaOrmMysqlBackend::from_connection(db).repositories()
+}
+
+pub async fn seaorm_sqlite() -> Repositories {
+    let path = sqlite_file("seaorm_sqlite");
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(sqlite_options(&path))
+        .await
+        .expect("open sqlite");
+    for s in schema_sql(Dialect::Sqlite) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    yauth_backend_seaorm_sqlite::SeaOrmSqliteBackend::from_connection(db).repositories()
+}
