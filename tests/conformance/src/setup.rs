@@ -294,3 +294,99 @@ pub async fn seaorm_sqlite() -> Repositories {
     let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
     yauth_backend_seaorm_sqlite::SeaOrmSqliteBackend::from_connection(db).repositories()
 }
+
+/// sqlx, diesel and sea-orm backends on one migrated database (a PostgreSQL or MySQL URL, or
+/// a SQLite file path), for the cross-ORM tests.
+pub async fn open_every_orm(dialect: Dialect, target: &str) -> Vec<(&'static str, Repositories)> {
+    match dialect {
+        Dialect::Postgres => {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(4)
+                .connect(target)
+                .await
+                .expect("connect");
+            run_all_pg(&pool, &schema_sql(Dialect::Postgres)).await;
+            let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
+                diesel_async::AsyncPgConnection,
+            >::new(target);
+            vec![
+                ("sqlx", yauth_backend_sqlx_pg::SqlxPgBackend::from_pool(pool.clone()).repositories()),
+                ("diesel", yauth_backend_diesel_pg::DieselPgBackend::from_pool(diesel_pool!(manager)).repositories()),
+                ("sea-orm", yauth_backend_seaorm_pg::SeaOrmPgBackend::from_connection(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)).repositories()),
+            ]
+        }
+        Dialect::Mysql => {
+            let pool = sqlx::mysql::MySqlPoolOptions::new()
+                .max_connections(4)
+                .connect(target)
+                .await
+                .expect("connect");
+            for s in schema_sql(Dialect::Mysql) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("migrate");
+            }
+            let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
+                diesel_async::AsyncMysqlConnection,
+            >::new(target);
+            vec![
+                ("sqlx", yauth_backend_sqlx_mysql::SqlxMysqlBackend::from_pool(pool.clone()).repositories()),
+                ("diesel", yauth_backend_diesel_mysql::DieselMysqlBackend::from_pool(diesel_pool!(manager)).repositories()),
+                ("sea-orm", yauth_backend_seaorm_mysql::SeaOrmMysqlBackend::from_connection(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool)).repositories()),
+            ]
+        }
+        Dialect::Sqlite => {
+            let path = std::path::Path::new(target);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(sqlite_options(path))
+                .await
+                .expect("open sqlite");
+            for s in schema_sql(Dialect::Sqlite) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("migrate");
+            }
+            let manager = yauth_backend_diesel_sqlite::DieselSqliteBackend::manager(target);
+            vec![
+                ("sqlx", yauth_backend_sqlx_sqlite::SqlxSqliteBackend::from_pool(pool.clone()).repositories()),
+                ("diesel", yauth_backend_diesel_sqlite::DieselSqliteBackend::from_pool(diesel_pool!(manager)).repositories()),
+                ("sea-orm", yauth_backend_seaorm_sqlite::SeaOrmSqliteBackend::from_connection(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)).repositories()),
+            ]
+        }
+    }
+}
+
+/// A migrated database whose yauth tables live in the PostgreSQL schema `auth`; the
+/// returned URL's connections keep the default `search_path` (`public`).
+pub async fn postgres_database_with_schema(tag: &str, schema: &str) -> String {
+    let url = postgres_database(tag).await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("connect");
+    let mut conn = pool.acquire().await.expect("a connection");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\""
+    )))
+    .execute(&mut *conn)
+    .await
+    .expect("create schema");
+    for s in schema_sql(Dialect::Postgres) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+            .execute(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    drop(conn);
+    pool.close().await;
+    url
+}
+
+/// diesel-pg with `from_pool_with_schema(pool, "auth")`, on a pool whose connections are
+/// left at the default `search_path`.
+pub async fn diesel_pg_schema() -> Repositories {
+    let url = postgres_database_with_schema("diesel_pg_schema", "auth").await;
+    let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
+        diesel_async::AsyncPgConnection,
+    >::new(url);
+    yauth_backend_diesel_pg::DieselPgBackend::from_pool_with_schema(diesel_pool!(manager), "auth")
+        .repositories()
+}

@@ -1,0 +1,84 @@
+//! yauth: authentication for Axum, plugin by plugin, on the database and ORM you already use.
+//!
+//! This crate is being built up issue by issue; today it holds the storage layer:
+//!
+//! - [`entity`]: the domain types and repository traits every backend implements
+//!   (re-exported from `yauth-entity`), including [`entity::DatabaseBackend`];
+//! - [`backends`]: one module per backend feature, re-exporting that backend's crate.
+//!
+//! | feature | backend |
+//! |---|---|
+//! | `memory-backend` | [`backends::memory::InMemoryBackend`] |
+//! | `diesel-pg-backend` (default) | `backends::diesel_pg::DieselPgBackend` |
+//! | `diesel-mysql-backend` | `backends::diesel_mysql::DieselMysqlBackend` |
+//! | `diesel-sqlite-backend` | `backends::diesel_sqlite::DieselSqliteBackend` |
+//! | `sqlx-pg-backend` | `backends::sqlx_pg::SqlxPgBackend` |
+//! | `sqlx-mysql-backend` | `backends::sqlx_mysql::SqlxMysqlBackend` |
+//! | `sqlx-sqlite-backend` | `backends::sqlx_sqlite::SqlxSqliteBackend` |
+//! | `seaorm-pg-backend` | `backends::seaorm_pg::SeaOrmPgBackend` (+ `entities`) |
+//! | `seaorm-mysql-backend` | `backends::seaorm_mysql::SeaOrmMysqlBackend` (+ `entities`) |
+//! | `seaorm-sqlite-backend` | `backends::seaorm_sqlite::SeaOrmSqliteBackend` (+ `entities`) |
+
+pub use yauth_entity as entity;
+
+/// The storage backends, one module per enabled backend feature.
+pub mod backends {
+    #[cfg(feature = "memory-backend")]
+    pub mod memory {
+        pub use yauth_backend_memory::*;
+    }
+    #[cfg(feature = "diesel-pg-backend")]
+    pub mod diesel_pg {
+        pub use yauth_backend_diesel_pg::*;
+    }
+    #[cfg(feature = "diesel-mysql-backend")]
+    pub mod diesel_mysql {
+        pub use yauth_backend_diesel_mysql::*;
+    }
+    #[cfg(feature = "diesel-sqlite-backend")]
+    pub mod diesel_sqlite {
+        pub use yauth_backend_diesel_sqlite::*;
+    }
+    #[cfg(feature = "sqlx-pg-backend")]
+    pub mod sqlx_pg {
+        pub use yauth_backend_sqlx_pg::*;
+    }
+    #[cfg(feature = "sqlx-mysql-backend")]
+    pub mod sqlx_mysql {
+        pub use yauth_backend_sqlx_mysql::*;
+    }
+    #[cfg(feature = "sqlx-sqlite-backend")]
+    pub mod sqlx_sqlite {
+        pub use yauth_backend_sqlx_sqlite::*;
+    }
+    #[cfg(feature = "seaorm-pg-backend")]
+    pub mod seaorm_pg {
+        pub use yauth_backend_seaorm_pg::*;
+    }
+    #[cfg(feature = "seaorm-mysql-backend")]
+    pub mod seaorm_mysql {
+        pub use yauth_backend_seaorm_mysql::*;
+    }
+    #[cfg(feature = "seaorm-sqlite-backend")]
+    pub mod seaorm_sqlite {
+        pub use yauth_backend_seaorm_sqlite::*;
+    }
+}
+
+/// The names a typical application needs.
+pub mod prelude {
+    pub use crate::entity::{DatabaseBackend, RepoError, Repositories};
+}
+
+#[cfg(all(test, feature = "memory-backend"))]
+mod tests {
+    use crate::backends::memory::InMemoryBackend;
+    use crate::prelude::*;
+
+    #[test]
+    fn a_backend_is_usable_as_a_trait_object() {
+        let backend: std::sync::Arc<dyn DatabaseBackend> = std::sync::Arc::new(InMemoryBackend::new());
+        let repos: Repositories = backend.repositories();
+        let _ = repos.users.clone();
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Feature hygiene of the `yauth` crate: every backend feature compiles alone, each backend
+# crate compiles on its own, `full` (every plugin, no backend), the defaults, and everything
+# together (`full,all-backends`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backends=(memory diesel-pg diesel-mysql diesel-sqlite sqlx-pg sqlx-mysql sqlx-sqlite seaorm-pg seaorm-mysql seaorm-sqlite)
+
+for b in "${backends[@]}"; do
+    echo "== yauth --no-default-features --features $b-backend"
+    cargo check -q --locked -p yauth --no-default-features --features "$b-backend"
+    echo "== yauth-backend-$b alone"
+    cargo check -q --locked -p "yauth-backend-$b"
+done
+echo "== yauth --no-default-features --features full"
+cargo check -q --locked -p yauth --no-default-features --features full
+echo "== yauth (defaults: email-password, diesel-pg-backend)"
+cargo check -q --locked -p yauth
+echo "== yauth --features full,all-backends"
+cargo check -q --locked -p yauth --all-targets --features full,all-backends
+echo "every feature set compiles"
