@@ -906,8 +906,9 @@ impl Sql {
 
     fn bind_typed(&mut self, expr: String, sql_type: String) -> String {
         let bind = Bind { expr, sql_type };
-        match self.dialect {
-            Dialect::Postgres => {
+        // diesel writes each placeholder itself, at its `?`: every occurrence is a bind.
+        match (self.dialect, self.flavor) {
+            (Dialect::Postgres, Flavor::Sqlx | Flavor::SeaOrm) => {
                 let n = match self.binds.iter().position(|b| *b == bind) {
                     Some(i) => i + 1,
                     None => {

@@ -77,7 +77,8 @@ mod tests {
 
     #[test]
     fn a_backend_is_usable_as_a_trait_object() {
-        let backend: std::sync::Arc<dyn DatabaseBackend> = std::sync::Arc::new(InMemoryBackend::new());
+        let backend: std::sync::Arc<dyn DatabaseBackend> =
+            std::sync::Arc::new(InMemoryBackend::new());
         let repos: Repositories = backend.repositories();
         let _ = repos.users.clone();
     }

@@ -9,6 +9,7 @@ use std::future::Future;
 
 use yauth_entity::Repositories;
 
+pub mod count;
 pub mod rows;
 pub mod setup;
 pub mod suite;

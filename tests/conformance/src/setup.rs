@@ -310,9 +310,22 @@ pub async fn open_every_orm(dialect: Dialect, target: &str) -> Vec<(&'static str
                 diesel_async::AsyncPgConnection,
             >::new(target);
             vec![
-                ("sqlx", yauth_backend_sqlx_pg::SqlxPgBackend::from_pool(pool.clone()).repositories()),
-                ("diesel", yauth_backend_diesel_pg::DieselPgBackend::from_pool(diesel_pool!(manager)).repositories()),
-                ("sea-orm", yauth_backend_seaorm_pg::SeaOrmPgBackend::from_connection(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)).repositories()),
+                (
+                    "sqlx",
+                    yauth_backend_sqlx_pg::SqlxPgBackend::from_pool(pool.clone()).repositories(),
+                ),
+                (
+                    "diesel",
+                    yauth_backend_diesel_pg::DieselPgBackend::from_pool(diesel_pool!(manager))
+                        .repositories(),
+                ),
+                (
+                    "sea-orm",
+                    yauth_backend_seaorm_pg::SeaOrmPgBackend::from_connection(
+                        sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                    )
+                    .repositories(),
+                ),
             ]
         }
         Dialect::Mysql => {
@@ -322,15 +335,34 @@ pub async fn open_every_orm(dialect: Dialect, target: &str) -> Vec<(&'static str
                 .await
                 .expect("connect");
             for s in schema_sql(Dialect::Mysql) {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("migrate");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(s))
+                    .execute(&pool)
+                    .await
+                    .expect("migrate");
             }
             let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
                 diesel_async::AsyncMysqlConnection,
             >::new(target);
             vec![
-                ("sqlx", yauth_backend_sqlx_mysql::SqlxMysqlBackend::from_pool(pool.clone()).repositories()),
-                ("diesel", yauth_backend_diesel_mysql::DieselMysqlBackend::from_pool(diesel_pool!(manager)).repositories()),
-                ("sea-orm", yauth_backend_seaorm_mysql::SeaOrmMysqlBackend::from_connection(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool)).repositories()),
+                (
+                    "sqlx",
+                    yauth_backend_sqlx_mysql::SqlxMysqlBackend::from_pool(pool.clone())
+                        .repositories(),
+                ),
+                (
+                    "diesel",
+                    yauth_backend_diesel_mysql::DieselMysqlBackend::from_pool(diesel_pool!(
+                        manager
+                    ))
+                    .repositories(),
+                ),
+                (
+                    "sea-orm",
+                    yauth_backend_seaorm_mysql::SeaOrmMysqlBackend::from_connection(
+                        sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool),
+                    )
+                    .repositories(),
+                ),
             ]
         }
         Dialect::Sqlite => {
@@ -341,13 +373,32 @@ pub async fn open_every_orm(dialect: Dialect, target: &str) -> Vec<(&'static str
                 .await
                 .expect("open sqlite");
             for s in schema_sql(Dialect::Sqlite) {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("migrate");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(s))
+                    .execute(&pool)
+                    .await
+                    .expect("migrate");
             }
             let manager = yauth_backend_diesel_sqlite::DieselSqliteBackend::manager(target);
             vec![
-                ("sqlx", yauth_backend_sqlx_sqlite::SqlxSqliteBackend::from_pool(pool.clone()).repositories()),
-                ("diesel", yauth_backend_diesel_sqlite::DieselSqliteBackend::from_pool(diesel_pool!(manager)).repositories()),
-                ("sea-orm", yauth_backend_seaorm_sqlite::SeaOrmSqliteBackend::from_connection(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)).repositories()),
+                (
+                    "sqlx",
+                    yauth_backend_sqlx_sqlite::SqlxSqliteBackend::from_pool(pool.clone())
+                        .repositories(),
+                ),
+                (
+                    "diesel",
+                    yauth_backend_diesel_sqlite::DieselSqliteBackend::from_pool(diesel_pool!(
+                        manager
+                    ))
+                    .repositories(),
+                ),
+                (
+                    "sea-orm",
+                    yauth_backend_seaorm_sqlite::SeaOrmSqliteBackend::from_connection(
+                        sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                    )
+                    .repositories(),
+                ),
             ]
         }
     }
@@ -389,4 +440,69 @@ pub async fn diesel_pg_schema() -> Repositories {
     >::new(url);
     yauth_backend_diesel_pg::DieselPgBackend::from_pool_with_schema(diesel_pool!(manager), "auth")
         .repositories()
+}
+
+/// One PostgreSQL backend (`sqlx`, `diesel` or `sea-orm`) on a single connection, with the
+/// pool's checkout health check off, for counting statements.
+pub async fn counted_pg(orm: &str, url: &str) -> Repositories {
+    let sqlx_pool = || async {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect(url)
+            .await
+            .expect("connect")
+    };
+    match orm {
+        "sqlx" => yauth_backend_sqlx_pg::SqlxPgBackend::from_pool(sqlx_pool().await).repositories(),
+        "diesel" => {
+            let mut config = diesel_async::pooled_connection::ManagerConfig::default();
+            config.recycling_method = diesel_async::pooled_connection::RecyclingMethod::Fast;
+            let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
+                diesel_async::AsyncPgConnection,
+            >::new_with_config(url, config);
+            let pool = diesel_async::pooled_connection::deadpool::Pool::builder(manager)
+                .max_size(1)
+                .build()
+                .expect("pool");
+            yauth_backend_diesel_pg::DieselPgBackend::from_pool(pool).repositories()
+        }
+        _ => yauth_backend_seaorm_pg::SeaOrmPgBackend::from_connection(
+            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(sqlx_pool().await),
+        )
+        .repositories(),
+    }
+}
+
+/// [`counted_pg`] for MySQL.
+pub async fn counted_mysql(orm: &str, url: &str) -> Repositories {
+    let sqlx_pool = || async {
+        sqlx::mysql::MySqlPoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect(url)
+            .await
+            .expect("connect")
+    };
+    match orm {
+        "sqlx" => {
+            yauth_backend_sqlx_mysql::SqlxMysqlBackend::from_pool(sqlx_pool().await).repositories()
+        }
+        "diesel" => {
+            let mut config = diesel_async::pooled_connection::ManagerConfig::default();
+            config.recycling_method = diesel_async::pooled_connection::RecyclingMethod::Fast;
+            let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
+                diesel_async::AsyncMysqlConnection,
+            >::new_with_config(url, config);
+            let pool = diesel_async::pooled_connection::deadpool::Pool::builder(manager)
+                .max_size(1)
+                .build()
+                .expect("pool");
+            yauth_backend_diesel_mysql::DieselMysqlBackend::from_pool(pool).repositories()
+        }
+        _ => yauth_backend_seaorm_mysql::SeaOrmMysqlBackend::from_connection(
+            sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(sqlx_pool().await),
+        )
+        .repositories(),
+    }
 }

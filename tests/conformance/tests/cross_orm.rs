@@ -49,7 +49,10 @@ async fn write(r: &Repositories) -> Written {
         created_at: now(),
         last_used_at: Some(now() - Duration::minutes(1)),
     };
-    r.webauthn_credentials.insert_webauthn_credential(&credential).await.unwrap();
+    r.webauthn_credentials
+        .insert_webauthn_credential(&credential)
+        .await
+        .unwrap();
     let totp = TotpSecret {
         id: Uuid::now_v7(),
         user_id: user.id,
@@ -60,7 +63,10 @@ async fn write(r: &Repositories) -> Written {
     };
     r.totp_secrets.upsert_totp_secret(&totp).await.unwrap();
     let client = rows::client();
-    r.oauth2_clients.insert_oauth2_client(&client).await.unwrap();
+    r.oauth2_clients
+        .insert_oauth2_client(&client)
+        .await
+        .unwrap();
     let device = DeviceCode {
         id: Uuid::now_v7(),
         device_code_hash: unique("dc"),
@@ -93,25 +99,45 @@ async fn write(r: &Repositories) -> Written {
 
 async fn read_back(r: &Repositories, w: &Written, writer: &str, reader: &str) {
     let ctx = format!("written by {writer}, read by {reader}");
-    assert_eq!(r.users.get_user(w.user.id).await.unwrap().as_ref(), Some(&w.user), "{ctx}");
     assert_eq!(
-        r.sessions.check_session(&w.session.token_hash, now()).await.unwrap(),
+        r.users.get_user(w.user.id).await.unwrap().as_ref(),
+        Some(&w.user),
+        "{ctx}"
+    );
+    assert_eq!(
+        r.sessions
+            .check_session(&w.session.token_hash, now())
+            .await
+            .unwrap(),
         Some((w.session.clone(), w.user.clone())),
         "{ctx}"
     );
     assert_eq!(
-        r.audit_log.list_audit_by_event(&w.audit.event_type, 5, 0).await.unwrap(),
+        r.audit_log
+            .list_audit_by_event(&w.audit.event_type, 5, 0)
+            .await
+            .unwrap(),
         vec![w.audit.clone()],
         "{ctx}"
     );
     assert_eq!(
-        r.webauthn_credentials.find_webauthn_credential(&w.credential.credential_id).await.unwrap(),
+        r.webauthn_credentials
+            .find_webauthn_credential(&w.credential.credential_id)
+            .await
+            .unwrap(),
         Some(w.credential.clone()),
         "{ctx}"
     );
-    assert_eq!(r.totp_secrets.get_totp_secret(w.user.id).await.unwrap(), Some(w.totp.clone()), "{ctx}");
     assert_eq!(
-        r.device_codes.find_device_code(&w.device.device_code_hash).await.unwrap(),
+        r.totp_secrets.get_totp_secret(w.user.id).await.unwrap(),
+        Some(w.totp.clone()),
+        "{ctx}"
+    );
+    assert_eq!(
+        r.device_codes
+            .find_device_code(&w.device.device_code_hash)
+            .await
+            .unwrap(),
         Some(w.device.clone()),
         "{ctx}"
     );
