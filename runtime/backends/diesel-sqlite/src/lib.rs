@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use yauth_entity::RepoError;
@@ -42,9 +42,12 @@ impl DieselSqliteBackend {
 
     /// A connection manager for `database_url` (a file path) whose connections run
     /// [`CONNECTION_PRAGMAS`]: foreign keys on, WAL, and a 30 s busy timeout so that
-    /// concurrent writers wait for each other instead of failing.
+    /// concurrent writers wait for each other instead of failing. Checked-out connections are
+    /// not pinged (`RecyclingMethod::Fast`): there is no network link to lose.
     pub fn manager(database_url: &str) -> AsyncDieselConnectionManager<SqliteAsyncConnection> {
         let mut config = ManagerConfig::default();
+        // A local file has no network link to verify on checkout.
+        config.recycling_method = RecyclingMethod::Fast;
         config.custom_setup = Box::new(|url| {
             Box::pin(async move {
                 let mut conn = SqliteAsyncConnection::establish(url).await?;
