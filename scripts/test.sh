@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project against the real PostgreSQL, MariaDB and SQLite on this
-# machine: the workspace (unit, snapshot, CLI and database tests) and the toasty models
-# crate, which has its own lockfile (see ARCHITECTURE.md).
+# machine: the workspace (unit, snapshot, CLI and database tests, the conformance suite of
+# all ten backends, generated-code freshness), the `yauth` crate with every feature, and the
+# toasty models crate, which has its own lockfile (see ARCHITECTURE.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,10 @@ export YAUTH_TEST_MYSQL_URL="${YAUTH_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306
 # insta never writes snapshots here: a missing or changed snapshot fails the run.
 export INSTA_UPDATE=no
 
+# Stale generated code first, with a readable diff.
+cargo run -q --locked -p generated-check
 cargo test --workspace --locked
+cargo test --locked -p yauth --features full,all-backends
 # Shares the workspace's target folder so that common dependencies build once.
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" \
   cargo test --locked --manifest-path tests/toasty-models/Cargo.toml

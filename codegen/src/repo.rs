@@ -553,10 +553,11 @@ fn memory_cond(table: &Table, cond: &Cond) -> String {
         CondOp::LtOrNull => format!("r.{column} < {param}"),
         CondOp::IsNull => format!("r.{column}.is_none()"),
         CondOp::NotNull => format!("r.{column}.is_some()"),
-        CondOp::Is => {
-            let value = memory_const(cond.constant.as_ref().expect("validated"));
-            format!("r.{column} == {value}")
-        }
+        CondOp::Is => match cond.constant.as_ref().expect("validated") {
+            Const::Bool(true) => format!("r.{column}"),
+            Const::Bool(false) => format!("!r.{column}"),
+            other => format!("r.{column} == {}", memory_const(other)),
+        },
         CondOp::Matches => {
             let parts: Vec<String> = cond
                 .columns
@@ -598,7 +599,9 @@ fn memory_sets(table: &Table, q: &Query, from_row: bool) -> Vec<String> {
         .map(|a| match a {
             Assign::Param { column } => {
                 if from_row {
-                    format!("r.{column} = row.{column}.clone();")
+                    let copy = table.column(column).is_some_and(|c| is_copy(c.ty));
+                    let clone = if copy { "" } else { ".clone()" };
+                    format!("r.{column} = row.{column}{clone};")
                 } else {
                     let col = table.column(column).expect("validated");
                     let value = if col.nullable && !q.set_param_nullable(table, column) {

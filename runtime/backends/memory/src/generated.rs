@@ -1607,9 +1607,9 @@ pub(crate) mod q {
         let row = normalize_totp_secrets(row.clone());
         if let Some(r) = t.totp_secrets.iter_mut().find(|r| r.user_id == row.user_id) {
             r.encrypted_secret = row.encrypted_secret.clone();
-            r.verified = row.verified.clone();
-            r.last_used_step = row.last_used_step.clone();
-            r.created_at = row.created_at.clone();
+            r.verified = row.verified;
+            r.last_used_step = row.last_used_step;
+            r.created_at = row.created_at;
             return Ok(());
         }
         check_totp_secrets(t, &row)?;
@@ -1628,7 +1628,7 @@ pub(crate) mod q {
     ) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.totp_secrets.iter_mut() {
-            if r.user_id == user_id && r.verified == false {
+            if r.user_id == user_id && !r.verified {
                 r.verified = true;
                 won = true;
             }
@@ -1688,7 +1688,7 @@ pub(crate) mod q {
     ) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.backup_codes.iter_mut() {
-            if r.id == id && r.used == false {
+            if r.id == id && !r.used {
                 r.used = true;
                 won = true;
             }
@@ -1700,11 +1700,8 @@ pub(crate) mod q {
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
         Ok(
-            t
-                .backup_codes
-                .iter()
-                .filter(|r| r.user_id == user_id && r.used == false)
-                .count() as u64,
+            t.backup_codes.iter().filter(|r| r.user_id == user_id && !r.used).count()
+                as u64,
         )
     }
     pub(crate) fn invalidate_user_backup_codes(
@@ -1713,7 +1710,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let mut won = false;
         for r in t.backup_codes.iter_mut() {
-            if r.user_id == user_id && r.used == false {
+            if r.user_id == user_id && !r.used {
                 r.used = true;
                 won = true;
             }
@@ -1932,7 +1929,7 @@ pub(crate) mod q {
     ) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.refresh_tokens.iter_mut() {
-            if r.id == id && r.revoked == false {
+            if r.id == id && !r.revoked {
                 r.revoked = true;
                 won = true;
             }
@@ -1945,7 +1942,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let mut won = false;
         for r in t.refresh_tokens.iter_mut() {
-            if r.family_id == family_id && r.revoked == false {
+            if r.family_id == family_id && !r.revoked {
                 r.revoked = true;
                 won = true;
             }
@@ -1959,7 +1956,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let mut won = false;
         for r in t.refresh_tokens.iter_mut() {
-            if r.user_id == user_id && r.revoked == false {
+            if r.user_id == user_id && !r.revoked {
                 r.revoked = true;
                 won = true;
             }
@@ -2059,16 +2056,14 @@ pub(crate) mod q {
             t
                 .magic_links
                 .iter()
-                .find(|r| {
-                    r.token_hash == token_hash && r.expires_at > now && r.used == false
-                })
+                .find(|r| r.token_hash == token_hash && r.expires_at > now && !r.used)
                 .cloned(),
         )
     }
     pub(crate) fn claim_magic_link(t: &mut Tables, id: Uuid) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.magic_links.iter_mut() {
-            if r.id == id && r.used == false {
+            if r.id == id && !r.used {
                 r.used = true;
                 won = true;
             }
@@ -2163,7 +2158,7 @@ pub(crate) mod q {
     ) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.authorization_codes.iter_mut() {
-            if r.id == id && r.used == false && r.expires_at > now {
+            if r.id == id && !r.used && r.expires_at > now {
                 r.used = true;
                 won = true;
             }
@@ -2194,7 +2189,7 @@ pub(crate) mod q {
             .find(|r| r.user_id == row.user_id && r.client_id == row.client_id)
         {
             r.scopes = row.scopes.clone();
-            r.created_at = row.created_at.clone();
+            r.created_at = row.created_at;
             return Ok(());
         }
         check_consents(t, &row)?;
@@ -2360,7 +2355,7 @@ pub(crate) mod q {
     ) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.oauth2_access_tokens.iter_mut() {
-            if r.jti == jti && r.revoked == false {
+            if r.jti == jti && !r.revoked {
                 r.revoked = true;
                 won = true;
             }
@@ -2401,7 +2396,7 @@ pub(crate) mod q {
     ) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.oauth2_refresh_tokens.iter_mut() {
-            if r.id == id && r.revoked == false {
+            if r.id == id && !r.revoked {
                 r.revoked = true;
                 won = true;
             }
@@ -2414,7 +2409,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let mut won = false;
         for r in t.oauth2_refresh_tokens.iter_mut() {
-            if r.family_id == family_id && r.revoked == false {
+            if r.family_id == family_id && !r.revoked {
                 r.revoked = true;
                 won = true;
             }
@@ -2464,7 +2459,7 @@ pub(crate) mod q {
         let mut rows: Vec<SigningKey> = t
             .signing_keys
             .iter()
-            .filter(|r| r.active == true)
+            .filter(|r| r.active)
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
@@ -2485,7 +2480,7 @@ pub(crate) mod q {
     ) -> Result<bool, RepoError> {
         let mut won = false;
         for r in t.signing_keys.iter_mut() {
-            if r.id == id && r.active == true {
+            if r.id == id && r.active {
                 r.active = false;
                 r.retired_at = retired_at.map(crate::micros);
                 won = true;
@@ -2506,7 +2501,7 @@ pub(crate) mod q {
         let row = normalize_account_locks(row.clone());
         if let Some(r) = t.account_locks.iter_mut().find(|r| r.user_id == row.user_id) {
             r.failed_count += 1;
-            r.updated_at = row.updated_at.clone();
+            r.updated_at = row.updated_at;
             return Ok(());
         }
         check_account_locks(t, &row)?;
@@ -2654,7 +2649,7 @@ pub(crate) mod q {
         let mut rows: Vec<Webhook> = t
             .webhooks
             .iter()
-            .filter(|r| r.active == true)
+            .filter(|r| r.active)
             .cloned()
             .collect();
         rows.sort_by(|a, b| {
