@@ -126,7 +126,11 @@ pub fn queries_markdown(
     let mut plugins = vec![CORE];
     plugins.extend(PLUGINS.iter().map(|p| p.name));
     for plugin in plugins {
-        let tables: Vec<_> = schema.tables.iter().filter(|t| t.plugin == plugin).collect();
+        let tables: Vec<_> = schema
+            .tables
+            .iter()
+            .filter(|t| t.plugin == plugin)
+            .collect();
         if tables.is_empty() {
             continue;
         }

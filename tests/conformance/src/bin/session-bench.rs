@@ -48,13 +48,26 @@ async fn seed(repos: &Repositories) -> String {
     session.token_hash
 }
 
-async fn measure(name: &str, repos: Repositories, secs: f64, counter: Option<&Counter>, baseline: f64) {
+async fn measure(
+    name: &str,
+    repos: Repositories,
+    secs: f64,
+    counter: Option<&Counter>,
+    baseline: f64,
+) {
     let token = seed(&repos).await;
     let ops = rate(secs, || {
         let repos = repos.clone();
         let token = token.clone();
         async move {
-            assert!(repos.sessions.check_session(&token, now()).await.unwrap().is_some());
+            assert!(
+                repos
+                    .sessions
+                    .check_session(&token, now())
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
         }
     })
     .await;
@@ -92,9 +105,17 @@ const JOIN: &str = "SELECT s.id, s.user_id, s.token_hash, s.expires_at, u.id, u.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let secs: f64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2.0);
-    println!("session check, sequential, {secs} s per measurement; ratio = backend / hand-written sqlx query on the same database");
-    println!("{:<16} {:>12} {:>8} {:>10} {:>11} {:>6}", "backend", "checks/s", "ratio", "stmts/chk", "round trips", "pings");
+    let secs: f64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2.0);
+    println!(
+        "session check, sequential, {secs} s per measurement; ratio = backend / hand-written sqlx query on the same database"
+    );
+    println!(
+        "{:<16} {:>12} {:>8} {:>10} {:>11} {:>6}",
+        "backend", "checks/s", "ratio", "stmts/chk", "round trips", "pings"
+    );
 
     let memory = yauth_backend_memory::InMemoryBackend::new().repositories();
     measure("memory", memory, secs, None, 0.0).await;
@@ -106,11 +127,17 @@ async fn main() {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .test_before_acquire(false)
-        .connect(&format!("{}?sslmode=disable", url.replace("127.0.0.1:5432", &addr.to_string())))
+        .connect(&format!(
+            "{}?sslmode=disable",
+            url.replace("127.0.0.1:5432", &addr.to_string())
+        ))
         .await
         .unwrap();
     for s in setup::schema_sql(Dialect::Postgres) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s))
+            .execute(&pool)
+            .await
+            .unwrap();
     }
     let raw = yauth_backend_sqlx_pg::SqlxPgBackend::from_pool(pool.clone()).repositories();
     let token = seed(&raw).await;
@@ -131,7 +158,10 @@ async fn main() {
     println!("{:<16} {baseline:>12.0} {:>8.2}", "pg baseline", 1.0);
     for orm in ["sqlx", "diesel", "sea-orm"] {
         let (addr, counter) = proxy(upstream(5432), Protocol::Postgres).await;
-        let proxied = format!("{}?sslmode=disable", url.replace("127.0.0.1:5432", &addr.to_string()));
+        let proxied = format!(
+            "{}?sslmode=disable",
+            url.replace("127.0.0.1:5432", &addr.to_string())
+        );
         let repos = setup::counted_pg(orm, &proxied).await;
         measure(&format!("{orm}-pg"), repos, secs, Some(&counter), baseline).await;
     }
@@ -146,7 +176,10 @@ async fn main() {
         .await
         .unwrap();
     for s in setup::schema_sql(Dialect::Mysql) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s))
+            .execute(&pool)
+            .await
+            .unwrap();
     }
     let raw = yauth_backend_sqlx_mysql::SqlxMysqlBackend::from_pool(pool.clone()).repositories();
     let token = seed(&raw).await;
@@ -173,7 +206,14 @@ async fn main() {
             proxied.push_str("?prefer_socket=false");
         }
         let repos = setup::counted_mysql(orm, &proxied).await;
-        measure(&format!("{orm}-mysql"), repos, secs, Some(&counter), baseline).await;
+        measure(
+            &format!("{orm}-mysql"),
+            repos,
+            secs,
+            Some(&counter),
+            baseline,
+        )
+        .await;
     }
 
     // SQLite
@@ -185,7 +225,10 @@ async fn main() {
         .await
         .unwrap();
     for s in setup::schema_sql(Dialect::Sqlite) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s))
+            .execute(&pool)
+            .await
+            .unwrap();
     }
     let raw = yauth_backend_sqlx_sqlite::SqlxSqliteBackend::from_pool(pool.clone()).repositories();
     let token = seed(&raw).await;
