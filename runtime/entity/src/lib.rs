@@ -111,6 +111,27 @@ pub mod support {
         haystack.to_lowercase().contains(&needle.to_lowercase())
     }
 
+    /// The `Conflict` for a unique violation, naming the key but never the value: MySQL's
+    /// message quotes the duplicate value (an email, a token hash), which must not end up in
+    /// logs. PostgreSQL drivers report the constraint; SQLite's message names the columns.
+    pub fn unique_violation(constraint: Option<&str>, message: &str) -> RepoError {
+        if let Some(name) = constraint {
+            return RepoError::Conflict(name.to_string());
+        }
+        // MySQL / MariaDB: "Duplicate entry '<value>' for key '<name>'".
+        if let Some(rest) = message.rsplit_once(" for key ").map(|(_, k)| k) {
+            return RepoError::Conflict(rest.trim_matches(|c| c == '\'' || c == '`').to_string());
+        }
+        // SQLite: "UNIQUE constraint failed: table.column, ...".
+        if let Some(rest) = message.split_once("constraint failed: ").map(|(_, k)| k) {
+            return RepoError::Conflict(rest.to_string());
+        }
+        if message.contains("Duplicate entry") {
+            return RepoError::Conflict("unique key".to_string());
+        }
+        RepoError::Conflict(message.to_string())
+    }
+
     /// A `limit` or `offset` as SQL takes it.
     pub fn count_to_sql(n: u64) -> i64 {
         i64::try_from(n).unwrap_or(i64::MAX)
@@ -245,6 +266,21 @@ pub mod support {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn conflicts_name_the_key_but_not_the_value() {
+            let mysql = unique_violation(
+                None,
+                "Duplicate entry 'alice@example.com' for key 'yauth_users_email_key'",
+            );
+            assert_eq!(mysql.to_string(), "conflict: yauth_users_email_key");
+            let sqlite = unique_violation(None, "UNIQUE constraint failed: yauth_users.email");
+            assert_eq!(sqlite.to_string(), "conflict: yauth_users.email");
+            let pg = unique_violation(Some("yauth_users_email_key"), "duplicate key value");
+            assert_eq!(pg.to_string(), "conflict: yauth_users_email_key");
+            let odd = unique_violation(None, "Duplicate entry 'secret'");
+            assert!(!odd.to_string().contains("secret"));
+        }
 
         #[test]
         fn like_patterns_escape_wildcards() {

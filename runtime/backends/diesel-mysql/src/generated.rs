@@ -22,8 +22,9 @@ pub(crate) fn db_err(e: diesel::result::Error) -> RepoError {
     match e {
         Error::NotFound => RepoError::NotFound,
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
-            RepoError::Conflict(
-                info.constraint_name().unwrap_or(info.message()).to_string(),
+            yauth_entity::support::unique_violation(
+                info.constraint_name(),
+                info.message(),
             )
         }
         other => RepoError::internal("diesel", other),

@@ -18,7 +18,7 @@ const BACKEND: DbBackend = DbBackend::MySql;
 /// record is `NotFound`, anything else is internal and keeps its source.
 pub(crate) fn db_err(e: DbErr) -> RepoError {
     if let Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) = e.sql_err() {
-        return RepoError::Conflict(message);
+        return yauth_entity::support::unique_violation(None, &message);
     }
     match e {
         DbErr::RecordNotFound(_) => RepoError::NotFound,

@@ -15,7 +15,7 @@ pub(crate) fn db_err(e: sqlx::Error) -> RepoError {
     match e {
         sqlx::Error::RowNotFound => RepoError::NotFound,
         sqlx::Error::Database(ref d) if d.is_unique_violation() => {
-            RepoError::Conflict(d.constraint().unwrap_or(d.message()).to_string())
+            yauth_entity::support::unique_violation(d.constraint(), d.message())
         }
         other => RepoError::internal("sqlx", other),
     }
