@@ -1,7 +1,21 @@
 //! yauth: authentication for Axum, plugin by plugin, on the database and ORM you already use.
 //!
-//! This crate is being built up issue by issue; today it holds the storage layer:
+//! ```ignore
+//! let yauth = YAuthBuilder::new(InMemoryBackend::new(), YAuthConfig::default())
+//!     .with_plugin(Box::new(MyPlugin))
+//!     .build()
+//!     .await?;
+//! let app = axum::Router::new()
+//!     .nest("/api/auth", yauth.router())
+//!     .with_state(yauth.state().clone());
+//! ```
 //!
+//! - [`builder`]: `YAuthBuilder` and `YAuth`;
+//! - [`plugin`]: the `YAuthPlugin` trait (routes, extractors, answers to events);
+//! - [`event`]: `AuthEvent` (stable names, written to the audit log) and `EventResponse`;
+//! - [`auth`]: `AuthUser`, the credential extractors and the middleware of protected routes;
+//! - [`session`]: session tokens and cookies; [`config`]: `YAuthConfig`;
+//! - [`error`]: the JSON error every route answers with;
 //! - [`entity`]: the domain types and repository traits every backend implements
 //!   (re-exported from `yauth-entity`), including [`entity::DatabaseBackend`];
 //! - [`backends`]: one module per backend feature, re-exporting that backend's crate.
@@ -20,6 +34,16 @@
 //! | `seaorm-sqlite-backend` | `backends::seaorm_sqlite::SeaOrmSqliteBackend` (+ `entities`) |
 
 pub use yauth_entity as entity;
+
+pub mod auth;
+pub mod builder;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod plugin;
+pub mod routes;
+pub mod session;
+pub mod state;
 
 /// The storage backends, one module per enabled backend feature.
 pub mod backends {
@@ -67,19 +91,12 @@ pub mod backends {
 
 /// The names a typical application needs.
 pub mod prelude {
+    pub use crate::auth::{AuthMethod, AuthUser, ClientIp, CredentialExtractor};
+    pub use crate::builder::{BuildError, YAuth, YAuthBuilder};
+    pub use crate::config::{BindingAction, CookieConfig, YAuthConfig};
     pub use crate::entity::{DatabaseBackend, RepoError, Repositories};
-}
-
-#[cfg(all(test, feature = "memory-backend"))]
-mod tests {
-    use crate::backends::memory::InMemoryBackend;
-    use crate::prelude::*;
-
-    #[test]
-    fn a_backend_is_usable_as_a_trait_object() {
-        let backend: std::sync::Arc<dyn DatabaseBackend> =
-            std::sync::Arc::new(InMemoryBackend::new());
-        let repos: Repositories = backend.repositories();
-        let _ = repos.users.clone();
-    }
+    pub use crate::error::{ApiError, ApiJson};
+    pub use crate::event::{AuthEvent, EventResponse};
+    pub use crate::plugin::{BoxFuture, YAuthPlugin};
+    pub use crate::state::YAuthState;
 }

@@ -1,0 +1,110 @@
+//! `YAuthBuilder` → `YAuth`: the router to nest and the state to give it.
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::auth::{CredentialExtractor, SessionCookie, require_auth};
+use crate::config::YAuthConfig;
+use crate::entity::{DatabaseBackend, Repositories};
+use crate::plugin::YAuthPlugin;
+use crate::state::YAuthState;
+
+/// Why `build` refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+}
+
+/// Collects the backend, the configuration and the plugins.
+pub struct YAuthBuilder {
+    repos: Repositories,
+    config: YAuthConfig,
+    plugins: Vec<Arc<dyn YAuthPlugin>>,
+}
+
+impl YAuthBuilder {
+    pub fn new(backend: impl DatabaseBackend, config: YAuthConfig) -> Self {
+        YAuthBuilder {
+            repos: backend.repositories(),
+            config,
+            plugins: Vec::new(),
+        }
+    }
+
+    /// Adds a plugin; plugins answer events and add extractors in the order they are added.
+    pub fn with_plugin(mut self, plugin: Box<dyn YAuthPlugin>) -> Self {
+        self.plugins.push(Arc::from(plugin));
+        self
+    }
+
+    pub async fn build(self) -> Result<YAuth, BuildError> {
+        let cookie = &self.config.cookie;
+        if cookie.name.is_empty()
+            || !cookie
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(BuildError::InvalidConfig(format!(
+                "cookie name `{}` must be letters, digits, `_` or `-`",
+                cookie.name
+            )));
+        }
+        if self.config.session_ttl.is_zero() || self.config.remember_me_ttl.is_zero() {
+            return Err(BuildError::InvalidConfig(
+                "session lifetimes must be positive".into(),
+            ));
+        }
+        let mut names: Vec<&str> = self.plugins.iter().map(|p| p.name()).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(BuildError::InvalidConfig(format!(
+                "plugin `{}` was added twice",
+                pair[0]
+            )));
+        }
+        let mut extractors: Vec<Box<dyn CredentialExtractor>> = vec![Box::new(SessionCookie)];
+        for plugin in &self.plugins {
+            extractors.extend(plugin.extractors());
+        }
+        let state = YAuthState::new(self.repos, self.config, self.plugins.clone(), extractors);
+
+        let mut public = Router::new();
+        let mut protected = crate::routes::core::protected();
+        for plugin in &self.plugins {
+            if let Some(routes) = plugin.public_routes() {
+                public = public.merge(routes);
+            }
+            if let Some(routes) = plugin.protected_routes() {
+                protected = protected.merge(routes);
+            }
+        }
+        let protected = protected.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_auth,
+        ));
+        Ok(YAuth {
+            router: public.merge(protected),
+            state,
+        })
+    }
+}
+
+/// A built yauth: nest [`YAuth::router`] (e.g. at `/api/auth`) and give the app
+/// [`YAuth::state`].
+pub struct YAuth {
+    router: Router<YAuthState>,
+    state: YAuthState,
+}
+
+impl YAuth {
+    pub fn router(&self) -> Router<YAuthState> {
+        self.router.clone()
+    }
+
+    pub fn state(&self) -> &YAuthState {
+        &self.state
+    }
+}

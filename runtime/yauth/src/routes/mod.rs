@@ -1,0 +1,3 @@
+//! The routes every app gets, whatever plugins are on.
+
+pub mod core;
