@@ -15,6 +15,7 @@
 //! - [`event`]: `AuthEvent` (stable names, written to the audit log) and `EventResponse`;
 //! - [`auth`]: `AuthUser`, the credential extractors and the middleware of protected routes;
 //! - [`session`]: session tokens and cookies; [`config`]: `YAuthConfig`;
+//! - [`password`]: Argon2id hashing (bounded, off the async threads) and the password policy;
 //! - [`error`]: the JSON error every route answers with;
 //! - [`entity`]: the domain types and repository traits every backend implements
 //!   (re-exported from `yauth-entity`), including [`entity::DatabaseBackend`];
@@ -40,6 +41,7 @@ pub mod builder;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod password;
 pub mod plugin;
 pub mod routes;
 pub mod session;
