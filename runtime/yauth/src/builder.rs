@@ -22,6 +22,8 @@ pub struct YAuthBuilder {
     repos: Repositories,
     config: YAuthConfig,
     plugins: Vec<Arc<dyn YAuthPlugin>>,
+    #[cfg(feature = "email-password")]
+    email_password: Option<crate::email_password::EmailPasswordConfig>,
 }
 
 impl YAuthBuilder {
@@ -30,7 +32,19 @@ impl YAuthBuilder {
             repos: backend.repositories(),
             config,
             plugins: Vec::new(),
+            #[cfg(feature = "email-password")]
+            email_password: None,
         }
+    }
+
+    /// Enables the email-password plugin.
+    #[cfg(feature = "email-password")]
+    pub fn with_email_password(
+        mut self,
+        config: crate::email_password::EmailPasswordConfig,
+    ) -> Self {
+        self.email_password = Some(config);
+        self
     }
 
     /// Adds a plugin; plugins answer events and add extractors in the order they are added.
@@ -39,7 +53,14 @@ impl YAuthBuilder {
         self
     }
 
-    pub async fn build(self) -> Result<YAuth, BuildError> {
+    pub async fn build(mut self) -> Result<YAuth, BuildError> {
+        #[cfg(feature = "email-password")]
+        if let Some(config) = self.email_password.take() {
+            let plugin = crate::email_password::EmailPassword::new(config)
+                .await
+                .map_err(BuildError::InvalidConfig)?;
+            self.plugins.insert(0, Arc::new(plugin));
+        }
         let cookie = &self.config.cookie;
         if cookie.name.is_empty()
             || !cookie

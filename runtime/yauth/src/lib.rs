@@ -16,6 +16,8 @@
 //! - [`auth`]: `AuthUser`, the credential extractors and the middleware of protected routes;
 //! - [`session`]: session tokens and cookies; [`config`]: `YAuthConfig`;
 //! - [`password`]: Argon2id hashing (bounded, off the async threads) and the password policy;
+//! - `email_password` (feature `email-password`): register, login, verification, reset;
+//! - [`rate_limit`]: per-operation limits counted in the backend; [`mail`]: the `Mailer` trait;
 //! - [`error`]: the JSON error every route answers with;
 //! - [`entity`]: the domain types and repository traits every backend implements
 //!   (re-exported from `yauth-entity`), including [`entity::DatabaseBackend`];
@@ -39,10 +41,14 @@ pub use yauth_entity as entity;
 pub mod auth;
 pub mod builder;
 pub mod config;
+#[cfg(feature = "email-password")]
+pub mod email_password;
 pub mod error;
 pub mod event;
+pub mod mail;
 pub mod password;
 pub mod plugin;
+pub mod rate_limit;
 pub mod routes;
 pub mod session;
 pub mod state;
@@ -96,9 +102,13 @@ pub mod prelude {
     pub use crate::auth::{AuthMethod, AuthUser, ClientIp, CredentialExtractor};
     pub use crate::builder::{BuildError, YAuth, YAuthBuilder};
     pub use crate::config::{BindingAction, CookieConfig, YAuthConfig};
+    #[cfg(feature = "email-password")]
+    pub use crate::email_password::{DuplicateRegistration, EmailPasswordConfig};
     pub use crate::entity::{DatabaseBackend, RepoError, Repositories};
     pub use crate::error::{ApiError, ApiJson};
     pub use crate::event::{AuthEvent, EventResponse};
+    pub use crate::mail::{Email, LogMailer, Mailer};
+    pub use crate::password::{HashingConfig, PasswordPolicyConfig};
     pub use crate::plugin::{BoxFuture, YAuthPlugin};
     pub use crate::state::YAuthState;
 }

@@ -61,23 +61,34 @@ impl YAuthState {
     /// Emits an event: writes it to the audit log, then asks every plugin; the first answer
     /// other than `Continue` is returned. A failed audit write is logged, never fatal.
     pub async fn emit(&self, event: AuthEvent, ip: Option<&str>) -> EventResponse {
-        let row = AuditLog {
+        let row = Self::audit_row(&event, ip);
+        if let Err(e) = self.repos().audit_log.insert_audit(&row).await {
+            tracing::error!(error = %e, event = event.name(), "could not write the audit log");
+        }
+        self.notify(&event).await
+    }
+
+    /// Asks every plugin about an event whose audit row was already written (by a composite
+    /// operation, in the same transaction as the change).
+    pub async fn notify(&self, event: &AuthEvent) -> EventResponse {
+        for plugin in &self.inner.plugins {
+            let answer = plugin.on_event(event, self).await;
+            if answer != EventResponse::Continue {
+                return answer;
+            }
+        }
+        EventResponse::Continue
+    }
+
+    /// The audit row an event is written as.
+    pub fn audit_row(event: &AuthEvent, ip: Option<&str>) -> AuditLog {
+        AuditLog {
             id: Uuid::now_v7(),
             user_id: event.user_id(),
             event_type: event.name().to_string(),
             metadata: Some(event.metadata()),
             ip_address: ip.map(str::to_string),
             created_at: Utc::now(),
-        };
-        if let Err(e) = self.repos().audit_log.insert_audit(&row).await {
-            tracing::error!(error = %e, event = event.name(), "could not write the audit log");
         }
-        for plugin in &self.inner.plugins {
-            let answer = plugin.on_event(&event, self).await;
-            if answer != EventResponse::Continue {
-                return answer;
-            }
-        }
-        EventResponse::Continue
     }
 }

@@ -1,0 +1,81 @@
+//! Sending mail: the `Mailer` trait, a development mailer that logs, and a recording mailer
+//! for tests. Every mail with a token carries a link with `token=<token>`.
+
+use std::sync::{Arc, Mutex};
+
+use crate::plugin::BoxFuture;
+
+/// One plain-text (UTF-8) email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+/// Delivers emails. A failure is logged by the caller and never changes the HTTP answer
+/// (which would tell a stranger whether an address has an account).
+pub trait Mailer: Send + Sync + 'static {
+    fn send<'a>(&'a self, email: Email) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Writes every email to the log: for development, when no SMTP server is configured.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogMailer;
+
+impl Mailer for LogMailer {
+    fn send<'a>(&'a self, email: Email) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            tracing::info!(to = %email.to, subject = %email.subject, "email (not sent: log mailer)\n{}", email.text);
+            Ok(())
+        })
+    }
+}
+
+/// Keeps every email in memory, for tests.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingMailer {
+    sent: Arc<Mutex<Vec<Email>>>,
+}
+
+impl RecordingMailer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every email sent so far.
+    pub fn sent(&self) -> Vec<Email> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The `token=` value of the last email sent to `to`.
+    pub fn last_token(&self, to: &str) -> Option<String> {
+        self.sent()
+            .iter()
+            .rev()
+            .find(|e| e.to == to)
+            .and_then(|e| token_in(&e.text))
+    }
+}
+
+impl Mailer for RecordingMailer {
+    fn send<'a>(&'a self, email: Email) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.sent
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(email);
+            Ok(())
+        })
+    }
+}
+
+/// The value of the first `token=` query parameter in `text`.
+pub fn token_in(text: &str) -> Option<String> {
+    let start = text.find("token=")? + "token=".len();
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!token.is_empty()).then_some(token)
+}
