@@ -1,0 +1,245 @@
+//! The demo server: yauth with the email-password plugin, mounted at `/api/auth`, on the
+//! database and ORM named on the command line, with one HTML page at `/` to try it in a
+//! browser. It creates yauth's tables when they are missing (the library itself never runs
+//! migrations).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use yauth::email_password::EmailPasswordConfig;
+use yauth::prelude::*;
+use yauth_migration::{Dialect, builtin, diff::MigrationSql};
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "yauth-demo", about = "A runnable yauth server")]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// `sqlite://file.db` (created), `sqlite:///abs/path.db`, `sqlite:/abs/path.db`,
+    /// `postgres://…`, `mysql://…` (the database must exist) or `memory`.
+    #[arg(long, default_value = "sqlite://yauth-demo.db")]
+    pub database_url: String,
+    /// Which generated backend runs the queries.
+    #[arg(long, value_enum, default_value = "sqlx")]
+    pub orm: Orm,
+    /// Refuse login until the email is verified (the link is in the log).
+    #[arg(long)]
+    pub require_email_verification: bool,
+    /// Send cookies without `Secure` even on a non-loopback address.
+    #[arg(long)]
+    pub insecure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Orm {
+    Diesel,
+    Sqlx,
+    Seaorm,
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub handle: tokio::task::JoinHandle<()>,
+}
+
+/// The SQLite file of a `sqlite:` URL.
+pub fn sqlite_path(url: &str) -> anyhow::Result<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .context("not a sqlite URL")?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() {
+        bail!("the sqlite URL names no file");
+    }
+    Ok(PathBuf::from(path))
+}
+
+fn dialect_of(url: &str) -> anyhow::Result<Option<Dialect>> {
+    Ok(match url.split(':').next().unwrap_or_default() {
+        "memory" => None,
+        "sqlite" => Some(Dialect::Sqlite),
+        "postgres" | "postgresql" => Some(Dialect::Postgres),
+        "mysql" | "mariadb" => Some(Dialect::Mysql),
+        other => bail!("unsupported database URL scheme `{other}`"),
+    })
+}
+
+/// Creates yauth's tables unless `yauth_users` exists.
+async fn migrate_sqlx<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    dialect: Dialect,
+) -> anyhow::Result<()>
+where
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let probe = sqlx::raw_sql("SELECT 1 FROM yauth_users WHERE 1 = 0")
+        .execute(pool)
+        .await;
+    if probe.is_ok() {
+        return Ok(());
+    }
+    let schema = builtin::full_schema(builtin::DEFAULT_PREFIX);
+    for statement in MigrationSql::between(None, &schema, dialect)?.up {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(pool)
+            .await?;
+    }
+    tracing::info!(?dialect, "created yauth's tables");
+    Ok(())
+}
+
+macro_rules! deadpool {
+    ($manager:expr) => {
+        diesel_async::pooled_connection::deadpool::Pool::builder($manager)
+            .build()
+            .context("diesel pool")?
+    };
+}
+
+/// Opens the database, creates the tables if needed, and returns the backend's repositories.
+pub async fn backend(url: &str, orm: Orm) -> anyhow::Result<Box<dyn DatabaseBackend>> {
+    use yauth::backends::*;
+    let Some(dialect) = dialect_of(url)? else {
+        return Ok(Box::new(memory::InMemoryBackend::new()));
+    };
+    Ok(match dialect {
+        Dialect::Sqlite => {
+            let path = sqlite_path(url)?;
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(std::time::Duration::from_secs(30));
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .connect_with(options)
+                .await?;
+            migrate_sqlx(&pool, dialect).await?;
+            match orm {
+                Orm::Sqlx => Box::new(sqlx_sqlite::SqlxSqliteBackend::from_pool(pool)),
+                Orm::Seaorm => Box::new(seaorm_sqlite::SeaOrmSqliteBackend::from_connection(
+                    sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                )),
+                Orm::Diesel => {
+                    let manager =
+                        diesel_sqlite::DieselSqliteBackend::manager(&path.display().to_string());
+                    Box::new(diesel_sqlite::DieselSqliteBackend::from_pool(deadpool!(
+                        manager
+                    )))
+                }
+            }
+        }
+        Dialect::Postgres => {
+            let pool = sqlx::postgres::PgPoolOptions::new().connect(url).await?;
+            migrate_sqlx(&pool, dialect).await?;
+            match orm {
+                Orm::Sqlx => Box::new(sqlx_pg::SqlxPgBackend::from_pool(pool)),
+                Orm::Seaorm => Box::new(seaorm_pg::SeaOrmPgBackend::from_connection(
+                    sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                )),
+                Orm::Diesel => {
+                    let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
+                        diesel_async::AsyncPgConnection,
+                    >::new(url);
+                    Box::new(diesel_pg::DieselPgBackend::from_pool(deadpool!(manager)))
+                }
+            }
+        }
+        Dialect::Mysql => {
+            let pool = sqlx::mysql::MySqlPoolOptions::new().connect(url).await?;
+            migrate_sqlx(&pool, dialect).await?;
+            match orm {
+                Orm::Sqlx => Box::new(sqlx_mysql::SqlxMysqlBackend::from_pool(pool)),
+                Orm::Seaorm => Box::new(seaorm_mysql::SeaOrmMysqlBackend::from_connection(
+                    sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool),
+                )),
+                Orm::Diesel => {
+                    let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
+                        diesel_async::AsyncMysqlConnection,
+                    >::new(url);
+                    Box::new(diesel_mysql::DieselMysqlBackend::from_pool(deadpool!(
+                        manager
+                    )))
+                }
+            }
+        }
+    })
+}
+
+/// Builds the app: yauth at `/api/auth`, the page at `/`.
+pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Result<axum::Router> {
+    let backend = backend(&args.database_url, args.orm).await?;
+    // Plain http on a loopback address cannot carry a `Secure` cookie in every browser.
+    let secure = !(args.insecure_cookies || args.addr.ip().is_loopback());
+    if !secure {
+        tracing::warn!(
+            "session cookies are sent without `Secure` (plain http on {})",
+            args.addr
+        );
+    }
+    let mut config = YAuthConfig {
+        base_url: format!("http://{}", args.addr),
+        ..YAuthConfig::default()
+    };
+    config.cookie.secure = secure;
+    let yauth = YAuthBuilder::new(BoxedBackend(backend), config)
+        .with_email_password(EmailPasswordConfig {
+            require_email_verification: args.require_email_verification,
+            ..email_password
+        })
+        .build()
+        .await?;
+    Ok(axum::Router::new()
+        .route("/", axum::routing::get(page))
+        .nest("/api/auth", yauth.router())
+        .with_state(yauth.state().clone()))
+}
+
+/// A boxed backend is a backend.
+struct BoxedBackend(Box<dyn DatabaseBackend>);
+
+impl DatabaseBackend for BoxedBackend {
+    fn repositories(&self) -> Repositories {
+        self.0.repositories()
+    }
+}
+
+/// Starts serving `args.addr` (port 0 picks a free one) and returns at once.
+pub async fn start_with(args: Args, email_password: EmailPasswordConfig) -> anyhow::Result<Server> {
+    let app = app(&args, email_password).await?;
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    let handle = tokio::spawn(async move {
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Server { addr, handle })
+}
+
+pub async fn start(args: Args) -> anyhow::Result<Server> {
+    start_with(args, EmailPasswordConfig::default()).await
+}
+
+impl FromStr for Orm {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "diesel" => Ok(Orm::Diesel),
+            "sqlx" => Ok(Orm::Sqlx),
+            "seaorm" => Ok(Orm::Seaorm),
+            other => Err(format!("unknown ORM `{other}`")),
+        }
+    }
+}
+
+async fn page() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("page.html"))
+}

@@ -1,0 +1,199 @@
+//! The demo server over a real socket (reqwest with a cookie jar): every email-password flow
+//! on the memory, SQLite (sqlx), PostgreSQL (diesel) and MariaDB (sea-orm) backends.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use yauth::email_password::EmailPasswordConfig;
+use yauth::mail::RecordingMailer;
+use yauth::password::HashingConfig;
+use yauth_demo::{Args, Orm, start_with};
+
+const PASSWORD: &str = "Xk9#mP2$vL5nQ8wR";
+
+async fn flows(database_url: String, orm: Orm) {
+    let mail = RecordingMailer::new();
+    let args = Args {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        database_url,
+        orm,
+        require_email_verification: true,
+        insecure_cookies: true,
+    };
+    let server = start_with(
+        args,
+        EmailPasswordConfig {
+            hashing: HashingConfig::insecure_fast_for_tests(),
+            mailer: Arc::new(mail.clone()),
+            ..EmailPasswordConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}/api/auth", server.addr);
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let post = |path: &str, body: Value| {
+        let request = client.post(format!("{base}{path}")).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            (
+                status,
+                serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+
+    assert_eq!(
+        post("/register", json!({"email": email, "password": PASSWORD}))
+            .await
+            .0,
+        201
+    );
+    let (status, body) = post("/login", json!({"email": email, "password": PASSWORD})).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("email_not_verified"))
+    );
+    let token = mail.last_token(&email).unwrap();
+    assert_eq!(post("/verify-email", json!({"token": token})).await.0, 200);
+    assert_eq!(
+        post("/verify-email", json!({"token": token})).await.1["error"],
+        "invalid_token"
+    );
+
+    let (status, body) = post(
+        "/login",
+        json!({"email": email, "password": PASSWORD, "remember_me": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let session = client.get(format!("{base}/session")).send().await.unwrap();
+    assert_eq!(session.status().as_u16(), 200);
+    let who: Value = session.json().await.unwrap();
+    assert_eq!(who["email"], email.as_str());
+
+    let change = json!({"current_password": PASSWORD, "new_password": "Changed-pass-123"});
+    assert_eq!(post("/change-password", change).await.0, 200);
+    assert_eq!(
+        post("/resend-verification", json!({"email": email}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        post("/forgot-password", json!({"email": email})).await.0,
+        200
+    );
+    let reset = mail.last_token(&email).unwrap();
+    assert_eq!(
+        post(
+            "/reset-password",
+            json!({"token": reset, "password": "Reset-pass-456"})
+        )
+        .await
+        .0,
+        200
+    );
+    // The reset ended every session, this one included.
+    assert_eq!(
+        client
+            .get(format!("{base}/session"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        post(
+            "/login",
+            json!({"email": email, "password": "Reset-pass-456"})
+        )
+        .await
+        .0,
+        200
+    );
+    let me = client
+        .patch(format!("{base}/me"))
+        .json(&json!({"display_name": "Tester"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status().as_u16(), 200);
+    assert_eq!(
+        client
+            .post(format!("{base}/logout"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        204
+    );
+    assert_eq!(
+        client
+            .get(format!("{base}/session"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    let page = reqwest::get(format!("http://{}/", server.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("yauth demo"));
+    server.handle.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory() {
+    flows("memory".into(), Orm::Sqlx).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_with_sqlx() {
+    let path = yauth_conformance::setup::sqlite_file("demo_sqlite");
+    flows(format!("sqlite://{}", path.display()), Orm::Sqlx).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_with_diesel() {
+    let url = yauth_conformance::setup::postgres_database("demo_pg").await;
+    flows(url, Orm::Diesel).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_with_seaorm() {
+    let url = yauth_conformance::setup::mysql_database("demo_mysql").await;
+    flows(url, Orm::Seaorm).await;
+}
+
+#[test]
+fn sqlite_urls_name_a_file() {
+    use std::path::PathBuf;
+    assert_eq!(
+        yauth_demo::sqlite_path("sqlite://yauth-demo.db").unwrap(),
+        PathBuf::from("yauth-demo.db")
+    );
+    assert_eq!(
+        yauth_demo::sqlite_path("sqlite:///abs/path.db").unwrap(),
+        PathBuf::from("/abs/path.db")
+    );
+    assert_eq!(
+        yauth_demo::sqlite_path("sqlite:/abs/path.db").unwrap(),
+        PathBuf::from("/abs/path.db")
+    );
+    assert!(yauth_demo::sqlite_path("sqlite://").is_err());
+}
