@@ -53,6 +53,8 @@ impl YAuthBuilder {
         self
     }
 
+    // `mut` is used only when built-in plugins are compiled in.
+    #[cfg_attr(not(feature = "email-password"), allow(unused_mut))]
     pub async fn build(mut self) -> Result<YAuth, BuildError> {
         #[cfg(feature = "email-password")]
         if let Some(config) = self.email_password.take() {
