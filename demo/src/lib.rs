@@ -31,6 +31,12 @@ pub struct Args {
     /// Send cookies without `Secure` even on a non-loopback address.
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// The HIBP range API's base URL (`/range/{prefix}` is appended).
+    #[arg(long)]
+    pub hibp_url: Option<String>,
+    /// Do not check passwords against HIBP.
+    #[arg(long)]
+    pub no_hibp: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -190,6 +196,14 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
     let yauth = YAuthBuilder::new(BoxedBackend(backend), config)
         .with_email_password(EmailPasswordConfig {
             require_email_verification: args.require_email_verification,
+            hibp: match (&args.hibp_url, args.no_hibp) {
+                (_, true) => None,
+                (Some(url), false) => Some(yauth::hibp::HibpConfig {
+                    base_url: url.clone(),
+                    ..yauth::hibp::HibpConfig::default()
+                }),
+                (None, false) => email_password.hibp.clone(),
+            },
             ..email_password
         })
         .build()
@@ -211,6 +225,10 @@ impl DatabaseBackend for BoxedBackend {
 
 /// Starts serving `args.addr` (port 0 picks a free one) and returns at once.
 pub async fn start_with(args: Args, email_password: EmailPasswordConfig) -> anyhow::Result<Server> {
+    // The process's TLS provider for HTTP clients built without their own configuration
+    // (yauth's HIBP client brings its own). ring, like the rest of the build; an error only
+    // means one is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let app = app(&args, email_password).await?;
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;

@@ -19,12 +19,15 @@ async fn flows(database_url: String, orm: Orm) {
         orm,
         require_email_verification: true,
         insecure_cookies: true,
+        hibp_url: None,
+        no_hibp: false,
     };
     let server = start_with(
         args,
         EmailPasswordConfig {
             hashing: HashingConfig::insecure_fast_for_tests(),
             mailer: Arc::new(mail.clone()),
+            hibp: None,
             ..EmailPasswordConfig::default()
         },
     )

@@ -22,6 +22,7 @@ use crate::auth::{AuthMethod, AuthUser, ClientIp, is_banned};
 use crate::entity::{EmailVerification, Password, PasswordHistory, PasswordReset, User};
 use crate::error::{ApiError, ApiJson};
 use crate::event::{AuthEvent, EventResponse};
+use crate::hibp::{Hibp, HibpConfig};
 use crate::mail::{Email, LogMailer, Mailer};
 use crate::password::{Hasher, HashingConfig, PasswordPolicyConfig};
 use crate::plugin::YAuthPlugin;
@@ -74,6 +75,8 @@ pub struct EmailPasswordConfig {
     pub duplicate_registration: DuplicateRegistration,
     pub rate_limits: EmailPasswordRateLimits,
     pub mailer: Arc<dyn Mailer>,
+    /// The breached-password check; `None` turns it off. On by default.
+    pub hibp: Option<HibpConfig>,
 }
 
 impl Default for EmailPasswordConfig {
@@ -87,6 +90,7 @@ impl Default for EmailPasswordConfig {
             duplicate_registration: DuplicateRegistration::NotifyOwner,
             rate_limits: EmailPasswordRateLimits::default(),
             mailer: Arc::new(LogMailer),
+            hibp: Some(HibpConfig::default()),
         }
     }
 }
@@ -99,13 +103,19 @@ pub struct EmailPassword {
 struct Inner {
     config: EmailPasswordConfig,
     hasher: Hasher,
+    hibp: Option<Hibp>,
 }
 
 impl EmailPassword {
     pub async fn new(config: EmailPasswordConfig) -> Result<Self, String> {
         let hasher = Hasher::new(&config.hashing).await?;
+        let hibp = config.hibp.clone().map(Hibp::new).transpose()?;
         Ok(EmailPassword {
-            inner: Arc::new(Inner { config, hasher }),
+            inner: Arc::new(Inner {
+                config,
+                hasher,
+                hibp,
+            }),
         })
     }
 
@@ -239,6 +249,20 @@ async fn check_history(
     Ok(())
 }
 
+/// The policy, then the breach check: 400 with the policy's code or `password_breached`.
+async fn check_new_password(inner: &Inner, password: &str) -> Result<(), ApiError> {
+    inner.config.password_policy.check(password)?;
+    if let Some(hibp) = &inner.hibp
+        && hibp.is_breached(password).await == Some(true)
+    {
+        return Err(ApiError::bad_request(
+            "password_breached",
+            "this password appears in a known data breach; choose another",
+        ));
+    }
+    Ok(())
+}
+
 fn event_block(answer: EventResponse) -> Option<ApiError> {
     match answer {
         EventResponse::Block { status, message } => Some(ApiError::new(status, "blocked", message)),
@@ -281,7 +305,7 @@ async fn register(
             "the display name is too long",
         ));
     }
-    inner.config.password_policy.check(&body.password)?;
+    check_new_password(&inner, &body.password).await?;
     // Hash before looking the email up, so both answers cost the same.
     let hash = inner.hasher.hash(&body.password).await?;
     let created = message(StatusCode::CREATED, "registered; check your email");
@@ -724,7 +748,7 @@ async fn reset_password(
     else {
         return Err(invalid_token());
     };
-    inner.config.password_policy.check(&body.password)?;
+    check_new_password(&inner, &body.password).await?;
     check_history(&inner, &state, reset.user_id, &body.password).await?;
     let hash = inner.hasher.hash(&body.password).await?;
     let previous = repos.passwords.get_password(reset.user_id).await?;
@@ -798,7 +822,7 @@ async fn change_password(
             "the current password is wrong",
         ));
     }
-    inner.config.password_policy.check(&body.new_password)?;
+    check_new_password(&inner, &body.new_password).await?;
     check_history(&inner, &state, user.id, &body.new_password).await?;
     let hash = inner.hasher.hash(&body.new_password).await?;
     repos

@@ -45,6 +45,7 @@ pub mod config;
 pub mod email_password;
 pub mod error;
 pub mod event;
+pub mod hibp;
 pub mod mail;
 pub mod password;
 pub mod plugin;

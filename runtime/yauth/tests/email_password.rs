@@ -27,6 +27,8 @@ fn config(mail: &RecordingMailer) -> EmailPasswordConfig {
     EmailPasswordConfig {
         hashing: HashingConfig::insecure_fast_for_tests(),
         mailer: Arc::new(mail.clone()),
+        // No network here; the HIBP tests point it at a local stand-in.
+        hibp: None,
         ..EmailPasswordConfig::default()
     }
 }
@@ -878,4 +880,86 @@ async fn every_reachable_event_is_written_to_the_audit_log() {
             "{expected} missing from {names:?}"
         );
     }
+}
+
+/// A stand-in for the HIBP range API on 127.0.0.1: `Breached-pass-99` is listed (count 12),
+/// `Padded-pass-777` only as a padding line (count 0).
+async fn hibp_stand_in() -> String {
+    use sha1::Digest as _;
+    let hex = |p: &str| {
+        sha1::Sha1::digest(p.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>()
+    };
+    let listed = [(hex("Breached-pass-99"), 12), (hex("Padded-pass-777"), 0)];
+    let app = axum::Router::new().route(
+        "/range/{prefix}",
+        axum::routing::get(
+            move |axum::extract::Path(prefix): axum::extract::Path<String>, headers: HeaderMap| {
+                let listed = listed.clone();
+                async move {
+                    assert_eq!(headers.get("add-padding").unwrap(), "true");
+                    let mut body = String::from("0000000000000000000000000000000000A:0\r\n");
+                    for (hash, count) in &listed {
+                        if hash[..5] == prefix {
+                            body.push_str(&format!("{}:{count}\r\n", &hash[5..]));
+                        }
+                    }
+                    body
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_breached_password_is_refused_and_padding_is_ignored() {
+    let url = hibp_stand_in().await;
+    let app = app_with(|ep, _| {
+        ep.hibp = Some(yauth::hibp::HibpConfig {
+            base_url: url.clone(),
+            timeout: std::time::Duration::from_secs(5),
+        })
+    })
+    .await;
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "hibp@example.com", "password": "Breached-pass-99"}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("password_breached"))
+    );
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "hibp@example.com", "password": "Padded-pass-777"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+#[tokio::test]
+async fn hibp_fails_open_when_unreachable() {
+    let app = app_with(|ep, _| {
+        ep.hibp = Some(yauth::hibp::HibpConfig {
+            base_url: "http://127.0.0.1:9".into(),
+            timeout: std::time::Duration::from_millis(500),
+        })
+    })
+    .await;
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "open@example.com", "password": "Breached-pass-99"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }
