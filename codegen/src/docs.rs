@@ -6,6 +6,22 @@ use std::fmt::Write as _;
 use yauth_migration::plugins::{CORE, PLUGINS};
 use yauth_migration::{ColumnDefault, Schema};
 
+/// The plugins that own tables, in generation order (`core` first), with their tables.
+fn sections(schema: &Schema) -> Vec<(&'static str, Vec<&yauth_migration::Table>)> {
+    std::iter::once(CORE)
+        .chain(PLUGINS.iter().map(|p| p.name))
+        .map(|plugin| {
+            let tables = schema
+                .tables
+                .iter()
+                .filter(|t| t.plugin == plugin)
+                .collect();
+            (plugin, tables)
+        })
+        .filter(|(_, tables): &(_, Vec<_>)| !tables.is_empty())
+        .collect()
+}
+
 /// Markdown: one section per plugin, one table per database table.
 pub fn tables_markdown(schema: &Schema) -> String {
     let mut out = String::from(
@@ -16,17 +32,7 @@ pub fn tables_markdown(schema: &Schema) -> String {
          [schema.md](schema.md) maps them to each dialect. `pk` primary key, `unique` / `index` \
          single-column indexes; composite indexes are listed under the table.\n",
     );
-    let mut plugins = vec![CORE];
-    plugins.extend(PLUGINS.iter().map(|p| p.name));
-    for plugin in plugins {
-        let tables: Vec<_> = schema
-            .tables
-            .iter()
-            .filter(|t| t.plugin == plugin)
-            .collect();
-        if tables.is_empty() {
-            continue;
-        }
+    for (plugin, tables) in sections(schema) {
         write!(out, "\n## {plugin}\n").expect("write to string");
         for table in tables {
             write!(out, "\n### `{}`\n\n| column | type | null | key | references |\n|---|---|---|---|---|\n", table.full_name(&schema.prefix))
@@ -123,17 +129,7 @@ pub fn queries_markdown(
          backend. A *claim* is a conditional update whose guard its own `SET` falsifies, so exactly one \
          of any number of concurrent callers wins.\n",
     );
-    let mut plugins = vec![CORE];
-    plugins.extend(PLUGINS.iter().map(|p| p.name));
-    for plugin in plugins {
-        let tables: Vec<_> = schema
-            .tables
-            .iter()
-            .filter(|t| t.plugin == plugin)
-            .collect();
-        if tables.is_empty() {
-            continue;
-        }
+    for (plugin, tables) in sections(schema) {
         write!(out, "\n## {plugin}\n").expect("write to string");
         for table in tables {
             write!(

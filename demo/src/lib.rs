@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use yauth::email_password::EmailPasswordConfig;
@@ -243,19 +242,6 @@ pub async fn start_with(args: Args, email_password: EmailPasswordConfig) -> anyh
 
 pub async fn start(args: Args) -> anyhow::Result<Server> {
     start_with(args, EmailPasswordConfig::default()).await
-}
-
-impl FromStr for Orm {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "diesel" => Ok(Orm::Diesel),
-            "sqlx" => Ok(Orm::Sqlx),
-            "seaorm" => Ok(Orm::Seaorm),
-            other => Err(format!("unknown ORM `{other}`")),
-        }
-    }
 }
 
 async fn page() -> axum::response::Html<&'static str> {

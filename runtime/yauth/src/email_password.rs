@@ -27,7 +27,7 @@ use crate::mail::{Email, LogMailer, Mailer};
 use crate::password::{Hasher, HashingConfig, PasswordPolicyConfig};
 use crate::plugin::YAuthPlugin;
 use crate::rate_limit::{self, Limit};
-use crate::session::{create_session, hash_token, new_token, session_cookie};
+use crate::session::{create_session, expires_after, hash_token, new_token, session_cookie};
 use crate::state::YAuthState;
 
 /// What happens when someone registers an email that already has an account.
@@ -339,9 +339,7 @@ async fn register(
             id: Uuid::now_v7(),
             user_id: user.id,
             token_hash: hash_token(&token),
-            expires_at: now
-                + chrono::Duration::from_std(inner.config.verification_ttl)
-                    .unwrap_or(chrono::Duration::days(1)),
+            expires_at: expires_after(now, inner.config.verification_ttl),
             created_at: now,
         });
     let event = AuthEvent::UserRegistered {
@@ -587,15 +585,31 @@ struct EmailBody {
     email: String,
 }
 
-/// The limits of a route that sends mail: per IP (429) and per target email (silently
-/// skipped, so the answer does not depend on the email).
-async fn mail_route_limits(
+/// The start every route that mails a token shares: the per-IP limit (429), the account of
+/// the email when `eligible` accepts it, the event, and the per-address cap (silently
+/// skipped, so the answer never depends on the email). `None`: answer and send nothing.
+async fn mail_recipient(
     state: &YAuthState,
     inner: &Inner,
     operation: &str,
     ip: Option<&str>,
-) -> Result<(), ApiError> {
-    rate_limit::check_ip(state, operation, ip, inner.config.rate_limits.mail_per_ip).await
+    email: &str,
+    event: fn(Option<Uuid>) -> AuthEvent,
+    eligible: fn(&User) -> bool,
+) -> Result<Option<(User, String)>, ApiError> {
+    rate_limit::check_ip(state, operation, ip, inner.config.rate_limits.mail_per_ip).await?;
+    let Ok(email) = normalize_email(email) else {
+        return Ok(None);
+    };
+    let user = state.repos().users.find_user_by_email(&email).await?;
+    state.emit(event(user.as_ref().map(|u| u.id)), ip).await;
+    let Some(user) = user.filter(eligible) else {
+        return Ok(None);
+    };
+    if !mail_allowed(state, inner, &email).await? {
+        return Ok(None);
+    }
+    Ok(Some((user, email)))
 }
 
 async fn resend_verification(
@@ -604,30 +618,23 @@ async fn resend_verification(
     ip: ClientIp,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
-    let ip = ip.to_text();
-    mail_route_limits(&state, &inner, "resend-verification", ip.as_deref()).await?;
     let answer = message(
         StatusCode::OK,
         "if the email has an unverified account, a new link is on its way",
     );
-    let Ok(email) = normalize_email(&body.email) else {
+    let Some((user, email)) = mail_recipient(
+        &state,
+        &inner,
+        "resend-verification",
+        ip.to_text().as_deref(),
+        &body.email,
+        |user_id| AuthEvent::VerificationResent { user_id },
+        |user| !user.email_verified,
+    )
+    .await?
+    else {
         return Ok(answer);
     };
-    let user = state.repos().users.find_user_by_email(&email).await?;
-    state
-        .emit(
-            AuthEvent::VerificationResent {
-                user_id: user.as_ref().map(|u| u.id),
-            },
-            ip.as_deref(),
-        )
-        .await;
-    let Some(user) = user.filter(|u| !u.email_verified) else {
-        return Ok(answer);
-    };
-    if !mail_allowed(&state, &inner, &email).await? {
-        return Ok(answer);
-    }
     let repos = state.repos();
     repos
         .email_verifications
@@ -641,9 +648,7 @@ async fn resend_verification(
             id: Uuid::now_v7(),
             user_id: user.id,
             token_hash: hash_token(&token),
-            expires_at: now
-                + chrono::Duration::from_std(inner.config.verification_ttl)
-                    .unwrap_or(chrono::Duration::days(1)),
+            expires_at: expires_after(now, inner.config.verification_ttl),
             created_at: now,
         })
         .await?;
@@ -668,30 +673,23 @@ async fn forgot_password(
     ip: ClientIp,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> Result<Response, ApiError> {
-    let ip = ip.to_text();
-    mail_route_limits(&state, &inner, "forgot-password", ip.as_deref()).await?;
     let answer = message(
         StatusCode::OK,
         "if the email has an account, a reset link is on its way",
     );
-    let Ok(email) = normalize_email(&body.email) else {
+    let Some((user, email)) = mail_recipient(
+        &state,
+        &inner,
+        "forgot-password",
+        ip.to_text().as_deref(),
+        &body.email,
+        |user_id| AuthEvent::PasswordResetRequested { user_id },
+        |_| true,
+    )
+    .await?
+    else {
         return Ok(answer);
     };
-    let user = state.repos().users.find_user_by_email(&email).await?;
-    state
-        .emit(
-            AuthEvent::PasswordResetRequested {
-                user_id: user.as_ref().map(|u| u.id),
-            },
-            ip.as_deref(),
-        )
-        .await;
-    let Some(user) = user else {
-        return Ok(answer);
-    };
-    if !mail_allowed(&state, &inner, &email).await? {
-        return Ok(answer);
-    }
     let repos = state.repos();
     repos
         .password_resets
@@ -705,9 +703,7 @@ async fn forgot_password(
             id: Uuid::now_v7(),
             user_id: user.id,
             token_hash: hash_token(&token),
-            expires_at: now
-                + chrono::Duration::from_std(inner.config.reset_ttl)
-                    .unwrap_or(chrono::Duration::hours(1)),
+            expires_at: expires_after(now, inner.config.reset_ttl),
             used_at: None,
             created_at: now,
         })

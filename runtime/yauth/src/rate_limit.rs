@@ -35,11 +35,10 @@ impl Limit {
 /// the window's budget is spent.
 pub async fn check(state: &YAuthState, key: &str, limit: Limit) -> Result<(), ApiError> {
     let now = Utc::now();
-    let window = chrono::Duration::from_std(limit.window).unwrap_or(chrono::Duration::minutes(1));
     let row = state
         .repos()
         .rate_limits
-        .hit_rate_limit(key, now, now + window)
+        .hit_rate_limit(key, now, crate::session::expires_after(now, limit.window))
         .await?;
     if i64::from(row.count) > i64::from(limit.max) {
         let retry = (row.expires_at - now).num_seconds().max(1);

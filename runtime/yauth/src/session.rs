@@ -29,6 +29,15 @@ pub fn hash_token(token: &str) -> String {
     out
 }
 
+/// `now + ttl`, saturating instead of overflowing: the expiry of sessions, tokens and
+/// rate-limit windows.
+pub fn expires_after(now: DateTime<Utc>, ttl: std::time::Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(ttl)
+        .ok()
+        .and_then(|ttl| now.checked_add_signed(ttl))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// The cookie carrying `token` for `max_age`.
 pub fn session_cookie(
     config: &CookieConfig,
@@ -89,7 +98,7 @@ pub async fn create_session(
         token_hash: hash_token(&token),
         ip_address: ip.map(str::to_string),
         user_agent: user_agent.map(|ua| ua.chars().take(512).collect()),
-        expires_at: now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1)),
+        expires_at: expires_after(now, ttl),
         created_at: now,
         impersonator_id: None,
     };

@@ -22,13 +22,6 @@ pub fn mysql_server() -> String {
     std::env::var("YAUTH_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
 }
 
-/// The statements that create every table.
-pub fn schema_sql(dialect: Dialect) -> Vec<String> {
-    MigrationSql::between(None, &full_schema(DEFAULT_PREFIX), dialect)
-        .expect("the built-in schema migrates")
-        .up
-}
-
 /// `yauth_conf_<tag>_<pid>`.
 fn scratch_name(tag: &str) -> String {
     format!("yauth_conf_{tag}_{}", std::process::id())
@@ -44,8 +37,24 @@ fn abandoned(name: &str, tag: &str) -> bool {
     })
 }
 
-async fn run_all_pg(pool: &PgPool, statements: &[String]) {
-    for s in statements {
+/// Creates every table of the built-in schema through `pool`.
+pub async fn migrate<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, dialect: Dialect)
+where
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    migrate_schema(pool, &full_schema(DEFAULT_PREFIX), dialect).await;
+}
+
+/// Creates every table of `schema` through `pool` (the fixture test passes its own).
+pub async fn migrate_schema<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    schema: &yauth_migration::Schema,
+    dialect: Dialect,
+) where
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let sql = MigrationSql::between(None, schema, dialect).expect("the schema migrates");
+    for s in sql.up {
         sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
             .execute(pool)
             .await
@@ -156,7 +165,7 @@ pub async fn sqlx_pg() -> Repositories {
         .connect(&url)
         .await
         .expect("connect");
-    run_all_pg(&pool, &schema_sql(Dialect::Postgres)).await;
+    migrate(&pool, Dialect::Postgres).await;
     yauth_backend_sqlx_pg::SqlxPgBackend::from_pool(pool).repositories()
 }
 
@@ -167,12 +176,7 @@ pub async fn sqlx_mysql() -> Repositories {
         .connect(&url)
         .await
         .expect("connect");
-    for s in schema_sql(Dialect::Mysql) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
+    migrate(&pool, Dialect::Mysql).await;
     yauth_backend_sqlx_mysql::SqlxMysqlBackend::from_pool(pool).repositories()
 }
 
@@ -183,12 +187,7 @@ pub async fn sqlx_sqlite() -> Repositories {
         .connect_with(sqlite_options(&path))
         .await
         .expect("open sqlite");
-    for s in schema_sql(Dialect::Sqlite) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
+    migrate(&pool, Dialect::Sqlite).await;
     yauth_backend_sqlx_sqlite::SqlxSqliteBackend::from_pool(pool).repositories()
 }
 
@@ -205,7 +204,7 @@ macro_rules! diesel_pool {
 pub async fn diesel_pg() -> Repositories {
     let url = postgres_database("diesel_pg").await;
     let admin = PgPool::connect(&url).await.expect("connect");
-    run_all_pg(&admin, &schema_sql(Dialect::Postgres)).await;
+    migrate(&admin, Dialect::Postgres).await;
     admin.close().await;
     let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
         diesel_async::AsyncPgConnection,
@@ -216,12 +215,7 @@ pub async fn diesel_pg() -> Repositories {
 pub async fn diesel_mysql() -> Repositories {
     let url = mysql_database("diesel_mysql").await;
     let admin = MySqlPool::connect(&url).await.expect("connect");
-    for s in schema_sql(Dialect::Mysql) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-            .execute(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
+    migrate(&admin, Dialect::Mysql).await;
     admin.close().await;
     let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
         diesel_async::AsyncMysqlConnection,
@@ -236,12 +230,7 @@ pub async fn diesel_sqlite() -> Repositories {
         .connect_with(sqlite_options(&path))
         .await
         .expect("open sqlite");
-    for s in schema_sql(Dialect::Sqlite) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-            .execute(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
+    migrate(&admin, Dialect::Sqlite).await;
     admin.close().await;
     let manager =
         yauth_backend_diesel_sqlite::DieselSqliteBackend::manager(&path.display().to_string());
@@ -256,7 +245,7 @@ pub async fn seaorm_pg() -> Repositories {
         .connect(&url)
         .await
         .expect("connect");
-    run_all_pg(&pool, &schema_sql(Dialect::Postgres)).await;
+    migrate(&pool, Dialect::Postgres).await;
     let db = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
     yauth_backend_seaorm_pg::SeaOrmPgBackend::from_connection(db).repositories()
 }
@@ -268,12 +257,7 @@ pub async fn seaorm_mysql() -> Repositories {
         .connect(&url)
         .await
         .expect("connect");
-    for s in schema_sql(Dialect::Mysql) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
+    migrate(&pool, Dialect::Mysql).await;
     let db = sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool);
     yauth_backend_seaorm_mysql::SeaOrmMysqlBackend::from_connection(db).repositories()
 }
@@ -285,12 +269,7 @@ pub async fn seaorm_sqlite() -> Repositories {
         .connect_with(sqlite_options(&path))
         .await
         .expect("open sqlite");
-    for s in schema_sql(Dialect::Sqlite) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
+    migrate(&pool, Dialect::Sqlite).await;
     let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
     yauth_backend_seaorm_sqlite::SeaOrmSqliteBackend::from_connection(db).repositories()
 }
@@ -305,7 +284,7 @@ pub async fn open_every_orm(dialect: Dialect, target: &str) -> Vec<(&'static str
                 .connect(target)
                 .await
                 .expect("connect");
-            run_all_pg(&pool, &schema_sql(Dialect::Postgres)).await;
+            migrate(&pool, Dialect::Postgres).await;
             let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
                 diesel_async::AsyncPgConnection,
             >::new(target);
@@ -334,12 +313,7 @@ pub async fn open_every_orm(dialect: Dialect, target: &str) -> Vec<(&'static str
                 .connect(target)
                 .await
                 .expect("connect");
-            for s in schema_sql(Dialect::Mysql) {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-                    .execute(&pool)
-                    .await
-                    .expect("migrate");
-            }
+            migrate(&pool, Dialect::Mysql).await;
             let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
                 diesel_async::AsyncMysqlConnection,
             >::new(target);
@@ -372,12 +346,7 @@ pub async fn open_every_orm(dialect: Dialect, target: &str) -> Vec<(&'static str
                 .connect_with(sqlite_options(path))
                 .await
                 .expect("open sqlite");
-            for s in schema_sql(Dialect::Sqlite) {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-                    .execute(&pool)
-                    .await
-                    .expect("migrate");
-            }
+            migrate(&pool, Dialect::Sqlite).await;
             let manager = yauth_backend_diesel_sqlite::DieselSqliteBackend::manager(target);
             vec![
                 (
@@ -408,25 +377,28 @@ pub async fn open_every_orm(dialect: Dialect, target: &str) -> Vec<(&'static str
 /// returned URL's connections keep the default `search_path` (`public`).
 pub async fn postgres_database_with_schema(tag: &str, schema: &str) -> String {
     let url = postgres_database(tag).await;
+    let admin = PgPool::connect(&url).await.expect("connect");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+        .execute(&admin)
+        .await
+        .expect("create schema");
+    admin.close().await;
+    // Only the migrating pool looks in the schema first.
+    let set_path = format!("SET search_path TO \"{schema}\"");
     let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
+        .after_connect(move |conn, _| {
+            let set_path = set_path.clone();
+            Box::pin(async move {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(set_path))
+                    .execute(conn)
+                    .await
+                    .map(drop)
+            })
+        })
         .connect(&url)
         .await
         .expect("connect");
-    let mut conn = pool.acquire().await.expect("a connection");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\""
-    )))
-    .execute(&mut *conn)
-    .await
-    .expect("create schema");
-    for s in schema_sql(Dialect::Postgres) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-            .execute(&mut *conn)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
-    drop(conn);
+    migrate(&pool, Dialect::Postgres).await;
     pool.close().await;
     url
 }

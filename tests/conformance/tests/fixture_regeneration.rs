@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use yauth_conformance::setup;
 use yauth_migration::builtin::{DEFAULT_PREFIX, full_schema};
-use yauth_migration::diff::MigrationSql;
 use yauth_migration::queries::{Catalogue, Query, QueryKind};
 use yauth_migration::{Column, Dialect, Schema};
 
@@ -218,50 +218,6 @@ fn fixture_operations_pass_on_every_backend() {
 }
 "#;
 
-async fn migrate_pg(url: &str, schema: &Schema) {
-    let pool = sqlx::PgPool::connect(url).await.unwrap();
-    for s in MigrationSql::between(None, schema, Dialect::Postgres)
-        .unwrap()
-        .up
-    {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    pool.close().await;
-}
-
-async fn migrate_mysql(url: &str, schema: &Schema) {
-    let pool = sqlx::MySqlPool::connect(url).await.unwrap();
-    for s in MigrationSql::between(None, schema, Dialect::Mysql)
-        .unwrap()
-        .up
-    {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    pool.close().await;
-}
-
-async fn migrate_sqlite(path: &Path, schema: &Schema) {
-    let pool = sqlx::SqlitePool::connect_with(yauth_conformance::setup::sqlite_options(path))
-        .await
-        .unwrap();
-    for s in MigrationSql::between(None, schema, Dialect::Sqlite)
-        .unwrap()
-        .up
-    {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    pool.close().await;
-}
-
 #[test]
 fn a_new_column_flows_through_every_backend_template() {
     let (schema, catalogue) = fixture();
@@ -279,12 +235,17 @@ fn a_new_column_flows_through_every_backend_template() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (pg, mysql, sqlite) = runtime.block_on(async {
-        let pg = yauth_conformance::setup::postgres_database("fixture_pg").await;
-        migrate_pg(&pg, &schema).await;
-        let mysql = yauth_conformance::setup::mysql_database("fixture_mysql").await;
-        migrate_mysql(&mysql, &schema).await;
-        let sqlite = yauth_conformance::setup::sqlite_file("fixture_sqlite");
-        migrate_sqlite(&sqlite, &schema).await;
+        let pg = setup::postgres_database("fixture_pg").await;
+        let pool = sqlx::PgPool::connect(&pg).await.unwrap();
+        setup::migrate_schema(&pool, &schema, Dialect::Postgres).await;
+        let mysql = setup::mysql_database("fixture_mysql").await;
+        let pool = sqlx::MySqlPool::connect(&mysql).await.unwrap();
+        setup::migrate_schema(&pool, &schema, Dialect::Mysql).await;
+        let sqlite = setup::sqlite_file("fixture_sqlite");
+        let pool = sqlx::SqlitePool::connect_with(setup::sqlite_options(&sqlite))
+            .await
+            .unwrap();
+        setup::migrate_schema(&pool, &schema, Dialect::Sqlite).await;
         (pg, mysql, sqlite)
     });
 

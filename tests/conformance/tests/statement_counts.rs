@@ -74,12 +74,7 @@ fn postgres_session_check_is_one_statement_and_one_round_trip() {
     runtime.block_on(async {
         let url = setup::postgres_database("count_pg").await;
         let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        for s in setup::schema_sql(Dialect::Postgres) {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-                .execute(&admin)
-                .await
-                .unwrap();
-        }
+        setup::migrate(&admin, Dialect::Postgres).await;
         let mut results = Vec::new();
         for orm in ["sqlx", "diesel", "sea-orm"] {
             let (addr, counter) = proxy(upstream(5432), Protocol::Postgres).await;
@@ -107,12 +102,7 @@ fn mysql_session_check_is_one_statement_and_one_round_trip() {
     runtime.block_on(async {
         let url = setup::mysql_database("count_mysql").await;
         let admin = sqlx::MySqlPool::connect(&url).await.unwrap();
-        for s in setup::schema_sql(Dialect::Mysql) {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-                .execute(&admin)
-                .await
-                .unwrap();
-        }
+        setup::migrate(&admin, Dialect::Mysql).await;
         let mut results = Vec::new();
         for orm in ["sqlx", "diesel", "sea-orm"] {
             let (addr, counter) = proxy(upstream(3306), Protocol::Mysql).await;

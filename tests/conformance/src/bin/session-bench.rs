@@ -133,12 +133,7 @@ async fn main() {
         ))
         .await
         .unwrap();
-    for s in setup::schema_sql(Dialect::Postgres) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
+    setup::migrate(&pool, Dialect::Postgres).await;
     let raw = yauth_backend_sqlx_pg::SqlxPgBackend::from_pool(pool.clone()).repositories();
     let token = seed(&raw).await;
     let sql = format!("{JOIN}$1 AND s.expires_at > $2");
@@ -175,12 +170,7 @@ async fn main() {
         .connect(&url.replace("127.0.0.1:3306", &addr.to_string()))
         .await
         .unwrap();
-    for s in setup::schema_sql(Dialect::Mysql) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
+    setup::migrate(&pool, Dialect::Mysql).await;
     let raw = yauth_backend_sqlx_mysql::SqlxMysqlBackend::from_pool(pool.clone()).repositories();
     let token = seed(&raw).await;
     let sql = format!("{JOIN}? AND s.expires_at > ?");
@@ -224,12 +214,7 @@ async fn main() {
         .connect_with(setup::sqlite_options(&path))
         .await
         .unwrap();
-    for s in setup::schema_sql(Dialect::Sqlite) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(s))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
+    setup::migrate(&pool, Dialect::Sqlite).await;
     let raw = yauth_backend_sqlx_sqlite::SqlxSqliteBackend::from_pool(pool.clone()).repositories();
     let token = seed(&raw).await;
     let sql = format!("{JOIN}? AND s.expires_at > ?");
