@@ -36,6 +36,14 @@ pub struct Args {
     /// Do not check passwords against HIBP.
     #[arg(long)]
     pub no_hibp: bool,
+    /// Send mail through this server: `smtp://[user:pass@]host:port` (plain text on a
+    /// loopback host, STARTTLS otherwise; `?tls=starttls|none` overrides) or
+    /// `smtps://…` (TLS). Without it, mails are written to the log.
+    #[arg(long)]
+    pub smtp_url: Option<String>,
+    /// The `From:` of every mail.
+    #[arg(long, default_value = "yauth demo <no-reply@localhost>")]
+    pub mail_from: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -192,9 +200,19 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         ..YAuthConfig::default()
     };
     config.cookie.secure = secure;
+    let mailer: std::sync::Arc<dyn Mailer> = match &args.smtp_url {
+        Some(url) => {
+            let smtp = yauth::mail::SmtpConfig::from_url(url, args.mail_from.clone())
+                .map_err(anyhow::Error::msg)?;
+            tracing::info!(host = %smtp.host, port = smtp.port, security = ?smtp.security, "sending mail over SMTP");
+            std::sync::Arc::new(yauth::mail::SmtpMailer::new(smtp).map_err(anyhow::Error::msg)?)
+        }
+        None => email_password.mailer.clone(),
+    };
     let yauth = YAuthBuilder::new(BoxedBackend(backend), config)
         .with_email_password(EmailPasswordConfig {
             require_email_verification: args.require_email_verification,
+            mailer,
             hibp: match (&args.hibp_url, args.no_hibp) {
                 (_, true) => None,
                 (Some(url), false) => Some(yauth::hibp::HibpConfig {

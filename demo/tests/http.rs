@@ -1,18 +1,20 @@
 //! The demo server over a real socket (reqwest with a cookie jar): every email-password flow
-//! on the memory, SQLite (sqlx), PostgreSQL (diesel) and MariaDB (sea-orm) backends.
+//! on the memory, SQLite (sqlx), PostgreSQL (diesel) and MariaDB (sea-orm) backends, with
+//! mail going through `--smtp-url` to an SMTP server started by the test on 127.0.0.1.
 
-use std::sync::Arc;
+#[path = "../../runtime/yauth/tests/support/smtp_sink.rs"]
+mod smtp_sink;
 
 use serde_json::{Value, json};
+use smtp_sink::SmtpSink;
 use yauth::email_password::EmailPasswordConfig;
-use yauth::mail::RecordingMailer;
 use yauth::password::HashingConfig;
 use yauth_demo::{Args, Orm, start_with};
 
 const PASSWORD: &str = "Xk9#mP2$vL5nQ8wR";
 
 async fn flows(database_url: String, orm: Orm) {
-    let mail = RecordingMailer::new();
+    let sink = SmtpSink::start().await;
     let args = Args {
         addr: "127.0.0.1:0".parse().unwrap(),
         database_url,
@@ -21,12 +23,13 @@ async fn flows(database_url: String, orm: Orm) {
         insecure_cookies: true,
         hibp_url: None,
         no_hibp: false,
+        smtp_url: Some(format!("smtp://127.0.0.1:{}", sink.addr.port())),
+        mail_from: "demo <demo@example.com>".into(),
     };
     let server = start_with(
         args,
         EmailPasswordConfig {
             hashing: HashingConfig::insecure_fast_for_tests(),
-            mailer: Arc::new(mail.clone()),
             hibp: None,
             ..EmailPasswordConfig::default()
         },
@@ -63,7 +66,15 @@ async fn flows(database_url: String, orm: Orm) {
         (status, body["error"].as_str()),
         (403, Some("email_not_verified"))
     );
-    let token = mail.last_token(&email).unwrap();
+    sink.wait_for(1).await;
+    let token = sink.last_token(&email).unwrap();
+    let verification = &sink.to(&email)[0];
+    assert_eq!(verification.from, "demo@example.com");
+    assert!(
+        verification
+            .body()
+            .contains(&format!("/verify-email?token={token}"))
+    );
     assert_eq!(post("/verify-email", json!({"token": token})).await.0, 200);
     assert_eq!(
         post("/verify-email", json!({"token": token})).await.1["error"],
@@ -93,7 +104,14 @@ async fn flows(database_url: String, orm: Orm) {
         post("/forgot-password", json!({"email": email})).await.0,
         200
     );
-    let reset = mail.last_token(&email).unwrap();
+    // Resend sent nothing (the email is verified); forgot sent the reset link.
+    sink.wait_for(2).await;
+    let reset = sink.last_token(&email).unwrap();
+    assert_eq!(sink.to(&email).len(), 2);
+    assert_eq!(
+        sink.to(&email)[1].header("Subject"),
+        Some("Reset your password")
+    );
     assert_eq!(
         post(
             "/reset-password",

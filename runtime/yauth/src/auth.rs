@@ -20,7 +20,7 @@ use crate::session::hash_token;
 use crate::state::YAuthState;
 
 /// How the caller authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum AuthMethod {
     Session,
     Bearer,
@@ -29,7 +29,7 @@ pub enum AuthMethod {
 
 /// The authenticated caller, injected into protected handlers as `Extension<AuthUser>` and
 /// answered by `GET /session`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuthUser {
     pub id: Uuid,
     pub email: String,

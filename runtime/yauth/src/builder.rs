@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{CredentialExtractor, SessionCookie, require_auth};
 use crate::config::YAuthConfig;
@@ -94,7 +95,7 @@ impl YAuthBuilder {
         }
         let state = YAuthState::new(self.repos, self.config, self.plugins.clone(), extractors);
 
-        let mut public = Router::new();
+        let mut public = OpenApiRouter::new();
         let mut protected = crate::routes::core::protected();
         for plugin in &self.plugins {
             if let Some(routes) = plugin.public_routes() {
@@ -108,9 +109,12 @@ impl YAuthBuilder {
             state.clone(),
             require_auth,
         ));
+        let (router, paths) = public.merge(protected).split_for_parts();
+        let openapi = crate::openapi::document(paths, &state.config().cookie.name);
         Ok(YAuth {
-            router: public.merge(protected),
+            router,
             state,
+            openapi,
         })
     }
 }
@@ -120,6 +124,8 @@ impl YAuthBuilder {
 pub struct YAuth {
     router: Router<YAuthState>,
     state: YAuthState,
+    #[cfg_attr(not(feature = "openapi"), allow(dead_code))]
+    openapi: utoipa::openapi::OpenApi,
 }
 
 impl YAuth {
@@ -129,5 +135,14 @@ impl YAuth {
 
     pub fn state(&self) -> &YAuthState {
         &self.state
+    }
+
+    /// The OpenAPI 3.1 document of every route of this `YAuth` (paths relative to where the
+    /// router is nested). Operation ids and tags are stable: the TypeScript client's
+    /// namespaces come from them. `openapi.json` at the repository root is this document
+    /// for every plugin.
+    #[cfg(feature = "openapi")]
+    pub fn openapi(&self) -> &utoipa::openapi::OpenApi {
+        &self.openapi
     }
 }

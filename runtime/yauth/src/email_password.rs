@@ -11,16 +11,17 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::{AuthMethod, AuthUser, ClientIp, is_banned};
 use crate::entity::{EmailVerification, Password, PasswordHistory, PasswordReset, User};
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ErrorBody};
 use crate::event::{AuthEvent, EventResponse};
 use crate::hibp::{Hibp, HibpConfig};
 use crate::mail::{Email, LogMailer, Mailer};
@@ -130,29 +131,30 @@ impl YAuthPlugin for EmailPassword {
         "email-password"
     }
 
-    fn public_routes(&self) -> Option<Router<YAuthState>> {
+    fn public_routes(&self) -> Option<OpenApiRouter<YAuthState>> {
         Some(
-            Router::new()
-                .route("/register", post(register))
-                .route("/login", post(login))
-                .route("/verify-email", post(verify_email))
-                .route("/resend-verification", post(resend_verification))
-                .route("/forgot-password", post(forgot_password))
-                .route("/reset-password", post(reset_password))
+            OpenApiRouter::new()
+                .routes(routes!(register))
+                .routes(routes!(login))
+                .routes(routes!(verify_email))
+                .routes(routes!(resend_verification))
+                .routes(routes!(forgot_password))
+                .routes(routes!(reset_password))
                 .layer(Extension(self.inner.clone())),
         )
     }
 
-    fn protected_routes(&self) -> Option<Router<YAuthState>> {
+    fn protected_routes(&self) -> Option<OpenApiRouter<YAuthState>> {
         Some(
-            Router::new()
-                .route("/change-password", post(change_password))
+            OpenApiRouter::new()
+                .routes(routes!(change_password))
                 .layer(Extension(self.inner.clone())),
         )
     }
 }
 
-#[derive(Serialize)]
+/// A success answer that carries only a sentence.
+#[derive(Serialize, utoipa::ToSchema)]
 struct Message {
     message: &'static str,
 }
@@ -193,11 +195,16 @@ fn link(state: &YAuthState, page: &str, token: &str) -> String {
     )
 }
 
+/// Hands the mail to the mailer in a task of its own: the answer never waits for (or
+/// depends on) the mail server, so its timing tells nobody whether an account exists.
 async fn send(inner: &Inner, email: Email) {
-    let to = email.to.clone();
-    if let Err(e) = inner.config.mailer.send(email).await {
-        tracing::error!(error = %e, %to, "could not send an email");
-    }
+    let mailer = inner.config.mailer.clone();
+    tokio::spawn(async move {
+        let to = email.to.clone();
+        if let Err(e) = mailer.send(email).await {
+            tracing::error!(error = %e, %to, "could not send an email");
+        }
+    });
 }
 
 /// Mails to one address are limited per address; a spent budget silently skips the mail.
@@ -270,13 +277,28 @@ fn event_block(answer: EventResponse) -> Option<ApiError> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RegisterBody {
     email: String,
     password: String,
     display_name: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/register",
+    tag = "emailPassword",
+    operation_id = "emailPasswordRegister",
+    summary = "Create an account",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Registered (also the answer for an existing email, which is mailed a notice instead)", body = Message),
+        (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
+        (status = 409, description = "Email taken (only with `DuplicateRegistration::Conflict`)", body = ErrorBody),
+        (status = 429, description = "Rate limited (see `Retry-After`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn register(
     State(state): State<YAuthState>,
     Extension(inner): Extension<Arc<Inner>>,
@@ -408,7 +430,7 @@ async fn duplicate(state: &YAuthState, inner: &Inner, email: &str) -> Result<(),
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginBody {
     email: String,
     password: String,
@@ -416,12 +438,39 @@ struct LoginBody {
     remember_me: bool,
 }
 
-#[derive(Serialize)]
+/// Login's answer when a plugin asks for a second factor (no cookie is set yet).
+#[derive(Serialize, utoipa::ToSchema)]
 struct MfaRequired {
+    /// Always `true`.
     mfa_required: bool,
+    /// Pass it to the MFA plugin's verify route.
     pending_session_id: String,
 }
 
+/// Login's 200 body: the signed-in user, or the second-factor request.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+enum LoginAnswer {
+    SignedIn(AuthUser),
+    MfaRequired(MfaRequired),
+}
+
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "emailPassword",
+    operation_id = "emailPasswordLogin",
+    summary = "Sign in with email and password",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in: the user, with the session cookie set; or `{ mfa_required, pending_session_id }` without a cookie when a second factor is needed", body = LoginAnswer),
+        (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+        (status = 403, description = "`email_not_verified`, or a banned account", body = ErrorBody),
+        (status = 429, description = "Rate limited (see `Retry-After`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn login(
     State(state): State<YAuthState>,
     Extension(inner): Extension<Arc<Inner>>,
@@ -498,10 +547,10 @@ async fn login(
     match state.emit(succeeded, ip.as_deref()).await {
         EventResponse::Continue => {}
         EventResponse::RequireMfa { pending_session_id } => {
-            return Ok(Json(MfaRequired {
+            return Ok(Json(LoginAnswer::MfaRequired(MfaRequired {
                 mfa_required: true,
                 pending_session_id,
-            })
+            }))
             .into_response());
         }
         EventResponse::Block { status, message } => {
@@ -531,10 +580,10 @@ async fn login(
     let jar = jar.add(session_cookie(&config.cookie, token, ttl));
     let mut auth = AuthUser::from_user(&user, AuthMethod::Session);
     auth.session_id = Some(session.id);
-    Ok((jar, Json(auth)).into_response())
+    Ok((jar, Json(LoginAnswer::SignedIn(auth))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TokenBody {
     token: String,
 }
@@ -543,6 +592,18 @@ fn invalid_token() -> ApiError {
     ApiError::bad_request("invalid_token", "this link is invalid, used or expired")
 }
 
+#[utoipa::path(
+    post,
+    path = "/verify-email",
+    tag = "emailPassword",
+    operation_id = "emailPasswordVerifyEmail",
+    summary = "Verify an email address with the mailed token",
+    request_body = TokenBody,
+    responses(
+        (status = 200, description = "Verified", body = Message),
+        (status = 400, description = "`invalid_token`: unknown, used or expired", body = ErrorBody),
+    )
+)]
 async fn verify_email(
     State(state): State<YAuthState>,
     ip: ClientIp,
@@ -580,7 +641,7 @@ async fn verify_email(
     Ok(message(StatusCode::OK, "email verified"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct EmailBody {
     email: String,
 }
@@ -612,6 +673,20 @@ async fn mail_recipient(
     Ok(Some((user, email)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/resend-verification",
+    tag = "emailPassword",
+    operation_id = "emailPasswordResendVerification",
+    summary = "Mail a new verification link",
+    request_body = EmailBody,
+    responses(
+        (status = 200, description = "The same answer whether or not the email has an account", body = Message),
+        (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
+        (status = 429, description = "Rate limited (see `Retry-After`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn resend_verification(
     State(state): State<YAuthState>,
     Extension(inner): Extension<Arc<Inner>>,
@@ -667,6 +742,20 @@ async fn resend_verification(
     Ok(answer)
 }
 
+#[utoipa::path(
+    post,
+    path = "/forgot-password",
+    tag = "emailPassword",
+    operation_id = "emailPasswordForgotPassword",
+    summary = "Mail a password-reset link",
+    request_body = EmailBody,
+    responses(
+        (status = 200, description = "The same answer whether or not the email has an account", body = Message),
+        (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
+        (status = 429, description = "Rate limited (see `Retry-After`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn forgot_password(
     State(state): State<YAuthState>,
     Extension(inner): Extension<Arc<Inner>>,
@@ -723,12 +812,24 @@ async fn forgot_password(
     Ok(answer)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ResetBody {
     token: String,
     password: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/reset-password",
+    tag = "emailPassword",
+    operation_id = "emailPasswordResetPassword",
+    summary = "Choose a new password with the mailed token",
+    request_body = ResetBody,
+    responses(
+        (status = 200, description = "Password changed; every session of the user is ended", body = Message),
+        (status = 400, description = "`invalid_token`, or a weak, common, breached or reused password", body = ErrorBody),
+    )
+)]
 async fn reset_password(
     State(state): State<YAuthState>,
     Extension(inner): Extension<Arc<Inner>>,
@@ -782,7 +883,7 @@ async fn reset_password(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ChangeBody {
     current_password: String,
     new_password: String,
@@ -795,6 +896,20 @@ fn yes() -> bool {
     true
 }
 
+#[utoipa::path(
+    post,
+    path = "/change-password",
+    tag = "emailPassword",
+    operation_id = "emailPasswordChangePassword",
+    summary = "Change the password of the signed-in user",
+    security(("session" = [])),
+    request_body = ChangeBody,
+    responses(
+        (status = 200, description = "Password changed", body = Message),
+        (status = 400, description = "A weak, common, breached or reused password", body = ErrorBody),
+        (status = 401, description = "No valid credentials, or a wrong current password", body = ErrorBody),
+    )
+)]
 async fn change_password(
     State(state): State<YAuthState>,
     Extension(inner): Extension<Arc<Inner>>,

@@ -19,10 +19,15 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    message: &'a str,
+/// The JSON body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine code: `invalid_request`, `invalid_credentials`, `invalid_token`,
+    /// `email_not_verified`, `password_too_short`, `password_common`, `password_breached`,
+    /// `password_reused`, `rate_limited`, `unauthorized`, ...
+    pub error: &'static str,
+    /// A sentence for people; it may change.
+    pub message: String,
 }
 
 impl ApiError {
@@ -89,9 +94,9 @@ impl From<RepoError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = axum::Json(Body {
+        let body = axum::Json(ErrorBody {
             error: self.error,
-            message: &self.message,
+            message: self.message,
         });
         let mut response = (self.status, body).into_response();
         if let Some(seconds) = self.retry_after {

@@ -37,6 +37,8 @@
 //! | `seaorm-sqlite-backend` | `backends::seaorm_sqlite::SeaOrmSqliteBackend` (+ `entities`) |
 
 pub use yauth_entity as entity;
+/// The OpenAPI crates routes are described with (plugins use the same versions).
+pub use {utoipa, utoipa_axum};
 
 pub mod auth;
 pub mod builder;
@@ -47,6 +49,7 @@ pub mod error;
 pub mod event;
 pub mod hibp;
 pub mod mail;
+mod openapi;
 pub mod password;
 pub mod plugin;
 pub mod rate_limit;

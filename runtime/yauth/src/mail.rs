@@ -1,9 +1,13 @@
-//! Sending mail: the `Mailer` trait, a development mailer that logs, and a recording mailer
-//! for tests. Every mail with a token carries a link with `token=<token>`.
+//! Sending mail: the `Mailer` trait, an SMTP mailer ([`SmtpMailer`]), a development mailer
+//! that logs, and a recording mailer for tests. Every mail with a token carries a link with
+//! `token=<token>`.
 
 use std::sync::{Arc, Mutex};
 
 use crate::plugin::BoxFuture;
+
+mod smtp;
+pub use smtp::{SmtpConfig, SmtpMailer, SmtpSecurity};
 
 /// One plain-text (UTF-8) email.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::CredentialExtractor;
 use crate::event::{AuthEvent, EventResponse};
@@ -18,13 +18,16 @@ pub trait YAuthPlugin: Send + Sync + 'static {
     /// A short stable name (`email-password`), listed by the status plugin.
     fn name(&self) -> &'static str;
 
-    /// Routes anyone may call (login, register, ...).
-    fn public_routes(&self) -> Option<Router<YAuthState>> {
+    /// Routes anyone may call (login, register, ...). Add them with
+    /// `OpenApiRouter::new().routes(routes!(handler))` so that each route carries its
+    /// `#[utoipa::path]` description into the OpenAPI document; a plain `axum::Router`
+    /// converts with `.into()` but leaves its routes undocumented.
+    fn public_routes(&self) -> Option<OpenApiRouter<YAuthState>> {
         None
     }
 
     /// Routes behind the auth middleware: handlers read `Extension<AuthUser>`.
-    fn protected_routes(&self) -> Option<Router<YAuthState>> {
+    fn protected_routes(&self) -> Option<OpenApiRouter<YAuthState>> {
         None
     }
 

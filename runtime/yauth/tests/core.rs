@@ -361,13 +361,25 @@ impl CredentialExtractor for HeaderExtractor {
     }
 }
 
+/// A route of the test plugin, described where it is defined.
+#[utoipa::path(
+    get,
+    path = "/test/ping",
+    tag = "test",
+    operation_id = "testPing",
+    responses((status = 200, description = "pong", body = String))
+)]
+async fn ping() -> &'static str {
+    "pong"
+}
+
 impl YAuthPlugin for TestPlugin {
     fn name(&self) -> &'static str {
         "test"
     }
 
-    fn public_routes(&self) -> Option<axum::Router<YAuthState>> {
-        Some(axum::Router::new().route("/test/ping", axum::routing::get(|| async { "pong" })))
+    fn public_routes(&self) -> Option<utoipa_axum::router::OpenApiRouter<YAuthState>> {
+        Some(utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(ping)))
     }
 
     fn extractors(&self) -> Vec<Box<dyn CredentialExtractor>> {
@@ -402,6 +414,13 @@ async fn a_plugin_adds_routes_an_extractor_and_answers_events() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    // Its route is in the OpenAPI document, with its tag and operation id.
+    #[cfg(feature = "openapi")]
+    {
+        let doc = serde_json::to_value(app.yauth.openapi()).unwrap();
+        assert_eq!(doc["paths"]["/test/ping"]["get"]["operationId"], "testPing");
+        assert_eq!(doc["paths"]["/test/ping"]["get"]["tags"][0], "test");
+    }
     let u = user(&app).await;
     let request = Request::get("/api/auth/session")
         .header("x-test-user", u.id.to_string())

@@ -99,6 +99,9 @@ async fn call(
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    // Mail is handed over in a task of its own: let it run (a current-thread runtime runs
+    // the spawned task before resuming a task that yielded).
+    tokio::task::yield_now().await;
     let body = if bytes.is_empty() {
         Value::Null
     } else {

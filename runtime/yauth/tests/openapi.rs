@@ -1,0 +1,173 @@
+//! The OpenAPI document: `openapi.json` at the repository root is the document of every
+//! plugin and is kept fresh here (`YAUTH_BLESS=1 cargo test -p yauth --features
+//! full,memory-backend --test openapi` rewrites it). Tags and operation ids are stable, since
+//! the TypeScript client's namespaces and method names come from them.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::Value;
+use tower::ServiceExt as _;
+use yauth::backends::memory::InMemoryBackend;
+use yauth::mail::RecordingMailer;
+use yauth::password::HashingConfig;
+use yauth::prelude::*;
+
+async fn everything() -> YAuth {
+    YAuthBuilder::new(InMemoryBackend::new(), YAuthConfig::default())
+        .with_email_password(EmailPasswordConfig {
+            hashing: HashingConfig::insecure_fast_for_tests(),
+            mailer: Arc::new(RecordingMailer::new()),
+            hibp: None,
+            ..EmailPasswordConfig::default()
+        })
+        .build()
+        .await
+        .unwrap()
+}
+
+fn committed_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi.json")
+}
+
+fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            out.push((method.to_uppercase(), path.clone(), operation));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn committed_document_is_fresh() {
+    let yauth = everything().await;
+    let fresh = format!("{}\n", yauth.openapi().to_pretty_json().unwrap());
+    let path = committed_path();
+    if std::env::var_os("YAUTH_BLESS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "openapi.json is stale: run `YAUTH_BLESS=1 cargo test -p yauth --features full,memory-backend --test openapi`"
+    );
+}
+
+/// The spec's route tables, with the tag and operation id each route keeps.
+const ROUTES: &[(&str, &str, &str, &str)] = &[
+    ("GET", "/session", "core", "getSession"),
+    ("POST", "/logout", "core", "logout"),
+    ("PATCH", "/me", "core", "updateProfile"),
+    (
+        "POST",
+        "/register",
+        "emailPassword",
+        "emailPasswordRegister",
+    ),
+    ("POST", "/login", "emailPassword", "emailPasswordLogin"),
+    (
+        "POST",
+        "/verify-email",
+        "emailPassword",
+        "emailPasswordVerifyEmail",
+    ),
+    (
+        "POST",
+        "/resend-verification",
+        "emailPassword",
+        "emailPasswordResendVerification",
+    ),
+    (
+        "POST",
+        "/forgot-password",
+        "emailPassword",
+        "emailPasswordForgotPassword",
+    ),
+    (
+        "POST",
+        "/reset-password",
+        "emailPassword",
+        "emailPasswordResetPassword",
+    ),
+    (
+        "POST",
+        "/change-password",
+        "emailPassword",
+        "emailPasswordChangePassword",
+    ),
+];
+
+#[tokio::test]
+async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
+    let yauth = everything().await;
+    let doc = serde_json::to_value(yauth.openapi()).unwrap();
+    let found: BTreeSet<(String, String, String, String)> = operations(&doc)
+        .into_iter()
+        .map(|(method, path, op)| {
+            (
+                method,
+                path,
+                op["tags"][0].as_str().unwrap_or_default().to_owned(),
+                op["operationId"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, t, o)| (m.to_string(), p.to_string(), t.to_string(), o.to_string()))
+        .collect();
+    assert_eq!(found, expected);
+
+    for (method, path, op) in operations(&doc) {
+        // Every error answer is the one error body; every protected route names the cookie.
+        for (status, response) in op["responses"].as_object().unwrap() {
+            if !status.starts_with('2') {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+        let protected = matches!(
+            path.as_str(),
+            "/session" | "/logout" | "/me" | "/change-password"
+        );
+        assert_eq!(
+            op.get("security").is_some(),
+            protected,
+            "{method} {path}: security"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["session"],
+        serde_json::json!({"type": "apiKey", "in": "cookie", "name": "yauth_session"})
+    );
+}
+
+#[tokio::test]
+async fn every_described_route_is_mounted() {
+    let yauth = everything().await;
+    let doc = serde_json::to_value(yauth.openapi()).unwrap();
+    let router = axum::Router::new()
+        .nest("/api/auth", yauth.router())
+        .with_state(yauth.state().clone());
+    for (method, path, _) in operations(&doc) {
+        let request = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(format!("/api/auth{path}"))
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let status = router.clone().oneshot(request).await.unwrap().status();
+        assert!(
+            status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}: {status}"
+        );
+    }
+}

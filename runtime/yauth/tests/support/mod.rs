@@ -1,0 +1,2 @@
+//! Test helpers shared by the integration tests (and, by path, the demo's tests).
+pub mod smtp_sink;
