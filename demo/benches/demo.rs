@@ -37,6 +37,7 @@ fn args(database_url: String, orm: Orm) -> Args {
         hibp_url: None,
         no_hibp: true,
         smtp_url: None,
+        public_url: None,
         mail_from: "bench <bench@example.com>".into(),
     }
 }

@@ -41,6 +41,9 @@ pub struct Args {
     /// `smtps://…` (TLS). Without it, mails are written to the log.
     #[arg(long)]
     pub smtp_url: Option<String>,
+    /// Where people reach this server, for the links in mails (default `http://<addr>`).
+    #[arg(long)]
+    pub public_url: Option<String>,
     /// The `From:` of every mail.
     #[arg(long, default_value = "yauth demo <no-reply@localhost>")]
     pub mail_from: String,
@@ -195,8 +198,14 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
             args.addr
         );
     }
+    let base_url = match &args.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        // A wildcard address is not one a browser can open: name this machine instead.
+        None if args.addr.ip().is_unspecified() => format!("http://localhost:{}", args.addr.port()),
+        None => format!("http://{}", args.addr),
+    };
     let mut config = YAuthConfig {
-        base_url: format!("http://{}", args.addr),
+        base_url,
         ..YAuthConfig::default()
     };
     config.cookie.secure = secure;
@@ -227,6 +236,10 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         .await?;
     Ok(axum::Router::new()
         .route("/", axum::routing::get(page))
+        // The mailed links (`{base_url}/verify-email?token=…`, `/reset-password?token=…`)
+        // open the same page, which finishes the flow.
+        .route("/verify-email", axum::routing::get(page))
+        .route("/reset-password", axum::routing::get(page))
         .nest("/api/auth", yauth.router())
         .with_state(yauth.state().clone()))
 }
@@ -246,9 +259,11 @@ pub async fn start_with(args: Args, email_password: EmailPasswordConfig) -> anyh
     // (yauth's HIBP client brings its own). ring, like the rest of the build; an error only
     // means one is already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let app = app(&args, email_password).await?;
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
+    // Mailed links name the port actually bound (`--addr 127.0.0.1:0` picks one).
+    let args = Args { addr, ..args };
+    let app = app(&args, email_password).await?;
     let handle = tokio::spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, service).await {

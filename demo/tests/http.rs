@@ -24,6 +24,7 @@ async fn flows(database_url: String, orm: Orm) {
         hibp_url: None,
         no_hibp: false,
         smtp_url: Some(format!("smtp://127.0.0.1:{}", sink.addr.port())),
+        public_url: None,
         mail_from: "demo <demo@example.com>".into(),
     };
     let server = start_with(
@@ -175,6 +176,22 @@ async fn flows(database_url: String, orm: Orm) {
         .await
         .unwrap();
     assert!(page.contains("yauth demo"));
+    // The mailed links open a page of the demo (they point at `http://<addr>/…`).
+    for mailed in sink.to(&email) {
+        let url = mailed
+            .body()
+            .split_whitespace()
+            .find(|w| w.contains("token="))
+            .unwrap()
+            .to_owned();
+        assert!(
+            url.starts_with(&format!("http://{}/", server.addr)),
+            "{url}"
+        );
+        let page = reqwest::get(&url).await.unwrap();
+        assert_eq!(page.status().as_u16(), 200, "{url}");
+        assert!(page.text().await.unwrap().contains("yauth demo"));
+    }
     server.handle.abort();
 }
 

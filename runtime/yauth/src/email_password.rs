@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthMethod, AuthUser, ClientIp, is_banned};
 use crate::entity::{EmailVerification, Password, PasswordHistory, PasswordReset, User};
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ErrorBody, RateLimited};
 use crate::event::{AuthEvent, EventResponse};
 use crate::hibp::{Hibp, HibpConfig};
 use crate::mail::{Email, LogMailer, Mailer};
@@ -295,8 +295,7 @@ struct RegisterBody {
         (status = 201, description = "Registered (also the answer for an existing email, which is mailed a notice instead)", body = Message),
         (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
         (status = 409, description = "Email taken (only with `DuplicateRegistration::Conflict`)", body = ErrorBody),
-        (status = 429, description = "Rate limited (see `Retry-After`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        RateLimited,
     )
 )]
 async fn register(
@@ -467,8 +466,7 @@ enum LoginAnswer {
         (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
         (status = 401, description = "`invalid_credentials`", body = ErrorBody),
         (status = 403, description = "`email_not_verified`, or a banned account", body = ErrorBody),
-        (status = 429, description = "Rate limited (see `Retry-After`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        RateLimited,
     )
 )]
 async fn login(
@@ -683,8 +681,7 @@ async fn mail_recipient(
     responses(
         (status = 200, description = "The same answer whether or not the email has an account", body = Message),
         (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
-        (status = 429, description = "Rate limited (see `Retry-After`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        RateLimited,
     )
 )]
 async fn resend_verification(
@@ -752,8 +749,7 @@ async fn resend_verification(
     responses(
         (status = 200, description = "The same answer whether or not the email has an account", body = Message),
         (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
-        (status = 429, description = "Rate limited (see `Retry-After`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        RateLimited,
     )
 )]
 async fn forgot_password(

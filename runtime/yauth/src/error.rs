@@ -30,6 +30,15 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// The 429 answer of a rate-limited route, for `#[utoipa::path(responses(..., RateLimited))]`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 429,
+    description = "`rate_limited`: wait the seconds of `Retry-After`",
+    headers(("Retry-After" = u64, description = "Seconds to wait"))
+)]
+pub struct RateLimited(pub ErrorBody);
+
 impl ApiError {
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
         ApiError {
