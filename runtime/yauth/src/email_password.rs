@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthMethod, AuthUser, ClientIp, is_banned};
 use crate::entity::{EmailVerification, Password, PasswordHistory, PasswordReset, User};
-use crate::error::{ApiError, ApiJson, ErrorBody, RateLimited};
+use crate::error::{ApiError, ApiJson, BadRequest, ErrorBody, RateLimited};
 use crate::event::{AuthEvent, EventResponse};
 use crate::hibp::{Hibp, HibpConfig};
 use crate::mail::{Email, LogMailer, Mailer};
@@ -293,7 +293,7 @@ struct RegisterBody {
     request_body = RegisterBody,
     responses(
         (status = 201, description = "Registered (also the answer for an existing email, which is mailed a notice instead)", body = Message),
-        (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
+        BadRequest,
         (status = 409, description = "Email taken (only with `DuplicateRegistration::Conflict`)", body = ErrorBody),
         RateLimited,
     )
@@ -329,7 +329,15 @@ async fn register(
     check_new_password(&inner, &body.password).await?;
     // Hash before looking the email up, so both answers cost the same.
     let hash = inner.hasher.hash(&body.password).await?;
-    let created = message(StatusCode::CREATED, "registered; check your email");
+    // The answer depends on the configuration only, never on whether the email was taken.
+    let created = message(
+        StatusCode::CREATED,
+        if inner.config.require_email_verification {
+            "registered; check your email for the verification link"
+        } else {
+            "registered; you can sign in"
+        },
+    );
     if state
         .repos()
         .users
@@ -463,7 +471,7 @@ enum LoginAnswer {
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in: the user, with the session cookie set; or `{ mfa_required, pending_session_id }` without a cookie when a second factor is needed", body = LoginAnswer),
-        (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
+        BadRequest,
         (status = 401, description = "`invalid_credentials`", body = ErrorBody),
         (status = 403, description = "`email_not_verified`, or a banned account", body = ErrorBody),
         RateLimited,
@@ -680,7 +688,7 @@ async fn mail_recipient(
     request_body = EmailBody,
     responses(
         (status = 200, description = "The same answer whether or not the email has an account", body = Message),
-        (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
+        BadRequest,
         RateLimited,
     )
 )]
@@ -748,7 +756,7 @@ async fn resend_verification(
     request_body = EmailBody,
     responses(
         (status = 200, description = "The same answer whether or not the email has an account", body = Message),
-        (status = 400, description = "Malformed body, or bad input (see `error`)", body = ErrorBody),
+        BadRequest,
         RateLimited,
     )
 )]

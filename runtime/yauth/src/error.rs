@@ -30,6 +30,14 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// The 400 answer to a malformed body or a bad value, for `#[utoipa::path(responses(...))]`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 400,
+    description = "`invalid_request` (malformed JSON, a missing field, a wrong type) or a code naming the bad value"
+)]
+pub struct BadRequest(pub ErrorBody);
+
 /// The 429 answer of a rate-limited route, for `#[utoipa::path(responses(..., RateLimited))]`.
 #[derive(utoipa::IntoResponses)]
 #[response(
