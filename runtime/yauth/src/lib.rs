@@ -17,7 +17,10 @@
 //! - [`session`]: session tokens and cookies; [`config`]: `YAuthConfig`;
 //! - [`password`]: Argon2id hashing (bounded, off the async threads) and the password policy;
 //! - `email_password` (feature `email-password`): register, login, verification, reset;
-//! - [`rate_limit`]: per-operation limits counted in the backend; [`mail`]: the `Mailer` trait;
+//! - [`rate_limit`]: per-operation limits counted in the backend; [`mail`]: the `Mailer` trait
+//!   and its SMTP ([`mail::SmtpMailer`]), logging and recording implementations;
+//! - routes carry their OpenAPI description (`#[utoipa::path]`, mounted with utoipa-axum's
+//!   `routes!`); with the `openapi` feature, `YAuth::openapi()` returns the document;
 //! - [`error`]: the JSON error every route answers with;
 //! - [`entity`]: the domain types and repository traits every backend implements
 //!   (re-exported from `yauth-entity`), including [`entity::DatabaseBackend`];
