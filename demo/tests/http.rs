@@ -54,6 +54,9 @@ async fn flows(database_url: String, orm: Orm) {
             )
         }
     };
+    let status_of = |request: reqwest::RequestBuilder| async move {
+        request.send().await.unwrap().status().as_u16()
+    };
     let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
 
     assert_eq!(
@@ -123,16 +126,7 @@ async fn flows(database_url: String, orm: Orm) {
         200
     );
     // The reset ended every session, this one included.
-    assert_eq!(
-        client
-            .get(format!("{base}/session"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        401
-    );
+    assert_eq!(status_of(client.get(format!("{base}/session"))).await, 401);
     assert_eq!(
         post(
             "/login",
@@ -149,26 +143,8 @@ async fn flows(database_url: String, orm: Orm) {
         .await
         .unwrap();
     assert_eq!(me.status().as_u16(), 200);
-    assert_eq!(
-        client
-            .post(format!("{base}/logout"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        204
-    );
-    assert_eq!(
-        client
-            .get(format!("{base}/session"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        401
-    );
+    assert_eq!(status_of(client.post(format!("{base}/logout"))).await, 204);
+    assert_eq!(status_of(client.get(format!("{base}/session"))).await, 401);
     let page = reqwest::get(format!("http://{}/", server.addr))
         .await
         .unwrap()

@@ -197,7 +197,7 @@ fn link(state: &YAuthState, page: &str, token: &str) -> String {
 
 /// Hands the mail to the mailer in a task of its own: the answer never waits for (or
 /// depends on) the mail server, so its timing tells nobody whether an account exists.
-async fn send(inner: &Inner, email: Email) {
+fn send(inner: &Inner, email: Email) {
     let mailer = inner.config.mailer.clone();
     tokio::spawn(async move {
         let to = email.to.clone();
@@ -404,8 +404,7 @@ async fn register(
                     link(&state, "verify-email", &token)
                 ),
             },
-        )
-        .await;
+        );
     }
     if let Some(blocked) = event_block(state.notify(&event).await) {
         return Err(blocked);
@@ -431,8 +430,7 @@ async fn duplicate(state: &YAuthState, inner: &Inner, email: &str) -> Result<(),
                        If it was you, sign in or reset your password. Otherwise you can ignore this email.\n"
                     .into(),
             },
-        )
-        .await;
+        );
     }
     Ok(())
 }
@@ -742,8 +740,7 @@ async fn resend_verification(
                 link(&state, "verify-email", &token)
             ),
         },
-    )
-    .await;
+    );
     Ok(answer)
 }
 
@@ -811,8 +808,7 @@ async fn forgot_password(
                 link(&state, "reset-password", &token)
             ),
         },
-    )
-    .await;
+    );
     Ok(answer)
 }
 
