@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 
 scripts/services.sh
 
+# One target folder outside the checkout, shared with .ci/run: a developer's test run warms
+# the CI run that follows on the same machine (and a fresh clone does not rebuild from zero).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yauth-ci-target}"
+
 export YAUTH_TEST_PG_URL="${YAUTH_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 export YAUTH_TEST_MYSQL_URL="${YAUTH_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
 # insta never writes snapshots here: a missing or changed snapshot fails the run.
@@ -18,5 +22,4 @@ cargo run -q --locked -p generated-check
 cargo test --workspace --locked
 cargo test --locked -p yauth --features full,all-backends
 # Shares the workspace's target folder so that common dependencies build once.
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" \
-  cargo test --locked --manifest-path tests/toasty-models/Cargo.toml
+cargo test --locked --manifest-path tests/toasty-models/Cargo.toml
