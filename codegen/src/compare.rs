@@ -1,7 +1,9 @@
 //! Compares generated files with what is on disk, with a readable diff. `cargo yauth generate
-//! --check` uses it for a user's files; `generated-check` for this repository's own.
+//! --check` uses [`compare`] for a user's files; every committed file of this repository that
+//! a generator produces (runtime code, `docs/*.md`, `openapi.json`) goes through
+//! [`ensure_file_contents`].
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use similar::TextDiff;
 use yauth_migration::layout::{GeneratedFile, sha256_hex};
@@ -64,6 +66,112 @@ pub fn compare(
     Ok(out)
 }
 
+/// The one switch that rewrites stale committed files instead of failing: `YAUTH_BLESS=1`.
+/// `cargo run -p generated-check -- --write` runs in the same mode.
+pub const BLESS_ENV: &str = "YAUTH_BLESS";
+
+/// What [`ensure_file_contents`] does with a stale file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Fail with a diff (CI, and every run without the switch).
+    Check,
+    /// Rewrite the file.
+    Bless,
+}
+
+impl Mode {
+    /// [`Mode::Bless`] when `YAUTH_BLESS=1` is set, [`Mode::Check`] otherwise.
+    pub fn from_env() -> Mode {
+        match std::env::var(BLESS_ENV) {
+            Ok(value) if value == "1" => Mode::Bless,
+            _ => Mode::Check,
+        }
+    }
+}
+
+/// How [`ensure_file_contents`] left a fresh file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ensured {
+    /// It already held the expected contents; nothing was written.
+    Fresh,
+    /// It was stale or missing and has been rewritten ([`Mode::Bless`]).
+    Rewritten,
+}
+
+/// Why a committed file is not what its generator produces.
+#[derive(Debug, thiserror::Error)]
+pub enum NotFresh {
+    /// The file differs from the expected contents, or is missing.
+    #[error("{path} is stale; run `{fix}` to rewrite it\n{diff}")]
+    Stale {
+        path: String,
+        /// A unified diff from the disk to the expected contents.
+        diff: String,
+        /// The command that rewrites it.
+        fix: String,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Makes sure the committed file at `path` holds exactly `expected`: nothing to do when it
+/// does; when it does not, [`Mode::Bless`] rewrites it (creating folders as needed) and
+/// [`Mode::Check`] fails with a unified diff and `fix`, the command that would rewrite it.
+/// A missing file is stale (its diff shows every line as added).
+pub fn ensure_file_contents(
+    mode: Mode,
+    path: &Path,
+    expected: &str,
+    fix: &str,
+) -> Result<Ensured, NotFresh> {
+    let label = lexically_normal(path).display().to_string();
+    let io = |source| NotFresh::Io {
+        path: label.clone(),
+        source,
+    };
+    let on_disk = match std::fs::read(path) {
+        Ok(bytes) if bytes == expected.as_bytes() => return Ok(Ensured::Fresh),
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io(e)),
+    };
+    match mode {
+        Mode::Bless => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(io)?;
+            }
+            std::fs::write(path, expected).map_err(io)?;
+            Ok(Ensured::Rewritten)
+        }
+        Mode::Check => Err(NotFresh::Stale {
+            diff: unified_diff(&label, &on_disk, expected),
+            path: label,
+            fix: fix.to_string(),
+        }),
+    }
+}
+
+/// `path` with `.` and `dir/..` removed, so that `codegen/../docs/x.md` reads `docs/x.md`.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// A unified diff from `on_disk` to `expected`, labelled with `path`.
 pub fn unified_diff(path: &str, on_disk: &str, expected: &str) -> String {
     TextDiff::from_lines(on_disk, expected)
@@ -77,6 +185,62 @@ pub fn unified_diff(path: &str, on_disk: &str, expected: &str) -> String {
 mod tests {
     use super::*;
     use yauth_migration::layout::FileKind;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("yauth-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_stale_file_fails_with_its_diff_and_the_fix_and_is_left_alone() {
+        let dir = scratch("ensure-check");
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let path = dir.join("sub/../docs.md");
+        std::fs::write(dir.join("docs.md"), "old line\n").unwrap();
+        let err =
+            ensure_file_contents(Mode::Check, &path, "new line\n", "run the fixer").unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("-old line") && message.contains("+new line"),
+            "{message}"
+        );
+        assert!(message.contains("run the fixer"), "{message}");
+        // The label is the normalised path, without `sub/..`.
+        assert!(!message.contains(".."), "{message}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old line\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bless_rewrites_stale_and_missing_files_and_leaves_fresh_ones() {
+        let dir = scratch("ensure-bless");
+        let stale = dir.join("stale.md");
+        std::fs::write(&stale, "old\n").unwrap();
+        assert_eq!(
+            ensure_file_contents(Mode::Bless, &stale, "new\n", "fix").unwrap(),
+            Ensured::Rewritten
+        );
+        assert_eq!(std::fs::read_to_string(&stale).unwrap(), "new\n");
+        let missing = dir.join("a/b/missing.rs");
+        assert!(matches!(
+            ensure_file_contents(Mode::Check, &missing, "x\n", "fix"),
+            Err(NotFresh::Stale { .. })
+        ));
+        assert_eq!(
+            ensure_file_contents(Mode::Bless, &missing, "x\n", "fix").unwrap(),
+            Ensured::Rewritten
+        );
+        assert_eq!(std::fs::read_to_string(&missing).unwrap(), "x\n");
+        for mode in [Mode::Check, Mode::Bless] {
+            assert_eq!(
+                ensure_file_contents(mode, &missing, "x\n", "fix").unwrap(),
+                Ensured::Fresh
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn one_changed_byte_shows_in_the_diff() {

@@ -1,37 +1,34 @@
-//! `docs/tables.md` is the generated table reference: it must match the schema.
-//! `YAUTH_BLESS=1` rewrites it.
+//! `docs/tables.md` and `docs/queries.md` are generated from the schema and the catalogue and
+//! must match them; `YAUTH_BLESS=1` rewrites them.
 
-#[test]
-fn docs_tables_md_is_fresh() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/tables.md");
-    let schema = yauth_migration::builtin::full_schema(yauth_migration::builtin::DEFAULT_PREFIX);
-    let expected = yauth_codegen::docs::tables_markdown(&schema);
-    if std::env::var_os("YAUTH_BLESS").is_some() {
-        std::fs::write(&path, &expected).unwrap();
-    }
-    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-    if on_disk != expected {
-        panic!(
-            "docs/tables.md is stale; run `YAUTH_BLESS=1 cargo test -p yauth-codegen --test docs`\n{}",
-            yauth_codegen::compare::unified_diff("docs/tables.md", &on_disk, &expected)
-        );
+use std::path::Path;
+
+use yauth_codegen::compare::{Mode, ensure_file_contents};
+use yauth_migration::builtin::{DEFAULT_PREFIX, full_schema};
+
+const FIX: &str = "YAUTH_BLESS=1 cargo test -p yauth-codegen --test docs";
+
+fn ensure_doc(name: &str, expected: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs")
+        .join(name);
+    if let Err(e) = ensure_file_contents(Mode::from_env(), &path, expected, FIX) {
+        panic!("{e}");
     }
 }
 
 #[test]
+fn docs_tables_md_is_fresh() {
+    let schema = full_schema(DEFAULT_PREFIX);
+    ensure_doc("tables.md", &yauth_codegen::docs::tables_markdown(&schema));
+}
+
+#[test]
 fn docs_queries_md_is_fresh() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/queries.md");
-    let schema = yauth_migration::builtin::full_schema(yauth_migration::builtin::DEFAULT_PREFIX);
+    let schema = full_schema(DEFAULT_PREFIX);
     let catalogue = yauth_migration::queries::catalogue();
-    let expected = yauth_codegen::docs::queries_markdown(&schema, &catalogue);
-    if std::env::var_os("YAUTH_BLESS").is_some() {
-        std::fs::write(&path, &expected).unwrap();
-    }
-    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-    if on_disk != expected {
-        panic!(
-            "docs/queries.md is stale; run `YAUTH_BLESS=1 cargo test -p yauth-codegen --test docs`\n{}",
-            yauth_codegen::compare::unified_diff("docs/queries.md", &on_disk, &expected)
-        );
-    }
+    ensure_doc(
+        "queries.md",
+        &yauth_codegen::docs::queries_markdown(&schema, &catalogue),
+    );
 }

@@ -3,14 +3,15 @@
 //! with the committed file, printing a unified diff for each one that differs.
 //!
 //! - `--write` rewrites the files instead (after a change to the schema, catalogue or a
-//!   template).
+//!   template); so does `YAUTH_BLESS=1`, the switch every freshness check of the repository
+//!   shares.
 //! - `sql <postgres|mysql|sqlite>` prints the up migration of the full schema, which the sqlx
 //!   offline-data script applies to scratch databases.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use yauth_codegen::compare::unified_diff;
+use yauth_codegen::compare::{BLESS_ENV, Ensured, Mode, NotFresh, ensure_file_contents};
 use yauth_codegen::repo::runtime_files;
 use yauth_migration::{Dialect, builtin, diff::MigrationSql};
 
@@ -29,8 +30,8 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        [] => check(false),
-        ["--write"] => check(true),
+        [] => check(Mode::from_env()),
+        ["--write"] => check(Mode::Bless),
         ["sql", dialect] => match dialect.parse::<Dialect>() {
             Ok(dialect) => {
                 let schema = builtin::full_schema(builtin::DEFAULT_PREFIX);
@@ -53,7 +54,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(write: bool) -> ExitCode {
+/// The command that rewrites stale runtime files.
+const FIX: &str = "cargo run -p generated-check -- --write";
+
+fn check(mode: Mode) -> ExitCode {
     let files = match runtime_files() {
         Ok(files) => files,
         Err(e) => {
@@ -64,29 +68,26 @@ fn check(write: bool) -> ExitCode {
     let root = root();
     let mut stale = 0;
     for file in &files {
-        let path = root.join(&file.path);
-        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-        if on_disk == file.contents {
-            continue;
-        }
-        if write {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).expect("create the crate folder");
+        match ensure_file_contents(mode, &root.join(&file.path), &file.contents, FIX) {
+            Ok(Ensured::Fresh) => {}
+            Ok(Ensured::Rewritten) => println!("wrote {}", file.path),
+            Err(NotFresh::Stale { diff, .. }) => {
+                stale += 1;
+                println!("{diff}");
             }
-            std::fs::write(&path, &file.contents).expect("write the generated file");
-            println!("wrote {}", file.path);
-        } else {
-            stale += 1;
-            println!("{}", unified_diff(&file.path, &on_disk, &file.contents));
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
         }
     }
     if stale > 0 {
         eprintln!(
-            "{stale} generated file(s) differ from the schema and templates; run `cargo run -p generated-check -- --write`"
+            "{stale} generated file(s) differ from the schema and templates; run `{FIX}` (or set {BLESS_ENV}=1)"
         );
         return ExitCode::FAILURE;
     }
-    if !write {
+    if mode == Mode::Check {
         println!("{} generated files are fresh", files.len());
     }
     ExitCode::SUCCESS

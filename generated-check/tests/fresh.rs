@@ -1,25 +1,27 @@
 //! The committed generated runtime code is what the schema, catalogue and templates produce
-//! (the same check as `cargo run -p generated-check`, as part of `cargo test`).
+//! (the same check as `cargo run -p generated-check`, as part of `cargo test`; `YAUTH_BLESS=1`
+//! rewrites stale files).
+
+use yauth_codegen::compare::{Mode, ensure_file_contents};
 
 #[test]
 fn committed_generated_files_are_fresh() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut stale = Vec::new();
-    for file in yauth_codegen::repo::runtime_files().unwrap() {
-        let on_disk = std::fs::read_to_string(root.join(&file.path)).unwrap_or_default();
-        if on_disk != file.contents {
-            stale.push(yauth_codegen::compare::unified_diff(
-                &file.path,
-                &on_disk,
+    let stale: Vec<String> = yauth_codegen::repo::runtime_files()
+        .unwrap()
+        .into_iter()
+        .filter_map(|file| {
+            ensure_file_contents(
+                Mode::from_env(),
+                &root.join(&file.path),
                 &file.contents,
-            ));
-        }
-    }
-    assert!(
-        stale.is_empty(),
-        "run `cargo run -p generated-check -- --write`:\n{}",
-        stale.join("\n")
-    );
+                "cargo run -p generated-check -- --write",
+            )
+            .err()
+            .map(|e| e.to_string())
+        })
+        .collect();
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
 
 #[test]

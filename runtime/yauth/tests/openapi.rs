@@ -47,15 +47,14 @@ fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
 async fn committed_document_is_fresh() {
     let yauth = everything().await;
     let fresh = format!("{}\n", yauth.openapi().to_pretty_json().unwrap());
-    let path = committed_path();
-    if std::env::var_os("YAUTH_BLESS").is_some() {
-        std::fs::write(&path, &fresh).unwrap();
+    if let Err(e) = yauth_codegen::compare::ensure_file_contents(
+        yauth_codegen::compare::Mode::from_env(),
+        &committed_path(),
+        &fresh,
+        "YAUTH_BLESS=1 cargo test -p yauth --features full,memory-backend --test openapi",
+    ) {
+        panic!("{e}");
     }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "openapi.json is stale: run `YAUTH_BLESS=1 cargo test -p yauth --features full,memory-backend --test openapi`"
-    );
 }
 
 /// The spec's route tables, with the tag and operation id each route keeps.
