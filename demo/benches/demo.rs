@@ -18,9 +18,9 @@ use axum::Json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use yauth::email_password::{EmailPasswordConfig, EmailPasswordRateLimits};
+use yauth::kit::limits::Limit;
 use yauth::mail::RecordingMailer;
 use yauth::password::{Hasher, HashingConfig};
-use yauth::rate_limit::Limit;
 use yauth_demo::{Args, Orm};
 
 const PASSWORD: &str = "Xk9#mP2$vL5nQ8wR";
@@ -225,7 +225,7 @@ async fn login_split() {
     let good = serde_json::json!({"email": email, "password": PASSWORD});
     assert_eq!(conn.call(&post("/api/auth/register", &good)).await.0, 201);
 
-    let hasher = Hasher::new(&hashing).await.unwrap();
+    let hasher = Hasher::new(&hashing).unwrap();
     let stored = hasher.hash(PASSWORD).await.unwrap();
     let wrong = serde_json::json!({"email": email, "password": "not-the-password-1"});
     let unknown =

@@ -5,64 +5,99 @@ use std::sync::Arc;
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::{CredentialExtractor, SessionCookie, require_auth};
+use crate::auth::{SessionCookie, require_auth};
 use crate::config::YAuthConfig;
+use crate::contract::plugin::{CredentialExtractor, PluginError, YAuthPlugin};
+use crate::contract::state::YAuthState;
 use crate::entity::{DatabaseBackend, Repositories};
-use crate::plugin::YAuthPlugin;
-use crate::state::YAuthState;
 
 /// Why `build` refused.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(String),
+    /// The session cookie's name is not a valid cookie name.
+    #[error("cookie name `{0}` must be letters, digits, `_` or `-`")]
+    CookieName(String),
+    /// A session lifetime is zero.
+    #[error("session lifetimes must be positive")]
+    SessionLifetime,
+    /// Two plugins have the same name.
+    #[error("plugin `{0}` was added twice")]
+    DuplicatePlugin(&'static str),
+    /// A plugin refused its configuration.
+    #[error("plugin `{plugin}`: {error}")]
+    Plugin {
+        /// The plugin's name.
+        plugin: &'static str,
+        /// What it said.
+        error: PluginError,
+    },
 }
 
 /// Collects the backend, the configuration and the plugins.
 pub struct YAuthBuilder {
     repos: Repositories,
     config: YAuthConfig,
-    plugins: Vec<Arc<dyn YAuthPlugin>>,
-    #[cfg(feature = "email-password")]
-    email_password: Option<crate::email_password::EmailPasswordConfig>,
+    plugins: Vec<Box<dyn YAuthPlugin>>,
+    /// A plugin shorthand (`with_email_password`) whose configuration was refused.
+    refused: Option<BuildError>,
+}
+
+impl std::fmt::Debug for YAuthBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YAuthBuilder")
+            .field("config", &self.config)
+            .field(
+                "plugins",
+                &self.plugins.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl YAuthBuilder {
+    /// Starts with a backend and the shared configuration.
     pub fn new(backend: impl DatabaseBackend, config: YAuthConfig) -> Self {
         YAuthBuilder {
             repos: backend.repositories(),
             config,
-            plugins: Vec::new(),
-            #[cfg(feature = "email-password")]
-            email_password: None,
+            plugins: vec![Box::new(crate::plugins::core::Core)],
+            refused: None,
         }
     }
 
-    /// Enables the email-password plugin.
+    /// Enables the email-password plugin (`with_plugin(Box::new(EmailPassword::new(config)?))`).
     #[cfg(feature = "email-password")]
     pub fn with_email_password(
-        mut self,
-        config: crate::email_password::EmailPasswordConfig,
+        self,
+        config: crate::plugins::email_password::EmailPasswordConfig,
     ) -> Self {
-        self.email_password = Some(config);
+        use crate::plugins::email_password::{EmailPassword, NAME};
+        match EmailPassword::new(config) {
+            Ok(plugin) => self.with_plugin(Box::new(plugin)),
+            Err(error) => self.refuse(BuildError::Plugin {
+                plugin: NAME,
+                error,
+            }),
+        }
+    }
+
+    #[cfg_attr(not(feature = "email-password"), allow(dead_code))]
+    fn refuse(mut self, error: BuildError) -> Self {
+        self.refused.get_or_insert(error);
         self
     }
 
     /// Adds a plugin; plugins answer events and add extractors in the order they are added.
     pub fn with_plugin(mut self, plugin: Box<dyn YAuthPlugin>) -> Self {
-        self.plugins.push(Arc::from(plugin));
+        self.plugins.push(plugin);
         self
     }
 
-    // `mut` is used only when built-in plugins are compiled in.
-    #[cfg_attr(not(feature = "email-password"), allow(unused_mut))]
+    /// Checks the configuration, runs every plugin's `init`, and mounts the routes.
     pub async fn build(mut self) -> Result<YAuth, BuildError> {
-        #[cfg(feature = "email-password")]
-        if let Some(config) = self.email_password.take() {
-            let plugin = crate::email_password::EmailPassword::new(config)
-                .await
-                .map_err(BuildError::InvalidConfig)?;
-            self.plugins.insert(0, Arc::new(plugin));
+        if let Some(refused) = self.refused.take() {
+            return Err(refused);
         }
         let cookie = &self.config.cookie;
         if cookie.name.is_empty()
@@ -71,37 +106,40 @@ impl YAuthBuilder {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         {
-            return Err(BuildError::InvalidConfig(format!(
-                "cookie name `{}` must be letters, digits, `_` or `-`",
-                cookie.name
-            )));
+            return Err(BuildError::CookieName(cookie.name.clone()));
         }
         if self.config.session_ttl.is_zero() || self.config.remember_me_ttl.is_zero() {
-            return Err(BuildError::InvalidConfig(
-                "session lifetimes must be positive".into(),
-            ));
+            return Err(BuildError::SessionLifetime);
         }
-        let mut names: Vec<&str> = self.plugins.iter().map(|p| p.name()).collect();
+        let mut names: Vec<&'static str> = self.plugins.iter().map(|p| p.name()).collect();
         names.sort_unstable();
         if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
-            return Err(BuildError::InvalidConfig(format!(
-                "plugin `{}` was added twice",
-                pair[0]
-            )));
+            return Err(BuildError::DuplicatePlugin(pair[0]));
         }
+        for plugin in &mut self.plugins {
+            let name = plugin.name();
+            plugin
+                .init(&self.config)
+                .await
+                .map_err(|error| BuildError::Plugin {
+                    plugin: name,
+                    error,
+                })?;
+        }
+        let plugins: Vec<Arc<dyn YAuthPlugin>> = self.plugins.into_iter().map(Arc::from).collect();
         let mut extractors: Vec<Box<dyn CredentialExtractor>> = vec![Box::new(SessionCookie)];
-        for plugin in &self.plugins {
+        for plugin in &plugins {
             extractors.extend(plugin.extractors());
         }
-        let state = YAuthState::new(self.repos, self.config, self.plugins.clone(), extractors);
+        let state = YAuthState::new(self.repos, self.config, plugins.clone(), extractors);
 
         let mut public = OpenApiRouter::new();
-        let mut protected = crate::routes::core::protected();
-        for plugin in &self.plugins {
-            if let Some(routes) = plugin.public_routes() {
+        let mut protected = OpenApiRouter::new();
+        for plugin in &plugins {
+            if let Some(routes) = plugin.public_routes(&state) {
                 public = public.merge(routes);
             }
-            if let Some(routes) = plugin.protected_routes() {
+            if let Some(routes) = plugin.protected_routes(&state) {
                 protected = protected.merge(routes);
             }
         }
@@ -128,11 +166,21 @@ pub struct YAuth {
     openapi: utoipa::openapi::OpenApi,
 }
 
+impl std::fmt::Debug for YAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YAuth")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
 impl YAuth {
+    /// The routes of every plugin, to nest where the API lives (`/api/auth`).
     pub fn router(&self) -> Router<YAuthState> {
         self.router.clone()
     }
 
+    /// The state to give the application's router (`.with_state(yauth.state().clone())`).
     pub fn state(&self) -> &YAuthState {
         &self.state
     }

@@ -30,7 +30,7 @@ impl Default for HibpConfig {
 /// so it needs no process-wide TLS provider. yauth enables reqwest's `rustls-no-provider`
 /// feature; if your own code builds `reqwest` clients without TLS settings, install a provider
 /// first (`rustls::crypto::ring::default_provider().install_default()`).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Hibp {
     config: HibpConfig,
     client: reqwest::Client,

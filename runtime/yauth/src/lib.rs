@@ -10,21 +10,21 @@
 //!     .with_state(yauth.state().clone());
 //! ```
 //!
-//! - [`builder`]: `YAuthBuilder` and `YAuth`;
-//! - [`plugin`]: the `YAuthPlugin` trait (routes, extractors, answers to events);
-//! - [`event`]: `AuthEvent` (stable names, written to the audit log) and `EventResponse`;
-//! - [`auth`]: `AuthUser`, the credential extractors and the middleware of protected routes;
-//! - [`session`]: session tokens and cookies; [`config`]: `YAuthConfig`;
-//! - [`password`]: Argon2id hashing (bounded, off the async threads) and the password policy;
-//! - `email_password` (feature `email-password`): register, login, verification, reset;
-//! - [`rate_limit`]: per-operation limits counted in the backend; [`mail`]: the `Mailer` trait
-//!   and its SMTP ([`mail::SmtpMailer`]), logging and recording implementations;
-//! - routes carry their OpenAPI description (`#[utoipa::path]`, mounted with utoipa-axum's
-//!   `routes!`); with the `openapi` feature, `YAuth::openapi()` returns the document;
-//! - [`error`]: the JSON error every route answers with;
-//! - [`entity`]: the domain types and repository traits every backend implements
-//!   (re-exported from `yauth-entity`), including [`entity::DatabaseBackend`];
-//! - [`backends`]: one module per backend feature, re-exporting that backend's crate.
+//! The code is layered; each layer uses only the ones before it:
+//! - [`contract`]: what plugins are written against: `ApiError`, `AuthEvent` and
+//!   `Attempt`/`Verdict` (the one rule for events), `AuthUser`, `YAuthPlugin`, `YAuthState`;
+//! - [`kit`]: the pieces every plugin shares: tokens, the one sign-in path, sessions and
+//!   cookies, mail with a token link, input rules, the client's IP, rate limits, OpenAPI
+//!   error answers;
+//! - [`auth`] (the session-cookie extractor, the middleware of protected routes),
+//!   [`password`] (Argon2id, the policy), [`hibp`] (breach check), [`mail`] (`Mailer`,
+//!   SMTP, log and recording mailers), [`config`], [`builder`] (`YAuthBuilder`, `YAuth`);
+//! - [`plugins`]: one folder per plugin: `core` (always on) and each feature's plugin.
+//!
+//! Routes carry their OpenAPI description (`#[utoipa::path]`, mounted with utoipa-axum's
+//! `routes!`); with the `openapi` feature, `YAuth::openapi()` returns the document.
+//! [`entity`] re-exports the domain types and repository traits every backend implements
+//! (`yauth-entity`); [`backends`] has one module per backend feature.
 //!
 //! | feature | backend |
 //! |---|---|
@@ -46,19 +46,16 @@ pub use {utoipa, utoipa_axum};
 pub mod auth;
 pub mod builder;
 pub mod config;
-#[cfg(feature = "email-password")]
-pub mod email_password;
-pub mod error;
-pub mod event;
+pub mod contract;
 pub mod hibp;
+pub mod kit;
 pub mod mail;
 mod openapi;
 pub mod password;
-pub mod plugin;
-pub mod rate_limit;
-pub mod routes;
-pub mod session;
-pub mod state;
+pub mod plugins;
+
+#[cfg(feature = "email-password")]
+pub use plugins::email_password;
 
 /// The storage backends, one module per enabled backend feature.
 pub mod backends {
@@ -106,16 +103,21 @@ pub mod backends {
 
 /// The names a typical application needs.
 pub mod prelude {
-    pub use crate::auth::{AuthMethod, AuthUser, ClientIp, CredentialExtractor};
     pub use crate::builder::{BuildError, YAuth, YAuthBuilder};
     pub use crate::config::{BindingAction, CookieConfig, YAuthConfig};
-    #[cfg(feature = "email-password")]
-    pub use crate::email_password::{DuplicateRegistration, EmailPasswordConfig};
+    pub use crate::contract::error::{ApiError, ApiJson};
+    pub use crate::contract::event::{Attempt, AuthEvent, Verdict};
+    pub use crate::contract::plugin::{
+        BoxFuture, CredentialExtractor, PluginError, PluginState, YAuthPlugin,
+    };
+    pub use crate::contract::state::YAuthState;
+    pub use crate::contract::user::{AuthMethod, AuthUser, OptionalAuthUser};
     pub use crate::entity::{DatabaseBackend, RepoError, Repositories};
-    pub use crate::error::{ApiError, ApiJson};
-    pub use crate::event::{AuthEvent, EventResponse};
+    pub use crate::kit::request::RequestMeta;
     pub use crate::mail::{Email, LogMailer, Mailer};
     pub use crate::password::{HashingConfig, PasswordPolicyConfig};
-    pub use crate::plugin::{BoxFuture, YAuthPlugin};
-    pub use crate::state::YAuthState;
+    #[cfg(feature = "email-password")]
+    pub use crate::plugins::email_password::{
+        DuplicateRegistration, EmailPassword, EmailPasswordConfig,
+    };
 }

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::plugin::BoxFuture;
+use crate::contract::plugin::BoxFuture;
 
 mod smtp;
 pub use smtp::{SmtpConfig, SmtpMailer, SmtpSecurity};

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
-use crate::error::ApiError;
+use crate::contract::error::ApiError;
 
 /// Argon2id parameters and how many hashes may run at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,14 +61,23 @@ pub struct Hasher {
     params: Params,
     permits: Arc<Semaphore>,
     /// A hash of a random password with the live parameters, verified against when the
-    /// account does not exist, so that both paths cost one verification.
-    dummy: Arc<str>,
+    /// account does not exist, so that both paths cost one verification. Computed once, off
+    /// the async threads ([`Hasher::warm_up`], or the first verification).
+    dummy: Arc<OnceCell<String>>,
     verifications: Arc<AtomicU64>,
 }
 
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Hasher {
-    /// Checks the parameters and computes the dummy hash (once, off the async threads).
-    pub async fn new(config: &HashingConfig) -> Result<Self, String> {
+    /// Checks the parameters.
+    pub fn new(config: &HashingConfig) -> Result<Self, String> {
         let params = Params::new(
             config.memory_kib,
             config.iterations,
@@ -79,22 +88,36 @@ impl Hasher {
         if config.max_concurrent == 0 {
             return Err("max_concurrent must be at least 1".into());
         }
-        let for_dummy = params.clone();
-        let dummy = tokio::task::spawn_blocking(move || {
-            let random = crate::session::new_token();
-            argon2(&for_dummy)
-                .hash_password(random.as_bytes())
-                .map(|h| h.to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
         Ok(Hasher {
             params,
             permits: Arc::new(Semaphore::new(config.max_concurrent)),
-            dummy: dummy.into(),
+            dummy: Arc::new(OnceCell::new()),
             verifications: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Computes the dummy hash now (plugins call it from `init`), so that the first
+    /// verification of an unknown account costs no more than any other.
+    pub async fn warm_up(&self) -> Result<(), ApiError> {
+        self.dummy().await.map(|_| ())
+    }
+
+    async fn dummy(&self) -> Result<&str, ApiError> {
+        self.dummy
+            .get_or_try_init(|| async {
+                let params = self.params.clone();
+                tokio::task::spawn_blocking(move || {
+                    let random = crate::kit::token::new_token();
+                    argon2(&params)
+                        .hash_password(random.as_bytes())
+                        .map(|h| h.to_string())
+                })
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)
+            })
+            .await
+            .map(String::as_str)
     }
 
     /// A PHC string (`$argon2id$v=19$m=…`) of `password` with a fresh salt.
@@ -115,9 +138,12 @@ impl Hasher {
     /// Verifies `password` against `stored`; with `None` (no such account or no password)
     /// it verifies against the dummy hash and reports no match, taking the same time.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<Verified, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         let known = stored.is_some();
-        let phc = stored.unwrap_or(&self.dummy).to_string();
+        let phc = match stored {
+            Some(phc) => phc.to_string(),
+            None => self.dummy().await?.to_string(),
+        };
+        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         let password = password.to_string();
         let params = self.params.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
@@ -282,9 +308,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_detect_changed_parameters() {
-        let fast = Hasher::new(&HashingConfig::insecure_fast_for_tests())
-            .await
-            .unwrap();
+        let fast = Hasher::new(&HashingConfig::insecure_fast_for_tests()).unwrap();
         let phc = fast.hash("correct horse battery").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{phc}");
         assert_eq!(
@@ -311,7 +335,6 @@ mod tests {
             memory_kib: 64,
             ..HashingConfig::insecure_fast_for_tests()
         })
-        .await
         .unwrap();
         assert_eq!(
             stronger
@@ -334,7 +357,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_default_parameters_are_owasps() {
-        let hasher = Hasher::new(&HashingConfig::default()).await.unwrap();
+        let hasher = Hasher::new(&HashingConfig::default()).unwrap();
         let phc = hasher.hash("a long enough passphrase").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
     }

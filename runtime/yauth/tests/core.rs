@@ -10,8 +10,9 @@ use tower::ServiceExt as _;
 use uuid::Uuid;
 use yauth::backends::memory::InMemoryBackend;
 use yauth::entity::User;
+use yauth::kit::session::create_session;
+use yauth::kit::token::hash_token;
 use yauth::prelude::*;
-use yauth::session::{create_session, hash_token};
 
 struct App {
     yauth: YAuth,
@@ -328,8 +329,11 @@ async fn a_binding_mismatch_warns_or_invalidates() {
 }
 
 /// A plugin with its own credential extractor (header `x-test-user: <uuid>`), a public route,
-/// and an answer to events.
-struct TestPlugin;
+/// a record of the events it was shown, and a veto of every sign-in.
+#[derive(Default)]
+struct TestPlugin {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<&'static str>>>,
+}
 
 struct HeaderExtractor;
 
@@ -378,7 +382,10 @@ impl YAuthPlugin for TestPlugin {
         "test"
     }
 
-    fn public_routes(&self) -> Option<utoipa_axum::router::OpenApiRouter<YAuthState>> {
+    fn public_routes(
+        &self,
+        _state: &YAuthState,
+    ) -> Option<utoipa_axum::router::OpenApiRouter<YAuthState>> {
         Some(utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(ping)))
     }
 
@@ -386,26 +393,34 @@ impl YAuthPlugin for TestPlugin {
         vec![Box::new(HeaderExtractor)]
     }
 
-    fn on_event<'a>(
-        &'a self,
-        event: &'a AuthEvent,
-        _state: &'a YAuthState,
-    ) -> BoxFuture<'a, EventResponse> {
+    fn on_event<'a>(&'a self, event: &'a AuthEvent, _state: &'a YAuthState) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            match event {
-                AuthEvent::LoginFailed { .. } => EventResponse::Block {
+            self.seen.lock().unwrap().push(event.name());
+        })
+    }
+
+    fn check<'a>(
+        &'a self,
+        attempt: &'a Attempt<'a>,
+        _state: &'a YAuthState,
+    ) -> BoxFuture<'a, Verdict> {
+        Box::pin(async move {
+            match attempt {
+                Attempt::SignIn { .. } => Verdict::Block {
                     status: StatusCode::LOCKED,
                     message: "locked".into(),
                 },
-                _ => EventResponse::Continue,
+                _ => Verdict::Allow,
             }
         })
     }
 }
 
 #[tokio::test]
-async fn a_plugin_adds_routes_an_extractor_and_answers_events() {
-    let app = app_with(YAuthConfig::default(), vec![Box::new(TestPlugin)]).await;
+async fn a_plugin_adds_routes_an_extractor_sees_events_and_vetoes_attempts() {
+    let plugin = TestPlugin::default();
+    let seen = plugin.seen.clone();
+    let app = app_with(YAuthConfig::default(), vec![Box::new(plugin)]).await;
     assert_eq!(app.yauth.state().plugin_names(), ["test"]);
     let response = app
         .router
@@ -436,7 +451,8 @@ async fn a_plugin_adds_routes_an_extractor_and_answers_events() {
     assert_eq!(body["auth_method"], "Session");
 
     let state = app.yauth.state();
-    let answer = state
+    // An event informs: it is audited and shown to the plugin, and there is no answer.
+    state
         .emit(
             AuthEvent::LoginFailed {
                 user_id: Some(u.id),
@@ -445,19 +461,26 @@ async fn a_plugin_adds_routes_an_extractor_and_answers_events() {
             Some("198.51.100.4"),
         )
         .await;
-    assert_eq!(
-        answer,
-        EventResponse::Block {
-            status: StatusCode::LOCKED,
-            message: "locked".into()
-        }
-    );
-    assert_eq!(
-        state
-            .emit(AuthEvent::EmailVerified { user_id: u.id }, None)
-            .await,
-        EventResponse::Continue
-    );
+    state
+        .emit(AuthEvent::EmailVerified { user_id: u.id }, None)
+        .await;
+    assert_eq!(*seen.lock().unwrap(), ["login_failed", "email_verified"]);
+    // An attempt is asked before it commits, and the plugin's veto is the answer.
+    let blocked = state
+        .ask(&Attempt::SignIn {
+            user: &u,
+            method: "test",
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(blocked.status, StatusCode::LOCKED);
+    assert_eq!(blocked.error, "blocked");
+    state
+        .ask(&Attempt::Register {
+            email: "someone@example.com",
+        })
+        .await
+        .unwrap();
     let audit = state
         .repos()
         .audit_log
@@ -484,8 +507,8 @@ async fn the_builder_refuses_a_bad_configuration() {
         .unwrap();
     assert!(err.to_string().contains("cookie name"), "{err}");
     let twice = YAuthBuilder::new(InMemoryBackend::new(), YAuthConfig::default())
-        .with_plugin(Box::new(TestPlugin))
-        .with_plugin(Box::new(TestPlugin))
+        .with_plugin(Box::new(TestPlugin::default()))
+        .with_plugin(Box::new(TestPlugin::default()))
         .build()
         .await;
     assert!(twice.err().unwrap().to_string().contains("twice"));

@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 use tower::ServiceExt as _;
 use yauth::backends::memory::InMemoryBackend;
 use yauth::email_password::EmailPasswordConfig;
+use yauth::kit::limits::Limit;
 use yauth::mail::RecordingMailer;
 use yauth::password::{HashingConfig, PasswordPolicyConfig};
 use yauth::prelude::*;
-use yauth::rate_limit::Limit;
 
 const PASSWORD: &str = "Xk9#mP2$vL5nQ8wR";
 
@@ -374,9 +374,7 @@ async fn enumeration_unknown_email_and_wrong_password_look_the_same() {
 #[tokio::test]
 async fn enumeration_costs_one_argon2_verification_on_both_paths() {
     let mail = RecordingMailer::new();
-    let plugin = yauth::email_password::EmailPassword::new(config(&mail))
-        .await
-        .unwrap();
+    let plugin = yauth::email_password::EmailPassword::new(config(&mail)).unwrap();
     let hasher = plugin.hasher().clone();
     let yauth = YAuthBuilder::new(InMemoryBackend::new(), YAuthConfig::default())
         .with_plugin(Box::new(plugin))

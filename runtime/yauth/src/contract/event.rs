@@ -1,8 +1,20 @@
-//! Auth events: every operation emits one; plugins may answer, and each is written to
-//! `yauth_audit_log` under its stable name.
+//! Events and attempts: the one rule for plugins that react to what yauth does.
+//!
+//! - An [`AuthEvent`] says what *happened*. It is written to `yauth_audit_log` under its
+//!   stable name and then shown to every plugin ([`YAuthState::emit`]); a plugin cannot
+//!   undo it, and `emit` returns nothing to ignore.
+//! - An [`Attempt`] says what is *about to happen*. Every plugin is asked before the
+//!   operation commits ([`YAuthState::ask`]); its [`Verdict`] can block it, and for a
+//!   sign-in ask for a second factor. `ask` returns a `Result` (`#[must_use]`), and the
+//!   sign-in path of the kit asks by itself, so a call site cannot drop a veto by accident.
+//!
+//! [`YAuthState::emit`]: crate::contract::state::YAuthState::emit
+//! [`YAuthState::ask`]: crate::contract::state::YAuthState::ask
 
 use axum::http::StatusCode;
 use uuid::Uuid;
+
+use crate::entity::User;
 
 /// Something that happened. The variant names are part of the public contract: their
 /// [`AuthEvent::name`] is stored in `audit_log.event_type` and matched by webhook
@@ -146,17 +158,51 @@ impl AuthEvent {
     }
 }
 
-/// A plugin's answer to an event.
+/// An operation that is about to commit, which plugins may veto.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Attempt<'a> {
+    /// A new account is about to be created for `email` (normalised).
+    Register {
+        /// The normalised email.
+        email: &'a str,
+    },
+    /// `user` proved who they are with `method` and is about to be signed in (a session or a
+    /// token pair). The only attempt that [`Verdict::RequireMfa`] applies to.
+    SignIn {
+        /// The user about to be signed in.
+        user: &'a User,
+        /// How they proved it: `email-password`, `magic-link`, `passkey`, …
+        method: &'static str,
+    },
+}
+
+impl Attempt<'_> {
+    /// A short stable name for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Attempt::Register { .. } => "register",
+            Attempt::SignIn { .. } => "sign_in",
+        }
+    }
+}
+
+/// A plugin's answer to an [`Attempt`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventResponse {
-    Continue,
-    /// Stop the login and ask for a second factor (the MFA plugin).
+pub enum Verdict {
+    /// No objection.
+    Allow,
+    /// Stop the sign-in and ask for a second factor (the MFA plugin). Honoured only for
+    /// [`Attempt::SignIn`]; for any other attempt it fails closed, like a block.
     RequireMfa {
+        /// The id the client passes to the second-factor route.
         pending_session_id: String,
     },
     /// Refuse the operation with this status and message.
     Block {
+        /// The HTTP status of the refusal (4xx).
         status: StatusCode,
+        /// A sentence for people.
         message: String,
     },
 }

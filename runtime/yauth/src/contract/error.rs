@@ -20,34 +20,18 @@ pub struct ApiError {
 }
 
 /// The JSON body of every error answer.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// A stable machine code: `invalid_request`, `invalid_credentials`, `invalid_token`,
-    /// `email_not_verified`, `password_too_short`, `password_common`, `password_breached`,
+    /// `password_too_short`, `password_common`, `password_breached`,
     /// `password_reused`, `rate_limited`, `unauthorized`, ...
     pub error: &'static str,
     /// A sentence for people; it may change.
     pub message: String,
 }
 
-/// The 400 answer to a malformed body or a bad value, for `#[utoipa::path(responses(...))]`.
-#[derive(utoipa::IntoResponses)]
-#[response(
-    status = 400,
-    description = "`invalid_request` (malformed JSON, a missing field, a wrong type) or a code naming the bad value"
-)]
-pub struct BadRequest(pub ErrorBody);
-
-/// The 429 answer of a rate-limited route, for `#[utoipa::path(responses(..., RateLimited))]`.
-#[derive(utoipa::IntoResponses)]
-#[response(
-    status = 429,
-    description = "`rate_limited`: wait the seconds of `Retry-After`",
-    headers(("Retry-After" = u64, description = "Seconds to wait"))
-)]
-pub struct RateLimited(pub ErrorBody);
-
 impl ApiError {
+    /// An error with this status, machine code and message.
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
@@ -57,10 +41,12 @@ impl ApiError {
         }
     }
 
+    /// 400 with a code naming what is wrong.
     pub fn bad_request(error: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, error, message)
     }
 
+    /// 401 `unauthorized`: no valid credentials.
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -69,14 +55,17 @@ impl ApiError {
         )
     }
 
+    /// 403 with a code.
     pub fn forbidden(error: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, error, message)
     }
 
+    /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// 429 `rate_limited` with `Retry-After`.
     pub fn too_many_requests(retry_after: u64) -> Self {
         ApiError {
             retry_after: Some(retry_after.max(1)),

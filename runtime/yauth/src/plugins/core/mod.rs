@@ -1,27 +1,46 @@
-//! `GET /session`, `POST /logout`, `PATCH /me`.
+//! The core plugin, always enabled: `GET /session`, `POST /logout`, `PATCH /me` (OpenAPI
+//! tag `core`), all behind authentication.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::{Extension, Json};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{AuthUser, ClientIp};
-use crate::error::{ApiError, ApiJson, ErrorBody};
-use crate::event::AuthEvent;
-use crate::session::removal_cookie;
-use crate::state::YAuthState;
+use crate::contract::error::{ApiError, ApiJson};
+use crate::contract::event::AuthEvent;
+use crate::contract::plugin::YAuthPlugin;
+use crate::contract::state::YAuthState;
+use crate::contract::user::AuthUser;
+use crate::kit::openapi::{BadRequest, Unauthorized};
+use crate::kit::request::RequestMeta;
+use crate::kit::session::removal_cookie;
+use crate::kit::validate;
 
-/// The core routes, all behind authentication (OpenAPI tag `core`).
-pub fn protected() -> OpenApiRouter<YAuthState> {
-    OpenApiRouter::new()
-        .routes(routes!(session))
-        .routes(routes!(logout))
-        .routes(routes!(update_me))
+/// The plugin's name; [`YAuthState::plugin_names`] leaves it out (it is always there).
+pub const NAME: &str = crate::contract::plugin::CORE_PLUGIN;
+
+/// The core plugin; `YAuthBuilder` adds it first, by itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Core;
+
+impl YAuthPlugin for Core {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn protected_routes(&self, _state: &YAuthState) -> Option<OpenApiRouter<YAuthState>> {
+        Some(
+            OpenApiRouter::new()
+                .routes(routes!(session))
+                .routes(routes!(logout))
+                .routes(routes!(update_me)),
+        )
+    }
 }
 
 /// The caller, as `AuthUser`.
@@ -34,10 +53,10 @@ pub fn protected() -> OpenApiRouter<YAuthState> {
     security(("session" = [])),
     responses(
         (status = 200, description = "The caller", body = AuthUser),
-        (status = 401, description = "No valid credentials", body = ErrorBody),
+        Unauthorized,
     )
 )]
-async fn session(Extension(user): Extension<AuthUser>) -> Json<AuthUser> {
+async fn session(user: AuthUser) -> Json<AuthUser> {
     Json(user)
 }
 
@@ -51,13 +70,13 @@ async fn session(Extension(user): Extension<AuthUser>) -> Json<AuthUser> {
     security(("session" = [])),
     responses(
         (status = 204, description = "The session is ended and the cookie removed"),
-        (status = 401, description = "No valid credentials", body = ErrorBody),
+        Unauthorized,
     )
 )]
 async fn logout(
     State(state): State<YAuthState>,
-    Extension(user): Extension<AuthUser>,
-    ip: ClientIp,
+    user: AuthUser,
+    meta: RequestMeta,
     jar: CookieJar,
 ) -> Result<impl IntoResponse, ApiError> {
     if let Some(session_id) = user.session_id {
@@ -68,7 +87,7 @@ async fn logout(
                     user_id: user.id,
                     session_id,
                 },
-                ip.to_text().as_deref(),
+                meta.ip_text().as_deref(),
             )
             .await;
     }
@@ -83,9 +102,6 @@ struct UpdateMe {
     display_name: Option<String>,
 }
 
-/// The longest display name accepted, in characters (the column holds 255).
-pub const MAX_DISPLAY_NAME: usize = 100;
-
 /// Sets (or, with `null`, clears) the display name: 200 with the updated `AuthUser`.
 #[utoipa::path(
     patch,
@@ -97,31 +113,17 @@ pub const MAX_DISPLAY_NAME: usize = 100;
     request_body = UpdateMe,
     responses(
         (status = 200, description = "The updated user", body = AuthUser),
-        (status = 400, description = "Invalid display name or body", body = ErrorBody),
-        (status = 401, description = "No valid credentials", body = ErrorBody),
+        BadRequest,
+        Unauthorized,
     )
 )]
 async fn update_me(
     State(state): State<YAuthState>,
-    Extension(user): Extension<AuthUser>,
-    ip: ClientIp,
+    user: AuthUser,
+    meta: RequestMeta,
     ApiJson(body): ApiJson<UpdateMe>,
 ) -> Result<Json<AuthUser>, ApiError> {
-    let display_name = body
-        .display_name
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty());
-    if display_name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME || n.chars().any(char::is_control))
-    {
-        return Err(ApiError::bad_request(
-            "invalid_display_name",
-            format!(
-                "a display name has at most {MAX_DISPLAY_NAME} characters and no control characters"
-            ),
-        ));
-    }
+    let display_name = validate::display_name(body.display_name.as_deref())?;
     state
         .repos()
         .users
@@ -130,7 +132,7 @@ async fn update_me(
     state
         .emit(
             AuthEvent::ProfileUpdated { user_id: user.id },
-            ip.to_text().as_deref(),
+            meta.ip_text().as_deref(),
         )
         .await;
     Ok(Json(AuthUser {

@@ -5,17 +5,21 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::error::ApiError;
-use crate::state::YAuthState;
+use crate::contract::error::ApiError;
+use crate::contract::state::YAuthState;
+use crate::kit::token::expires_after;
 
 /// At most `max` requests per `window` for one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
+    /// Requests allowed per window.
     pub max: u32,
+    /// The window's length.
     pub window: Duration,
 }
 
 impl Limit {
+    /// `max` per minute.
     pub const fn per_minute(max: u32) -> Self {
         Limit {
             max,
@@ -23,6 +27,7 @@ impl Limit {
         }
     }
 
+    /// `max` per hour.
     pub const fn per_hour(max: u32) -> Self {
         Limit {
             max,
@@ -38,7 +43,7 @@ pub async fn check(state: &YAuthState, key: &str, limit: Limit) -> Result<(), Ap
     let row = state
         .repos()
         .rate_limits
-        .hit_rate_limit(key, now, crate::session::expires_after(now, limit.window))
+        .hit_rate_limit(key, now, expires_after(now, limit.window))
         .await?;
     if i64::from(row.count) > i64::from(limit.max) {
         let retry = (row.expires_at - now).num_seconds().max(1);

@@ -1,0 +1,170 @@
+//! The state every handler gets: repositories, configuration, plugins and extractors; and
+//! the two ways of involving plugins, [`YAuthState::emit`] and [`YAuthState::ask`].
+
+use std::sync::Arc;
+
+use axum::http::request::Parts;
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::config::YAuthConfig;
+use crate::contract::error::ApiError;
+use crate::contract::event::{Attempt, AuthEvent, Verdict};
+use crate::contract::plugin::{CredentialExtractor, YAuthPlugin};
+use crate::contract::user::AuthUser;
+use crate::entity::{AuditLog, Repositories};
+
+/// Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct YAuthState {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for YAuthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YAuthState")
+            .field("plugins", &self.plugin_names())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    repos: Repositories,
+    config: YAuthConfig,
+    plugins: Vec<Arc<dyn YAuthPlugin>>,
+    extractors: Vec<Box<dyn CredentialExtractor>>,
+}
+
+/// What the plugins said to a sign-in attempt that none of them blocked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SignInClearance {
+    /// Sign the user in.
+    Proceed,
+    /// A plugin asks for a second factor first.
+    SecondFactor { pending_session_id: String },
+}
+
+impl YAuthState {
+    pub(crate) fn new(
+        repos: Repositories,
+        config: YAuthConfig,
+        plugins: Vec<Arc<dyn YAuthPlugin>>,
+        extractors: Vec<Box<dyn CredentialExtractor>>,
+    ) -> Self {
+        YAuthState {
+            inner: Arc::new(Inner {
+                repos,
+                config,
+                plugins,
+                extractors,
+            }),
+        }
+    }
+
+    /// Every repository of the backend.
+    pub fn repos(&self) -> &Repositories {
+        &self.inner.repos
+    }
+
+    /// The shared configuration.
+    pub fn config(&self) -> &YAuthConfig {
+        &self.inner.config
+    }
+
+    /// The names of the enabled plugins, in the order they were added (`core`, always
+    /// there, is left out).
+    pub fn plugin_names(&self) -> Vec<&'static str> {
+        self.inner
+            .plugins
+            .iter()
+            .map(|p| p.name())
+            .filter(|name| *name != crate::contract::plugin::CORE_PLUGIN)
+            .collect()
+    }
+
+    /// The caller, trying every credential extractor in order (the session cookie, then the
+    /// plugins'). `Ok(None)`: no valid credentials.
+    pub async fn authenticate(&self, parts: &Parts) -> Result<Option<AuthUser>, ApiError> {
+        for extractor in &self.inner.extractors {
+            if let Some(user) = extractor.authenticate(parts, self).await? {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Records that something happened: writes the audit row, then shows the event to every
+    /// plugin. A failed audit write is logged, never fatal. Nothing is returned: an event
+    /// cannot be vetoed (ask with [`YAuthState::ask`] before committing instead).
+    pub async fn emit(&self, event: AuthEvent, ip: Option<&str>) {
+        let row = Self::audit_row(&event, ip);
+        if let Err(e) = self.repos().audit_log.insert_audit(&row).await {
+            tracing::error!(error = %e, event = event.name(), "could not write the audit log");
+        }
+        self.notify(&event).await;
+    }
+
+    /// Shows plugins an event whose audit row was already written (by a composite operation,
+    /// in the same transaction as the change).
+    pub async fn notify(&self, event: &AuthEvent) {
+        for plugin in &self.inner.plugins {
+            plugin.on_event(event, self).await;
+        }
+    }
+
+    /// Asks every plugin about an operation before it commits: `Err` (the plugin's status
+    /// and message, code `blocked`) when one blocks it. A request for a second factor is
+    /// honoured only by the sign-in path; here it fails closed, like a block.
+    pub async fn ask(&self, attempt: &Attempt<'_>) -> Result<(), ApiError> {
+        match self.verdict(attempt).await {
+            Verdict::Allow => Ok(()),
+            Verdict::Block { status, message } => Err(ApiError::new(status, "blocked", message)),
+            Verdict::RequireMfa { .. } => {
+                tracing::error!(
+                    attempt = attempt.name(),
+                    "a plugin asked for a second factor outside a sign-in; refused"
+                );
+                Err(ApiError::forbidden(
+                    "blocked",
+                    "this operation is not allowed",
+                ))
+            }
+        }
+    }
+
+    /// [`YAuthState::ask`] for a sign-in, where a second factor may be required.
+    pub(crate) async fn ask_sign_in(
+        &self,
+        attempt: &Attempt<'_>,
+    ) -> Result<SignInClearance, ApiError> {
+        match self.verdict(attempt).await {
+            Verdict::Allow => Ok(SignInClearance::Proceed),
+            Verdict::RequireMfa { pending_session_id } => {
+                Ok(SignInClearance::SecondFactor { pending_session_id })
+            }
+            Verdict::Block { status, message } => Err(ApiError::new(status, "blocked", message)),
+        }
+    }
+
+    async fn verdict(&self, attempt: &Attempt<'_>) -> Verdict {
+        for plugin in &self.inner.plugins {
+            let verdict = plugin.check(attempt, self).await;
+            if verdict != Verdict::Allow {
+                return verdict;
+            }
+        }
+        Verdict::Allow
+    }
+
+    /// The audit row an event is written as.
+    pub fn audit_row(event: &AuthEvent, ip: Option<&str>) -> AuditLog {
+        AuditLog {
+            id: Uuid::now_v7(),
+            user_id: event.user_id(),
+            event_type: event.name().to_string(),
+            metadata: Some(event.metadata()),
+            ip_address: ip.map(str::to_string),
+            created_at: Utc::now(),
+        }
+    }
+}

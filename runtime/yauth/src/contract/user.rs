@@ -1,0 +1,105 @@
+//! The authenticated caller: [`AuthUser`], an extractor of its own, and [`OptionalAuthUser`]
+//! for public routes that react to a session when there is one.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::contract::error::ApiError;
+use crate::entity::User;
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum AuthMethod {
+    /// The session cookie.
+    Session,
+    /// A bearer access token.
+    Bearer,
+    /// An API key.
+    ApiKey,
+}
+
+/// The authenticated caller, answered by `GET /session`.
+///
+/// It is an extractor: a handler behind the auth middleware takes `user: AuthUser`. Mounted
+/// by mistake on a public route, the same handler answers 401, never 500.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuthUser {
+    /// The user's id.
+    pub id: Uuid,
+    /// The normalised email.
+    pub email: String,
+    /// The name to show, if any.
+    pub display_name: Option<String>,
+    /// Whether the user redeemed a verification link (a fact, whatever the policy).
+    pub email_verified: bool,
+    /// `user` or `admin`.
+    pub role: String,
+    /// Whether a ban is recorded (a banned user cannot authenticate while it is in force).
+    pub banned: bool,
+    /// How the caller authenticated.
+    pub auth_method: AuthMethod,
+    /// The scopes of a bearer token or API key; `None` for a session (everything allowed).
+    pub scopes: Option<Vec<String>>,
+    /// The session the request came with (for logout and "other sessions").
+    #[serde(skip)]
+    pub session_id: Option<Uuid>,
+}
+
+impl AuthUser {
+    /// The caller `user`, authenticated by `auth_method`.
+    pub fn from_user(user: &User, auth_method: AuthMethod) -> Self {
+        AuthUser {
+            id: user.id,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            email_verified: user.email_verified,
+            role: user.role.clone(),
+            banned: user.banned,
+            auth_method,
+            scopes: None,
+            session_id: None,
+        }
+    }
+}
+
+/// Whether a ban is in force now.
+pub fn is_banned(user: &User) -> bool {
+    user.banned && user.banned_until.is_none_or(|until| until > Utc::now())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthUser {
+    type Rejection = ApiError;
+
+    /// The caller that the auth middleware of protected routes found; 401 without it.
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<AuthUser>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// The caller when the request carries valid credentials, on any route: public routes that
+/// behave differently for a signed-in user (linking an OAuth account, a magic link) take it.
+#[derive(Debug, Clone)]
+pub struct OptionalAuthUser(pub Option<AuthUser>);
+
+impl<S> FromRequestParts<S> for OptionalAuthUser
+where
+    S: Send + Sync,
+    crate::contract::state::YAuthState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if let Some(user) = parts.extensions.get::<AuthUser>() {
+            return Ok(OptionalAuthUser(Some(user.clone())));
+        }
+        let state = crate::contract::state::YAuthState::from_ref(state);
+        Ok(OptionalAuthUser(state.authenticate(parts).await?))
+    }
+}

@@ -1,0 +1,19 @@
+//! The kit: pieces every plugin uses instead of writing its own.
+//!
+//! - [`token`]: one-time and session tokens (create, hash, claim);
+//! - [`sign_in`]: the one "sign this user in" path;
+//! - [`session`]: session rows and cookies;
+//! - [`mail`]: token links, the hand-off to the mailer, the per-address cap;
+//! - [`validate`]: the email and display-name rules;
+//! - [`request`]: the client's IP and User-Agent ([`request::RequestMeta`]);
+//! - [`limits`]: rate limits counted in the backend;
+//! - [`openapi`]: the error answers routes list in their OpenAPI description.
+
+pub mod limits;
+pub mod mail;
+pub mod openapi;
+pub mod request;
+pub mod session;
+pub mod sign_in;
+pub mod token;
+pub mod validate;

@@ -1,0 +1,25 @@
+//! The error answers routes list in their `#[utoipa::path(responses(…))]`, written once.
+
+use crate::contract::error::ErrorBody;
+
+/// The 400 answer to a malformed body or a bad value.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 400,
+    description = "`invalid_request` (malformed JSON, a missing field, a wrong type) or a code naming the bad value"
+)]
+pub struct BadRequest(pub ErrorBody);
+
+/// The 401 answer of a protected route called without valid credentials.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(status = 401, description = "`unauthorized`: no valid credentials")]
+pub struct Unauthorized(pub ErrorBody);
+
+/// The 429 answer of a rate-limited route.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 429,
+    description = "`rate_limited`: wait the seconds of `Retry-After`",
+    headers(("Retry-After" = u64, description = "Seconds to wait"))
+)]
+pub struct RateLimited(pub ErrorBody);

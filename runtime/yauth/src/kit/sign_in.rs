@@ -1,0 +1,162 @@
+//! The one "sign this user in" path. Every primary login (password, magic link, passkey,
+//! OAuth callback, the second factor) ends here, so the ban check, the plugins' veto and
+//! second-factor request, the session, the cookie and the events are the same for all.
+
+use axum::Json;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::Cookie;
+use serde::Serialize;
+
+use crate::contract::error::ApiError;
+use crate::contract::event::{Attempt, AuthEvent};
+use crate::contract::state::{SignInClearance, YAuthState};
+use crate::contract::user::{AuthMethod, AuthUser, is_banned};
+use crate::entity::User;
+use crate::kit::request::RequestMeta;
+use crate::kit::session::{create_session, session_cookie, session_ttl};
+
+/// The answer when a plugin asks for a second factor (no cookie is set yet).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MfaRequired {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// Pass it to the MFA plugin's verify route.
+    pub pending_session_id: String,
+}
+
+/// The 200 body of a primary login: the signed-in user, or the second-factor request.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum SignInAnswer {
+    /// Signed in; the session cookie is set.
+    SignedIn(AuthUser),
+    /// A second factor is needed; nothing is set.
+    MfaRequired(MfaRequired),
+}
+
+/// How a sign-in ended.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per sign-in and turned into a response at once"
+)]
+pub enum SignInOutcome {
+    /// A session was created: the caller and the cookie that carries it.
+    SignedIn {
+        /// The signed-in user.
+        user: AuthUser,
+        /// The session cookie to set.
+        cookie: Cookie<'static>,
+    },
+    /// A plugin asks for a second factor first; no session exists yet.
+    MfaRequired {
+        /// The id the client passes to the second-factor route.
+        pending_session_id: String,
+    },
+}
+
+impl IntoResponse for SignInOutcome {
+    fn into_response(self) -> Response {
+        match self {
+            SignInOutcome::SignedIn { user, cookie } => {
+                let mut response =
+                    (StatusCode::OK, Json(SignInAnswer::SignedIn(user))).into_response();
+                match HeaderValue::from_str(&cookie.to_string()) {
+                    Ok(value) => {
+                        response.headers_mut().append(SET_COOKIE, value);
+                        response
+                    }
+                    Err(e) => ApiError::internal(e).into_response(),
+                }
+            }
+            SignInOutcome::MfaRequired { pending_session_id } => (
+                StatusCode::OK,
+                Json(SignInAnswer::MfaRequired(MfaRequired {
+                    mfa_required: true,
+                    pending_session_id,
+                })),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// What a sign-in asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct SignIn<'a> {
+    /// Who proved who they are.
+    pub user: &'a User,
+    /// How (`email-password`, `magic-link`, …): the event's `method`.
+    pub method: &'static str,
+    /// A long-lived session (`remember_me_ttl`) instead of the default one.
+    pub remember_me: bool,
+    /// The request's client, stored with the session and the audit rows.
+    pub meta: &'a RequestMeta,
+}
+
+/// Signs `user` in: 403 `user_banned` for a ban in force; then every plugin is asked (a
+/// block is an error and is audited as a failed login; a second-factor request ends here
+/// with nothing created); then a new session, `login_succeeded` and `session_created`.
+pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOutcome, ApiError> {
+    let SignIn {
+        user,
+        method,
+        remember_me,
+        meta,
+    } = request;
+    let ip = meta.ip_text();
+    if is_banned(user) {
+        return Err(ApiError::forbidden("user_banned", "this account is banned"));
+    }
+    let clearance = match state.ask_sign_in(&Attempt::SignIn { user, method }).await {
+        Ok(clearance) => clearance,
+        Err(blocked) => {
+            state
+                .emit(
+                    AuthEvent::LoginFailed {
+                        user_id: Some(user.id),
+                        reason: "blocked".into(),
+                    },
+                    ip.as_deref(),
+                )
+                .await;
+            return Err(blocked);
+        }
+    };
+    if let SignInClearance::SecondFactor { pending_session_id } = clearance {
+        return Ok(SignInOutcome::MfaRequired { pending_session_id });
+    }
+    let (session, token) = create_session(
+        state,
+        user.id,
+        remember_me,
+        ip.as_deref(),
+        meta.user_agent.as_deref(),
+    )
+    .await?;
+    state
+        .emit(
+            AuthEvent::LoginSucceeded {
+                user_id: user.id,
+                method: method.into(),
+            },
+            ip.as_deref(),
+        )
+        .await;
+    state
+        .emit(
+            AuthEvent::SessionCreated {
+                user_id: user.id,
+                session_id: session.id,
+            },
+            ip.as_deref(),
+        )
+        .await;
+    let config = state.config();
+    let cookie = session_cookie(&config.cookie, token, session_ttl(config, remember_me));
+    let mut auth = AuthUser::from_user(user, AuthMethod::Session);
+    auth.session_id = Some(session.id);
+    Ok(SignInOutcome::SignedIn { user: auth, cookie })
+}

@@ -1,0 +1,43 @@
+//! The mails of the email-password plugin.
+
+use crate::mail::Email;
+
+/// The first verification link, right after registering.
+pub(super) fn welcome(to: String, link: &str) -> Email {
+    Email {
+        to,
+        subject: "Verify your email".into(),
+        text: format!("Welcome! Confirm your email address:\n\n{link}\n"),
+    }
+}
+
+/// A new verification link (`/resend-verification`).
+pub(super) fn verify_again(to: String, link: &str) -> Email {
+    Email {
+        to,
+        subject: "Verify your email".into(),
+        text: format!("Confirm your email address:\n\n{link}\n"),
+    }
+}
+
+/// To the owner of an email that someone tried to register again.
+pub(super) fn duplicate_notice(to: String) -> Email {
+    Email {
+        to,
+        subject: "Someone tried to register with your email".into(),
+        text: "Someone tried to create an account with this email address, which already has one. \
+               If it was you, sign in or reset your password. Otherwise you can ignore this email.\n"
+            .into(),
+    }
+}
+
+/// A reset link (`/forgot-password`).
+pub(super) fn reset(to: String, link: &str) -> Email {
+    Email {
+        to,
+        subject: "Reset your password".into(),
+        text: format!(
+            "Someone asked to reset the password of this account. If it was you, choose a new one:\n\n{link}\n\nOtherwise ignore this email.\n"
+        ),
+    }
+}

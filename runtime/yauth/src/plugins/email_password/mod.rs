@@ -1,0 +1,183 @@
+//! The email-password plugin: register, login, email verification, forgot/reset and change
+//! password.
+//!
+//! Answers never tell a stranger whether an email has an account: login fails the same way
+//! for an unknown email and a wrong password (one Argon2 verification on both paths), and
+//! forgot-password, resend-verification and register answer the same whatever the email.
+//!
+//! - `routes`: the HTTP surface (bodies, `#[utoipa::path]`, thin handlers);
+//! - `flows`: what each route does, over yauth's state and the plugin's, with no HTTP types;
+//! - `mail`: the mails it sends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::config::YAuthConfig;
+use crate::contract::plugin::{BoxFuture, PluginError, YAuthPlugin};
+use crate::contract::state::YAuthState;
+use crate::hibp::{Hibp, HibpConfig};
+use crate::kit::limits::Limit;
+use crate::mail::{LogMailer, Mailer};
+use crate::password::{Hasher, HashingConfig, PasswordPolicyConfig};
+
+mod flows;
+mod mail;
+mod routes;
+
+/// The plugin's name.
+pub const NAME: &str = "email-password";
+
+/// What happens when someone registers an email that already has an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DuplicateRegistration {
+    /// Answer exactly like a new registration and mail the owner a notice (default).
+    #[default]
+    NotifyOwner,
+    /// Answer 409 `email_taken` (tells anyone which emails have accounts).
+    Conflict,
+}
+
+/// The rate limits of the plugin's routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailPasswordRateLimits {
+    /// `POST /login`, per client IP.
+    pub login_per_ip: Limit,
+    /// `POST /register`, per client IP.
+    pub register_per_ip: Limit,
+    /// Routes that send mail, per client IP.
+    pub mail_per_ip: Limit,
+    /// Routes that send mail (and the duplicate-registration notice), per target email.
+    pub mail_per_email: Limit,
+}
+
+impl Default for EmailPasswordRateLimits {
+    fn default() -> Self {
+        EmailPasswordRateLimits {
+            login_per_ip: Limit::per_minute(20),
+            register_per_ip: Limit::per_hour(20),
+            mail_per_ip: Limit::per_hour(20),
+            mail_per_email: Limit::per_hour(5),
+        }
+    }
+}
+
+/// `EmailPasswordConfig`: the plugin's settings.
+#[derive(Clone)]
+pub struct EmailPasswordConfig {
+    /// Refuse login until the email is verified. Default on.
+    pub require_email_verification: bool,
+    /// What a new password must satisfy.
+    pub password_policy: PasswordPolicyConfig,
+    /// Argon2id parameters.
+    pub hashing: HashingConfig,
+    /// How long a verification link works. Default 24 h.
+    pub verification_ttl: Duration,
+    /// How long a reset link works. Default 1 h.
+    pub reset_ttl: Duration,
+    /// What registering a taken email does.
+    pub duplicate_registration: DuplicateRegistration,
+    /// The limits of the plugin's routes.
+    pub rate_limits: EmailPasswordRateLimits,
+    /// Who delivers the mails.
+    pub mailer: Arc<dyn Mailer>,
+    /// The breached-password check; `None` turns it off. On by default.
+    pub hibp: Option<HibpConfig>,
+}
+
+impl std::fmt::Debug for EmailPasswordConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailPasswordConfig")
+            .field(
+                "require_email_verification",
+                &self.require_email_verification,
+            )
+            .field("password_policy", &self.password_policy)
+            .field("hashing", &self.hashing)
+            .field("verification_ttl", &self.verification_ttl)
+            .field("reset_ttl", &self.reset_ttl)
+            .field("duplicate_registration", &self.duplicate_registration)
+            .field("rate_limits", &self.rate_limits)
+            .field("hibp", &self.hibp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for EmailPasswordConfig {
+    fn default() -> Self {
+        EmailPasswordConfig {
+            require_email_verification: true,
+            password_policy: PasswordPolicyConfig::default(),
+            hashing: HashingConfig::default(),
+            verification_ttl: Duration::from_secs(24 * 3600),
+            reset_ttl: Duration::from_secs(3600),
+            duplicate_registration: DuplicateRegistration::NotifyOwner,
+            rate_limits: EmailPasswordRateLimits::default(),
+            mailer: Arc::new(LogMailer),
+            hibp: Some(HibpConfig::default()),
+        }
+    }
+}
+
+/// The plugin: `YAuthBuilder::with_email_password(config)`, or
+/// `with_plugin(Box::new(EmailPassword::new(config)?))`.
+#[derive(Debug)]
+pub struct EmailPassword {
+    service: Arc<Service>,
+}
+
+/// What the plugin's routes share: its configuration, the hasher and the breach check.
+#[derive(Debug)]
+pub(crate) struct Service {
+    config: EmailPasswordConfig,
+    hasher: Hasher,
+    hibp: Option<Hibp>,
+}
+
+impl EmailPassword {
+    /// Checks the configuration (Argon2 parameters, the HIBP client).
+    pub fn new(config: EmailPasswordConfig) -> Result<Self, PluginError> {
+        let hasher = Hasher::new(&config.hashing).map_err(PluginError)?;
+        let hibp = config
+            .hibp
+            .clone()
+            .map(Hibp::new)
+            .transpose()
+            .map_err(PluginError)?;
+        Ok(EmailPassword {
+            service: Arc::new(Service {
+                config,
+                hasher,
+                hibp,
+            }),
+        })
+    }
+
+    /// The hasher (benches and the enumeration tests read its verification count).
+    pub fn hasher(&self) -> &Hasher {
+        &self.service.hasher
+    }
+}
+
+impl YAuthPlugin for EmailPassword {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn init<'a>(&'a mut self, _config: &'a YAuthConfig) -> BoxFuture<'a, Result<(), PluginError>> {
+        Box::pin(async move {
+            self.service.hasher.warm_up().await.map_err(|e| {
+                PluginError(format!("could not compute the dummy hash: {}", e.message))
+            })
+        })
+    }
+
+    fn public_routes(&self, state: &YAuthState) -> Option<OpenApiRouter<YAuthState>> {
+        Some(routes::public(state, self.service.clone()))
+    }
+
+    fn protected_routes(&self, state: &YAuthState) -> Option<OpenApiRouter<YAuthState>> {
+        Some(routes::protected(state, self.service.clone()))
+    }
+}

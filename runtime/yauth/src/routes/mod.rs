@@ -1,3 +1,0 @@
-//! The routes every app gets, whatever plugins are on.
-
-pub mod core;
