@@ -1008,7 +1008,7 @@ pub fn catalogue() -> Catalogue {
             "delete_user_password_resets",
             vec![eq("user_id")],
             "Drops a user's outstanding reset tokens.",
-            "POST /forgot-password, POST /reset-password",
+            "POST /forgot-password, POST /reset-password, POST /change-password",
         )
         .sweep("delete_expired_password_resets");
     c.on("password_history")
@@ -1805,6 +1805,26 @@ pub fn catalogue() -> Catalogue {
             ],
             doc: "Uses a reset token, sets the new password and ends every session; false when the token was already used.".into(),
             used_by: "POST /reset-password".into(),
+            plugin: "email-password".into(),
+        },
+        Composite {
+            name: "change_password".into(),
+            params: vec![
+                row("password", "passwords", false),
+                row("history", "password_history", true),
+                value("user_id", LogicalType::Uuid),
+                value("keep_session", LogicalType::Uuid),
+                row("audit", "audit_log", false),
+            ],
+            steps: vec![
+                step("upsert_password", &["password"]),
+                step_if("insert_password_history", "history"),
+                step("delete_other_user_sessions", &["user_id", "keep_session"]),
+                step("delete_user_password_resets", &["user_id"]),
+                step("insert_audit", &["audit"]),
+            ],
+            doc: "Sets the new password, records the old hash, ends the user's other sessions and drops their pending reset tokens, all or nothing. `keep_session` is the caller's own session; a caller without one (API key, bearer token) passes `Uuid::nil()`, which matches no session, so every session ends.".into(),
+            used_by: "POST /change-password".into(),
             plugin: "email-password".into(),
         },
         Composite {

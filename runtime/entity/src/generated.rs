@@ -627,7 +627,7 @@ pub trait PasswordResetsRepository: Send + Sync {
     ) -> Result<bool, RepoError>;
     /// Drops a user's outstanding reset tokens.
     ///
-    /// Used by: POST /forgot-password, POST /reset-password.
+    /// Used by: POST /forgot-password, POST /reset-password, POST /change-password.
     async fn delete_user_password_resets(&self, user_id: Uuid) -> Result<u64, RepoError>;
     /// Deletes the rows whose `expires_at` has passed.
     ///
@@ -1454,6 +1454,17 @@ pub trait CompositeRepository: Send + Sync {
         user_id: Uuid,
         audit: &AuditLog,
     ) -> Result<bool, RepoError>;
+    /// Sets the new password, records the old hash, ends the user's other sessions and drops their pending reset tokens, all or nothing. `keep_session` is the caller's own session; a caller without one (API key, bearer token) passes `Uuid::nil()`, which matches no session, so every session ends.
+    ///
+    /// Used by: POST /change-password.
+    async fn change_password(
+        &self,
+        password: &Password,
+        history: Option<&PasswordHistory>,
+        user_id: Uuid,
+        keep_session: Uuid,
+        audit: &AuditLog,
+    ) -> Result<(), RepoError>;
     /// Revokes the presented refresh token and stores its successor; false when it was already used.
     ///
     /// Used by: POST /token/refresh.

@@ -80,6 +80,7 @@ macro_rules! conformance_tests {
             webhooks,
             register_is_all_or_nothing,
             reset_password_is_all_or_nothing,
+            change_password_ends_other_sessions_and_pending_resets_all_or_nothing,
             race_one_time_token,
             race_refresh_rotation,
             race_authorization_code,

@@ -2242,6 +2242,148 @@ pub async fn reset_password_is_all_or_nothing(r: Repositories) {
     );
 }
 
+async fn reset_is_pending(r: &Repositories, reset: &PasswordReset) -> bool {
+    r.password_resets
+        .find_password_reset(&reset.token_hash, now())
+        .await
+        .unwrap()
+        .is_some()
+}
+
+async fn password_hash(r: &Repositories, user_id: Uuid) -> String {
+    r.passwords
+        .get_password(user_id)
+        .await
+        .unwrap()
+        .expect("a password")
+        .password_hash
+}
+
+pub async fn change_password_ends_other_sessions_and_pending_resets_all_or_nothing(
+    r: Repositories,
+) {
+    let u = new_user(&r).await;
+    let bystander = new_user(&r).await;
+    r.passwords
+        .insert_password(&rows::password(u.id, "old"))
+        .await
+        .unwrap();
+    let current = rows::session(u.id, later());
+    let other = rows::session(u.id, later());
+    let bystander_session = rows::session(bystander.id, later());
+    for s in [&current, &other, &bystander_session] {
+        r.sessions.insert_session(s).await.unwrap();
+    }
+    let reset = rows::password_reset(u.id, later());
+    let bystander_reset = rows::password_reset(bystander.id, later());
+    for p in [&reset, &bystander_reset] {
+        r.password_resets.insert_password_reset(p).await.unwrap();
+    }
+
+    // A failure in the last step (the audit row's id is taken) changes nothing.
+    let taken = rows::audit(Some(u.id), &unique("changed"));
+    r.audit_log.insert_audit(&taken).await.unwrap();
+    let lost = PasswordHistory {
+        id: Uuid::now_v7(),
+        user_id: u.id,
+        password_hash: "old".into(),
+        created_at: now(),
+    };
+    let result = r
+        .composite
+        .change_password(
+            &rows::password(u.id, "lost"),
+            Some(&lost),
+            u.id,
+            current.id,
+            &taken,
+        )
+        .await;
+    assert!(is_conflict(result));
+    assert_eq!(password_hash(&r, u.id).await, "old");
+    assert_eq!(
+        r.password_history
+            .list_password_history(u.id, 5, 0)
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        r.sessions.list_user_sessions(u.id).await.unwrap(),
+        vec![other.clone(), current.clone()]
+    );
+    assert!(reset_is_pending(&r, &reset).await);
+
+    // The change itself: new hash, history, only the caller's session left, no pending reset.
+    let history = PasswordHistory {
+        id: Uuid::now_v7(),
+        user_id: u.id,
+        password_hash: "old".into(),
+        created_at: now(),
+    };
+    let event = rows::audit(Some(u.id), &unique("changed"));
+    r.composite
+        .change_password(
+            &rows::password(u.id, "new"),
+            Some(&history),
+            u.id,
+            current.id,
+            &event,
+        )
+        .await
+        .unwrap();
+    assert_eq!(password_hash(&r, u.id).await, "new");
+    assert_eq!(
+        r.password_history
+            .list_password_history(u.id, 5, 0)
+            .await
+            .unwrap(),
+        vec![history]
+    );
+    assert_eq!(
+        r.sessions.list_user_sessions(u.id).await.unwrap(),
+        vec![current.clone()]
+    );
+    assert!(!reset_is_pending(&r, &reset).await);
+    assert_eq!(
+        r.audit_log
+            .list_audit_by_event(&event.event_type, 10, 0)
+            .await
+            .unwrap(),
+        vec![event]
+    );
+    // Another user's session and reset token are untouched.
+    assert_eq!(
+        r.sessions.list_user_sessions(bystander.id).await.unwrap(),
+        vec![bystander_session]
+    );
+    assert!(reset_is_pending(&r, &bystander_reset).await);
+
+    // A caller without a session (API key, bearer token) keeps none: `Uuid::nil()` matches no
+    // session, so every session ends. Without history, that step is skipped.
+    let event = rows::audit(Some(u.id), &unique("changed"));
+    r.composite
+        .change_password(
+            &rows::password(u.id, "newer"),
+            None,
+            u.id,
+            Uuid::nil(),
+            &event,
+        )
+        .await
+        .unwrap();
+    assert_eq!(password_hash(&r, u.id).await, "newer");
+    assert_eq!(r.sessions.list_user_sessions(u.id).await.unwrap(), vec![]);
+    assert_eq!(
+        r.password_history
+            .list_password_history(u.id, 5, 0)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 const RACERS: usize = 64;
 
 /// Runs `RACERS` copies of `attempt` at once and returns how many won. An error counts as a

@@ -5759,6 +5759,34 @@ impl CompositeRepository for DieselMysqlBackend {
             Err(Abort::Repo(e)) => Err(e),
         }
     }
+    async fn change_password(
+        &self,
+        password: &Password,
+        history: Option<&PasswordHistory>,
+        user_id: Uuid,
+        keep_session: Uuid,
+        audit: &AuditLog,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        let st = &*self.statements;
+        let outcome = conn
+            .transaction(async |conn| {
+                q::upsert_password(conn, st, password).await?;
+                if let Some(history) = history {
+                    q::insert_password_history(conn, st, history).await?;
+                }
+                q::delete_other_user_sessions(conn, st, user_id, keep_session).await?;
+                q::delete_user_password_resets(conn, st, user_id).await?;
+                q::insert_audit(conn, st, audit).await?;
+                Ok::<_, Abort>(())
+            })
+            .await;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(Abort::Lost) => Err(RepoError::message("transaction aborted")),
+            Err(Abort::Repo(e)) => Err(e),
+        }
+    }
     async fn rotate_refresh_token(
         &self,
         old_id: Uuid,

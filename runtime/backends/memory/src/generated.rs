@@ -3811,6 +3811,31 @@ impl CompositeRepository for InMemoryBackend {
         }
         outcome
     }
+    async fn change_password(
+        &self,
+        password: &Password,
+        history: Option<&PasswordHistory>,
+        user_id: Uuid,
+        keep_session: Uuid,
+        audit: &AuditLog,
+    ) -> Result<(), RepoError> {
+        let mut t = self.lock();
+        let before = t.clone();
+        let outcome = (|| -> Result<(), RepoError> {
+            q::upsert_password(&mut t, password)?;
+            if let Some(history) = history {
+                q::insert_password_history(&mut t, history)?;
+            }
+            q::delete_other_user_sessions(&mut t, user_id, keep_session)?;
+            q::delete_user_password_resets(&mut t, user_id)?;
+            q::insert_audit(&mut t, audit)?;
+            Ok(())
+        })();
+        if outcome.is_err() {
+            *t = before;
+        }
+        outcome
+    }
     async fn rotate_refresh_token(
         &self,
         old_id: Uuid,

@@ -3811,6 +3811,25 @@ impl CompositeRepository for SeaOrmMysqlBackend {
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }
+    async fn change_password(
+        &self,
+        password: &Password,
+        history: Option<&PasswordHistory>,
+        user_id: Uuid,
+        keep_session: Uuid,
+        audit: &AuditLog,
+    ) -> Result<(), RepoError> {
+        let tx = self.db.begin().await.map_err(db_err)?;
+        q::upsert_password(&tx, password).await?;
+        if let Some(history) = history {
+            q::insert_password_history(&tx, history).await?;
+        }
+        q::delete_other_user_sessions(&tx, user_id, keep_session).await?;
+        q::delete_user_password_resets(&tx, user_id).await?;
+        q::insert_audit(&tx, audit).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
     async fn rotate_refresh_token(
         &self,
         old_id: Uuid,

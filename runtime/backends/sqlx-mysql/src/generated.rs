@@ -3971,6 +3971,25 @@ impl CompositeRepository for SqlxMysqlBackend {
         tx.commit().await.map_err(db_err)?;
         Ok(true)
     }
+    async fn change_password(
+        &self,
+        password: &Password,
+        history: Option<&PasswordHistory>,
+        user_id: Uuid,
+        keep_session: Uuid,
+        audit: &AuditLog,
+    ) -> Result<(), RepoError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        q::upsert_password(&mut tx, password).await?;
+        if let Some(history) = history {
+            q::insert_password_history(&mut tx, history).await?;
+        }
+        q::delete_other_user_sessions(&mut tx, user_id, keep_session).await?;
+        q::delete_user_password_resets(&mut tx, user_id).await?;
+        q::insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
     async fn rotate_refresh_token(
         &self,
         old_id: Uuid,
