@@ -200,6 +200,13 @@ pub fn all_tables() -> Vec<Table> {
             .opt("impersonator_id", Uuid)
             .references("users", "id", OnDelete::Cascade)
             .indexed()
+            // added: the last request seen, for the idle timeout (ASVS V3.3): the runtime
+            // slides `expires_at` from it, capped by the absolute lifetime.
+            .opt("last_seen_at", Timestamp)
+            // added: a remember-me session, whose cookie carries Max-Age; the others get a
+            // browser-session cookie.
+            .col("persistent", Bool)
+            .default_bool(false)
             .build(),
         table("audit_log", CORE)
             .id()

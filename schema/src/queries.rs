@@ -618,6 +618,15 @@ fn lt(column: &str, param: &str) -> Cond {
     cond(column, CondOp::Lt, Some(param))
 }
 
+/// `column < param OR column IS NULL`.
+fn lt_or_null(column: &str, param: &str) -> Cond {
+    cond(column, CondOp::LtOrNull, Some(param))
+}
+
+fn after(column: &str, param: &str) -> Cond {
+    cond(column, CondOp::Gt, Some(param))
+}
+
 fn is_null(column: &str) -> Cond {
     cond(column, CondOp::IsNull, None)
 }
@@ -881,10 +890,12 @@ pub fn catalogue() -> Catalogue {
         .insert("insert_session", "Opens a session (the token is stored as its SHA-256).", "POST /login, /mfa/verify, /passkey/login/finish, /magic-link/verify, OAuth callback, impersonation")
         .get_joined("check_session", vec![eq("token_hash"), after_now("expires_at")], "user_id", "The live session with this token hash together with its user, in one statement.", "every request with a session cookie")
         .get("get_session", vec![eq("id")], "A session by id.", "DELETE /admin/sessions/{id}")
-        .list("list_user_sessions", vec![eq("user_id")], newest(), false, "A user's sessions.", "session management")
+        .list("list_user_sessions", vec![eq("user_id")], newest(), false, "A user's sessions.", "GET /sessions, session management")
         .list("list_sessions", vec![], newest(), true, "One page of all sessions.", "GET /admin/sessions")
         .count("count_sessions", vec![], "How many sessions exist.", "GET /admin/sessions")
+        .update("touch_session", vec![set("last_seen_at"), set("expires_at")], vec![eq("id"), lt_or_null("last_seen_at", "last_seen_at"), after("expires_at", "last_seen_at")], "Records a request on a live session and slides its expiry (idle timeout). Never moves `last_seen_at` back, and never revives a session that had expired by then.", "every request with a session cookie, at most about once a minute per session")
         .delete("delete_session", vec![eq("id")], "Ends one session.", "DELETE /admin/sessions/{id}, binding invalidation")
+        .delete("delete_user_session", vec![eq("id"), eq("user_id")], "Ends one of a user's own sessions; 0 when the id is another user's or unknown.", "DELETE /sessions/{id}")
         .delete("delete_session_by_token", vec![eq("token_hash")], "Ends the session with this token hash.", "POST /logout")
         .delete("delete_user_sessions", vec![eq("user_id")], "Ends every session of a user.", "password reset, ban, delete")
         .delete("delete_other_user_sessions", vec![eq("user_id"), ne("id", "keep_id")], "Ends every session of a user but one.", "POST /change-password")

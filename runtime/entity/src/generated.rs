@@ -33,6 +33,8 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub impersonator_id: Option<Uuid>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub persistent: bool,
 }
 /// A row of `audit_log` (plugin `core`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -453,7 +455,7 @@ pub trait SessionsRepository: Send + Sync {
     async fn get_session(&self, id: Uuid) -> Result<Option<Session>, RepoError>;
     /// A user's sessions.
     ///
-    /// Used by: session management.
+    /// Used by: GET /sessions, session management.
     async fn list_user_sessions(&self, user_id: Uuid) -> Result<Vec<Session>, RepoError>;
     /// One page of all sessions.
     ///
@@ -467,10 +469,27 @@ pub trait SessionsRepository: Send + Sync {
     ///
     /// Used by: GET /admin/sessions.
     async fn count_sessions(&self) -> Result<u64, RepoError>;
+    /// Records a request on a live session and slides its expiry (idle timeout). Never moves `last_seen_at` back, and never revives a session that had expired by then.
+    ///
+    /// Used by: every request with a session cookie, at most about once a minute per session.
+    async fn touch_session(
+        &self,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError>;
     /// Ends one session.
     ///
     /// Used by: DELETE /admin/sessions/{id}, binding invalidation.
     async fn delete_session(&self, id: Uuid) -> Result<u64, RepoError>;
+    /// Ends one of a user's own sessions; 0 when the id is another user's or unknown.
+    ///
+    /// Used by: DELETE /sessions/{id}.
+    async fn delete_user_session(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError>;
     /// Ends the session with this token hash.
     ///
     /// Used by: POST /logout.

@@ -63,6 +63,8 @@ macro_rules! conformance_tests {
             delete_user_cascades,
             foreign_keys_are_enforced,
             sessions,
+            touch_session_slides_expiry_but_never_rewinds_or_revives,
+            delete_user_session_cannot_end_another_users_session,
             sweeps_remove_only_expired_rows,
             audit_log,
             rate_limit_windows,

@@ -49,6 +49,8 @@ pub fn session(user_id: Uuid, expires_at: DateTime<Utc>) -> Session {
         expires_at,
         created_at: now(),
         impersonator_id: None,
+        last_seen_at: None,
+        persistent: false,
     }
 }
 

@@ -284,6 +284,9 @@ pub async fn sessions(r: Repositories) {
     let live = rows::session(u.id, later());
     let mut older = rows::session(u.id, later());
     older.created_at = now() - Duration::minutes(5);
+    // A remember-me session that has seen a request: both columns round-trip.
+    older.persistent = true;
+    older.last_seen_at = Some(now() - Duration::minutes(1));
     let expired = rows::session(u.id, earlier());
     for s in [&live, &older, &expired] {
         r.sessions.insert_session(s).await.unwrap();
@@ -349,6 +352,101 @@ pub async fn sessions(r: Repositories) {
     let b = rows::session(u.id, later());
     r.sessions.insert_session(&b).await.unwrap();
     assert_eq!(r.sessions.delete_user_sessions(u.id).await.unwrap(), 1);
+}
+
+pub async fn touch_session_slides_expiry_but_never_rewinds_or_revives(r: Repositories) {
+    let u = new_user(&r).await;
+    let s = rows::session(u.id, now() + Duration::minutes(30));
+    r.sessions.insert_session(&s).await.unwrap();
+    let seen = now();
+    let slid = seen + Duration::minutes(45);
+    r.sessions.touch_session(seen, slid, s.id).await.unwrap();
+    let touched = Session {
+        last_seen_at: Some(seen),
+        expires_at: slid,
+        ..s.clone()
+    };
+    assert_eq!(
+        r.sessions
+            .check_session(&s.token_hash, now())
+            .await
+            .unwrap(),
+        Some((touched.clone(), u.clone()))
+    );
+    // A slower request that finishes late carries an older time: it changes nothing.
+    r.sessions
+        .touch_session(
+            seen - Duration::seconds(30),
+            seen + Duration::minutes(5),
+            s.id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.sessions.get_session(s.id).await.unwrap(),
+        Some(touched.clone())
+    );
+    // A session that had expired by the time of the request stays expired.
+    let expired = rows::session(u.id, earlier());
+    r.sessions.insert_session(&expired).await.unwrap();
+    r.sessions
+        .touch_session(now(), later(), expired.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.sessions
+            .check_session(&expired.token_hash, now())
+            .await
+            .unwrap(),
+        None
+    );
+    // (Another test's sweep may already have removed it.)
+    assert!(
+        r.sessions
+            .get_session(expired.id)
+            .await
+            .unwrap()
+            .is_none_or(|got| got == expired)
+    );
+    // Touching an unknown session is not an error.
+    r.sessions
+        .touch_session(now(), later(), Uuid::now_v7())
+        .await
+        .unwrap();
+}
+
+pub async fn delete_user_session_cannot_end_another_users_session(r: Repositories) {
+    let u = new_user(&r).await;
+    let other = new_user(&r).await;
+    let mine = rows::session(u.id, later());
+    let theirs = rows::session(other.id, later());
+    for s in [&mine, &theirs] {
+        r.sessions.insert_session(s).await.unwrap();
+    }
+    assert_eq!(
+        r.sessions
+            .delete_user_session(theirs.id, u.id)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        r.sessions.get_session(theirs.id).await.unwrap(),
+        Some(theirs.clone())
+    );
+    assert_eq!(
+        r.sessions.delete_user_session(mine.id, u.id).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        r.sessions.delete_user_session(mine.id, u.id).await.unwrap(),
+        0
+    );
+    assert_eq!(r.sessions.list_user_sessions(u.id).await.unwrap(), vec![]);
+    assert_eq!(
+        r.sessions.list_user_sessions(other.id).await.unwrap(),
+        vec![theirs]
+    );
 }
 
 /// Every `delete_expired_*` sweep removes an expired row and keeps a live one.

@@ -181,6 +181,8 @@ async fn exercise(name: &str, r: Repositories) {
         expires_at: at + chrono::Duration::hours(1),
         created_at: at,
         impersonator_id: None,
+        last_seen_at: None,
+        persistent: false,
     };
     r.sessions.insert_session(&session).await.unwrap();
     r.users.set_user_nickname(Some("renamed"), user.id).await.unwrap();

@@ -191,6 +191,10 @@ struct RawSession {
     created_at: chrono::NaiveDateTime,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     impersonator_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Datetime>)]
+    last_seen_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    persistent: bool,
 }
 impl RawSession {
     fn into_domain(self) -> Result<Session, RepoError> {
@@ -203,6 +207,8 @@ impl RawSession {
             expires_at: wire::dec_ts(self.expires_at)?,
             created_at: wire::dec_ts(self.created_at)?,
             impersonator_id: self.impersonator_id.map(wire::dec_uuid).transpose()?,
+            last_seen_at: self.last_seen_at.map(wire::dec_ts).transpose()?,
+            persistent: self.persistent,
         })
     }
 }
@@ -1104,7 +1110,9 @@ pub(crate) struct Statements {
     list_user_sessions: String,
     list_sessions: String,
     count_sessions: String,
+    touch_session: String,
     delete_session: String,
+    delete_user_session: String,
     delete_session_by_token: String,
     delete_user_sessions: String,
     delete_other_user_sessions: String,
@@ -1288,25 +1296,31 @@ impl Statements {
             ),
             delete_user: q(r#"DELETE FROM /*schema*/`yauth_users` WHERE `id` = ?"#),
             insert_session: q(
-                r#"INSERT INTO /*schema*/`yauth_sessions` (`id`, `user_id`, `token_hash`, `ip_address`, `user_agent`, `expires_at`, `created_at`, `impersonator_id`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
+                r#"INSERT INTO /*schema*/`yauth_sessions` (`id`, `user_id`, `token_hash`, `ip_address`, `user_agent`, `expires_at`, `created_at`, `impersonator_id`, `last_seen_at`, `persistent`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             ),
             check_session: q(
-                r#"SELECT t.`id` AS `id`, t.`user_id` AS `user_id`, t.`token_hash` AS `token_hash`, t.`ip_address` AS `ip_address`, t.`user_agent` AS `user_agent`, t.`expires_at` AS `expires_at`, t.`created_at` AS `created_at`, t.`impersonator_id` AS `impersonator_id`, j.`id` AS `j_id`, j.`email` AS `j_email`, j.`display_name` AS `j_display_name`, j.`email_verified` AS `j_email_verified`, j.`role` AS `j_role`, j.`banned` AS `j_banned`, j.`banned_reason` AS `j_banned_reason`, j.`banned_until` AS `j_banned_until`, j.`created_at` AS `j_created_at`, j.`updated_at` AS `j_updated_at` FROM /*schema*/`yauth_sessions` t JOIN /*schema*/`yauth_users` j ON j.`id` = t.`user_id` WHERE t.`token_hash` = ? AND t.`expires_at` > ?"#,
+                r#"SELECT t.`id` AS `id`, t.`user_id` AS `user_id`, t.`token_hash` AS `token_hash`, t.`ip_address` AS `ip_address`, t.`user_agent` AS `user_agent`, t.`expires_at` AS `expires_at`, t.`created_at` AS `created_at`, t.`impersonator_id` AS `impersonator_id`, t.`last_seen_at` AS `last_seen_at`, t.`persistent` AS `persistent`, j.`id` AS `j_id`, j.`email` AS `j_email`, j.`display_name` AS `j_display_name`, j.`email_verified` AS `j_email_verified`, j.`role` AS `j_role`, j.`banned` AS `j_banned`, j.`banned_reason` AS `j_banned_reason`, j.`banned_until` AS `j_banned_until`, j.`created_at` AS `j_created_at`, j.`updated_at` AS `j_updated_at` FROM /*schema*/`yauth_sessions` t JOIN /*schema*/`yauth_users` j ON j.`id` = t.`user_id` WHERE t.`token_hash` = ? AND t.`expires_at` > ?"#,
             ),
             get_session: q(
-                r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id` FROM /*schema*/`yauth_sessions` WHERE `id` = ?"#,
+                r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id`, `last_seen_at` AS `last_seen_at`, `persistent` AS `persistent` FROM /*schema*/`yauth_sessions` WHERE `id` = ?"#,
             ),
             list_user_sessions: q(
-                r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id` FROM /*schema*/`yauth_sessions` WHERE `user_id` = ? ORDER BY `created_at` DESC, `id` DESC"#,
+                r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id`, `last_seen_at` AS `last_seen_at`, `persistent` AS `persistent` FROM /*schema*/`yauth_sessions` WHERE `user_id` = ? ORDER BY `created_at` DESC, `id` DESC"#,
             ),
             list_sessions: q(
-                r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id` FROM /*schema*/`yauth_sessions` ORDER BY `created_at` DESC, `id` DESC LIMIT ? OFFSET ?"#,
+                r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id`, `last_seen_at` AS `last_seen_at`, `persistent` AS `persistent` FROM /*schema*/`yauth_sessions` ORDER BY `created_at` DESC, `id` DESC LIMIT ? OFFSET ?"#,
             ),
             count_sessions: q(
                 r#"SELECT COUNT(*) AS `n` FROM /*schema*/`yauth_sessions`"#,
             ),
+            touch_session: q(
+                r#"UPDATE /*schema*/`yauth_sessions` SET `last_seen_at` = ?, `expires_at` = ? WHERE `id` = ? AND (`last_seen_at` IS NULL OR `last_seen_at` < ?) AND `expires_at` > ?"#,
+            ),
             delete_session: q(
                 r#"DELETE FROM /*schema*/`yauth_sessions` WHERE `id` = ?"#,
+            ),
+            delete_user_session: q(
+                r#"DELETE FROM /*schema*/`yauth_sessions` WHERE `id` = ? AND `user_id` = ?"#,
             ),
             delete_session_by_token: q(
                 r#"DELETE FROM /*schema*/`yauth_sessions` WHERE `token_hash` = ?"#,
@@ -1994,6 +2008,9 @@ pub(crate) mod q {
                 .created_at)).into_sql::< diesel::sql_types::Datetime > ()),
                 Box::new((row.impersonator_id.map(wire::enc_uuid)).into_sql::<
                 diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
+                Box::new((row.last_seen_at.map(wire::enc_ts)).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Datetime >> ()),
+                Box::new((row.persistent).into_sql::< diesel::sql_types::Bool > ()),
             ],
         };
         query.execute(conn).await.map_err(db_err)?;
@@ -2091,6 +2108,28 @@ pub(crate) mod q {
         let r: CountRow = query.get_result(conn).await.map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
+    pub(crate) async fn touch_session(
+        conn: &mut Conn,
+        st: &Statements,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.touch_session,
+            binds: vec![
+                Box::new((wire::enc_ts(last_seen_at)).into_sql::<
+                diesel::sql_types::Datetime > ()), Box::new((wire::enc_ts(expires_at))
+                .into_sql::< diesel::sql_types::Datetime > ()),
+                Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
+                Box::new((wire::enc_ts(last_seen_at)).into_sql::<
+                diesel::sql_types::Datetime > ()), Box::new((wire::enc_ts(last_seen_at))
+                .into_sql::< diesel::sql_types::Datetime > ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn delete_session(
         conn: &mut Conn,
         st: &Statements,
@@ -2100,6 +2139,22 @@ pub(crate) mod q {
             sql: &st.delete_session,
             binds: vec![
                 Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
+            ],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? as u64)
+    }
+    pub(crate) async fn delete_user_session(
+        conn: &mut Conn,
+        st: &Statements,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let query = Prepared {
+            sql: &st.delete_user_session,
+            binds: vec![
+                Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Text >
+                ()),
             ],
         };
         Ok(query.execute(conn).await.map_err(db_err)? as u64)
@@ -4682,9 +4737,26 @@ impl SessionsRepository for DieselMysqlBackend {
         let mut conn = self.conn().await?;
         q::count_sessions(&mut conn, &self.statements).await
     }
+    async fn touch_session(
+        &self,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::touch_session(&mut conn, &self.statements, last_seen_at, expires_at, id).await
+    }
     async fn delete_session(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
         q::delete_session(&mut conn, &self.statements, id).await
+    }
+    async fn delete_user_session(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let mut conn = self.conn().await?;
+        q::delete_user_session(&mut conn, &self.statements, id, user_id).await
     }
     async fn delete_session_by_token(&self, token_hash: &str) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;

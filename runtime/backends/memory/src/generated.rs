@@ -241,6 +241,7 @@ fn cascade_users(t: &mut Tables, removed: &[User]) {
 fn normalize_sessions(mut row: Session) -> Session {
     row.expires_at = crate::micros(row.expires_at);
     row.created_at = crate::micros(row.created_at);
+    row.last_seen_at = row.last_seen_at.map(crate::micros);
     row
 }
 /// Refuses a row that breaks a unique key or points at a missing row.
@@ -1151,10 +1152,41 @@ pub(crate) mod q {
     pub(crate) fn count_sessions(t: &mut Tables) -> Result<u64, RepoError> {
         Ok(t.sessions.iter().filter(|r| true).count() as u64)
     }
+    pub(crate) fn touch_session(
+        t: &mut Tables,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut won = false;
+        for r in t.sessions.iter_mut() {
+            if r.id == id && r.last_seen_at.is_none_or(|v| v < last_seen_at)
+                && r.expires_at > last_seen_at
+            {
+                r.last_seen_at = Some(crate::micros(last_seen_at));
+                r.expires_at = crate::micros(expires_at);
+                won = true;
+            }
+        }
+        let _ = won;
+        Ok(())
+    }
     pub(crate) fn delete_session(t: &mut Tables, id: Uuid) -> Result<u64, RepoError> {
         let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.sessions)
             .into_iter()
             .partition(|r| r.id == id);
+        t.sessions = kept;
+        cascade_sessions(t, &removed);
+        Ok(removed.len() as u64)
+    }
+    pub(crate) fn delete_user_session(
+        t: &mut Tables,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut t.sessions)
+            .into_iter()
+            .partition(|r| r.id == id && r.user_id == user_id);
         t.sessions = kept;
         cascade_sessions(t, &removed);
         Ok(removed.len() as u64)
@@ -2916,8 +2948,23 @@ impl SessionsRepository for InMemoryBackend {
     async fn count_sessions(&self) -> Result<u64, RepoError> {
         q::count_sessions(&mut self.lock())
     }
+    async fn touch_session(
+        &self,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        q::touch_session(&mut self.lock(), last_seen_at, expires_at, id)
+    }
     async fn delete_session(&self, id: Uuid) -> Result<u64, RepoError> {
         q::delete_session(&mut self.lock(), id)
+    }
+    async fn delete_user_session(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        q::delete_user_session(&mut self.lock(), id, user_id)
     }
     async fn delete_session_by_token(&self, token_hash: &str) -> Result<u64, RepoError> {
         q::delete_session_by_token(&mut self.lock(), token_hash)

@@ -103,6 +103,10 @@ fn read_sessions(r: &QueryResult, pre: &str) -> Result<Session, RepoError> {
         impersonator_id: get::<Option<String>>(r, pre, "impersonator_id")?
             .map(wire::dec_uuid)
             .transpose()?,
+        last_seen_at: get::<Option<chrono::NaiveDateTime>>(r, pre, "last_seen_at")?
+            .map(wire::dec_ts)
+            .transpose()?,
+        persistent: get::<bool>(r, pre, "persistent")?,
     })
 }
 /// Reads a row of `audit_log` whose columns are named `<pre><column>`.
@@ -738,7 +742,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO `yauth_sessions` (`id`, `user_id`, `token_hash`, `ip_address`, `user_agent`, `expires_at`, `created_at`, `impersonator_id`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO `yauth_sessions` (`id`, `user_id`, `token_hash`, `ip_address`, `user_agent`, `expires_at`, `created_at`, `impersonator_id`, `last_seen_at`, `persistent`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(wire::enc_uuid(row.user_id)),
@@ -748,6 +752,8 @@ pub(crate) mod q {
                 v(wire::enc_ts(row.expires_at)),
                 v(wire::enc_ts(row.created_at)),
                 v(row.impersonator_id.map(wire::enc_uuid)),
+                v(row.last_seen_at.map(wire::enc_ts)),
+                v(row.persistent),
             ],
         );
         conn.execute_raw(stmt).await.map_err(db_err)?;
@@ -760,7 +766,7 @@ pub(crate) mod q {
     ) -> Result<Option<(Session, User)>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT t.`id` AS `id`, t.`user_id` AS `user_id`, t.`token_hash` AS `token_hash`, t.`ip_address` AS `ip_address`, t.`user_agent` AS `user_agent`, t.`expires_at` AS `expires_at`, t.`created_at` AS `created_at`, t.`impersonator_id` AS `impersonator_id`, j.`id` AS `j_id`, j.`email` AS `j_email`, j.`display_name` AS `j_display_name`, j.`email_verified` AS `j_email_verified`, j.`role` AS `j_role`, j.`banned` AS `j_banned`, j.`banned_reason` AS `j_banned_reason`, j.`banned_until` AS `j_banned_until`, j.`created_at` AS `j_created_at`, j.`updated_at` AS `j_updated_at` FROM `yauth_sessions` t JOIN `yauth_users` j ON j.`id` = t.`user_id` WHERE t.`token_hash` = ? AND t.`expires_at` > ?"#,
+            r#"SELECT t.`id` AS `id`, t.`user_id` AS `user_id`, t.`token_hash` AS `token_hash`, t.`ip_address` AS `ip_address`, t.`user_agent` AS `user_agent`, t.`expires_at` AS `expires_at`, t.`created_at` AS `created_at`, t.`impersonator_id` AS `impersonator_id`, t.`last_seen_at` AS `last_seen_at`, t.`persistent` AS `persistent`, j.`id` AS `j_id`, j.`email` AS `j_email`, j.`display_name` AS `j_display_name`, j.`email_verified` AS `j_email_verified`, j.`role` AS `j_role`, j.`banned` AS `j_banned`, j.`banned_reason` AS `j_banned_reason`, j.`banned_until` AS `j_banned_until`, j.`created_at` AS `j_created_at`, j.`updated_at` AS `j_updated_at` FROM `yauth_sessions` t JOIN `yauth_users` j ON j.`id` = t.`user_id` WHERE t.`token_hash` = ? AND t.`expires_at` > ?"#,
             [v(token_hash), v(wire::enc_ts(now))],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -774,7 +780,7 @@ pub(crate) mod q {
     ) -> Result<Option<Session>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id` FROM `yauth_sessions` WHERE `id` = ?"#,
+            r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id`, `last_seen_at` AS `last_seen_at`, `persistent` AS `persistent` FROM `yauth_sessions` WHERE `id` = ?"#,
             [v(wire::enc_uuid(id))],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -788,7 +794,7 @@ pub(crate) mod q {
     ) -> Result<Vec<Session>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id` FROM `yauth_sessions` WHERE `user_id` = ? ORDER BY `created_at` DESC, `id` DESC"#,
+            r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id`, `last_seen_at` AS `last_seen_at`, `persistent` AS `persistent` FROM `yauth_sessions` WHERE `user_id` = ? ORDER BY `created_at` DESC, `id` DESC"#,
             [v(wire::enc_uuid(user_id))],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
@@ -801,7 +807,7 @@ pub(crate) mod q {
     ) -> Result<Vec<Session>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id` FROM `yauth_sessions` ORDER BY `created_at` DESC, `id` DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `ip_address` AS `ip_address`, `user_agent` AS `user_agent`, `expires_at` AS `expires_at`, `created_at` AS `created_at`, `impersonator_id` AS `impersonator_id`, `last_seen_at` AS `last_seen_at`, `persistent` AS `persistent` FROM `yauth_sessions` ORDER BY `created_at` DESC, `id` DESC LIMIT ? OFFSET ?"#,
             [v(wire::enc_count(limit)), v(wire::enc_count(offset))],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
@@ -822,6 +828,26 @@ pub(crate) mod q {
             .ok_or(RepoError::NotFound)?;
         Ok(wire::dec_count(get::<i64>(&r, "", "n")?))
     }
+    pub(crate) async fn touch_session<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE `yauth_sessions` SET `last_seen_at` = ?, `expires_at` = ? WHERE `id` = ? AND (`last_seen_at` IS NULL OR `last_seen_at` < ?) AND `expires_at` > ?"#,
+            [
+                v(wire::enc_ts(last_seen_at)),
+                v(wire::enc_ts(expires_at)),
+                v(wire::enc_uuid(id)),
+                v(wire::enc_ts(last_seen_at)),
+                v(wire::enc_ts(last_seen_at)),
+            ],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn delete_session<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         id: Uuid,
@@ -830,6 +856,18 @@ pub(crate) mod q {
             BACKEND,
             r#"DELETE FROM `yauth_sessions` WHERE `id` = ?"#,
             [v(wire::enc_uuid(id))],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
+    }
+    pub(crate) async fn delete_user_session<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"DELETE FROM `yauth_sessions` WHERE `id` = ? AND `user_id` = ?"#,
+            [v(wire::enc_uuid(id)), v(wire::enc_uuid(user_id))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
@@ -2938,8 +2976,23 @@ impl SessionsRepository for SeaOrmMysqlBackend {
     async fn count_sessions(&self) -> Result<u64, RepoError> {
         q::count_sessions(&self.db).await
     }
+    async fn touch_session(
+        &self,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        q::touch_session(&self.db, last_seen_at, expires_at, id).await
+    }
     async fn delete_session(&self, id: Uuid) -> Result<u64, RepoError> {
         q::delete_session(&self.db, id).await
+    }
+    async fn delete_user_session(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        q::delete_user_session(&self.db, id, user_id).await
     }
     async fn delete_session_by_token(&self, token_hash: &str) -> Result<u64, RepoError> {
         q::delete_session_by_token(&self.db, token_hash).await

@@ -113,6 +113,12 @@ fn read_sessions(r: &QueryResult, pre: &str) -> Result<Session, RepoError> {
         impersonator_id: get::<Option<uuid::Uuid>>(r, pre, "impersonator_id")?
             .map(wire::dec_uuid)
             .transpose()?,
+        last_seen_at: get::<
+            Option<chrono::DateTime<chrono::Utc>>,
+        >(r, pre, "last_seen_at")?
+            .map(wire::dec_ts)
+            .transpose()?,
+        persistent: get::<bool>(r, pre, "persistent")?,
     })
 }
 /// Reads a row of `audit_log` whose columns are named `<pre><column>`.
@@ -843,7 +849,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_sessions" ("id", "user_id", "token_hash", "ip_address", "user_agent", "expires_at", "created_at", "impersonator_id") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
+            r#"INSERT INTO "yauth_sessions" ("id", "user_id", "token_hash", "ip_address", "user_agent", "expires_at", "created_at", "impersonator_id", "last_seen_at", "persistent") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(wire::enc_uuid(row.user_id)),
@@ -853,6 +859,8 @@ pub(crate) mod q {
                 v(wire::enc_ts(row.expires_at)),
                 v(wire::enc_ts(row.created_at)),
                 v(row.impersonator_id.map(wire::enc_uuid)),
+                v(row.last_seen_at.map(wire::enc_ts)),
+                v(row.persistent),
             ],
         );
         conn.execute_raw(stmt).await.map_err(db_err)?;
@@ -865,7 +873,7 @@ pub(crate) mod q {
     ) -> Result<Option<(Session, User)>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."token_hash" AS "token_hash", t."ip_address" AS "ip_address", t."user_agent" AS "user_agent", t."expires_at" AS "expires_at", t."created_at" AS "created_at", t."impersonator_id" AS "impersonator_id", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at" FROM "yauth_sessions" t JOIN "yauth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = $1 AND t."expires_at" > $2"#,
+            r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."token_hash" AS "token_hash", t."ip_address" AS "ip_address", t."user_agent" AS "user_agent", t."expires_at" AS "expires_at", t."created_at" AS "created_at", t."impersonator_id" AS "impersonator_id", t."last_seen_at" AS "last_seen_at", t."persistent" AS "persistent", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at" FROM "yauth_sessions" t JOIN "yauth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = $1 AND t."expires_at" > $2"#,
             [v(token_hash), v(wire::enc_ts(now))],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -879,7 +887,7 @@ pub(crate) mod q {
     ) -> Result<Option<Session>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "expires_at" AS "expires_at", "created_at" AS "created_at", "impersonator_id" AS "impersonator_id" FROM "yauth_sessions" WHERE "id" = $1"#,
+            r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "expires_at" AS "expires_at", "created_at" AS "created_at", "impersonator_id" AS "impersonator_id", "last_seen_at" AS "last_seen_at", "persistent" AS "persistent" FROM "yauth_sessions" WHERE "id" = $1"#,
             [v(wire::enc_uuid(id))],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -893,7 +901,7 @@ pub(crate) mod q {
     ) -> Result<Vec<Session>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "expires_at" AS "expires_at", "created_at" AS "created_at", "impersonator_id" AS "impersonator_id" FROM "yauth_sessions" WHERE "user_id" = $1 ORDER BY "created_at" DESC, "id" DESC"#,
+            r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "expires_at" AS "expires_at", "created_at" AS "created_at", "impersonator_id" AS "impersonator_id", "last_seen_at" AS "last_seen_at", "persistent" AS "persistent" FROM "yauth_sessions" WHERE "user_id" = $1 ORDER BY "created_at" DESC, "id" DESC"#,
             [v(wire::enc_uuid(user_id))],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
@@ -906,7 +914,7 @@ pub(crate) mod q {
     ) -> Result<Vec<Session>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "expires_at" AS "expires_at", "created_at" AS "created_at", "impersonator_id" AS "impersonator_id" FROM "yauth_sessions" ORDER BY "created_at" DESC, "id" DESC LIMIT $1 OFFSET $2"#,
+            r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "expires_at" AS "expires_at", "created_at" AS "created_at", "impersonator_id" AS "impersonator_id", "last_seen_at" AS "last_seen_at", "persistent" AS "persistent" FROM "yauth_sessions" ORDER BY "created_at" DESC, "id" DESC LIMIT $1 OFFSET $2"#,
             [v(wire::enc_count(limit)), v(wire::enc_count(offset))],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
@@ -927,6 +935,24 @@ pub(crate) mod q {
             .ok_or(RepoError::NotFound)?;
         Ok(wire::dec_count(get::<i64>(&r, "", "n")?))
     }
+    pub(crate) async fn touch_session<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_sessions" SET "last_seen_at" = $1, "expires_at" = $2 WHERE "id" = $3 AND ("last_seen_at" IS NULL OR "last_seen_at" < $1) AND "expires_at" > $1"#,
+            [
+                v(wire::enc_ts(last_seen_at)),
+                v(wire::enc_ts(expires_at)),
+                v(wire::enc_uuid(id)),
+            ],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn delete_session<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         id: Uuid,
@@ -935,6 +961,18 @@ pub(crate) mod q {
             BACKEND,
             r#"DELETE FROM "yauth_sessions" WHERE "id" = $1"#,
             [v(wire::enc_uuid(id))],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
+    }
+    pub(crate) async fn delete_user_session<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"DELETE FROM "yauth_sessions" WHERE "id" = $1 AND "user_id" = $2"#,
+            [v(wire::enc_uuid(id)), v(wire::enc_uuid(user_id))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
@@ -3016,8 +3054,23 @@ impl SessionsRepository for SeaOrmPgBackend {
     async fn count_sessions(&self) -> Result<u64, RepoError> {
         q::count_sessions(&self.db).await
     }
+    async fn touch_session(
+        &self,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        q::touch_session(&self.db, last_seen_at, expires_at, id).await
+    }
     async fn delete_session(&self, id: Uuid) -> Result<u64, RepoError> {
         q::delete_session(&self.db, id).await
+    }
+    async fn delete_user_session(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        q::delete_user_session(&self.db, id, user_id).await
     }
     async fn delete_session_by_token(&self, token_hash: &str) -> Result<u64, RepoError> {
         q::delete_session_by_token(&self.db, token_hash).await

@@ -272,11 +272,11 @@ pub(crate) mod q {
         row: &Session,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO "yauth_sessions" ("id", "user_id", "token_hash", "ip_address", "user_agent", "expires_at", "created_at", "impersonator_id") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_sessions" ("id", "user_id", "token_hash", "ip_address", "user_agent", "expires_at", "created_at", "impersonator_id", "last_seen_at", "persistent") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             wire::enc_uuid(row.id), wire::enc_uuid(row.user_id), row.token_hash.as_str(),
             row.ip_address.as_deref(), row.user_agent.as_deref(), wire::enc_ts(row
             .expires_at), wire::enc_ts(row.created_at), row.impersonator_id
-            .map(wire::enc_uuid)
+            .map(wire::enc_uuid), row.last_seen_at.map(wire::enc_ts), row.persistent
         )
             .execute(&mut *conn)
             .await
@@ -289,7 +289,7 @@ pub(crate) mod q {
         now: DateTime<Utc>,
     ) -> Result<Option<(Session, User)>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT t."id" AS "id!: String", t."user_id" AS "user_id!: String", t."token_hash" AS "token_hash!: String", t."ip_address" AS "ip_address?: String", t."user_agent" AS "user_agent?: String", t."expires_at" AS "expires_at!: String", t."created_at" AS "created_at!: String", t."impersonator_id" AS "impersonator_id?: String", j."id" AS "j_id!: String", j."email" AS "j_email!: String", j."display_name" AS "j_display_name?: String", j."email_verified" AS "j_email_verified!: bool", j."role" AS "j_role!: String", j."banned" AS "j_banned!: bool", j."banned_reason" AS "j_banned_reason?: String", j."banned_until" AS "j_banned_until?: String", j."created_at" AS "j_created_at!: String", j."updated_at" AS "j_updated_at!: String" FROM "yauth_sessions" t JOIN "yauth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = ? AND t."expires_at" > ?"#,
+            r#"SELECT t."id" AS "id!: String", t."user_id" AS "user_id!: String", t."token_hash" AS "token_hash!: String", t."ip_address" AS "ip_address?: String", t."user_agent" AS "user_agent?: String", t."expires_at" AS "expires_at!: String", t."created_at" AS "created_at!: String", t."impersonator_id" AS "impersonator_id?: String", t."last_seen_at" AS "last_seen_at?: String", t."persistent" AS "persistent!: bool", j."id" AS "j_id!: String", j."email" AS "j_email!: String", j."display_name" AS "j_display_name?: String", j."email_verified" AS "j_email_verified!: bool", j."role" AS "j_role!: String", j."banned" AS "j_banned!: bool", j."banned_reason" AS "j_banned_reason?: String", j."banned_until" AS "j_banned_until?: String", j."created_at" AS "j_created_at!: String", j."updated_at" AS "j_updated_at!: String" FROM "yauth_sessions" t JOIN "yauth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = ? AND t."expires_at" > ?"#,
             token_hash, wire::enc_ts(now)
         )
             .fetch_optional(&mut *conn)
@@ -306,6 +306,8 @@ pub(crate) mod q {
             expires_at: wire::dec_ts(r.expires_at)?,
             created_at: wire::dec_ts(r.created_at)?,
             impersonator_id: r.impersonator_id.map(wire::dec_uuid).transpose()?,
+            last_seen_at: r.last_seen_at.map(wire::dec_ts).transpose()?,
+            persistent: r.persistent,
         };
         let joined = User {
             id: wire::dec_uuid(r.j_id)?,
@@ -326,7 +328,7 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<Option<Session>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "token_hash" AS "token_hash!: String", "ip_address" AS "ip_address?: String", "user_agent" AS "user_agent?: String", "expires_at" AS "expires_at!: String", "created_at" AS "created_at!: String", "impersonator_id" AS "impersonator_id?: String" FROM "yauth_sessions" WHERE "id" = ?"#,
+            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "token_hash" AS "token_hash!: String", "ip_address" AS "ip_address?: String", "user_agent" AS "user_agent?: String", "expires_at" AS "expires_at!: String", "created_at" AS "created_at!: String", "impersonator_id" AS "impersonator_id?: String", "last_seen_at" AS "last_seen_at?: String", "persistent" AS "persistent!: bool" FROM "yauth_sessions" WHERE "id" = ?"#,
             wire::enc_uuid(id)
         )
             .fetch_optional(&mut *conn)
@@ -343,6 +345,8 @@ pub(crate) mod q {
             expires_at: wire::dec_ts(r.expires_at)?,
             created_at: wire::dec_ts(r.created_at)?,
             impersonator_id: r.impersonator_id.map(wire::dec_uuid).transpose()?,
+            last_seen_at: r.last_seen_at.map(wire::dec_ts).transpose()?,
+            persistent: r.persistent,
         };
         Ok(Some(row))
     }
@@ -351,7 +355,7 @@ pub(crate) mod q {
         user_id: Uuid,
     ) -> Result<Vec<Session>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "token_hash" AS "token_hash!: String", "ip_address" AS "ip_address?: String", "user_agent" AS "user_agent?: String", "expires_at" AS "expires_at!: String", "created_at" AS "created_at!: String", "impersonator_id" AS "impersonator_id?: String" FROM "yauth_sessions" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC"#,
+            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "token_hash" AS "token_hash!: String", "ip_address" AS "ip_address?: String", "user_agent" AS "user_agent?: String", "expires_at" AS "expires_at!: String", "created_at" AS "created_at!: String", "impersonator_id" AS "impersonator_id?: String", "last_seen_at" AS "last_seen_at?: String", "persistent" AS "persistent!: bool" FROM "yauth_sessions" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC"#,
             wire::enc_uuid(user_id)
         )
             .fetch_all(&mut *conn)
@@ -368,6 +372,8 @@ pub(crate) mod q {
                 expires_at: wire::dec_ts(r.expires_at)?,
                 created_at: wire::dec_ts(r.created_at)?,
                 impersonator_id: r.impersonator_id.map(wire::dec_uuid).transpose()?,
+                last_seen_at: r.last_seen_at.map(wire::dec_ts).transpose()?,
+                persistent: r.persistent,
             });
         }
         Ok(out)
@@ -378,7 +384,7 @@ pub(crate) mod q {
         offset: u64,
     ) -> Result<Vec<Session>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "token_hash" AS "token_hash!: String", "ip_address" AS "ip_address?: String", "user_agent" AS "user_agent?: String", "expires_at" AS "expires_at!: String", "created_at" AS "created_at!: String", "impersonator_id" AS "impersonator_id?: String" FROM "yauth_sessions" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "token_hash" AS "token_hash!: String", "ip_address" AS "ip_address?: String", "user_agent" AS "user_agent?: String", "expires_at" AS "expires_at!: String", "created_at" AS "created_at!: String", "impersonator_id" AS "impersonator_id?: String", "last_seen_at" AS "last_seen_at?: String", "persistent" AS "persistent!: bool" FROM "yauth_sessions" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             wire::enc_count(limit), wire::enc_count(offset)
         )
             .fetch_all(&mut *conn)
@@ -395,6 +401,8 @@ pub(crate) mod q {
                 expires_at: wire::dec_ts(r.expires_at)?,
                 created_at: wire::dec_ts(r.created_at)?,
                 impersonator_id: r.impersonator_id.map(wire::dec_uuid).transpose()?,
+                last_seen_at: r.last_seen_at.map(wire::dec_ts).transpose()?,
+                persistent: r.persistent,
             });
         }
         Ok(out)
@@ -408,12 +416,42 @@ pub(crate) mod q {
             .map_err(db_err)?;
         Ok(wire::dec_count(r.n))
     }
+    pub(crate) async fn touch_session(
+        conn: &mut sqlx::SqliteConnection,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            r#"UPDATE "yauth_sessions" SET "last_seen_at" = ?, "expires_at" = ? WHERE "id" = ? AND ("last_seen_at" IS NULL OR "last_seen_at" < ?) AND "expires_at" > ?"#,
+            wire::enc_ts(last_seen_at), wire::enc_ts(expires_at), wire::enc_uuid(id),
+            wire::enc_ts(last_seen_at), wire::enc_ts(last_seen_at)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn delete_session(
         conn: &mut sqlx::SqliteConnection,
         id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_sessions" WHERE "id" = ?"#, wire::enc_uuid(id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+    pub(crate) async fn delete_user_session(
+        conn: &mut sqlx::SqliteConnection,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let done = sqlx::query!(
+            r#"DELETE FROM "yauth_sessions" WHERE "id" = ? AND "user_id" = ?"#,
+            wire::enc_uuid(id), wire::enc_uuid(user_id)
         )
             .execute(&mut *conn)
             .await
@@ -2938,9 +2976,26 @@ impl SessionsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::count_sessions(&mut conn).await
     }
+    async fn touch_session(
+        &self,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::touch_session(&mut conn, last_seen_at, expires_at, id).await
+    }
     async fn delete_session(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_session(&mut conn, id).await
+    }
+    async fn delete_user_session(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::delete_user_session(&mut conn, id, user_id).await
     }
     async fn delete_session_by_token(&self, token_hash: &str) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;

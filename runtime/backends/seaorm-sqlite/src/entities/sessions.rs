@@ -21,6 +21,10 @@ pub struct Model {
     pub created_at: DateTime,
     #[sea_orm(column_type = "Text", nullable)]
     pub impersonator_id: Option<String>,
+    #[sea_orm(column_type = "DateTime", nullable)]
+    pub last_seen_at: Option<DateTime>,
+    #[sea_orm(column_type = "Boolean")]
+    pub persistent: bool,
 }
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
