@@ -547,6 +547,14 @@ pub trait AuditLogRepository: Send + Sync {
 /// The operations on `rate_limits`.
 #[async_trait]
 pub trait RateLimitsRepository: Send + Sync {
+    /// The live counter of a key, without counting a hit.
+    ///
+    /// Used by: POST /login (failed logins per email).
+    async fn get_rate_limit(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RateLimit>, RepoError>;
     /// Counts one hit on a key in a fixed window and returns the counter row.
     ///
     /// Used by: POST /login, /register, /forgot-password, /resend-verification, /magic-link/send, ....

@@ -905,6 +905,30 @@ pub async fn rate_limit_windows(r: Repositories) {
         (second.count, second.window_start, second.expires_at),
         (2, t0, end)
     );
+    // Reading the counter counts nothing; an ended window and an unknown key read as none.
+    for _ in 0..2 {
+        let live = r
+            .rate_limits
+            .get_rate_limit(&key, t0 + Duration::seconds(20))
+            .await
+            .unwrap()
+            .expect("a live counter");
+        assert_eq!((live.count, live.expires_at), (2, end));
+    }
+    assert!(
+        r.rate_limits
+            .get_rate_limit(&key, end + Duration::seconds(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        r.rate_limits
+            .get_rate_limit(&unique("never-hit"), t0)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let t1 = end + Duration::seconds(1);
     let next = r
         .rate_limits

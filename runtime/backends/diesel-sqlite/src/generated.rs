@@ -1123,6 +1123,7 @@ pub(crate) struct Statements {
     list_user_audit: String,
     list_audit_by_event: String,
     delete_audit_before: String,
+    get_rate_limit: String,
     hit_rate_limit: String,
     delete_expired_rate_limits: String,
     insert_password: String,
@@ -1345,6 +1346,9 @@ impl Statements {
             ),
             delete_audit_before: q(
                 r#"DELETE FROM /*schema*/"yauth_audit_log" WHERE "created_at" < ?"#,
+            ),
+            get_rate_limit: q(
+                r#"SELECT "key" AS "key", "window_start" AS "window_start", "count" AS "count", "expires_at" AS "expires_at" FROM /*schema*/"yauth_rate_limits" WHERE "key" = ? AND "expires_at" > ?"#,
             ),
             hit_rate_limit: q(
                 r#"INSERT INTO /*schema*/"yauth_rate_limits" ("key", "window_start", "count", "expires_at") VALUES (?, ?, 1, ?) ON CONFLICT ("key") DO UPDATE SET "count" = CASE WHEN /*schema*/"yauth_rate_limits"."expires_at" <= ? THEN 1 ELSE /*schema*/"yauth_rate_limits"."count" + 1 END, "window_start" = CASE WHEN /*schema*/"yauth_rate_limits"."expires_at" <= ? THEN ? ELSE /*schema*/"yauth_rate_limits"."window_start" END, "expires_at" = CASE WHEN /*schema*/"yauth_rate_limits"."expires_at" <= ? THEN ? ELSE /*schema*/"yauth_rate_limits"."expires_at" END RETURNING "key" AS "key", "window_start" AS "window_start", "count" AS "count", "expires_at" AS "expires_at""#,
@@ -2280,6 +2284,26 @@ pub(crate) mod q {
             ],
         };
         Ok(query.execute(conn).await.map_err(db_err)? as u64)
+    }
+    pub(crate) async fn get_rate_limit(
+        conn: &mut Conn,
+        st: &Statements,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RateLimit>, RepoError> {
+        let query = Prepared {
+            sql: &st.get_rate_limit,
+            binds: vec![
+                Box::new((key).into_sql::< diesel::sql_types::Text > ()),
+                Box::new((wire::enc_ts(now)).into_sql::< diesel::sql_types::Text > ()),
+            ],
+        };
+        let found: Option<RawRateLimit> = query
+            .get_result(conn)
+            .await
+            .optional()
+            .map_err(db_err)?;
+        found.map(RawRateLimit::into_domain).transpose()
     }
     pub(crate) async fn hit_rate_limit(
         conn: &mut Conn,
@@ -4757,6 +4781,14 @@ impl AuditLogRepository for DieselSqliteBackend {
 }
 #[async_trait]
 impl RateLimitsRepository for DieselSqliteBackend {
+    async fn get_rate_limit(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RateLimit>, RepoError> {
+        let mut conn = self.conn().await?;
+        q::get_rate_limit(&mut conn, &self.statements, key, now).await
+    }
     async fn hit_rate_limit(
         &self,
         key: &str,

@@ -1081,6 +1081,21 @@ pub(crate) mod q {
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
+    pub(crate) async fn get_rate_limit<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RateLimit>, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"SELECT "key" AS "key", "window_start" AS "window_start", "count" AS "count", "expires_at" AS "expires_at" FROM "yauth_rate_limits" WHERE "key" = $1 AND "expires_at" > $2"#,
+            [v(key), v(wire::enc_ts(now))],
+        );
+        let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        Ok(Some(read_rate_limits(&r, "")?))
+    }
     pub(crate) async fn hit_rate_limit<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         key: &str,
@@ -3122,6 +3137,13 @@ impl AuditLogRepository for SeaOrmPgBackend {
 }
 #[async_trait]
 impl RateLimitsRepository for SeaOrmPgBackend {
+    async fn get_rate_limit(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RateLimit>, RepoError> {
+        q::get_rate_limit(&self.db, key, now).await
+    }
     async fn hit_rate_limit(
         &self,
         key: &str,

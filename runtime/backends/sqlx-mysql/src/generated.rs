@@ -589,6 +589,28 @@ pub(crate) mod q {
             .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+    pub(crate) async fn get_rate_limit(
+        conn: &mut sqlx::MySqlConnection,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RateLimit>, RepoError> {
+        let Some(r) = sqlx::query!(
+            r#"SELECT `key` AS `key!: String`, `window_start` AS `window_start!: chrono::NaiveDateTime`, `count` AS `count!: i32`, `expires_at` AS `expires_at!: chrono::NaiveDateTime` FROM `yauth_rate_limits` WHERE `key` = ? AND `expires_at` > ?"#,
+            key, wire::enc_ts(now)
+        )
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)? else {
+            return Ok(None);
+        };
+        let row = RateLimit {
+            key: r.key,
+            window_start: wire::dec_ts(r.window_start)?,
+            count: r.count,
+            expires_at: wire::dec_ts(r.expires_at)?,
+        };
+        Ok(Some(row))
+    }
     pub(crate) async fn hit_rate_limit(
         conn: &mut sqlx::MySqlConnection,
         key: &str,
@@ -3076,6 +3098,14 @@ impl AuditLogRepository for SqlxMysqlBackend {
 }
 #[async_trait]
 impl RateLimitsRepository for SqlxMysqlBackend {
+    async fn get_rate_limit(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RateLimit>, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::get_rate_limit(&mut conn, key, now).await
+    }
     async fn hit_rate_limit(
         &self,
         key: &str,
