@@ -39,6 +39,7 @@ fn args(database_url: String, orm: Orm) -> Args {
         smtp_url: None,
         public_url: None,
         mail_from: "bench <bench@example.com>".into(),
+        trusted_proxies: Vec::new(),
     }
 }
 
@@ -46,13 +47,15 @@ fn config(hashing: HashingConfig) -> EmailPasswordConfig {
     let many = Limit::per_minute(1_000_000);
     EmailPasswordConfig {
         hashing,
-        mailer: Arc::new(RecordingMailer::new()),
+        mailer: Some(Arc::new(RecordingMailer::new())),
         hibp: None,
         rate_limits: EmailPasswordRateLimits {
             login_per_ip: many,
             register_per_ip: many,
             mail_per_ip: many,
             mail_per_email: many,
+            failed_logins_per_email: many,
+            change_password: many,
         },
         ..EmailPasswordConfig::default()
     }

@@ -47,6 +47,11 @@ pub struct Args {
     /// The `From:` of every mail.
     #[arg(long, default_value = "yauth demo <no-reply@localhost>")]
     pub mail_from: String,
+    /// A network of reverse proxies in front of the demo (`10.0.0.0/8`, `127.0.0.1/32`);
+    /// repeatable. Their `X-Forwarded-For` names the client. Without it, forwarding headers
+    /// are ignored.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<yauth::config::IpNet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -204,8 +209,23 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         None if args.addr.ip().is_unspecified() => format!("http://localhost:{}", args.addr.port()),
         None => format!("http://{}", args.addr),
     };
+    // A browser on this machine may name it either way; both are this app's origin.
+    let allowed_origins = if args.addr.ip().is_loopback() || args.addr.ip().is_unspecified() {
+        vec![
+            format!("http://localhost:{}", args.addr.port()),
+            format!("http://127.0.0.1:{}", args.addr.port()),
+        ]
+    } else {
+        Vec::new()
+    };
     let mut config = YAuthConfig {
         base_url,
+        allowed_origins,
+        trusted_proxies: if args.trusted_proxies.is_empty() {
+            yauth::config::TrustedProxies::None
+        } else {
+            yauth::config::TrustedProxies::networks(args.trusted_proxies.iter().copied())
+        },
         ..YAuthConfig::default()
     };
     config.cookie.secure = secure;
@@ -216,12 +236,18 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
             tracing::info!(host = %smtp.host, port = smtp.port, security = ?smtp.security, "sending mail over SMTP");
             std::sync::Arc::new(yauth::mail::SmtpMailer::new(smtp).map_err(anyhow::Error::msg)?)
         }
-        None => email_password.mailer.clone(),
+        None => match &email_password.mailer {
+            Some(mailer) => mailer.clone(),
+            None => {
+                tracing::warn!("no --smtp-url: mails, with their links, are written to the log");
+                std::sync::Arc::new(LogMailer)
+            }
+        },
     };
     let yauth = YAuthBuilder::new(BoxedBackend(backend), config)
         .with_email_password(EmailPasswordConfig {
             require_email_verification: args.require_email_verification,
-            mailer,
+            mailer: Some(mailer),
             hibp: match (&args.hibp_url, args.no_hibp) {
                 (_, true) => None,
                 (Some(url), false) => Some(yauth::hibp::HibpConfig {
@@ -234,6 +260,8 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         })
         .build()
         .await?;
+    // Expired sessions, tokens and rate-limit windows are deleted every ten minutes.
+    yauth.spawn_maintenance(std::time::Duration::from_secs(600));
     Ok(axum::Router::new()
         .route("/", axum::routing::get(page))
         // The mailed links (`{base_url}/verify-email?token=…`, `/reset-password?token=…`)

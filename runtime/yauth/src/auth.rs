@@ -5,7 +5,6 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 
 use crate::config::BindingAction;
@@ -14,6 +13,7 @@ use crate::contract::plugin::{BoxFuture, CredentialExtractor};
 use crate::contract::state::YAuthState;
 use crate::contract::user::{AuthMethod, AuthUser, is_banned};
 use crate::kit::request::{MAX_USER_AGENT, client_ip, user_agent};
+use crate::kit::session::touch;
 use crate::kit::token::hash_token;
 
 /// The session cookie: one joined query (session + user, by token hash, not expired).
@@ -30,31 +30,50 @@ impl CredentialExtractor for SessionCookie {
         parts: &'a Parts,
         state: &'a YAuthState,
     ) -> BoxFuture<'a, Result<Option<AuthUser>, ApiError>> {
-        Box::pin(async move {
-            let jar = CookieJar::from_headers(&parts.headers);
-            let Some(cookie) = jar.get(&state.config().cookie.name) else {
-                return Ok(None);
-            };
-            let token_hash = hash_token(cookie.value());
-            let Some((session, user)) = state
-                .repos()
-                .sessions
-                .check_session(&token_hash, Utc::now())
-                .await?
-            else {
-                return Ok(None);
-            };
-            if is_banned(&user) {
-                return Err(ApiError::forbidden("user_banned", "this account is banned"));
-            }
-            if !binding_holds(state, parts, &session).await? {
-                return Ok(None);
-            }
-            let mut auth = AuthUser::from_user(&user, AuthMethod::Session);
-            auth.session_id = Some(session.id);
-            Ok(Some(auth))
-        })
+        Box::pin(session_user(parts, state))
     }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers, read in place (no jar, no
+/// allocation): the session check runs on every protected request.
+pub fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().trim_matches('"'))
+        })
+}
+
+/// The session cookie's user, or `None`.
+async fn session_user(parts: &Parts, state: &YAuthState) -> Result<Option<AuthUser>, ApiError> {
+    let Some(cookie) = cookie_value(parts, &state.config().cookie.name) else {
+        return Ok(None);
+    };
+    let token_hash = hash_token(cookie);
+    let now = Utc::now();
+    let Some((session, user)) = state
+        .repos()
+        .sessions
+        .check_session(&token_hash, now)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if is_banned(&user) {
+        return Err(ApiError::forbidden("user_banned", "this account is banned"));
+    }
+    if !binding_holds(state, parts, &session).await? {
+        return Ok(None);
+    }
+    touch(state, &session, now).await?;
+    let mut auth = AuthUser::from_user(&user, AuthMethod::Session);
+    auth.session_id = Some(session.id);
+    Ok(Some(auth))
 }
 
 /// Compares the request with the IP and User-Agent the session was created with, when

@@ -6,10 +6,11 @@ use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{SessionCookie, require_auth};
-use crate::config::YAuthConfig;
+use crate::config::{HOST_PREFIX, YAuthConfig};
 use crate::contract::plugin::{CredentialExtractor, PluginError, YAuthPlugin};
 use crate::contract::state::YAuthState;
 use crate::entity::{DatabaseBackend, Repositories};
+use crate::kit::origin::{origin_of, refuse_cross_site};
 
 /// Why `build` refused.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,9 @@ pub enum BuildError {
     /// The session cookie's name is not a valid cookie name.
     #[error("cookie name `{0}` must be letters, digits, `_` or `-`")]
     CookieName(String),
+    /// `base_url` is not an absolute http(s) URL.
+    #[error("base_url `{0}` must be an absolute URL such as https://app.example.com")]
+    BaseUrl(String),
     /// A session lifetime is zero.
     #[error("session lifetimes must be positive")]
     SessionLifetime,
@@ -99,6 +103,20 @@ impl YAuthBuilder {
         if let Some(refused) = self.refused.take() {
             return Err(refused);
         }
+        let cookie = &mut self.config.cookie;
+        if let Some(bare) = cookie.name.strip_prefix(HOST_PREFIX)
+            && !cookie.allows_host_prefix()
+        {
+            tracing::warn!(
+                name = %cookie.name,
+                "the session cookie is not Secure, has a Domain or a path other than `/`: \
+                 browsers refuse `__Host-` cookies like that, so the prefix is dropped"
+            );
+            cookie.name = bare.to_string();
+        }
+        if origin_of(&self.config.base_url).is_none() {
+            return Err(BuildError::BaseUrl(self.config.base_url.clone()));
+        }
         let cookie = &self.config.cookie;
         if cookie.name.is_empty()
             || !cookie
@@ -108,7 +126,10 @@ impl YAuthBuilder {
         {
             return Err(BuildError::CookieName(cookie.name.clone()));
         }
-        if self.config.session_ttl.is_zero() || self.config.remember_me_ttl.is_zero() {
+        if self.config.session_ttl.is_zero()
+            || self.config.remember_me_ttl.is_zero()
+            || self.config.idle_timeout.is_some_and(|t| t.is_zero())
+        {
             return Err(BuildError::SessionLifetime);
         }
         let mut names: Vec<&'static str> = self.plugins.iter().map(|p| p.name()).collect();
@@ -147,7 +168,13 @@ impl YAuthBuilder {
             state.clone(),
             require_auth,
         ));
-        let (router, paths) = public.merge(protected).split_for_parts();
+        let (router, paths) = public
+            .merge(protected)
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                refuse_cross_site,
+            ))
+            .split_for_parts();
         let openapi = crate::openapi::document(paths, &state.config().cookie.name);
         Ok(YAuth {
             router,
@@ -183,6 +210,23 @@ impl YAuth {
     /// The state to give the application's router (`.with_state(yauth.state().clone())`).
     pub fn state(&self) -> &YAuthState {
         &self.state
+    }
+
+    /// Starts the upkeep task: every `interval`, each plugin deletes its expired rows
+    /// (sessions, one-time tokens, rate-limit windows) and audit rows older than
+    /// `YAuthConfig::audit_retention`. Call it once per process (each replica may run it; the
+    /// deletes are idempotent). Needs a Tokio runtime with the time driver.
+    pub fn spawn_maintenance(&self, interval: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let removed = state.run_maintenance().await;
+                tracing::debug!(removed, "maintenance round");
+            }
+        })
     }
 
     /// The OpenAPI 3.1 document of every route of this `YAuth` (paths relative to where the

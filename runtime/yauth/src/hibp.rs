@@ -37,6 +37,7 @@ pub struct Hibp {
 }
 
 impl Hibp {
+    /// A client for `config` (its own TLS configuration; no request is made yet).
     pub fn new(config: HibpConfig) -> Result<Self, String> {
         // rustls with ring and the webpki roots: no OpenSSL and no aws-lc in the build.
         let mut roots = rustls::RootCertStore::empty();
@@ -75,8 +76,8 @@ impl Hibp {
             .await
             .and_then(reqwest::Response::error_for_status);
         let body = match response {
-            Ok(response) => response.text().await,
-            Err(e) => Err(e),
+            Ok(response) => read_capped(response, MAX_BODY).await,
+            Err(e) => Err(e.to_string()),
         };
         match body {
             Ok(body) => Some(contains(&body, suffix)),
@@ -86,6 +87,22 @@ impl Hibp {
             }
         }
     }
+}
+
+/// The most of a range answer read. A real one is about 40 KB (padding included); a larger
+/// one is not HIBP's, and reading on would let it fill the memory.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// The body as text, refused once it passes `cap` bytes.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<String, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > cap {
+            return Err(format!("the answer is larger than {cap} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())
 }
 
 /// Whether the range answer lists `suffix` with a count above zero (padding lines have 0).

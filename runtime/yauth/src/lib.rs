@@ -60,42 +60,52 @@ pub use plugins::email_password;
 /// The storage backends, one module per enabled backend feature.
 pub mod backends {
     #[cfg(feature = "memory-backend")]
+    /// The `memory-backend` feature's crate.
     pub mod memory {
         pub use yauth_backend_memory::*;
     }
     #[cfg(feature = "diesel-pg-backend")]
+    /// The `diesel-pg-backend` feature's crate.
     pub mod diesel_pg {
         pub use yauth_backend_diesel_pg::*;
     }
     #[cfg(feature = "diesel-mysql-backend")]
+    /// The `diesel-mysql-backend` feature's crate.
     pub mod diesel_mysql {
         pub use yauth_backend_diesel_mysql::*;
     }
     #[cfg(feature = "diesel-sqlite-backend")]
+    /// The `diesel-sqlite-backend` feature's crate.
     pub mod diesel_sqlite {
         pub use yauth_backend_diesel_sqlite::*;
     }
     #[cfg(feature = "sqlx-pg-backend")]
+    /// The `sqlx-pg-backend` feature's crate.
     pub mod sqlx_pg {
         pub use yauth_backend_sqlx_pg::*;
     }
     #[cfg(feature = "sqlx-mysql-backend")]
+    /// The `sqlx-mysql-backend` feature's crate.
     pub mod sqlx_mysql {
         pub use yauth_backend_sqlx_mysql::*;
     }
     #[cfg(feature = "sqlx-sqlite-backend")]
+    /// The `sqlx-sqlite-backend` feature's crate.
     pub mod sqlx_sqlite {
         pub use yauth_backend_sqlx_sqlite::*;
     }
     #[cfg(feature = "seaorm-pg-backend")]
+    /// The `seaorm-pg-backend` feature's crate.
     pub mod seaorm_pg {
         pub use yauth_backend_seaorm_pg::*;
     }
     #[cfg(feature = "seaorm-mysql-backend")]
+    /// The `seaorm-mysql-backend` feature's crate.
     pub mod seaorm_mysql {
         pub use yauth_backend_seaorm_mysql::*;
     }
     #[cfg(feature = "seaorm-sqlite-backend")]
+    /// The `seaorm-sqlite-backend` feature's crate.
     pub mod seaorm_sqlite {
         pub use yauth_backend_seaorm_sqlite::*;
     }

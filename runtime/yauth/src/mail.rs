@@ -12,22 +12,47 @@ pub use smtp::{SmtpConfig, SmtpMailer, SmtpSecurity};
 /// One plain-text (UTF-8) email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
+    /// The recipient's address.
     pub to: String,
+    /// The subject line.
     pub subject: String,
+    /// The plain-text body.
     pub text: String,
 }
 
 /// Delivers emails. A failure is logged by the caller and never changes the HTTP answer
 /// (which would tell a stranger whether an address has an account).
 pub trait Mailer: Send + Sync + 'static {
+    /// Delivers one email.
     fn send<'a>(&'a self, email: Email) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Whether mails end up in the log instead of a mailbox ([`LogMailer`]): plugins warn
+    /// at start, since anyone who reads the log can then use every link.
+    fn writes_to_log(&self) -> bool {
+        false
+    }
 }
 
-/// Writes every email to the log: for development, when no SMTP server is configured.
+impl std::fmt::Debug for dyn Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.writes_to_log() {
+            "Mailer(log)"
+        } else {
+            "Mailer"
+        })
+    }
+}
+
+/// Writes every email, links included, to the log: for development only. It is never a
+/// default: an application chooses it explicitly, and plugins that mail warn at start.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogMailer;
 
 impl Mailer for LogMailer {
+    fn writes_to_log(&self) -> bool {
+        true
+    }
+
     fn send<'a>(&'a self, email: Email) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             tracing::info!(to = %email.to, subject = %email.subject, "email (not sent: log mailer)\n{}", email.text);
@@ -43,6 +68,7 @@ pub struct RecordingMailer {
 }
 
 impl RecordingMailer {
+    /// An empty recorder.
     pub fn new() -> Self {
         Self::default()
     }

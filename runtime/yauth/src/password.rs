@@ -2,7 +2,7 @@
 //! verification for unknown accounts, rehash detection, and the password policy.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
@@ -22,6 +22,11 @@ pub struct HashingConfig {
     /// Hashes computed at once; more wait. With the defaults each takes 19 MiB, so this caps
     /// the memory a login flood can claim. Default: the number of CPUs.
     pub max_concurrent: usize,
+    /// Requests that may wait for a hash at once; one more is answered 503 at once, so a
+    /// flood cannot queue without bound. Default 64.
+    pub max_waiting: usize,
+    /// How long a request waits for its turn before it is answered 503. Default 5 s.
+    pub max_wait: std::time::Duration,
 }
 
 impl Default for HashingConfig {
@@ -31,6 +36,8 @@ impl Default for HashingConfig {
             iterations: 2,
             parallelism: 1,
             max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_waiting: 64,
+            max_wait: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -43,6 +50,8 @@ impl HashingConfig {
             iterations: 1,
             parallelism: 1,
             max_concurrent: 4,
+            max_waiting: 64,
+            max_wait: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -50,6 +59,7 @@ impl HashingConfig {
 /// The outcome of a verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified {
+    /// The password is the account's.
     pub matches: bool,
     /// The stored hash uses other parameters than the current ones: store a new hash.
     pub needs_rehash: bool,
@@ -60,6 +70,10 @@ pub struct Verified {
 pub struct Hasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Requests waiting for a permit now, and the caps on them.
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+    max_wait: std::time::Duration,
     /// A hash of a random password with the live parameters, verified against when the
     /// account does not exist, so that both paths cost one verification. Computed once, off
     /// the async threads ([`Hasher::warm_up`], or the first verification).
@@ -91,9 +105,32 @@ impl Hasher {
         Ok(Hasher {
             params,
             permits: Arc::new(Semaphore::new(config.max_concurrent)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting: config.max_waiting,
+            max_wait: config.max_wait,
             dummy: Arc::new(OnceCell::new()),
             verifications: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// A turn at hashing: at once when a permit is free; else a wait of at most `max_wait`
+    /// among at most `max_waiting` others; else 503 `overloaded` with `Retry-After`.
+    async fn turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Ok(permit);
+        }
+        let overloaded = || ApiError::overloaded(self.max_wait.as_secs().max(1));
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(overloaded());
+        }
+        let permit = tokio::time::timeout(self.max_wait, self.permits.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        match permit {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(ApiError::internal(closed)),
+            Err(_elapsed) => Err(overloaded()),
+        }
     }
 
     /// Computes the dummy hash now (plugins call it from `init`), so that the first
@@ -122,7 +159,7 @@ impl Hasher {
 
     /// A PHC string (`$argon2id$v=19$m=…`) of `password` with a fresh salt.
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let _permit = self.turn().await?;
         let params = self.params.clone();
         let password = password.to_string();
         tokio::task::spawn_blocking(move || {
@@ -143,7 +180,7 @@ impl Hasher {
             Some(phc) => phc.to_string(),
             None => self.dummy().await?.to_string(),
         };
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let _permit = self.turn().await?;
         let password = password.to_string();
         let params = self.params.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
@@ -194,9 +231,14 @@ pub struct PasswordPolicyConfig {
     pub min_length: usize,
     /// Maximum length in characters. Default 128.
     pub max_length: usize,
+    /// Require an upper-case letter (off by default, as NIST advises against composition
+    /// rules).
     pub require_uppercase: bool,
+    /// Require a lower-case letter.
     pub require_lowercase: bool,
+    /// Require a digit.
     pub require_digit: bool,
+    /// Require a character other than letters and digits.
     pub require_special: bool,
     /// Refuse passwords from zxcvbn's list of about 30,000 common passwords, also in
     /// l33t-speak. Default on.
@@ -282,6 +324,14 @@ impl PasswordPolicyConfig {
     }
 }
 
+/// The form a password is checked, hashed and verified in: NFKC (NIST SP 800-63B §5.1.1.2),
+/// so that a composed and a decomposed "é", or a full-width and an ASCII letter, are the
+/// same password on every keyboard.
+pub fn normalize_password(password: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    password.nfkc().collect()
+}
+
 /// Whether the whole password is one entry of zxcvbn's common-password list (case-insensitive,
 /// l33t substitutions included).
 pub fn is_common_password(password: &str) -> bool {
@@ -353,6 +403,38 @@ mod tests {
                 .unwrap()
                 .matches
         );
+    }
+
+    #[tokio::test]
+    async fn a_hashing_flood_gets_503_instead_of_an_unbounded_queue() {
+        let hasher = Hasher::new(&HashingConfig {
+            max_concurrent: 1,
+            max_waiting: 1,
+            max_wait: std::time::Duration::from_millis(50),
+            ..HashingConfig::insecure_fast_for_tests()
+        })
+        .unwrap();
+        // Hold the only permit, as a long hash would.
+        let held = hasher.permits.clone().acquire_owned().await.unwrap();
+        // One request may wait; it gives up after `max_wait` with 503 and Retry-After.
+        let waiter = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.hash("a long enough passphrase").await })
+        };
+        tokio::task::yield_now().await;
+        // A second one finds the queue full and is refused at once.
+        let refused = hasher.hash("a long enough passphrase").await.unwrap_err();
+        assert_eq!(refused.status, axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refused.error, "overloaded");
+        assert!(refused.retry_after.is_some());
+        let timed_out = waiter.await.unwrap().unwrap_err();
+        assert_eq!(
+            timed_out.status,
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        drop(held);
+        // With the permit free again, hashing works.
+        assert!(hasher.hash("a long enough passphrase").await.is_ok());
     }
 
     #[tokio::test]

@@ -88,7 +88,7 @@ async fn send(app: &App, request: Request<Body>) -> (StatusCode, axum::http::Hea
 fn get(path: &str, token: Option<&str>) -> Request<Body> {
     let mut request = Request::get(path);
     if let Some(token) = token {
-        request = request.header(header::COOKIE, format!("yauth_session={token}"));
+        request = request.header(header::COOKIE, format!("__Host-yauth_session={token}"));
     }
     request.body(Body::empty()).unwrap()
 }
@@ -100,7 +100,7 @@ fn json_request(method: &str, path: &str, token: Option<&str>, body: &str) -> Re
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::USER_AGENT, "agent/1");
     if let Some(token) = token {
-        request = request.header(header::COOKIE, format!("yauth_session={token}"));
+        request = request.header(header::COOKIE, format!("__Host-yauth_session={token}"));
     }
     request.body(Body::from(body.to_string())).unwrap()
 }
@@ -172,7 +172,7 @@ async fn logout_ends_the_session_clears_the_cookie_and_is_audited() {
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    assert!(cookie.starts_with("yauth_session=;"), "{cookie}");
+    assert!(cookie.starts_with("__Host-yauth_session=;"), "{cookie}");
     assert!(cookie.contains("Max-Age=0"), "{cookie}");
     let (status, _, _) = send(&app, get("/api/auth/session", Some(&token))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -300,13 +300,13 @@ async fn a_binding_mismatch_warns_or_invalidates() {
         let u = user(&app).await;
         let token = login(&app, &u).await;
         let same = Request::get("/api/auth/session")
-            .header(header::COOKIE, format!("yauth_session={token}"))
+            .header(header::COOKIE, format!("__Host-yauth_session={token}"))
             .header(header::USER_AGENT, "agent/1")
             .body(Body::empty())
             .unwrap();
         assert_eq!(send(&app, same).await.0, StatusCode::OK);
         let other = Request::get("/api/auth/session")
-            .header(header::COOKIE, format!("yauth_session={token}"))
+            .header(header::COOKIE, format!("__Host-yauth_session={token}"))
             .header(header::USER_AGENT, "curl/8")
             .body(Body::empty())
             .unwrap();

@@ -26,7 +26,7 @@ struct App {
 fn config(mail: &RecordingMailer) -> EmailPasswordConfig {
     EmailPasswordConfig {
         hashing: HashingConfig::insecure_fast_for_tests(),
-        mailer: Arc::new(mail.clone()),
+        mailer: Some(Arc::new(mail.clone())),
         // No network here; the HIBP tests point it at a local stand-in.
         hibp: None,
         ..EmailPasswordConfig::default()
@@ -37,7 +37,7 @@ async fn app_with(change: impl FnOnce(&mut EmailPasswordConfig, &mut YAuthConfig
     let mail = RecordingMailer::new();
     let mut ep = config(&mail);
     let mut core = YAuthConfig {
-        trusted_proxy_header: Some("x-forwarded-for".into()),
+        trusted_proxies: yauth::config::TrustedProxies::Hops(1),
         ..YAuthConfig::default()
     };
     change(&mut ep, &mut core);
@@ -69,7 +69,10 @@ struct Reply {
 impl Reply {
     fn cookie(&self) -> Option<String> {
         let set = self.headers.get(header::SET_COOKIE)?.to_str().ok()?;
-        let value = set.strip_prefix("yauth_session=")?.split(';').next()?;
+        let value = set
+            .strip_prefix("__Host-yauth_session=")?
+            .split(';')
+            .next()?;
         (!value.is_empty()).then(|| value.to_string())
     }
 }
@@ -88,7 +91,7 @@ async fn call(
         .header(header::CONTENT_TYPE, "application/json")
         .header("x-forwarded-for", ip);
     if let Some(token) = cookie {
-        request = request.header(header::COOKIE, format!("yauth_session={token}"));
+        request = request.header(header::COOKIE, format!("__Host-yauth_session={token}"));
     }
     let response = app
         .router
@@ -99,9 +102,12 @@ async fn call(
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    // Mail is handed over in a task of its own: let it run (a current-thread runtime runs
-    // the spawned task before resuming a task that yielded).
-    tokio::task::yield_now().await;
+    // Mail (and the lookups of forgot-password and resend-verification) run in tasks of
+    // their own: let them finish (a current-thread runtime runs spawned tasks while this one
+    // yields).
+    for _ in 0..16 {
+        tokio::task::yield_now().await;
+    }
     let body = if bytes.is_empty() {
         Value::Null
     } else {
@@ -153,7 +159,8 @@ async fn register_verify_login_session_logout() {
     .await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert!(r.body["message"].is_string());
-    // Not verified yet.
+    let first = app.mail.last_token("ada@example.com").unwrap();
+    // Not verified yet: refused like a wrong password, and a new link is mailed.
     let r = post(
         &app,
         "/login",
@@ -162,12 +169,13 @@ async fn register_verify_login_session_logout() {
     .await;
     assert_eq!(
         (r.status, r.body["error"].as_str()),
-        (StatusCode::FORBIDDEN, Some("email_not_verified"))
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
     );
     assert!(r.cookie().is_none());
     let token = app.mail.last_token("ada@example.com").unwrap();
+    assert_ne!(token, first);
     assert!(
-        app.mail.sent()[0]
+        app.mail.sent()[1]
             .text
             .contains(&format!("/verify-email?token={token}"))
     );
@@ -193,6 +201,8 @@ async fn register_verify_login_session_logout() {
     for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(set.contains(attribute), "{set}");
     }
+    // Not remembered: a browser-session cookie, gone when the browser closes.
+    assert!(!set.contains("Max-Age"), "{set}");
     let cookie = r.cookie().unwrap();
     let session = call(
         &app,
@@ -963,4 +973,1029 @@ async fn hibp_fails_open_when_unreachable() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+// ---- attacks from the security review (../shared/reviews/security-2026-12.md) ----
+
+/// A request with any headers and, optionally, the connection's address.
+async fn raw(
+    app: &App,
+    method: &str,
+    path: &str,
+    body: Value,
+    headers: &[(&str, &str)],
+    peer: Option<&str>,
+) -> Reply {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("/api/auth{path}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut request = request.body(Body::from(body.to_string())).unwrap();
+    if let Some(peer) = peer {
+        let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+    }
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    for _ in 0..16 {
+        tokio::task::yield_now().await;
+    }
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+fn login_body() -> Value {
+    json!({"email": "nobody@example.com", "password": "whatever-123"})
+}
+
+#[tokio::test]
+async fn a_spoofed_forwarded_for_does_not_escape_the_ip_limit_without_a_trusted_proxy() {
+    let app = app_with(|ep, core| {
+        ep.rate_limits.login_per_ip = Limit::per_minute(3);
+        core.trusted_proxies = yauth::config::TrustedProxies::None;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let spoof = format!("198.18.0.{i}");
+        let r = raw(
+            &app,
+            "POST",
+            "/login",
+            login_body(),
+            &[("x-forwarded-for", &spoof)],
+            Some("203.0.113.7"),
+        )
+        .await;
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_right_most_untrusted_address_is_the_client() {
+    let app = app_with(|ep, core| {
+        ep.rate_limits.login_per_ip = Limit::per_minute(2);
+        core.trusted_proxies =
+            yauth::config::TrustedProxies::networks(["10.0.0.0/8".parse().unwrap()]);
+    })
+    .await;
+    // The client prepends whatever it likes; the proxy appends the real address.
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let chain = format!("198.18.0.{i}, 203.0.113.9, 10.0.0.2");
+        let r = raw(
+            &app,
+            "POST",
+            "/login",
+            login_body(),
+            &[("x-forwarded-for", &chain)],
+            Some("10.0.0.1"),
+        )
+        .await;
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429, 429]);
+    // Another real client behind the same proxy has its own budget.
+    let r = raw(
+        &app,
+        "POST",
+        "/login",
+        login_body(),
+        &[("x-forwarded-for", "203.0.113.10")],
+        Some("10.0.0.1"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // A peer that is not a proxy is the client, whatever it forwards.
+    for i in 0..3 {
+        let spoof = format!("198.18.1.{i}");
+        let r = raw(
+            &app,
+            "POST",
+            "/login",
+            login_body(),
+            &[("x-forwarded-for", &spoof)],
+            Some("203.0.113.11"),
+        )
+        .await;
+        assert_eq!(r.status.as_u16(), if i < 2 { 401 } else { 429 }, "{i}");
+    }
+}
+
+#[tokio::test]
+async fn an_unparsable_forwarded_address_is_never_trusted_and_unknown_clients_share_a_bucket() {
+    let app = app_with(|ep, _| ep.rate_limits.login_per_ip = Limit::per_minute(2)).await;
+    // `Hops(1)` in these tests: the last entry is the client. "x" names nobody, and with no
+    // connection address the request is an unknown client: one shared bucket, not no limit.
+    let mut statuses = Vec::new();
+    for value in ["x", "not-an-ip", "999.1.1.1", ""] {
+        let r = raw(
+            &app,
+            "POST",
+            "/login",
+            login_body(),
+            &[("x-forwarded-for", value)],
+            None,
+        )
+        .await;
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429, 429]);
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_limited_per_64_not_per_address() {
+    let app = app_with(|ep, _| ep.rate_limits.login_per_ip = Limit::per_minute(2)).await;
+    let mut statuses = Vec::new();
+    for i in 1..=3 {
+        let ip = format!("2001:db8:7:7::{i:x}");
+        let r = call(&app, "POST", "/login", login_body(), None, &ip).await;
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429]);
+}
+
+#[tokio::test]
+async fn register_refuses_control_and_format_characters_in_the_display_name_for_any_email() {
+    let app = app().await;
+    registered(&app, "known@example.com").await;
+    for name in [
+        "\u{0}",
+        "Eve\u{202E}gnp.exe",
+        "zero\u{200B}width",
+        "line\nbreak",
+    ] {
+        for email in ["known@example.com", "fresh@example.com"] {
+            let r = post(
+                &app,
+                "/register",
+                json!({"email": email, "password": PASSWORD, "display_name": name}),
+            )
+            .await;
+            assert_eq!(
+                (r.status, r.body["error"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("invalid_display_name")),
+                "{name:?} {email}"
+            );
+        }
+    }
+    assert!(
+        app.yauth
+            .state()
+            .repos()
+            .users
+            .find_user_by_email("fresh@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_login_to_an_unverified_account_answers_exactly_like_a_wrong_password() {
+    let app = app_with(|ep, _| ep.rate_limits.mail_per_email = Limit::per_hour(3)).await;
+    // The attacker registers the victim's address with a password of their choosing…
+    post(
+        &app,
+        "/register",
+        json!({"email": "victim@example.com", "password": PASSWORD}),
+    )
+    .await;
+    registered(&app, "owner@example.com").await;
+    let unverified = post(
+        &app,
+        "/login",
+        json!({"email": "victim@example.com", "password": PASSWORD}),
+    )
+    .await;
+    // …and learns nothing a wrong password would not tell.
+    let wrong = post(
+        &app,
+        "/login",
+        json!({"email": "owner@example.com", "password": "wrong-password-9"}),
+    )
+    .await;
+    assert_eq!(unverified.status, wrong.status);
+    assert_eq!(unverified.body, wrong.body);
+    assert!(unverified.cookie().is_none());
+    // The owner of the address gets a new link each time, up to the per-address cap.
+    for _ in 0..5 {
+        post(
+            &app,
+            "/login",
+            json!({"email": "victim@example.com", "password": PASSWORD}),
+        )
+        .await;
+    }
+    let to_victim = app
+        .mail
+        .sent()
+        .iter()
+        .filter(|m| m.to == "victim@example.com")
+        .count();
+    assert_eq!(
+        to_victim,
+        1 + 3,
+        "the welcome mail, then at most three links an hour"
+    );
+}
+
+#[tokio::test]
+async fn forgot_password_and_resend_answer_before_looking_the_email_up() {
+    let app = app().await;
+    registered(&app, "timed@example.com").await;
+    let audit = |app: &App| {
+        let state = app.yauth.state().clone();
+        async move {
+            state
+                .repos()
+                .audit_log
+                .list_audit_by_event("password_reset_requested", 10, 0)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    let before_mail = app.mail.sent().len();
+    // Drive the router without yielding afterwards: the answer is complete while the
+    // lookup, the token write and the mail have not started.
+    let request = Request::post("/api/auth/forgot-password")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"email": "timed@example.com"}).to_string(),
+        ))
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(audit(&app).await, 0, "the lookup ran before the answer");
+    assert_eq!(app.mail.sent().len(), before_mail);
+    for _ in 0..16 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(audit(&app).await, 1);
+    assert_eq!(app.mail.sent().len(), before_mail + 1);
+}
+
+#[tokio::test]
+async fn change_password_is_rate_limited_per_user() {
+    let app = app_with(|ep, _| ep.rate_limits.change_password = Limit::per_hour(2)).await;
+    registered(&app, "spray@example.com").await;
+    let cookie = logged_in(&app, "spray@example.com").await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        // A stolen session guessing the current password from many addresses.
+        let r = call(
+            &app,
+            "POST",
+            "/change-password",
+            json!({"current_password": "guess-number-1", "new_password": "Xk9#mP2$vL5nQ8wZ"}),
+            Some(&cookie),
+            &format!("203.0.113.{i}"),
+        )
+        .await;
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429]);
+}
+
+#[tokio::test]
+async fn email_verified_stays_false_until_a_link_is_redeemed_whatever_the_policy() {
+    let app = app_with(|ep, _| ep.require_email_verification = false).await;
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "ceo@victim-corp.example", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = post(
+        &app,
+        "/login",
+        json!({"email": "ceo@victim-corp.example", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "signing in unverified is allowed by this policy"
+    );
+    assert_eq!(r.body["email_verified"], false);
+    // Registration mailed a link anyway, and resend works.
+    let first = app
+        .mail
+        .last_token("ceo@victim-corp.example")
+        .expect("a verification link");
+    post(
+        &app,
+        "/resend-verification",
+        json!({"email": "ceo@victim-corp.example"}),
+    )
+    .await;
+    let second = app.mail.last_token("ceo@victim-corp.example").unwrap();
+    assert_ne!(first, second);
+    assert_eq!(
+        post(&app, "/verify-email", json!({"token": second}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let cookie = r.cookie().unwrap();
+    let me = call(
+        &app,
+        "GET",
+        "/session",
+        Value::Null,
+        Some(&cookie),
+        "198.51.100.1",
+    )
+    .await;
+    assert_eq!(me.body["email_verified"], true);
+}
+
+#[tokio::test]
+async fn a_254_character_email_never_gives_a_500() {
+    let app = app().await;
+    let local = "l".repeat(64);
+    let domain = format!(
+        "{}.{}.{}.example",
+        "a".repeat(60),
+        "b".repeat(60),
+        "c".repeat(59)
+    );
+    let email = format!("{local}@{domain}");
+    assert_eq!(email.len(), 254);
+    for _ in 0..2 {
+        let r = post(
+            &app,
+            "/register",
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        for path in ["/forgot-password", "/resend-verification"] {
+            assert_eq!(
+                post(&app, path, json!({"email": email})).await.status,
+                StatusCode::OK
+            );
+        }
+    }
+    // The same on PostgreSQL and MariaDB (a 255-character key column): demo/tests/http.rs.
+}
+
+#[tokio::test]
+async fn equivalent_spellings_of_an_email_are_one_account() {
+    let app = app().await;
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "jos\u{e9}@b\u{fc}cher.example", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    // Stored and mailed in canonical form: NFC, IDNA ASCII domain.
+    assert!(
+        app.mail
+            .last_token("jos\u{e9}@xn--bcher-kva.example")
+            .is_some()
+    );
+    let before = app.mail.sent().len();
+    // Decomposed é, upper case, punycode domain: the same mailbox, so a duplicate.
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "JOSE\u{301}@XN--BCHER-KVA.example", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let sent = app.mail.sent();
+    assert_eq!(sent.len(), before + 1);
+    assert_eq!(
+        sent[before].subject,
+        "Someone tried to register with your email"
+    );
+    assert_eq!(sent[before].to, "jos\u{e9}@xn--bcher-kva.example");
+    for spoof in [
+        "<jos\u{e9}@b\u{fc}cher.example>",
+        "\"jose\"@b\u{fc}cher.example",
+    ] {
+        let r = post(
+            &app,
+            "/register",
+            json!({"email": spoof, "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(r.body["error"], "invalid_email", "{spoof}");
+    }
+}
+
+#[tokio::test]
+async fn passwords_are_compared_in_nfkc_form() {
+    let app = app().await;
+    let decomposed = "Caf\u{0065}\u{0301}-Xk9#mP2$vL";
+    let composed = "Caf\u{00e9}-Xk9#mP2$vL";
+    post(
+        &app,
+        "/register",
+        json!({"email": "nfkc@example.com", "password": decomposed}),
+    )
+    .await;
+    let token = app.mail.last_token("nfkc@example.com").unwrap();
+    post(&app, "/verify-email", json!({"token": token})).await;
+    let r = post(
+        &app,
+        "/login",
+        json!({"email": "nfkc@example.com", "password": composed}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test]
+async fn change_password_ends_pending_reset_links_and_mails_the_owner() {
+    let app = app().await;
+    registered(&app, "notice@example.com").await;
+    let cookie = logged_in(&app, "notice@example.com").await;
+    post(
+        &app,
+        "/forgot-password",
+        json!({"email": "notice@example.com"}),
+    )
+    .await;
+    let reset = app.mail.last_token("notice@example.com").unwrap();
+    let r = call(
+        &app,
+        "POST",
+        "/change-password",
+        json!({"current_password": PASSWORD, "new_password": "Xk9#mP2$vL5nQ8wZ"}),
+        Some(&cookie),
+        "198.51.100.1",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let last = app.mail.sent().last().unwrap().clone();
+    assert_eq!(
+        (last.to.as_str(), last.subject.as_str()),
+        ("notice@example.com", "Your password was changed")
+    );
+    // The older reset link no longer works.
+    let r = post(
+        &app,
+        "/reset-password",
+        json!({"token": reset, "password": "Xk9#mP2$vL5nQ8wY"}),
+    )
+    .await;
+    assert_eq!(r.body["error"], "invalid_token");
+    // A reset also notifies.
+    post(
+        &app,
+        "/forgot-password",
+        json!({"email": "notice@example.com"}),
+    )
+    .await;
+    let reset = app.mail.last_token("notice@example.com").unwrap();
+    assert_eq!(
+        post(
+            &app,
+            "/reset-password",
+            json!({"token": reset, "password": "Xk9#mP2$vL5nQ8wY"})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.mail.sent().last().unwrap().subject,
+        "Your password was changed"
+    );
+}
+
+/// A plugin that changes the user's password while the login is between its password check
+/// and its new session, as a reset committing at that moment would.
+struct ResetDuringLogin;
+
+impl YAuthPlugin for ResetDuringLogin {
+    fn name(&self) -> &'static str {
+        "reset-during-login"
+    }
+
+    fn check<'a>(
+        &'a self,
+        attempt: &'a Attempt<'a>,
+        state: &'a YAuthState,
+    ) -> BoxFuture<'a, Verdict> {
+        Box::pin(async move {
+            if let Attempt::SignIn { user, .. } = attempt {
+                let password = yauth::entity::Password {
+                    user_id: user.id,
+                    password_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+                        .into(),
+                };
+                state
+                    .repos()
+                    .passwords
+                    .upsert_password(&password)
+                    .await
+                    .unwrap();
+            }
+            Verdict::Allow
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_login_that_raced_a_reset_does_not_keep_its_session() {
+    let mail = RecordingMailer::new();
+    let yauth = YAuthBuilder::new(
+        InMemoryBackend::new(),
+        YAuthConfig {
+            trusted_proxies: yauth::config::TrustedProxies::Hops(1),
+            ..YAuthConfig::default()
+        },
+    )
+    .with_email_password(config(&mail))
+    .with_plugin(Box::new(ResetDuringLogin))
+    .build()
+    .await
+    .unwrap();
+    let router = axum::Router::new()
+        .nest("/api/auth", yauth.router())
+        .with_state(yauth.state().clone());
+    let app = App {
+        yauth,
+        router,
+        mail,
+    };
+    registered(&app, "race@example.com").await;
+    let r = post(
+        &app,
+        "/login",
+        json!({"email": "race@example.com", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    let user = app
+        .yauth
+        .state()
+        .repos()
+        .users
+        .find_user_by_email("race@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        app.yauth
+            .state()
+            .repos()
+            .sessions
+            .list_user_sessions(user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_state_changing_request_from_a_foreign_origin_is_refused() {
+    let app = app_with(|_, core| core.base_url = "https://app.example.com".into()).await;
+    let body = json!({"email": "csrf@example.com", "password": PASSWORD});
+    let foreign = raw(
+        &app,
+        "POST",
+        "/register",
+        body.clone(),
+        &[("origin", "https://evil.example")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (foreign.status, foreign.body["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("cross_site_request"))
+    );
+    let fetch = raw(
+        &app,
+        "POST",
+        "/register",
+        body.clone(),
+        &[("sec-fetch-site", "cross-site")],
+        None,
+    )
+    .await;
+    assert_eq!(fetch.status, StatusCode::FORBIDDEN);
+    let own = raw(
+        &app,
+        "POST",
+        "/register",
+        body,
+        &[
+            ("origin", "https://app.example.com"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
+    // Reading is not changing state.
+    let read = raw(
+        &app,
+        "GET",
+        "/session",
+        Value::Null,
+        &[("origin", "https://evil.example")],
+        None,
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_email_password_plugin_refuses_to_start_without_a_chosen_mailer() {
+    let error = YAuthBuilder::new(InMemoryBackend::new(), YAuthConfig::default())
+        .with_email_password(EmailPasswordConfig {
+            mailer: None,
+            hibp: None,
+            ..EmailPasswordConfig::default()
+        })
+        .build()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("no mailer"), "{error}");
+}
+
+#[tokio::test]
+async fn the_maintenance_round_deletes_expired_rows() {
+    let app = app().await;
+    registered(&app, "sweep@example.com").await;
+    let state = app.yauth.state();
+    let user = state
+        .repos()
+        .users
+        .find_user_by_email("sweep@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    let session = yauth::entity::Session {
+        id: uuid::Uuid::now_v7(),
+        user_id: user.id,
+        token_hash: yauth::kit::token::hash_token("expired"),
+        ip_address: None,
+        user_agent: None,
+        expires_at: past,
+        created_at: past,
+        impersonator_id: None,
+        last_seen_at: Some(past),
+        persistent: false,
+    };
+    state
+        .repos()
+        .sessions
+        .insert_session(&session)
+        .await
+        .unwrap();
+    state
+        .repos()
+        .rate_limits
+        .hit_rate_limit("old", past, past)
+        .await
+        .unwrap();
+    let removed = state.run_maintenance().await;
+    assert!(removed >= 2, "{removed}");
+    assert!(
+        state
+            .repos()
+            .sessions
+            .get_session(session.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_hibp_answer_is_not_read_past_its_cap() {
+    use sha1::Digest as _;
+    let hex: String = sha1::Sha1::digest(b"Breached-pass-99")
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    // A hostile or broken range server: megabytes of lines, the real answer at the end.
+    let body = format!(
+        "{}{}:12\r\n",
+        "0000000000000000000000000000000000A:0\r\n".repeat(60_000),
+        &hex[5..]
+    );
+    assert!(body.len() > yauth::hibp::MAX_BODY);
+    let server = axum::Router::new().route(
+        "/range/{prefix}",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { body }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, server).await.unwrap() });
+    let app = app_with(|ep, _| {
+        ep.hibp = Some(yauth::hibp::HibpConfig {
+            base_url: format!("http://{addr}"),
+            timeout: std::time::Duration::from_secs(5),
+        })
+    })
+    .await;
+    // The check gives up at the cap and fails open, as for an unreachable service.
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "cap@example.com", "password": "Breached-pass-99"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_user_lists_their_sessions_and_ends_one_but_never_anothers() {
+    let app = app().await;
+    registered(&app, "mine@example.com").await;
+    registered(&app, "theirs@example.com").await;
+    let phone = logged_in(&app, "mine@example.com").await;
+    let laptop = logged_in(&app, "mine@example.com").await;
+    let theirs = logged_in(&app, "theirs@example.com").await;
+    let list = call(
+        &app,
+        "GET",
+        "/sessions",
+        Value::Null,
+        Some(&laptop),
+        "198.51.100.1",
+    )
+    .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let sessions = list.body.as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    for field in [
+        "id",
+        "created_at",
+        "last_seen_at",
+        "ip_address",
+        "user_agent",
+    ] {
+        assert!(sessions[0].get(field).is_some(), "{field}");
+    }
+    let phone_id = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another user cannot end it: the same 404 as an unknown id.
+    let other = call(
+        &app,
+        "DELETE",
+        &format!("/sessions/{phone_id}"),
+        Value::Null,
+        Some(&theirs),
+        "198.51.100.1",
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let unknown = call(
+        &app,
+        "DELETE",
+        &format!("/sessions/{}", uuid::Uuid::now_v7()),
+        Value::Null,
+        Some(&theirs),
+        "198.51.100.1",
+    )
+    .await;
+    assert_eq!((unknown.status, &unknown.body), (other.status, &other.body));
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/session",
+            Value::Null,
+            Some(&phone),
+            "198.51.100.1"
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    // Its owner can.
+    let ended = call(
+        &app,
+        "DELETE",
+        &format!("/sessions/{phone_id}"),
+        Value::Null,
+        Some(&laptop),
+        "198.51.100.1",
+    )
+    .await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/session",
+            Value::Null,
+            Some(&phone),
+            "198.51.100.1"
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/session",
+            Value::Null,
+            Some(&laptop),
+            "198.51.100.1"
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let bad = call(
+        &app,
+        "DELETE",
+        "/sessions/not-a-uuid",
+        Value::Null,
+        Some(&laptop),
+        "198.51.100.1",
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_use_slides_its_expiry_within_the_absolute_lifetime() {
+    let app =
+        app_with(|_, core| core.idle_timeout = Some(std::time::Duration::from_secs(600))).await;
+    registered(&app, "idle@example.com").await;
+    let state = app.yauth.state();
+    let user = state
+        .repos()
+        .users
+        .find_user_by_email("idle@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = chrono::Utc::now();
+    let minutes = chrono::Duration::minutes;
+    // A session as the clock would have left it: created and last seen in the past.
+    let session = |token: &str, created: i64, seen: i64, expires: i64| yauth::entity::Session {
+        id: uuid::Uuid::now_v7(),
+        user_id: user.id,
+        token_hash: yauth::kit::token::hash_token(token),
+        ip_address: None,
+        user_agent: None,
+        expires_at: now + minutes(expires),
+        created_at: now - minutes(created),
+        impersonator_id: None,
+        last_seen_at: Some(now - minutes(seen)),
+        persistent: false,
+    };
+    let active = session("active", 5, 5, 5);
+    let idle = session("idle", 20, 11, -1);
+    let old = session("old", 12 * 60 - 2, 5, 2);
+    for s in [&active, &idle, &old] {
+        state.repos().sessions.insert_session(s).await.unwrap();
+    }
+    let status = |token: &'static str| {
+        let app = &app;
+        async move {
+            call(
+                app,
+                "GET",
+                "/session",
+                Value::Null,
+                Some(token),
+                "198.51.100.1",
+            )
+            .await
+            .status
+        }
+    };
+    // Used again within the idle timeout: its expiry slides to ten minutes from now.
+    assert_eq!(status("active").await, StatusCode::OK);
+    let slid = state
+        .repos()
+        .sessions
+        .get_session(active.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(slid.expires_at > now + minutes(9), "{:?}", slid.expires_at);
+    // Left alone past the idle timeout: over.
+    assert_eq!(status("idle").await, StatusCode::UNAUTHORIZED);
+    // Near its absolute lifetime (12 h): use does not extend it past that.
+    assert_eq!(status("old").await, StatusCode::OK);
+    let capped = state
+        .repos()
+        .sessions
+        .get_session(old.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        capped.expires_at <= old.created_at + chrono::Duration::hours(12),
+        "{:?}",
+        capped.expires_at
+    );
+    // A new login's session starts with the idle expiry, not the absolute one.
+    logged_in(&app, "idle@example.com").await;
+    let fresh = state
+        .repos()
+        .sessions
+        .list_user_sessions(user.id)
+        .await
+        .unwrap();
+    let newest = fresh.iter().max_by_key(|s| s.created_at).unwrap();
+    assert!(newest.expires_at <= chrono::Utc::now() + minutes(10));
+}
+
+#[tokio::test]
+async fn a_json_array_is_not_accepted_as_a_body() {
+    let app = app().await;
+    registered(&app, "arr@example.com").await;
+    let r = post(&app, "/login", json!(["arr@example.com", PASSWORD])).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+    assert!(r.cookie().is_none());
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_email_from_any_ip_known_or_not() {
+    let app = app_with(|ep, _| {
+        ep.rate_limits.failed_logins_per_email = Limit::per_hour(3);
+    })
+    .await;
+    registered(&app, "sprayed@example.com").await;
+    for email in ["sprayed@example.com", "ghost@example.com"] {
+        let mut statuses = Vec::new();
+        for i in 0..5 {
+            // A different address for every guess: the per-IP limit never sees a repeat.
+            let ip = format!("198.18.{}.{i}", email.len());
+            let r = call(
+                &app,
+                "POST",
+                "/login",
+                json!({"email": email, "password": "guess-number-1"}),
+                None,
+                &ip,
+            )
+            .await;
+            statuses.push(r.status.as_u16());
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                assert!(r.headers.get(header::RETRY_AFTER).is_some());
+            }
+        }
+        // The same for a known and an unknown email: no enumeration.
+        assert_eq!(statuses, [401, 401, 401, 429, 429], "{email}");
+    }
+    // Past the threshold even the right password waits: the throttle is checked first.
+    let r = post(
+        &app,
+        "/login",
+        json!({"email": "sprayed@example.com", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Failed logins name the account in the audit log.
+    let user = app
+        .yauth
+        .state()
+        .repos()
+        .users
+        .find_user_by_email("sprayed@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let failed = app
+        .yauth
+        .state()
+        .repos()
+        .audit_log
+        .list_audit_by_event("login_failed", 50, 0)
+        .await
+        .unwrap();
+    assert!(failed.iter().any(|a| a.user_id == Some(user.id)));
 }

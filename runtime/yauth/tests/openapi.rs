@@ -20,7 +20,7 @@ async fn everything() -> YAuth {
     YAuthBuilder::new(InMemoryBackend::new(), YAuthConfig::default())
         .with_email_password(EmailPasswordConfig {
             hashing: HashingConfig::insecure_fast_for_tests(),
-            mailer: Arc::new(RecordingMailer::new()),
+            mailer: Some(Arc::new(RecordingMailer::new())),
             hibp: None,
             ..EmailPasswordConfig::default()
         })
@@ -99,6 +99,8 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
         "emailPassword",
         "emailPasswordChangePassword",
     ),
+    ("GET", "/sessions", "core", "listSessions"),
+    ("DELETE", "/sessions/{id}", "core", "endSession"),
 ];
 
 #[tokio::test]
@@ -135,7 +137,7 @@ async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
         }
         let protected = matches!(
             path.as_str(),
-            "/session" | "/logout" | "/me" | "/change-password"
+            "/session" | "/logout" | "/me" | "/change-password" | "/sessions" | "/sessions/{id}"
         );
         assert_eq!(
             op.get("security").is_some(),
@@ -145,7 +147,7 @@ async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
     }
     assert_eq!(
         doc["components"]["securitySchemes"]["session"],
-        serde_json::json!({"type": "apiKey", "in": "cookie", "name": "yauth_session"})
+        serde_json::json!({"type": "apiKey", "in": "cookie", "name": "__Host-yauth_session"})
     );
 }
 

@@ -22,70 +22,115 @@ use crate::entity::User;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AuthEvent {
+    /// A new account was created.
     UserRegistered {
+        /// The user concerned.
         user_id: Uuid,
+        /// The normalised email.
         email: String,
     },
+    /// A user signed in.
     LoginSucceeded {
+        /// The user concerned.
         user_id: Uuid,
+        /// How the user proved who they are (`email-password`, …).
         method: String,
     },
+    /// A sign-in failed (a wrong password, an unknown email, a veto).
     LoginFailed {
+        /// The user concerned.
         user_id: Option<Uuid>,
+        /// Why, as a machine code (`invalid_credentials`, `email_not_verified`, `blocked`).
         reason: String,
     },
+    /// A session was created by a sign-in.
     SessionCreated {
+        /// The user concerned.
         user_id: Uuid,
+        /// The session.
         session_id: Uuid,
     },
+    /// A session was ended by its user.
     Logout {
+        /// The user concerned.
         user_id: Uuid,
+        /// The session.
         session_id: Uuid,
     },
+    /// A signed-in user changed their password.
     PasswordChanged {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// A verification link was redeemed.
     EmailVerified {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// A second factor was turned on.
     MfaEnabled {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// A second factor was turned off.
     MfaDisabled {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// An admin banned a user.
     UserBanned {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// An admin lifted a ban.
     UserUnbanned {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// A sign-in link was mailed.
     MagicLinkSent {
+        /// The normalised email.
         email: String,
     },
+    /// A sign-in link was redeemed.
     MagicLinkVerified {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// Too many failures locked an account.
     AccountLocked {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// A locked account was unlocked.
     AccountUnlocked {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// A webhook delivery succeeded.
     WebhookDelivered {
+        /// The webhook.
         webhook_id: Uuid,
     },
-    /// Operations the spec names no event for; written to the audit log all the same.
+    // Operations the spec names no event for; written to the audit log all the same.
+    /// A reset link was asked for (whether or not the email has an account).
     PasswordResetRequested {
+        /// The user concerned.
         user_id: Option<Uuid>,
     },
+    /// A password was reset with a mailed link.
     PasswordReset {
+        /// The user concerned.
         user_id: Uuid,
     },
+    /// A new verification link was asked for.
     VerificationResent {
+        /// The user concerned.
         user_id: Option<Uuid>,
     },
+    /// A user changed their profile.
     ProfileUpdated {
+        /// The user concerned.
         user_id: Uuid,
     },
 }

@@ -66,6 +66,12 @@ pub trait YAuthPlugin: Send + Sync + 'static {
         Box::pin(async {})
     }
 
+    /// Periodic upkeep (`YAuth::spawn_maintenance`): delete the plugin's expired rows.
+    /// Answers how many rows went.
+    fn maintain<'a>(&'a self, _state: &'a YAuthState) -> BoxFuture<'a, Result<u64, ApiError>> {
+        Box::pin(async { Ok(0) })
+    }
+
     /// Something is about to happen: allow it, block it, or (for a sign-in) ask for a
     /// second factor. Asked in the order plugins were added; the first answer other than
     /// [`Verdict::Allow`] wins.

@@ -156,6 +156,22 @@ impl YAuthState {
         Verdict::Allow
     }
 
+    /// One round of upkeep: every plugin deletes its expired rows (sessions, tokens,
+    /// rate-limit windows, audit rows past their retention). Answers how many rows went; a
+    /// plugin's failure is logged and the others still run.
+    pub async fn run_maintenance(&self) -> u64 {
+        let mut removed = 0;
+        for plugin in &self.inner.plugins {
+            match plugin.maintain(self).await {
+                Ok(n) => removed += n,
+                Err(e) => {
+                    tracing::error!(plugin = plugin.name(), error = %e.message, "maintenance failed")
+                }
+            }
+        }
+        removed
+    }
+
     /// The audit row an event is written as.
     pub fn audit_row(event: &AuthEvent, ip: Option<&str>) -> AuditLog {
         AuditLog {

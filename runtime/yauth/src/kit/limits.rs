@@ -7,7 +7,10 @@ use chrono::Utc;
 
 use crate::contract::error::ApiError;
 use crate::contract::state::YAuthState;
-use crate::kit::token::expires_after;
+use std::net::IpAddr;
+
+use crate::kit::request::ip_bucket;
+use crate::kit::token::{expires_after, hash_token};
 
 /// At most `max` requests per `window` for one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,22 +57,46 @@ pub async fn check(state: &YAuthState, key: &str, limit: Limit) -> Result<(), Ap
     Ok(())
 }
 
-/// [`check`] keyed by the client IP; without a known IP the limit cannot apply, which is
-/// logged (serve the app with `ConnectInfo` or configure `trusted_proxy_header`).
+/// Counts one event against `key` (a failed login) without refusing anything; see
+/// [`check_spent`].
+pub async fn count(state: &YAuthState, key: &str, limit: Limit) -> Result<(), ApiError> {
+    let now = Utc::now();
+    state
+        .repos()
+        .rate_limits
+        .hit_rate_limit(key, now, expires_after(now, limit.window))
+        .await?;
+    Ok(())
+}
+
+/// 429 with `Retry-After` when the events [`count`]ed against `key` in its current window
+/// reached `limit.max`; counts nothing.
+pub async fn check_spent(state: &YAuthState, key: &str, limit: Limit) -> Result<(), ApiError> {
+    let now = Utc::now();
+    match state.repos().rate_limits.get_rate_limit(key, now).await? {
+        Some(row) if i64::from(row.count) >= i64::from(limit.max) => {
+            let retry = (row.expires_at - now).num_seconds().max(1);
+            Err(ApiError::too_many_requests(
+                u64::try_from(retry).unwrap_or(1),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// [`check`] keyed by the client IP's bucket ([`ip_bucket`]: IPv6 by `/64`; requests with
+/// no known address share one `unknown` bucket, so a missing address never lifts the limit).
 pub async fn check_ip(
     state: &YAuthState,
     operation: &str,
-    ip: Option<&str>,
+    ip: Option<IpAddr>,
     limit: Limit,
 ) -> Result<(), ApiError> {
-    match ip {
-        Some(ip) => check(state, &format!("{operation}:ip:{ip}"), limit).await,
-        None => {
-            tracing::warn!(
-                operation,
-                "no client IP (no ConnectInfo and no trusted proxy header): IP rate limit skipped"
-            );
-            Ok(())
-        }
-    }
+    check(state, &format!("{operation}:ip:{}", ip_bucket(ip)), limit).await
+}
+
+/// The key of a per-email counter: the email's SHA-256, so that no address, however long,
+/// overflows the key column, and the table holds no addresses.
+pub fn email_key(operation: &str, email: &str) -> String {
+    format!("{operation}:email:{}", hash_token(email))
 }

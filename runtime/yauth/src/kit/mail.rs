@@ -38,7 +38,7 @@ pub async fn per_address_allowed(
     email: &str,
     limit: Limit,
 ) -> Result<bool, ApiError> {
-    match limits::check(state, &format!("mail:email:{email}"), limit).await {
+    match limits::check(state, &limits::email_key("mail", email), limit).await {
         Ok(()) => Ok(true),
         Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => Ok(false),
         Err(e) => Err(e),

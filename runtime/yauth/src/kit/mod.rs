@@ -7,11 +7,13 @@
 //! - [`validate`]: the email and display-name rules;
 //! - [`request`]: the client's IP and User-Agent ([`request::RequestMeta`]);
 //! - [`limits`]: rate limits counted in the backend;
+//! - [`origin`]: refusal of state-changing requests from other sites;
 //! - [`openapi`]: the error answers routes list in their OpenAPI description.
 
 pub mod limits;
 pub mod mail;
 pub mod openapi;
+pub mod origin;
 pub mod request;
 pub mod session;
 pub mod sign_in;

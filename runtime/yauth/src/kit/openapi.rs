@@ -23,3 +23,12 @@ pub struct Unauthorized(pub ErrorBody);
     headers(("Retry-After" = u64, description = "Seconds to wait"))
 )]
 pub struct RateLimited(pub ErrorBody);
+
+/// The 503 answer of a route that hashes a password when the hashing queue is full.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 503,
+    description = "`overloaded`: too many passwords are being hashed; wait the seconds of `Retry-After`",
+    headers(("Retry-After" = u64, description = "Seconds to wait"))
+)]
+pub struct Overloaded(pub ErrorBody);

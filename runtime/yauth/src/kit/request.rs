@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
+use crate::config::{ForwardedHeader, TrustedProxies};
 use crate::contract::state::YAuthState;
 
 /// The longest User-Agent kept (sessions, audit), in characters.
@@ -47,18 +48,90 @@ where
     }
 }
 
-/// The client's IP: from the trusted proxy header when one is configured, else from the
-/// connection (`ConnectInfo`, present when the app is served with
-/// `into_make_service_with_connect_info`). `None` when neither is available.
+/// The client's IP under [`TrustedProxies`]: the connection's address (`ConnectInfo`, present
+/// when the app is served with `into_make_service_with_connect_info`), or what a trusted
+/// proxy says. An address that does not parse is never believed. `None` when nothing is
+/// known (rate limits then share one bucket, see [`ip_bucket`]).
 pub fn client_ip(parts: &Parts, state: &YAuthState) -> Option<IpAddr> {
-    if let Some(header) = &state.config().trusted_proxy_header {
-        let value = parts.headers.get(header.as_str())?.to_str().ok()?;
-        return value.split(',').next()?.trim().parse().ok();
-    }
-    parts
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
+        .map(|ConnectInfo(addr)| addr.ip());
+    match &state.config().trusted_proxies {
+        TrustedProxies::None => peer,
+        TrustedProxies::Networks { networks, header } => {
+            let peer = peer?;
+            if !networks.iter().any(|n| n.contains(&peer)) {
+                return Some(peer);
+            }
+            match header {
+                ForwardedHeader::XForwardedFor => Some(right_most_untrusted(
+                    parts,
+                    &state.config().trusted_proxies,
+                    peer,
+                )),
+                ForwardedHeader::Single(name) => Some(
+                    header_text(parts, name)
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(peer),
+                ),
+            }
+        }
+        TrustedProxies::Hops(hops) => {
+            let entries = forwarded_for(parts);
+            let Some(index) = entries.len().checked_sub(*hops) else {
+                return peer;
+            };
+            entries[index].or(peer)
+        }
+    }
+}
+
+/// Every `X-Forwarded-For` entry, left to right, across repeated headers; `None` for an
+/// entry that is not an address.
+fn forwarded_for(parts: &Parts) -> Vec<Option<IpAddr>> {
+    parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
+        .map(|entry| entry.trim().parse().ok())
+        .collect()
+}
+
+/// Walks `X-Forwarded-For` from the right, past trusted proxies, to the first address a
+/// trusted proxy received from someone else. An entry that does not parse stops the walk:
+/// nothing to its left can be believed, so the last trusted hop is answered.
+fn right_most_untrusted(parts: &Parts, proxies: &TrustedProxies, peer: IpAddr) -> IpAddr {
+    let mut client = peer;
+    for entry in forwarded_for(parts).into_iter().rev() {
+        let Some(ip) = entry else {
+            return client;
+        };
+        client = ip;
+        if !proxies.trusts(ip) {
+            return ip;
+        }
+    }
+    client
+}
+
+fn header_text<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get(name)?.to_str().ok()
+}
+
+/// The key per-IP rate limits count under: an IPv4 address as is, an IPv6 client by its
+/// `/64` (one subscriber's network, which hands out 2^64 addresses), and every request with
+/// no known address in one shared `unknown` bucket: never no limit.
+pub fn ip_bucket(ip: Option<IpAddr>) -> String {
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let prefix = u128::from(v6) & (u128::MAX << 64);
+            format!("{}/64", std::net::Ipv6Addr::from(prefix))
+        }
+        None => "unknown".into(),
+    }
 }
 
 /// The User-Agent header, when it is text.
@@ -68,4 +141,29 @@ pub fn user_agent(parts: &Parts) -> Option<&str> {
         .get(axum::http::header::USER_AGENT)?
         .to_str()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_share_their_64_and_unknown_clients_share_one_bucket() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(ip_bucket(Some(a)), "2001:db8:1:2::/64");
+        assert_eq!(ip_bucket(Some(a)), ip_bucket(Some(b)));
+        assert_ne!(ip_bucket(Some(a)), ip_bucket(Some(other)));
+        assert_eq!(
+            ip_bucket(Some("203.0.113.9".parse().unwrap())),
+            "203.0.113.9"
+        );
+        // An IPv4-mapped IPv6 address is the IPv4 client.
+        assert_eq!(
+            ip_bucket(Some("::ffff:203.0.113.9".parse().unwrap())),
+            "203.0.113.9"
+        );
+        assert_eq!(ip_bucket(None), "unknown");
+    }
 }

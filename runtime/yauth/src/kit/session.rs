@@ -10,21 +10,24 @@ use crate::contract::state::YAuthState;
 use crate::entity::Session;
 use crate::kit::token::{expires_after, hash_token, new_token};
 
-/// The cookie carrying `token` for `max_age`.
+/// The cookie carrying `token`: with `max_age` it outlives the browser session (remember
+/// me); without, the browser drops it when it closes.
 pub fn session_cookie(
     config: &CookieConfig,
     token: String,
-    max_age: std::time::Duration,
+    max_age: Option<std::time::Duration>,
 ) -> Cookie<'static> {
     let mut cookie = Cookie::build((config.name.clone(), token))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(config.secure)
         .path(config.path.clone())
-        .max_age(cookie::time::Duration::seconds(
-            i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
-        ))
         .build();
+    if let Some(max_age) = max_age {
+        cookie.set_max_age(cookie::time::Duration::seconds(
+            i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+        ));
+    }
     if let Some(domain) = &config.domain {
         cookie.set_domain(domain.clone());
     }
@@ -55,6 +58,51 @@ pub fn session_ttl(config: &crate::config::YAuthConfig, remember_me: bool) -> st
     }
 }
 
+/// How often the session check may write a session's `last_seen_at` (and slide its expiry):
+/// at most once a minute per session, so that the check is one read on almost every request.
+pub const TOUCH_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// When a session seen at `seen` expires: `idle_timeout` after it (browser sessions only; a
+/// remembered session is meant to last), never past its absolute lifetime from `created_at`.
+pub fn sliding_expiry(
+    config: &crate::config::YAuthConfig,
+    persistent: bool,
+    created_at: DateTime<Utc>,
+    seen: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let absolute = expires_after(created_at, session_ttl(config, persistent));
+    match config.idle_timeout {
+        Some(idle) if !persistent => expires_after(seen, idle).min(absolute),
+        _ => absolute,
+    }
+}
+
+/// Slides a session's expiry when it has not been touched for [`TOUCH_INTERVAL`]; the
+/// session check calls it after a successful read.
+pub async fn touch(
+    state: &YAuthState,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let config = state.config();
+    if session.persistent || config.idle_timeout.is_none() {
+        return Ok(());
+    }
+    if session
+        .last_seen_at
+        .is_some_and(|seen| now.signed_duration_since(seen) < TOUCH_INTERVAL)
+    {
+        return Ok(());
+    }
+    let expires_at = sliding_expiry(config, false, session.created_at, now);
+    state
+        .repos()
+        .sessions
+        .touch_session(now, expires_at, session.id)
+        .await?;
+    Ok(())
+}
+
 /// A new session for `user_id`: stored (hashed) and returned with its plain token, which
 /// only the cookie carries. Every sign-in calls this, so a sign-in always issues a new token
 /// (no session fixation).
@@ -73,9 +121,11 @@ pub async fn create_session(
         token_hash: hash_token(&token),
         ip_address: ip.map(str::to_string),
         user_agent: user_agent.map(|ua| ua.chars().take(512).collect()),
-        expires_at: expires_after(now, session_ttl(state.config(), remember_me)),
+        expires_at: sliding_expiry(state.config(), remember_me, now, now),
         created_at: now,
         impersonator_id: None,
+        last_seen_at: Some(now),
+        persistent: remember_me,
     };
     state.repos().sessions.insert_session(&session).await?;
     Ok((session, token))

@@ -155,7 +155,9 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
         )
         .await;
     let config = state.config();
-    let cookie = session_cookie(&config.cookie, token, session_ttl(config, remember_me));
+    // Only a remembered session outlives the browser; the server-side expiry bounds both.
+    let max_age = remember_me.then(|| session_ttl(config, true));
+    let cookie = session_cookie(&config.cookie, token, max_age);
     let mut auth = AuthUser::from_user(user, AuthMethod::Session);
     auth.session_id = Some(session.id);
     Ok(SignInOutcome::SignedIn { user: auth, cookie })

@@ -1,45 +1,124 @@
-//! Input rules shared by every plugin: one email form, one display-name rule.
+//! Input rules shared by every plugin: one canonical email form, one display-name rule.
+
+use unicode_normalization::UnicodeNormalization as _;
 
 use crate::contract::error::ApiError;
 
-/// The longest email accepted (RFC 5321's path limit).
+/// The longest email accepted, after canonicalisation (RFC 5321's path limit).
 pub const MAX_EMAIL: usize = 254;
+
+/// The longest local part, in bytes (RFC 5321 §4.5.3.1.1).
+const MAX_LOCAL: usize = 64;
 
 /// The longest display name accepted, in characters (the column holds 255).
 pub const MAX_DISPLAY_NAME: usize = 100;
 
-/// Trims and lower-cases an email and checks its shape; 400 `invalid_email` otherwise.
+fn invalid_email() -> ApiError {
+    ApiError::bad_request("invalid_email", "not a valid email address")
+}
+
+/// The canonical form of an email, so that equivalent spellings are one account: a strict
+/// addr-spec (a dot-atom local part: no quotes, angle brackets, comments, spaces, or
+/// control or format characters), NFC, the domain in IDNA ASCII form, all lower case.
+/// 400 `invalid_email` otherwise.
 pub fn normalize_email(email: &str) -> Result<String, ApiError> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= MAX_EMAIL
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-        && email.matches('@').count() == 1
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
+    // A 10,000-character input is refused before any Unicode work.
+    if email.len() > 4 * MAX_EMAIL {
+        return Err(invalid_email());
+    }
+    let email: String = email.trim().nfc().collect();
+    let (local, domain) = email.split_once('@').ok_or_else(invalid_email)?;
+    let local = local.to_lowercase();
+    if local.is_empty()
+        || local.len() > MAX_LOCAL
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
+        || !local.chars().all(is_atext_or_dot)
+    {
+        return Err(invalid_email());
+    }
+    if domain.is_empty() || domain.chars().any(|c| forbidden_anywhere(c) || c == '@') {
+        return Err(invalid_email());
+    }
+    let domain = idna::domain_to_ascii(domain).map_err(|_| invalid_email())?;
+    let labels: Vec<&str> = domain.split('.').collect();
+    let valid_domain = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if !valid_domain {
+        return Err(invalid_email());
+    }
+    let canonical = format!("{local}@{}", domain.to_ascii_lowercase());
+    if canonical.len() > MAX_EMAIL {
+        return Err(invalid_email());
+    }
+    Ok(canonical)
+}
+
+/// RFC 5322 `atext` (plus the dots of a dot-atom), and RFC 6531's non-ASCII characters
+/// other than control, format and separator characters.
+fn is_atext_or_dot(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
     } else {
-        Err(ApiError::bad_request(
-            "invalid_email",
-            "not a valid email address",
-        ))
+        !forbidden_anywhere(c)
     }
 }
 
+/// Characters no email or display name may hold: control characters, format characters
+/// (bidi overrides, zero-width joiners and spaces, …) and white space other than the space
+/// itself in names.
+fn forbidden_anywhere(c: char) -> bool {
+    c.is_control() || is_format(c) || c.is_whitespace()
+}
+
+/// Unicode's general category Cf (format characters), which render invisibly or reorder
+/// text: bidi overrides and isolates, zero-width space and joiners, the soft hyphen, tags.
+pub fn is_format(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
 /// A display name as stored: trimmed, `None` when blank; 400 `invalid_display_name` when it
-/// is too long or holds control characters.
+/// is too long or holds control, format or line-breaking characters.
 pub fn display_name(name: Option<&str>) -> Result<Option<String>, ApiError> {
     let name = name.map(str::trim).filter(|n| !n.is_empty());
-    if name.is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME || n.chars().any(char::is_control))
-    {
+    let bad = |c: char| c.is_control() || is_format(c) || (c.is_whitespace() && c != ' ');
+    if name.is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME || n.chars().any(bad)) {
         return Err(ApiError::bad_request(
             "invalid_display_name",
             format!(
-                "a display name has at most {MAX_DISPLAY_NAME} characters and no control characters"
+                "a display name has at most {MAX_DISPLAY_NAME} characters and no control, format or line-break characters"
             ),
         ));
     }
@@ -65,6 +144,9 @@ mod tests {
             "a b@example.com",
             "a@@example.com",
             "a@example.com.",
+            ".a@example.com",
+            "a..b@example.com",
+            "a@-example.com",
         ] {
             assert_eq!(
                 normalize_email(bad).unwrap_err().error,
@@ -74,5 +156,66 @@ mod tests {
         }
         let long = format!("{}@example.com", "x".repeat(10_000));
         assert_eq!(normalize_email(&long).unwrap_err().error, "invalid_email");
+    }
+
+    #[test]
+    fn quoted_bracketed_and_invisible_spellings_of_an_address_are_refused() {
+        for spoof in [
+            "<victim@example.com>",
+            "\"victim\"@example.com",
+            "victim\u{200B}@example.com",
+            "vic\u{202E}tim@example.com",
+            "victim@exa\u{200D}mple.com",
+            "victim(comment)@example.com",
+            "victim\u{0}@example.com",
+        ] {
+            assert_eq!(
+                normalize_email(spoof).unwrap_err().error,
+                "invalid_email",
+                "{spoof:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn equivalent_spellings_are_one_canonical_address() {
+        // NFC: a composed and a decomposed é.
+        assert_eq!(
+            normalize_email("jos\u{e9}@example.com").unwrap(),
+            normalize_email("jose\u{301}@example.com").unwrap()
+        );
+        // A Unicode domain and its punycode (IDNA ASCII) form.
+        assert_eq!(
+            normalize_email("anna@b\u{fc}cher.example").unwrap(),
+            "anna@xn--bcher-kva.example"
+        );
+        assert_eq!(
+            normalize_email("Anna@XN--BCHER-KVA.example").unwrap(),
+            "anna@xn--bcher-kva.example"
+        );
+    }
+
+    #[test]
+    fn display_names_refuse_control_format_and_line_break_characters() {
+        assert_eq!(
+            display_name(Some("  Ada Lovelace ")).unwrap().as_deref(),
+            Some("Ada Lovelace")
+        );
+        assert_eq!(display_name(Some("   ")).unwrap(), None);
+        for bad in [
+            "a\u{0}b",
+            "a\u{202E}b",
+            "a\u{200B}b",
+            "a\nb",
+            "a\u{2028}b",
+            "a\u{1b}[31mb",
+        ] {
+            assert_eq!(
+                display_name(Some(bad)).unwrap_err().error,
+                "invalid_display_name",
+                "{bad:?}"
+            );
+        }
+        assert!(display_name(Some(&"x".repeat(MAX_DISPLAY_NAME + 1))).is_err());
     }
 }

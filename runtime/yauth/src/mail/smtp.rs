@@ -28,8 +28,11 @@ pub enum SmtpSecurity {
 /// Where and how to deliver mail.
 #[derive(Clone)]
 pub struct SmtpConfig {
+    /// The server's host name (certificates are checked against it).
     pub host: String,
+    /// The server's port.
     pub port: u16,
+    /// Plain text, STARTTLS or TLS.
     pub security: SmtpSecurity,
     /// User name and password, sent with `AUTH` when present.
     pub credentials: Option<(String, String)>,

@@ -1,19 +1,22 @@
-//! The core plugin, always enabled: `GET /session`, `POST /logout`, `PATCH /me` (OpenAPI
-//! tag `core`), all behind authentication.
+//! The core plugin, always enabled: `GET /session`, `POST /logout`, `PATCH /me`,
+//! `GET /sessions`, `DELETE /sessions/{id}` (OpenAPI tag `core`), all behind authentication;
+//! and the upkeep of sessions, rate-limit windows and the audit log.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum_extra::extract::cookie::CookieJar;
+use chrono::DateTime;
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
-use crate::contract::error::{ApiError, ApiJson};
+use crate::contract::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::contract::event::AuthEvent;
-use crate::contract::plugin::YAuthPlugin;
+use crate::contract::plugin::{BoxFuture, YAuthPlugin};
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
 use crate::kit::openapi::{BadRequest, Unauthorized};
@@ -33,12 +36,31 @@ impl YAuthPlugin for Core {
         NAME
     }
 
+    fn maintain<'a>(&'a self, state: &'a YAuthState) -> BoxFuture<'a, Result<u64, ApiError>> {
+        Box::pin(async move {
+            let now = Utc::now();
+            let repos = state.repos();
+            let mut removed = repos.sessions.delete_expired_sessions(now).await?;
+            removed += repos.rate_limits.delete_expired_rate_limits(now).await?;
+            if let Some(retention) = state.config().audit_retention
+                && let Some(cutoff) = chrono::Duration::from_std(retention)
+                    .ok()
+                    .and_then(|r| now.checked_sub_signed(r))
+            {
+                removed += repos.audit_log.delete_audit_before(cutoff).await?;
+            }
+            Ok(removed)
+        })
+    }
+
     fn protected_routes(&self, _state: &YAuthState) -> Option<OpenApiRouter<YAuthState>> {
         Some(
             OpenApiRouter::new()
                 .routes(routes!(session))
                 .routes(routes!(logout))
-                .routes(routes!(update_me)),
+                .routes(routes!(update_me))
+                .routes(routes!(list_sessions))
+                .routes(routes!(end_session)),
         )
     }
 }
@@ -139,4 +161,106 @@ async fn update_me(
         display_name,
         ..user
     }))
+}
+
+/// One of the caller's sessions.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct SessionInfo {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    /// When it was last used (to the minute).
+    last_seen_at: Option<DateTime<Utc>>,
+    /// When it ends unless used again.
+    expires_at: DateTime<Utc>,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    /// Outlives the browser (signed in with `remember_me`).
+    persistent: bool,
+    /// The session this request came with.
+    current: bool,
+}
+
+/// The caller's sessions that have not expired, newest first.
+#[utoipa::path(
+    get,
+    path = "/sessions",
+    tag = "core",
+    operation_id = "listSessions",
+    summary = "The signed-in user's sessions",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Every live session of the caller; `current` marks this one", body = [SessionInfo]),
+        Unauthorized,
+    )
+)]
+async fn list_sessions(
+    State(state): State<YAuthState>,
+    user: AuthUser,
+) -> Result<Json<Vec<SessionInfo>>, ApiError> {
+    let now = Utc::now();
+    let sessions = state.repos().sessions.list_user_sessions(user.id).await?;
+    Ok(Json(
+        sessions
+            .into_iter()
+            .filter(|s| s.expires_at > now)
+            .map(|s| SessionInfo {
+                current: user.session_id == Some(s.id),
+                id: s.id,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                ip_address: s.ip_address,
+                user_agent: s.user_agent,
+                persistent: s.persistent,
+            })
+            .collect(),
+    ))
+}
+
+/// Ends one of the caller's sessions (another device, or this one).
+#[utoipa::path(
+    delete,
+    path = "/sessions/{id}",
+    tag = "core",
+    operation_id = "endSession",
+    summary = "End one of the signed-in user's sessions",
+    security(("session" = [])),
+    params(("id" = Uuid, Path, description = "The session's id")),
+    responses(
+        (status = 204, description = "Ended; when it was the current one, the cookie is removed too"),
+        BadRequest,
+        Unauthorized,
+        (status = 404, description = "`not_found`: no such session of the caller (another user's id answers the same)", body = ErrorBody),
+    )
+)]
+async fn end_session(
+    State(state): State<YAuthState>,
+    user: AuthUser,
+    meta: RequestMeta,
+    jar: CookieJar,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<impl IntoResponse, ApiError> {
+    let ended = state
+        .repos()
+        .sessions
+        .delete_user_session(id, user.id)
+        .await?;
+    if ended == 0 {
+        return Err(ApiError::not_found("no such session"));
+    }
+    state
+        .emit(
+            AuthEvent::Logout {
+                user_id: user.id,
+                session_id: id,
+            },
+            meta.ip_text().as_deref(),
+        )
+        .await;
+    let jar = if user.session_id == Some(id) {
+        jar.add(removal_cookie(&state.config().cookie))
+    } else {
+        jar
+    };
+    Ok((StatusCode::NO_CONTENT, jar))
 }

@@ -1,6 +1,8 @@
 //! What each route of the plugin does, over yauth's state and the plugin's; no HTTP types
 //! beyond the error and the sign-in outcome.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use chrono::Utc;
 use uuid::Uuid;
@@ -8,8 +10,9 @@ use uuid::Uuid;
 use super::{DuplicateRegistration, Service, mail};
 use crate::contract::error::ApiError;
 use crate::contract::event::{Attempt, AuthEvent};
+use crate::contract::plugin::BoxFuture;
 use crate::contract::state::YAuthState;
-use crate::contract::user::{AuthUser, is_banned};
+use crate::contract::user::AuthUser;
 use crate::entity::{EmailVerification, Password, PasswordHistory, PasswordReset, RepoError, User};
 use crate::kit::limits;
 use crate::kit::mail::{dispatch, per_address_allowed, token_link};
@@ -17,6 +20,8 @@ use crate::kit::request::RequestMeta;
 use crate::kit::sign_in::{SignIn, SignInOutcome, sign_in};
 use crate::kit::token::{Issued, claimed, hash_token};
 use crate::kit::validate::{display_name, normalize_email};
+use crate::mail::Mailer;
+use crate::password::normalize_password;
 
 /// The sentence register answers with: it depends on the configuration only, never on
 /// whether the email was taken.
@@ -29,7 +34,9 @@ pub(super) fn registered_message(service: &Service) -> &'static str {
 }
 
 /// `POST /register`: a new account, or (for a taken email) the owner's notice; the same
-/// answer either way.
+/// answer either way. Plugins are asked before the lookup, so a veto cannot tell taken
+/// emails from free ones; any failure after the lookup is logged and answered like a
+/// success.
 pub(super) async fn register(
     state: &YAuthState,
     service: &Service,
@@ -38,19 +45,46 @@ pub(super) async fn register(
     name: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    let ip = meta.ip_text();
     limits::check_ip(
         state,
         "register",
-        ip.as_deref(),
+        meta.ip,
         service.config.rate_limits.register_per_ip,
     )
     .await?;
     let email = normalize_email(email)?;
     let name = display_name(name)?;
-    check_new_password(service, password).await?;
+    let password = normalize_password(password);
+    check_new_password(service, &password).await?;
+    state.ask(&Attempt::Register { email: &email }).await?;
     // Hash before looking the email up, so both answers cost the same.
-    let hash = service.hasher.hash(password).await?;
+    let hash = service.hasher.hash(&password).await?;
+    match create_account(state, service, email, name, hash, meta).await {
+        Ok(()) => Ok(()),
+        // `DuplicateRegistration::Conflict` tells taken emails apart by choice.
+        Err(e) if e.error == EMAIL_TAKEN => Err(e),
+        Err(e) => {
+            // The answer must not depend on what happened after the lookup: a database that
+            // refuses a value for a new email only would otherwise tell taken emails apart.
+            tracing::error!(error = %e.message, code = e.error, "registration failed after the duplicate check; answered as a success");
+            Ok(())
+        }
+    }
+}
+
+/// The code of the 409 that `DuplicateRegistration::Conflict` answers.
+const EMAIL_TAKEN: &str = "email_taken";
+
+/// Everything register does after the password is hashed: the lookup, then the account (or
+/// the owner's notice). Its errors never reach the client.
+async fn create_account(
+    state: &YAuthState,
+    service: &Service,
+    email: String,
+    name: Option<String>,
+    hash: String,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
     if state
         .repos()
         .users
@@ -60,13 +94,13 @@ pub(super) async fn register(
     {
         return duplicate(state, service, &email).await;
     }
-    state.ask(&Attempt::Register { email: &email }).await?;
     let now = Utc::now();
     let user = User {
         id: Uuid::now_v7(),
         email: email.clone(),
         display_name: name,
-        email_verified: !service.config.require_email_verification,
+        // A fact, whatever the policy: only a redeemed link verifies an email.
+        email_verified: false,
         role: "user".into(),
         banned: false,
         banned_reason: None,
@@ -75,21 +109,18 @@ pub(super) async fn register(
         updated_at: now,
     };
     let token = Issued::new(service.config.verification_ttl);
-    let verification = service
-        .config
-        .require_email_verification
-        .then(|| EmailVerification {
-            id: Uuid::now_v7(),
-            user_id: user.id,
-            token_hash: token.hash.clone(),
-            expires_at: token.expires_at,
-            created_at: token.created_at,
-        });
+    let verification = EmailVerification {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        token_hash: token.hash.clone(),
+        expires_at: token.expires_at,
+        created_at: token.created_at,
+    };
     let event = AuthEvent::UserRegistered {
         user_id: user.id,
         email: email.clone(),
     };
-    let audit = YAuthState::audit_row(&event, ip.as_deref());
+    let audit = YAuthState::audit_row(&event, meta.ip_text().as_deref());
     let password = Password {
         user_id: user.id,
         password_hash: hash,
@@ -97,7 +128,7 @@ pub(super) async fn register(
     match state
         .repos()
         .composite
-        .register_user(&user, &password, verification.as_ref(), &audit)
+        .register_user(&user, &password, Some(&verification), &audit)
         .await
     {
         Ok(()) => {}
@@ -105,10 +136,8 @@ pub(super) async fn register(
         Err(RepoError::Conflict(_)) => return duplicate(state, service, &email).await,
         Err(e) => return Err(e.into()),
     }
-    if verification.is_some() {
-        let link = token_link(state, "verify-email", &token.plain);
-        dispatch(&service.config.mailer, mail::welcome(email, &link));
-    }
+    let link = token_link(state, "verify-email", &token.plain);
+    dispatch(&service.mailer, mail::welcome(email, &link));
     state.notify(&event).await;
     Ok(())
 }
@@ -119,15 +148,12 @@ async fn duplicate(state: &YAuthState, service: &Service, email: &str) -> Result
     if service.config.duplicate_registration == DuplicateRegistration::Conflict {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "email_taken",
+            EMAIL_TAKEN,
             "this email already has an account",
         ));
     }
     if per_address_allowed(state, email, service.config.rate_limits.mail_per_email).await? {
-        dispatch(
-            &service.config.mailer,
-            mail::duplicate_notice(email.to_string()),
-        );
+        dispatch(&service.mailer, mail::duplicate_notice(email.to_string()));
     }
     Ok(())
 }
@@ -140,8 +166,9 @@ fn invalid_credentials() -> ApiError {
     )
 }
 
-/// `POST /login`: one Argon2 verification whether or not the account exists, then the
-/// kit's sign-in path.
+/// `POST /login`: one Argon2 verification whether or not the account exists, failures
+/// counted per email, then the kit's sign-in path. An unverified account (when verification
+/// is required) fails exactly like a wrong password, and its owner is mailed a new link.
 pub(super) async fn login(
     state: &YAuthState,
     service: &Service,
@@ -150,46 +177,66 @@ pub(super) async fn login(
     remember_me: bool,
     meta: &RequestMeta,
 ) -> Result<SignInOutcome, ApiError> {
-    let ip = meta.ip_text();
     limits::check_ip(
         state,
         "login",
-        ip.as_deref(),
+        meta.ip,
         service.config.rate_limits.login_per_ip,
     )
     .await?;
     // A malformed email is just an unknown one: same work, same answer.
-    let user = match normalize_email(email) {
-        Ok(email) => state.repos().users.find_user_by_email(&email).await?,
-        Err(_) => None,
+    let email = normalize_email(email).ok();
+    let failures = email
+        .as_deref()
+        .map(|email| limits::email_key("login-failed", email));
+    if let Some(key) = &failures {
+        limits::check_spent(
+            state,
+            key,
+            service.config.rate_limits.failed_logins_per_email,
+        )
+        .await?;
+    }
+    let user = match &email {
+        Some(email) => state.repos().users.find_user_by_email(email).await?,
+        None => None,
     };
     let stored = match &user {
         Some(u) => state.repos().passwords.get_password(u.id).await?,
         None => None,
     };
+    let password = normalize_password(password);
     let verdict = service
         .hasher
-        .verify(password, stored.as_ref().map(|p| p.password_hash.as_str()))
+        .verify(&password, stored.as_ref().map(|p| p.password_hash.as_str()))
         .await?;
-    let Some(user) = user.filter(|_| verdict.matches) else {
-        let failed = AuthEvent::LoginFailed {
-            user_id: None,
-            reason: "invalid_credentials".into(),
-        };
-        state.emit(failed, ip.as_deref()).await;
-        return Err(invalid_credentials());
+    let unverified = |u: &User| service.config.require_email_verification && !u.email_verified;
+    let known = user.as_ref().map(|u| u.id);
+    let (Some(user), Some(stored), true) = (user, stored, verdict.matches) else {
+        return Err(failed_login(
+            state,
+            service,
+            failures.as_deref(),
+            known,
+            "invalid_credentials",
+            meta,
+        )
+        .await);
     };
-    if is_banned(&user) {
-        return Err(ApiError::forbidden("user_banned", "this account is banned"));
-    }
-    if service.config.require_email_verification && !user.email_verified {
-        return Err(ApiError::forbidden(
+    if unverified(&user) {
+        remind_unverified(state, service, &user);
+        return Err(failed_login(
+            state,
+            service,
+            failures.as_deref(),
+            Some(user.id),
             "email_not_verified",
-            "verify your email before signing in",
-        ));
+            meta,
+        )
+        .await);
     }
     if verdict.needs_rehash {
-        let hash = service.hasher.hash(password).await?;
+        let hash = service.hasher.hash(&password).await?;
         state
             .repos()
             .passwords
@@ -199,7 +246,7 @@ pub(super) async fn login(
             })
             .await?;
     }
-    sign_in(
+    let outcome = sign_in(
         state,
         SignIn {
             user: &user,
@@ -208,7 +255,105 @@ pub(super) async fn login(
             meta,
         },
     )
-    .await
+    .await?;
+    // A reset or change that committed between the verification and the new session must
+    // not leave that session alive: the password it proved is no longer the password.
+    if let SignInOutcome::SignedIn {
+        user: signed_in, ..
+    } = &outcome
+        && !verdict.needs_rehash
+    {
+        let now = state.repos().passwords.get_password(user.id).await?;
+        if now.as_ref().map(|p| &p.password_hash) != Some(&stored.password_hash) {
+            if let Some(session_id) = signed_in.session_id {
+                state.repos().sessions.delete_session(session_id).await?;
+            }
+            return Err(invalid_credentials());
+        }
+    }
+    Ok(outcome)
+}
+
+/// A failed login: counted against the email, audited (with the user when there is one),
+/// answered `invalid_credentials` whatever the reason.
+async fn failed_login(
+    state: &YAuthState,
+    service: &Service,
+    failures: Option<&str>,
+    user_id: Option<Uuid>,
+    reason: &str,
+    meta: &RequestMeta,
+) -> ApiError {
+    if let Some(key) = failures
+        && let Err(e) = limits::count(
+            state,
+            key,
+            service.config.rate_limits.failed_logins_per_email,
+        )
+        .await
+    {
+        return e;
+    }
+    state
+        .emit(
+            AuthEvent::LoginFailed {
+                user_id,
+                reason: reason.into(),
+            },
+            meta.ip_text().as_deref(),
+        )
+        .await;
+    invalid_credentials()
+}
+
+/// Mails an unverified account that just proved its password a new verification link (in a
+/// task of its own, capped per address), so its owner can finish signing up.
+fn remind_unverified(state: &YAuthState, service: &Service, user: &User) {
+    let state = state.clone();
+    let mailer = service.mailer.clone();
+    let (ttl, limit) = (
+        service.config.verification_ttl,
+        service.config.rate_limits.mail_per_email,
+    );
+    let user = user.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_verification(&state, &mailer, ttl, limit, &user).await {
+            tracing::error!(error = %e.message, "could not mail a verification link");
+        }
+    });
+}
+
+/// Replaces a user's verification tokens with a new one and mails its link, unless the
+/// address's mail budget is spent.
+async fn send_verification(
+    state: &YAuthState,
+    mailer: &Arc<dyn Mailer>,
+    ttl: std::time::Duration,
+    limit: limits::Limit,
+    user: &User,
+) -> Result<(), ApiError> {
+    if !per_address_allowed(state, &user.email, limit).await? {
+        return Ok(());
+    }
+    let repos = state.repos();
+    repos
+        .email_verifications
+        .delete_user_email_verifications(user.id)
+        .await?;
+    let token = Issued::new(ttl);
+    repos
+        .email_verifications
+        .insert_email_verification(&EmailVerification {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            token_hash: token.hash.clone(),
+            expires_at: token.expires_at,
+            created_at: token.created_at,
+        })
+        .await?;
+    let link = token_link(state, "verify-email", &token.plain);
+    dispatch(mailer, mail::verify_again(user.email.clone(), &link));
+    Ok(())
 }
 
 fn invalid_token() -> ApiError {
@@ -253,113 +398,135 @@ pub(super) async fn verify_email(
     Ok(())
 }
 
-/// The start every route that mails a token shares: the per-IP limit (429), the account of
-/// the email when `eligible` accepts it, the event, and the per-address cap (silently
-/// skipped, so the answer never depends on the email). `None`: answer and send nothing.
-async fn mail_recipient(
+/// The background half of a mail route: given the state, the plugin, the normalised email and
+/// the client IP.
+type MailWork = fn(
+    YAuthState,
+    Arc<Service>,
+    String,
+    Option<String>,
+) -> BoxFuture<'static, Result<(), ApiError>>;
+
+/// What resend-verification and forgot-password share. After the per-IP limit (429) the
+/// answer is given at once: the lookup, the event, the per-address cap and the token writes
+/// run in a task of their own, so the answer's timing does not depend on whether the email
+/// has an account.
+fn mail_in_background(
     state: &YAuthState,
-    service: &Service,
-    operation: &str,
-    ip: Option<&str>,
+    service: &Arc<Service>,
     email: &str,
-    event: fn(Option<Uuid>) -> AuthEvent,
-    eligible: fn(&User) -> bool,
-) -> Result<Option<(User, String)>, ApiError> {
-    limits::check_ip(state, operation, ip, service.config.rate_limits.mail_per_ip).await?;
+    meta: &RequestMeta,
+    work: MailWork,
+) {
     let Ok(email) = normalize_email(email) else {
-        return Ok(None);
+        return;
     };
-    let user = state.repos().users.find_user_by_email(&email).await?;
-    state.emit(event(user.as_ref().map(|u| u.id)), ip).await;
-    let Some(user) = user.filter(eligible) else {
-        return Ok(None);
-    };
-    if !per_address_allowed(state, &email, service.config.rate_limits.mail_per_email).await? {
-        return Ok(None);
-    }
-    Ok(Some((user, email)))
+    let task = work(state.clone(), service.clone(), email, meta.ip_text());
+    tokio::spawn(async move {
+        if let Err(e) = task.await {
+            tracing::error!(error = %e.message, "a mail flow failed in the background");
+        }
+    });
 }
 
 /// `POST /resend-verification`: a new link for an unverified account, nothing otherwise.
 pub(super) async fn resend_verification(
     state: &YAuthState,
-    service: &Service,
+    service: &Arc<Service>,
     email: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    let Some((user, email)) = mail_recipient(
+    limits::check_ip(
         state,
-        service,
         "resend-verification",
-        meta.ip_text().as_deref(),
-        email,
-        |user_id| AuthEvent::VerificationResent { user_id },
-        |user| !user.email_verified,
+        meta.ip,
+        service.config.rate_limits.mail_per_ip,
     )
-    .await?
-    else {
-        return Ok(());
-    };
-    let repos = state.repos();
-    repos
-        .email_verifications
-        .delete_user_email_verifications(user.id)
-        .await?;
-    let token = Issued::new(service.config.verification_ttl);
-    repos
-        .email_verifications
-        .insert_email_verification(&EmailVerification {
-            id: Uuid::now_v7(),
-            user_id: user.id,
-            token_hash: token.hash.clone(),
-            expires_at: token.expires_at,
-            created_at: token.created_at,
+    .await?;
+    mail_in_background(state, service, email, meta, |state, service, email, ip| {
+        Box::pin(async move {
+            let user = state.repos().users.find_user_by_email(&email).await?;
+            state
+                .emit(
+                    AuthEvent::VerificationResent {
+                        user_id: user.as_ref().map(|u| u.id),
+                    },
+                    ip.as_deref(),
+                )
+                .await;
+            match user.filter(|u| !u.email_verified) {
+                Some(user) => {
+                    send_verification(
+                        &state,
+                        &service.mailer,
+                        service.config.verification_ttl,
+                        service.config.rate_limits.mail_per_email,
+                        &user,
+                    )
+                    .await
+                }
+                None => Ok(()),
+            }
         })
-        .await?;
-    let link = token_link(state, "verify-email", &token.plain);
-    dispatch(&service.config.mailer, mail::verify_again(email, &link));
+    });
     Ok(())
 }
 
 /// `POST /forgot-password`: a reset link for an account, nothing otherwise.
 pub(super) async fn forgot_password(
     state: &YAuthState,
-    service: &Service,
+    service: &Arc<Service>,
     email: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    let Some((user, email)) = mail_recipient(
+    limits::check_ip(
         state,
-        service,
         "forgot-password",
-        meta.ip_text().as_deref(),
-        email,
-        |user_id| AuthEvent::PasswordResetRequested { user_id },
-        |_| true,
+        meta.ip,
+        service.config.rate_limits.mail_per_ip,
     )
-    .await?
-    else {
-        return Ok(());
-    };
-    let repos = state.repos();
-    repos
-        .password_resets
-        .delete_user_password_resets(user.id)
-        .await?;
-    let token = Issued::new(service.config.reset_ttl);
-    repos
-        .password_resets
-        .insert_password_reset(&PasswordReset {
-            id: Uuid::now_v7(),
-            user_id: user.id,
-            token_hash: token.hash.clone(),
-            expires_at: token.expires_at,
-            used_at: None,
-            created_at: token.created_at,
+    .await?;
+    mail_in_background(state, service, email, meta, |state, service, email, ip| {
+        Box::pin(async move {
+            let user = state.repos().users.find_user_by_email(&email).await?;
+            state
+                .emit(
+                    AuthEvent::PasswordResetRequested {
+                        user_id: user.as_ref().map(|u| u.id),
+                    },
+                    ip.as_deref(),
+                )
+                .await;
+            let Some(user) = user else {
+                return Ok(());
+            };
+            if !per_address_allowed(&state, &email, service.config.rate_limits.mail_per_email)
+                .await?
+            {
+                return Ok(());
+            }
+            let repos = state.repos();
+            repos
+                .password_resets
+                .delete_user_password_resets(user.id)
+                .await?;
+            let token = Issued::new(service.config.reset_ttl);
+            repos
+                .password_resets
+                .insert_password_reset(&PasswordReset {
+                    id: Uuid::now_v7(),
+                    user_id: user.id,
+                    token_hash: token.hash.clone(),
+                    expires_at: token.expires_at,
+                    used_at: None,
+                    created_at: token.created_at,
+                })
+                .await?;
+            let link = token_link(&state, "reset-password", &token.plain);
+            dispatch(&service.mailer, mail::reset(email, &link));
+            Ok(())
         })
-        .await?;
-    let link = token_link(state, "reset-password", &token.plain);
-    dispatch(&service.config.mailer, mail::reset(email, &link));
+    });
     Ok(())
 }
 
@@ -380,9 +547,10 @@ pub(super) async fn reset_password(
     else {
         return Err(invalid_token());
     };
-    check_new_password(service, password).await?;
-    check_history(state, service, reset.user_id, password).await?;
-    let hash = service.hasher.hash(password).await?;
+    let password = normalize_password(password);
+    check_new_password(service, &password).await?;
+    check_history(state, service, reset.user_id, &password).await?;
+    let hash = service.hasher.hash(&password).await?;
     let previous = repos.passwords.get_password(reset.user_id).await?;
     let history = previous.map(|p| PasswordHistory {
         id: Uuid::now_v7(),
@@ -411,26 +579,48 @@ pub(super) async fn reset_password(
     if !won {
         return Err(invalid_token());
     }
+    // The link reached the mailbox, which verifies it (and a pre-registered account's
+    // password is now the owner's).
+    repos
+        .users
+        .set_email_verified(Utc::now(), reset.user_id)
+        .await?;
     state.notify(&event).await;
+    notify_owner(state, service, reset.user_id).await;
     Ok(())
 }
 
-/// `POST /change-password`: needs the current password; ends the other sessions unless
-/// told not to.
+/// Mails the owner that the password changed, so a change they did not make is noticed.
+async fn notify_owner(state: &YAuthState, service: &Service, user_id: Uuid) {
+    match state.repos().users.get_user(user_id).await {
+        Ok(Some(user)) => dispatch(&service.mailer, mail::password_changed(user.email)),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "could not mail the password-change notice"),
+    }
+}
+
+/// `POST /change-password`: needs the current password; limited per user and per IP; sets
+/// the hash, records the history, ends the other sessions and the pending reset links in
+/// one transaction, and mails the owner a notice.
 pub(super) async fn change_password(
     state: &YAuthState,
     service: &Service,
     user: &AuthUser,
     current: &str,
     new: &str,
-    revoke_other_sessions: bool,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
+    let limit = service.config.rate_limits.change_password;
+    limits::check(state, &format!("change-password:user:{}", user.id), limit).await?;
+    limits::check_ip(state, "change-password", meta.ip, limit).await?;
     let repos = state.repos();
     let stored = repos.passwords.get_password(user.id).await?;
     let verdict = service
         .hasher
-        .verify(current, stored.as_ref().map(|p| p.password_hash.as_str()))
+        .verify(
+            &normalize_password(current),
+            stored.as_ref().map(|p| p.password_hash.as_str()),
+        )
         .await?;
     if !verdict.matches {
         return Err(ApiError::new(
@@ -439,44 +629,34 @@ pub(super) async fn change_password(
             "the current password is wrong",
         ));
     }
-    check_new_password(service, new).await?;
-    check_history(state, service, user.id, new).await?;
-    let hash = service.hasher.hash(new).await?;
+    let new = normalize_password(new);
+    check_new_password(service, &new).await?;
+    check_history(state, service, user.id, &new).await?;
+    let hash = service.hasher.hash(&new).await?;
+    let history = stored.map(|old| PasswordHistory {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        password_hash: old.password_hash,
+        created_at: Utc::now(),
+    });
+    let event = AuthEvent::PasswordChanged { user_id: user.id };
+    let audit = YAuthState::audit_row(&event, meta.ip_text().as_deref());
     repos
-        .passwords
-        .upsert_password(&Password {
-            user_id: user.id,
-            password_hash: hash,
-        })
-        .await?;
-    if let Some(old) = stored {
-        repos
-            .password_history
-            .insert_password_history(&PasswordHistory {
-                id: Uuid::now_v7(),
+        .composite
+        .change_password(
+            &Password {
                 user_id: user.id,
-                password_hash: old.password_hash,
-                created_at: Utc::now(),
-            })
-            .await?;
-    }
-    if revoke_other_sessions {
-        match user.session_id {
-            Some(keep) => {
-                repos
-                    .sessions
-                    .delete_other_user_sessions(user.id, keep)
-                    .await?
-            }
-            None => repos.sessions.delete_user_sessions(user.id).await?,
-        };
-    }
-    state
-        .emit(
-            AuthEvent::PasswordChanged { user_id: user.id },
-            meta.ip_text().as_deref(),
+                password_hash: hash,
+            },
+            history.as_ref(),
+            user.id,
+            // A caller without a session (an API key) keeps none: every session ends.
+            user.session_id.unwrap_or_else(Uuid::nil),
+            &audit,
         )
-        .await;
+        .await?;
+    state.notify(&event).await;
+    dispatch(&service.mailer, mail::password_changed(user.email.clone()));
     Ok(())
 }
 

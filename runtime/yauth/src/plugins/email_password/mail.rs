@@ -41,3 +41,15 @@ pub(super) fn reset(to: String, link: &str) -> Email {
         ),
     }
 }
+
+/// To the owner after a password change or reset.
+pub(super) fn password_changed(to: String) -> Email {
+    Email {
+        to,
+        subject: "Your password was changed".into(),
+        text:
+            "The password of your account was just changed. If it was you, there is nothing to do. \
+               If it was not, reset your password now and review your account.\n"
+                .into(),
+    }
+}

@@ -15,11 +15,12 @@ use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::YAuthConfig;
+use crate::contract::error::ApiError;
 use crate::contract::plugin::{BoxFuture, PluginError, YAuthPlugin};
 use crate::contract::state::YAuthState;
 use crate::hibp::{Hibp, HibpConfig};
 use crate::kit::limits::Limit;
-use crate::mail::{LogMailer, Mailer};
+use crate::mail::Mailer;
 use crate::password::{Hasher, HashingConfig, PasswordPolicyConfig};
 
 mod flows;
@@ -44,6 +45,11 @@ pub enum DuplicateRegistration {
 pub struct EmailPasswordRateLimits {
     /// `POST /login`, per client IP.
     pub login_per_ip: Limit,
+    /// Failed logins per email (known or not, from any IP; NIST SP 800-63B §5.2.2): past
+    /// it, logins for that email answer 429 until the window ends.
+    pub failed_logins_per_email: Limit,
+    /// `POST /change-password`, per user and per client IP.
+    pub change_password: Limit,
     /// `POST /register`, per client IP.
     pub register_per_ip: Limit,
     /// Routes that send mail, per client IP.
@@ -56,6 +62,11 @@ impl Default for EmailPasswordRateLimits {
     fn default() -> Self {
         EmailPasswordRateLimits {
             login_per_ip: Limit::per_minute(20),
+            failed_logins_per_email: Limit {
+                max: 10,
+                window: Duration::from_secs(15 * 60),
+            },
+            change_password: Limit::per_hour(10),
             register_per_ip: Limit::per_hour(20),
             mail_per_ip: Limit::per_hour(20),
             mail_per_email: Limit::per_hour(5),
@@ -66,7 +77,8 @@ impl Default for EmailPasswordRateLimits {
 /// `EmailPasswordConfig`: the plugin's settings.
 #[derive(Clone)]
 pub struct EmailPasswordConfig {
-    /// Refuse login until the email is verified. Default on.
+    /// Refuse sign-in until the email is verified. Default on. Either way `email_verified`
+    /// stays false until a verification link is redeemed, and registration mails one.
     pub require_email_verification: bool,
     /// What a new password must satisfy.
     pub password_policy: PasswordPolicyConfig,
@@ -80,8 +92,9 @@ pub struct EmailPasswordConfig {
     pub duplicate_registration: DuplicateRegistration,
     /// The limits of the plugin's routes.
     pub rate_limits: EmailPasswordRateLimits,
-    /// Who delivers the mails.
-    pub mailer: Arc<dyn Mailer>,
+    /// Who delivers the mails. There is no default: set an SMTP mailer, or choose
+    /// `LogMailer` explicitly for development (it warns at start that links go to the log).
+    pub mailer: Option<Arc<dyn Mailer>>,
     /// The breached-password check; `None` turns it off. On by default.
     pub hibp: Option<HibpConfig>,
 }
@@ -114,7 +127,7 @@ impl Default for EmailPasswordConfig {
             reset_ttl: Duration::from_secs(3600),
             duplicate_registration: DuplicateRegistration::NotifyOwner,
             rate_limits: EmailPasswordRateLimits::default(),
-            mailer: Arc::new(LogMailer),
+            mailer: None,
             hibp: Some(HibpConfig::default()),
         }
     }
@@ -131,13 +144,21 @@ pub struct EmailPassword {
 #[derive(Debug)]
 pub(crate) struct Service {
     config: EmailPasswordConfig,
+    mailer: Arc<dyn Mailer>,
     hasher: Hasher,
     hibp: Option<Hibp>,
 }
 
 impl EmailPassword {
-    /// Checks the configuration (Argon2 parameters, the HIBP client).
+    /// Checks the configuration (a mailer, Argon2 parameters, the HIBP client).
     pub fn new(config: EmailPasswordConfig) -> Result<Self, PluginError> {
+        let mailer = config.mailer.clone().ok_or_else(|| {
+            PluginError(
+                "no mailer: set `mailer` (an SMTP mailer), or `Some(Arc::new(LogMailer))` \
+                 to write links to the log during development"
+                    .into(),
+            )
+        })?;
         let hasher = Hasher::new(&config.hashing).map_err(PluginError)?;
         let hibp = config
             .hibp
@@ -148,6 +169,7 @@ impl EmailPassword {
         Ok(EmailPassword {
             service: Arc::new(Service {
                 config,
+                mailer,
                 hasher,
                 hibp,
             }),
@@ -170,6 +192,21 @@ impl YAuthPlugin for EmailPassword {
             self.service.hasher.warm_up().await.map_err(|e| {
                 PluginError(format!("could not compute the dummy hash: {}", e.message))
             })
+        })
+    }
+
+    fn maintain<'a>(&'a self, state: &'a YAuthState) -> BoxFuture<'a, Result<u64, ApiError>> {
+        Box::pin(async move {
+            let now = chrono::Utc::now();
+            let repos = state.repos();
+            Ok(repos
+                .email_verifications
+                .delete_expired_email_verifications(now)
+                .await?
+                + repos
+                    .password_resets
+                    .delete_expired_password_resets(now)
+                    .await?)
         })
     }
 

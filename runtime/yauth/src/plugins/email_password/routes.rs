@@ -16,7 +16,7 @@ use crate::contract::error::{ApiError, ApiJson, ErrorBody};
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
-use crate::kit::openapi::{BadRequest, RateLimited};
+use crate::kit::openapi::{BadRequest, Overloaded, RateLimited};
 use crate::kit::request::RequestMeta;
 use crate::kit::sign_in::SignInAnswer;
 
@@ -70,6 +70,7 @@ struct RegisterBody {
         BadRequest,
         (status = 409, description = "Email taken (only with `DuplicateRegistration::Conflict`)", body = ErrorBody),
         RateLimited,
+        Overloaded,
     )
 )]
 async fn register(
@@ -111,9 +112,10 @@ struct LoginBody {
     responses(
         (status = 200, description = "Signed in: the user, with the session cookie set; or `{ mfa_required, pending_session_id }` without a cookie when a second factor is needed", body = SignInAnswer),
         BadRequest,
-        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
-        (status = 403, description = "`email_not_verified`, or a banned account", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`: an unknown email, a wrong password, or (when verification is required) an unverified account, which is mailed a new link", body = ErrorBody),
+        (status = 403, description = "`user_banned`, or `blocked` by a plugin", body = ErrorBody),
         RateLimited,
+        Overloaded,
     )
 )]
 async fn login(
@@ -148,7 +150,7 @@ struct TokenBody {
     request_body = TokenBody,
     responses(
         (status = 200, description = "Verified", body = Message),
-        (status = 400, description = "`invalid_token`: unknown, used or expired", body = ErrorBody),
+        (status = 400, description = "`invalid_token`: unknown, used or expired; or a malformed body", body = ErrorBody),
     )
 )]
 async fn verify_email(
@@ -231,8 +233,9 @@ struct ResetBody {
     summary = "Choose a new password with the mailed token",
     request_body = ResetBody,
     responses(
-        (status = 200, description = "Password changed; every session of the user is ended", body = Message),
-        (status = 400, description = "`invalid_token`, or a weak, common, breached or reused password", body = ErrorBody),
+        (status = 200, description = "Password changed; every session of the user is ended, the email counts as verified, and the owner is mailed a notice", body = Message),
+        (status = 400, description = "`invalid_token`, a weak, common, breached or reused password, or a malformed body", body = ErrorBody),
+        Overloaded,
     )
 )]
 async fn reset_password(
@@ -252,13 +255,6 @@ async fn reset_password(
 struct ChangeBody {
     current_password: String,
     new_password: String,
-    /// End every other session of the user (default on).
-    #[serde(default = "default_true")]
-    revoke_other_sessions: bool,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 #[utoipa::path(
@@ -270,9 +266,11 @@ fn default_true() -> bool {
     security(("session" = [])),
     request_body = ChangeBody,
     responses(
-        (status = 200, description = "Password changed", body = Message),
-        (status = 400, description = "A weak, common, breached or reused password", body = ErrorBody),
+        (status = 200, description = "Password changed; every other session of the user and every pending reset link are ended, and the owner is mailed a notice", body = Message),
+        (status = 400, description = "A weak, common, breached or reused password, or a malformed body", body = ErrorBody),
         (status = 401, description = "No valid credentials, or a wrong current password", body = ErrorBody),
+        RateLimited,
+        Overloaded,
     )
 )]
 async fn change_password(
@@ -288,7 +286,6 @@ async fn change_password(
         &user,
         &body.current_password,
         &body.new_password,
-        body.revoke_other_sessions,
         &meta,
     )
     .await?;
