@@ -12,6 +12,10 @@ use yauth_migration::queries::{
 };
 use yauth_migration::{Dialect, LogicalType, Schema, Table};
 
+mod memory;
+
+use memory::{MemoryPlan, MemoryQuery, MemoryTable, memory_query, memory_table};
+
 use crate::CodegenError;
 use crate::render::{check_rust_names, pascal_case, render_rust};
 use crate::toasty::struct_name;
@@ -273,6 +277,10 @@ fn context(
 ) -> Result<Context, CodegenError> {
     check_rust_names(schema)?;
     catalogue.validate(schema)?;
+    let memory_plan = match backend {
+        Some(Backend::Memory) => Some(MemoryPlan::new(schema, catalogue)?),
+        _ => None,
+    };
     let mut tables = Vec::new();
     for table in &schema.tables {
         let fields = table
@@ -310,9 +318,9 @@ fn context(
                     _ => None,
                 },
                 counter: q.counter().map(str::to_string),
-                memory: match backend {
-                    Some(Backend::Memory) => Some(memory_query(schema, table, q)),
-                    _ => None,
+                memory: match &memory_plan {
+                    Some(plan) => Some(memory_query(plan, schema, table, q)?),
+                    None => None,
                 },
                 sql: match backend {
                     Some(Backend::Sqlx(d)) => Some(sql_query(schema, table, q, d, Flavor::Sqlx)),
@@ -333,10 +341,9 @@ fn context(
             plugin: table.plugin.clone(),
             fields,
             queries,
-            memory: match backend {
-                Some(Backend::Memory) => Some(memory_table(schema, table)),
-                _ => None,
-            },
+            memory: memory_plan
+                .as_ref()
+                .map(|plan| memory_table(plan, schema, table)),
             diesel: match backend {
                 Some(Backend::Diesel(d)) => Some(diesel_table(schema, catalogue, table, d)),
                 _ => None,
@@ -471,302 +478,6 @@ pub fn runtime_files_for(
         }
     }
     Ok(files)
-}
-
-// ---------------------------------------------------------------------------------------
-// The in-memory backend: filters become Rust closures over the stored rows.
-
-#[derive(Serialize)]
-struct MemoryQuery {
-    /// A boolean expression over `r` (a row).
-    pred: String,
-    /// Statements applying `set` to `r`.
-    sets: Vec<String>,
-    /// A comparator over `a` and `b`.
-    cmp: String,
-    /// For a `Get` with a join: the expression finding the joined row's match over `p`.
-    join_pred: Option<String>,
-    join_table: Option<String>,
-    /// For an `Upsert`: the conflict predicate over `r` and `row`.
-    conflict_pred: String,
-}
-
-#[derive(Serialize)]
-struct MemoryTable {
-    /// Statements truncating the timestamps of `row` to microseconds.
-    normalize: Vec<String>,
-    /// `(predicate over o and row, label)` for every unique key.
-    uniques: Vec<(String, String)>,
-    /// `(condition over t and row, label)`: every foreign key must find its target.
-    foreign_keys: Vec<(String, String)>,
-    /// The tables that reference this one, and what deleting a row does to them.
-    cascades: Vec<MemoryCascade>,
-}
-
-#[derive(Serialize)]
-struct MemoryCascade {
-    table: String,
-    /// Whether rows are deleted (else the column is set to NULL).
-    delete: bool,
-    /// A predicate over `x` (the referencing row) and `p` (a removed row).
-    pred: String,
-    column: String,
-}
-
-fn memory_cmp_eq(table: &Table, column: &str, value: &str) -> String {
-    let col = table.column(column).expect("validated");
-    match (col.nullable, is_copy(col.ty)) {
-        (false, _) => format!("r.{column} == {value}"),
-        (true, true) => format!("r.{column} == Some({value})"),
-        (true, false) => format!("r.{column}.as_deref() == Some({value})"),
-    }
-}
-
-fn memory_const(c: &Const) -> String {
-    match c {
-        Const::Bool(b) => b.to_string(),
-        Const::Int(i) => i.to_string(),
-        Const::Str(s) => format!("{s:?}"),
-        Const::Null => "None".into(),
-    }
-}
-
-fn memory_cond(table: &Table, cond: &Cond) -> String {
-    let column = &cond.column;
-    let param = cond.param.as_deref().unwrap_or("");
-    let nullable = table.column(column).is_some_and(|c| c.nullable);
-    let ord = |op: &str| {
-        if nullable {
-            format!("r.{column}.is_some_and(|v| v {op} {param})")
-        } else {
-            format!("r.{column} {op} {param}")
-        }
-    };
-    match cond.op {
-        CondOp::Eq => memory_cmp_eq(table, column, param),
-        CondOp::Ne => format!("!({})", memory_cmp_eq(table, column, param)),
-        CondOp::Lt => ord("<"),
-        CondOp::Le => ord("<="),
-        CondOp::Gt => ord(">"),
-        CondOp::Ge => ord(">="),
-        CondOp::LtOrNull if nullable => format!("r.{column}.is_none_or(|v| v < {param})"),
-        CondOp::LtOrNull => format!("r.{column} < {param}"),
-        CondOp::IsNull => format!("r.{column}.is_none()"),
-        CondOp::NotNull => format!("r.{column}.is_some()"),
-        CondOp::Is => match cond.constant.as_ref().expect("validated") {
-            Const::Bool(true) => format!("r.{column}"),
-            Const::Bool(false) => format!("!r.{column}"),
-            other => format!("r.{column} == {}", memory_const(other)),
-        },
-        CondOp::Matches => {
-            let parts: Vec<String> = cond
-                .columns
-                .iter()
-                .map(|c| {
-                    if table.column(c).is_some_and(|c| c.nullable) {
-                        format!(
-                            "r.{c}.as_deref().is_some_and(|h| crate::contains_folded(h, {param}))"
-                        )
-                    } else {
-                        format!("crate::contains_folded(&r.{c}, {param})")
-                    }
-                })
-                .collect();
-            format!("({})", parts.join(" || "))
-        }
-    }
-}
-
-/// `value` (a parameter) as an owned value of the column's field type.
-fn memory_owned(ty: LogicalType, nullable: bool, value: &str) -> String {
-    use LogicalType::*;
-    match (ty, nullable) {
-        (String | Text, false) => format!("{value}.to_string()"),
-        (String | Text, true) => format!("{value}.map(str::to_string)"),
-        (Bytes | ShortBytes, false) => format!("{value}.to_vec()"),
-        (Bytes | ShortBytes, true) => format!("{value}.map(<[u8]>::to_vec)"),
-        (Json, false) => format!("{value}.clone()"),
-        (Json, true) => format!("{value}.cloned()"),
-        (Timestamp, false) => format!("crate::micros({value})"),
-        (Timestamp, true) => format!("{value}.map(crate::micros)"),
-        _ => value.to_string(),
-    }
-}
-
-fn memory_sets(table: &Table, q: &Query, from_row: bool) -> Vec<String> {
-    q.set
-        .iter()
-        .map(|a| match a {
-            Assign::Param { column } => {
-                if from_row {
-                    let copy = table.column(column).is_some_and(|c| is_copy(c.ty));
-                    let clone = if copy { "" } else { ".clone()" };
-                    format!("r.{column} = row.{column}{clone};")
-                } else {
-                    let col = table.column(column).expect("validated");
-                    let value = if col.nullable && !q.set_param_nullable(table, column) {
-                        format!("Some({})", memory_owned(col.ty, false, column))
-                    } else {
-                        memory_owned(col.ty, col.nullable, column)
-                    };
-                    format!("r.{column} = {value};")
-                }
-            }
-            Assign::Const { column, value } => {
-                let col = table.column(column).expect("validated");
-                let v = match value {
-                    Const::Str(s) => format!("{s:?}.to_string()"),
-                    Const::Null => "None".into(),
-                    other if col.nullable => format!("Some({})", memory_const(other)),
-                    other => memory_const(other),
-                };
-                format!("r.{column} = {v};")
-            }
-            Assign::Add { column, by } => format!("r.{column} += {by};"),
-        })
-        .collect()
-}
-
-fn memory_query(schema: &Schema, table: &Table, q: &Query) -> MemoryQuery {
-    let pred = if q.filter.is_empty() {
-        "true".to_string()
-    } else {
-        q.filter
-            .iter()
-            .map(|c| memory_cond(table, c))
-            .collect::<Vec<_>>()
-            .join(" && ")
-    };
-    let cmp = if q.order.is_empty() {
-        "std::cmp::Ordering::Equal".to_string()
-    } else {
-        q.order
-            .iter()
-            .map(|o| {
-                if o.desc {
-                    format!("b.{0}.cmp(&a.{0})", o.column)
-                } else {
-                    format!("a.{0}.cmp(&b.{0})", o.column)
-                }
-            })
-            .reduce(|acc, next| format!("{acc}.then_with(|| {next})"))
-            .expect("not empty")
-    };
-    let (join_pred, join_table) = match &q.join {
-        Some(column) => {
-            let fk = table.foreign_key(column).expect("validated");
-            let target = schema.table(&fk.references).expect("validated");
-            (
-                Some(format!("p.{} == r.{column}", fk.referenced_column)),
-                Some(target.name.clone()),
-            )
-        }
-        None => (None, None),
-    };
-    let conflict_pred = q
-        .conflict
-        .iter()
-        .map(|c| format!("r.{c} == row.{c}"))
-        .collect::<Vec<_>>()
-        .join(" && ");
-    MemoryQuery {
-        pred,
-        sets: memory_sets(table, q, q.kind == QueryKind::Upsert),
-        cmp,
-        join_pred,
-        join_table,
-        conflict_pred,
-    }
-}
-
-fn memory_table(schema: &Schema, table: &Table) -> MemoryTable {
-    let normalize = table
-        .columns
-        .iter()
-        .filter(|c| c.ty == LogicalType::Timestamp)
-        .map(|c| {
-            if c.nullable {
-                format!("row.{0} = row.{0}.map(crate::micros);", c.name)
-            } else {
-                format!("row.{0} = crate::micros(row.{0});", c.name)
-            }
-        })
-        .collect();
-    let mut keys: Vec<Vec<String>> = vec![table.primary_key.clone()];
-    keys.extend(
-        table
-            .indexes
-            .iter()
-            .filter(|i| i.unique)
-            .map(|i| i.columns.clone()),
-    );
-    let uniques = keys
-        .into_iter()
-        .map(|cols| {
-            let pred = cols
-                .iter()
-                .map(|c| {
-                    if table.column(c).is_some_and(|c| c.nullable) {
-                        format!("row.{c}.is_some() && o.{c} == row.{c}")
-                    } else {
-                        format!("o.{c} == row.{c}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" && ");
-            (pred, format!("{}.{}", table.name, cols.join("+")))
-        })
-        .collect();
-    let foreign_keys = table
-        .foreign_keys
-        .iter()
-        .map(|fk| {
-            let nullable = table.column(&fk.column).is_some_and(|c| c.nullable);
-            let target = &fk.references;
-            let check = if nullable {
-                format!(
-                    "row.{0}.as_ref().is_none_or(|v| t.{target}.iter().any(|p| p.{1} == *v))",
-                    fk.column, fk.referenced_column
-                )
-            } else {
-                format!(
-                    "t.{target}.iter().any(|p| p.{1} == row.{0})",
-                    fk.column, fk.referenced_column
-                )
-            };
-            (check, format!("{}.{}", table.name, fk.column))
-        })
-        .collect();
-    let mut cascades = Vec::new();
-    for other in &schema.tables {
-        for fk in other
-            .foreign_keys
-            .iter()
-            .filter(|f| f.references == table.name)
-        {
-            let nullable = other.column(&fk.column).is_some_and(|c| c.nullable);
-            let pred = if nullable {
-                format!(
-                    "x.{}.as_ref() == Some(&p.{})",
-                    fk.column, fk.referenced_column
-                )
-            } else {
-                format!("x.{} == p.{}", fk.column, fk.referenced_column)
-            };
-            cascades.push(MemoryCascade {
-                table: other.name.clone(),
-                delete: fk.on_delete == yauth_migration::OnDelete::Cascade,
-                pred,
-                column: fk.column.clone(),
-            });
-        }
-    }
-    MemoryTable {
-        normalize,
-        uniques,
-        foreign_keys,
-        cascades,
-    }
 }
 
 // ---------------------------------------------------------------------------------------

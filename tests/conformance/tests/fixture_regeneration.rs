@@ -1,6 +1,6 @@
 //! The generator is the single source of every backend. A fixture schema gives `users` a new
 //! column (`nickname`) and the catalogue two operations on it; regenerating goes through
-//! every backend's template; the regenerated crates (with their hand-written glue copied
+//! every backend's template; the regenerated crates (with their hand-written files copied
 //! unchanged) are built in a scratch workspace — the sqlx macros checking their SQL against
 //! databases migrated with the fixture schema — and the fixture's operations run on all ten
 //! backends.
@@ -60,6 +60,18 @@ fn copy(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
 }
 
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            copy(&path, &target);
+        }
+    }
+}
+
 const BACKENDS: [&str; 10] = [
     "memory",
     "sqlx-pg",
@@ -81,12 +93,14 @@ fn write_workspace(dir: &Path, files: &[yauth_codegen::repo::RuntimeFile]) {
     let mut crates = vec!["runtime/entity".to_string()];
     crates.extend(BACKENDS.iter().map(|b| format!("runtime/backends/{b}")));
     for krate in &crates {
-        for name in ["Cargo.toml", "src/lib.rs", "sqlx.toml"] {
+        for name in ["Cargo.toml", "sqlx.toml"] {
             let from = root.join(krate).join(name);
             if from.exists() {
                 copy(&from, &dir.join(krate).join(name));
             }
         }
+        // Every file under src/: the generated ones are overwritten with the fixture's below.
+        copy_tree(&root.join(krate).join("src"), &dir.join(krate).join("src"));
     }
     for file in files {
         let path = dir.join(&file.path);

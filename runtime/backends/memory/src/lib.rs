@@ -1,9 +1,11 @@
-//! The in-memory backend: every table is a `Vec` behind one mutex, so each operation (and each
-//! composite operation) is atomic. Unique keys, foreign keys and `ON DELETE` rules behave as
-//! on the databases. Nothing is persisted and nothing is shared between processes: use it for
-//! tests and prototypes, not for several replicas.
+//! The in-memory backend: every table is keyed by its primary key, with hash indexes over
+//! the keys that are looked up (token hashes, emails, rate-limit keys, owners), all behind
+//! one mutex, so each operation (and each composite operation) is atomic. Unique keys,
+//! foreign keys and `ON DELETE` rules behave as on the databases; every write is journaled,
+//! and an operation or composite that fails is undone. Nothing is persisted and nothing is
+//! shared between processes: use it for tests and prototypes, not for several replicas.
 //!
-//! The operations themselves are generated (`generated.rs`); this file holds the store.
+//! The operations themselves are generated (`generated.rs`); `table.rs` holds one table.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -11,8 +13,11 @@ use chrono::{DateTime, Utc};
 use yauth_entity::{RateLimit, RepoError};
 
 mod generated;
+mod table;
 
 pub(crate) use yauth_entity::support::{contains_folded, micros};
+
+use table::Table;
 
 /// yauth's in-memory backend. Cloning it shares the store.
 #[derive(Debug, Clone, Default)]
@@ -26,9 +31,13 @@ impl InMemoryBackend {
     }
 
     fn lock(&self) -> MutexGuard<'_, generated::Tables> {
-        // A panic while the lock was held cannot leave a half-applied operation behind
-        // (operations mutate only after their checks), so a poisoned lock is still usable.
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
+        // A panic while the lock was held leaves the journal of the interrupted operation
+        // behind: undo it, and the store is as it was before that operation.
+        let mut tables = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if !tables.journal.is_empty() {
+            tables.finish(false);
+        }
+        tables
     }
 }
 
@@ -42,13 +51,14 @@ pub(crate) fn foreign_key_violation(key: &str) -> RepoError {
 
 /// The fixed-window counter: one more hit on `key`, or a new window when the last one ended.
 pub(crate) fn window(
-    rows: &mut Vec<RateLimit>,
+    rows: &mut Table<RateLimit>,
+    journal: &mut Vec<generated::Undo>,
     key: &str,
     now: DateTime<Utc>,
     window_end: DateTime<Utc>,
 ) -> RateLimit {
     let (now, window_end) = (micros(now), micros(window_end));
-    if let Some(row) = rows.iter_mut().find(|r| r.key == key) {
+    let hit = |row: &mut RateLimit| {
         if row.expires_at <= now {
             row.count = 1;
             row.window_start = now;
@@ -56,6 +66,8 @@ pub(crate) fn window(
         } else {
             row.count += 1;
         }
+    };
+    if let Some(row) = rows.modify(key, journal, hit) {
         return row.clone();
     }
     let row = RateLimit {
@@ -64,6 +76,6 @@ pub(crate) fn window(
         count: 1,
         expires_at: window_end,
     };
-    rows.push(row.clone());
+    rows.insert(row.clone(), journal);
     row
 }
