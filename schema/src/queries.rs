@@ -932,13 +932,12 @@ pub fn catalogue() -> Catalogue {
         );
 
     // ---- core: rate limits ----
-    c.on("rate_limits")
-        .get(
-            "get_rate_limit",
-            vec![eq("key"), after_now("expires_at")],
-            "The live counter of a key, without counting a hit.",
-            "POST /login (failed logins per email)",
-        );
+    c.on("rate_limits").get(
+        "get_rate_limit",
+        vec![eq("key"), after_now("expires_at")],
+        "The live counter of a key, without counting a hit.",
+        "POST /login (failed logins per email)",
+    );
     c.push(
         "hit_rate_limit",
         Hit,
