@@ -502,10 +502,14 @@ impl Catalogue {
                     }
                 }
                 QueryKind::Claim => {
+                    // `SET x = :x WHERE x = :x` would change nothing (MySQL then reports no
+                    // affected row); a guard `x = :old` with a parameter of its own is a
+                    // compare-and-swap, whose caller writes a value other than `:old`.
                     let guarded = q.set.iter().any(|a| {
-                        q.filter
-                            .iter()
-                            .any(|c| c.column == a.column() && c.op != CondOp::Eq)
+                        q.filter.iter().any(|c| {
+                            c.column == a.column()
+                                && (c.op != CondOp::Eq || c.param.as_deref() != Some(a.column()))
+                        })
                     });
                     if !guarded {
                         return invalid(format!(
@@ -932,12 +936,19 @@ pub fn catalogue() -> Catalogue {
         );
 
     // ---- core: rate limits ----
-    c.on("rate_limits").get(
-        "get_rate_limit",
-        vec![eq("key"), after_now("expires_at")],
-        "The live counter of a key, without counting a hit.",
-        "POST /login (failed logins per email)",
-    );
+    c.on("rate_limits")
+        .get(
+            "get_rate_limit",
+            vec![eq("key"), after_now("expires_at")],
+            "The live counter of a key, without counting a hit.",
+            "POST /login (failed logins per email)",
+        )
+        .delete(
+            "delete_rate_limit",
+            vec![eq("key")],
+            "Forgets a key's counter (a successful login clears its failures).",
+            "POST /login, /reset-password",
+        );
     c.push(
         "hit_rate_limit",
         Hit,
@@ -965,6 +976,13 @@ pub fn catalogue() -> Catalogue {
             vec![set("password_hash")],
             "Sets a user's password hash, creating the row if the user had none.",
             "POST /change-password, /reset-password, rehash on login",
+        )
+        .claim(
+            "rehash_password",
+            vec![set("password_hash")],
+            vec![eq("user_id"), cond("password_hash", CondOp::Eq, Some("old_hash"))],
+            "Replaces a hash with a stronger one of the same password, only if it is still the hash that was verified (a reset in between wins).",
+            "rehash on login",
         )
         .delete(
             "delete_password",
@@ -1931,6 +1949,24 @@ mod tests {
             .unwrap();
         q.set = vec![set("created_at")];
         let err = cat.validate(&full_schema(DEFAULT_PREFIX)).unwrap_err();
+        assert!(err.to_string().contains("guards"), "{err}");
+    }
+
+    #[test]
+    fn a_compare_and_swap_claim_is_accepted_but_setting_the_guarded_value_is_not() {
+        let schema = full_schema(DEFAULT_PREFIX);
+        let cat = catalogue();
+        assert!(cat.query("rehash_password").is_some());
+        cat.validate(&schema).unwrap();
+        let mut cat = catalogue();
+        let q = cat
+            .queries
+            .iter_mut()
+            .find(|q| q.name == "rehash_password")
+            .unwrap();
+        // `SET password_hash = :password_hash WHERE password_hash = :password_hash`.
+        q.filter[1].param = Some("password_hash".into());
+        let err = cat.validate(&schema).unwrap_err();
         assert!(err.to_string().contains("guards"), "{err}");
     }
 

@@ -555,6 +555,10 @@ pub trait RateLimitsRepository: Send + Sync {
         key: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<RateLimit>, RepoError>;
+    /// Forgets a key's counter (a successful login clears its failures).
+    ///
+    /// Used by: POST /login, /reset-password.
+    async fn delete_rate_limit(&self, key: &str) -> Result<u64, RepoError>;
     /// Counts one hit on a key in a fixed window and returns the counter row.
     ///
     /// Used by: POST /login, /register, /forgot-password, /resend-verification, /magic-link/send, ....
@@ -587,6 +591,15 @@ pub trait PasswordsRepository: Send + Sync {
     ///
     /// Used by: POST /change-password, /reset-password, rehash on login.
     async fn upsert_password(&self, row: &Password) -> Result<(), RepoError>;
+    /// Replaces a hash with a stronger one of the same password, only if it is still the hash that was verified (a reset in between wins).
+    ///
+    /// Used by: rehash on login.
+    async fn rehash_password(
+        &self,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError>;
     /// Removes a user's password.
     ///
     /// Used by: admin.

@@ -929,6 +929,13 @@ pub async fn rate_limit_windows(r: Repositories) {
             .unwrap()
             .is_none()
     );
+    // Forgetting a key resets its count; an unknown key deletes nothing.
+    let other = unique("login:forget");
+    r.rate_limits.hit_rate_limit(&other, t0, end).await.unwrap();
+    assert_eq!(r.rate_limits.delete_rate_limit(&other).await.unwrap(), 1);
+    assert_eq!(r.rate_limits.delete_rate_limit(&other).await.unwrap(), 0);
+    let again = r.rate_limits.hit_rate_limit(&other, t0, end).await.unwrap();
+    assert_eq!(again.count, 1);
     let t1 = end + Duration::seconds(1);
     let next = r
         .rate_limits
@@ -944,6 +951,35 @@ pub async fn passwords_and_history(r: Repositories) {
         .insert_password(&rows::password(u.id, "h1"))
         .await
         .unwrap();
+    // A rehash replaces only the hash that was verified: the second of two swaps from "h1"
+    // loses, and the hash it would have overwritten stays.
+    assert!(
+        r.passwords
+            .rehash_password("h1-stronger", u.id, "h1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !r.passwords
+            .rehash_password("h1-again", u.id, "h1")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        r.passwords
+            .get_password(u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "h1-stronger"
+    );
+    assert!(
+        r.passwords
+            .rehash_password("h1", u.id, "h1-stronger")
+            .await
+            .unwrap()
+    );
     assert!(is_conflict(
         r.passwords
             .insert_password(&rows::password(u.id, "h2"))

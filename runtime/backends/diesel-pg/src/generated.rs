@@ -1122,11 +1122,13 @@ pub(crate) struct Statements {
     list_audit_by_event: String,
     delete_audit_before: String,
     get_rate_limit: String,
+    delete_rate_limit: String,
     hit_rate_limit: String,
     delete_expired_rate_limits: String,
     insert_password: String,
     get_password: String,
     upsert_password: String,
+    rehash_password: String,
     delete_password: String,
     insert_email_verification: String,
     find_email_verification: String,
@@ -1348,6 +1350,9 @@ impl Statements {
             get_rate_limit: q(
                 r#"SELECT "key" AS "key", "window_start" AS "window_start", "count" AS "count", "expires_at" AS "expires_at" FROM /*schema*/"yauth_rate_limits" WHERE "key" = ? AND "expires_at" > ?"#,
             ),
+            delete_rate_limit: q(
+                r#"DELETE FROM /*schema*/"yauth_rate_limits" WHERE "key" = ?"#,
+            ),
             hit_rate_limit: q(
                 r#"INSERT INTO /*schema*/"yauth_rate_limits" ("key", "window_start", "count", "expires_at") VALUES (?, ?, 1, ?) ON CONFLICT ("key") DO UPDATE SET "count" = CASE WHEN /*schema*/"yauth_rate_limits"."expires_at" <= ? THEN 1 ELSE /*schema*/"yauth_rate_limits"."count" + 1 END, "window_start" = CASE WHEN /*schema*/"yauth_rate_limits"."expires_at" <= ? THEN ? ELSE /*schema*/"yauth_rate_limits"."window_start" END, "expires_at" = CASE WHEN /*schema*/"yauth_rate_limits"."expires_at" <= ? THEN ? ELSE /*schema*/"yauth_rate_limits"."expires_at" END RETURNING "key" AS "key", "window_start" AS "window_start", "count" AS "count", "expires_at" AS "expires_at""#,
             ),
@@ -1362,6 +1367,9 @@ impl Statements {
             ),
             upsert_password: q(
                 r#"INSERT INTO /*schema*/"yauth_passwords" ("user_id", "password_hash") VALUES (?, ?) ON CONFLICT ("user_id") DO UPDATE SET "password_hash" = excluded."password_hash""#,
+            ),
+            rehash_password: q(
+                r#"UPDATE /*schema*/"yauth_passwords" SET "password_hash" = ? WHERE "user_id" = ? AND "password_hash" = ?"#,
             ),
             delete_password: q(
                 r#"DELETE FROM /*schema*/"yauth_passwords" WHERE "user_id" = ?"#,
@@ -2307,6 +2315,17 @@ pub(crate) mod q {
             .map_err(db_err)?;
         found.map(RawRateLimit::into_domain).transpose()
     }
+    pub(crate) async fn delete_rate_limit(
+        conn: &mut Conn,
+        st: &Statements,
+        key: &str,
+    ) -> Result<u64, RepoError> {
+        let query = Prepared {
+            sql: &st.delete_rate_limit,
+            binds: vec![Box::new((key).into_sql::< diesel::sql_types::Text > ()),],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? as u64)
+    }
     pub(crate) async fn hit_rate_limit(
         conn: &mut Conn,
         st: &Statements,
@@ -2397,6 +2416,23 @@ pub(crate) mod q {
         };
         query.execute(conn).await.map_err(db_err)?;
         Ok(())
+    }
+    pub(crate) async fn rehash_password(
+        conn: &mut Conn,
+        st: &Statements,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let query = Prepared {
+            sql: &st.rehash_password,
+            binds: vec![
+                Box::new((password_hash).into_sql::< diesel::sql_types::Text > ()),
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
+                ()), Box::new((old_hash).into_sql::< diesel::sql_types::Text > ()),
+            ],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? > 0)
     }
     pub(crate) async fn delete_password(
         conn: &mut Conn,
@@ -4820,6 +4856,10 @@ impl RateLimitsRepository for DieselPgBackend {
         let mut conn = self.conn().await?;
         q::get_rate_limit(&mut conn, &self.statements, key, now).await
     }
+    async fn delete_rate_limit(&self, key: &str) -> Result<u64, RepoError> {
+        let mut conn = self.conn().await?;
+        q::delete_rate_limit(&mut conn, &self.statements, key).await
+    }
     async fn hit_rate_limit(
         &self,
         key: &str,
@@ -4850,6 +4890,16 @@ impl PasswordsRepository for DieselPgBackend {
     async fn upsert_password(&self, row: &Password) -> Result<(), RepoError> {
         let mut conn = self.conn().await?;
         q::upsert_password(&mut conn, &self.statements, row).await
+    }
+    async fn rehash_password(
+        &self,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.conn().await?;
+        q::rehash_password(&mut conn, &self.statements, password_hash, user_id, old_hash)
+            .await
     }
     async fn delete_password(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;

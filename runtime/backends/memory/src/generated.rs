@@ -2402,6 +2402,24 @@ pub(crate) mod q {
                 .cloned(),
         )
     }
+    pub(crate) fn delete_rate_limit(
+        t: &mut Tables,
+        key: &str,
+    ) -> Result<u64, RepoError> {
+        let pks: Vec<String> = t
+            .rate_limits
+            .get(key)
+            .into_iter()
+            .filter(|r| r.key == key)
+            .map(|r| r.pk())
+            .collect();
+        let removed: Vec<RateLimit> = pks
+            .iter()
+            .filter_map(|pk| t.rate_limits.remove(pk, &mut t.journal))
+            .collect();
+        cascade_rate_limits(t, &removed);
+        Ok(removed.len() as u64)
+    }
     pub(crate) fn hit_rate_limit(
         t: &mut Tables,
         key: &str,
@@ -2467,6 +2485,32 @@ pub(crate) mod q {
         check_passwords(t, &row)?;
         t.passwords.insert(row, &mut t.journal);
         Ok(())
+    }
+    pub(crate) fn rehash_password(
+        t: &mut Tables,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let pks: Vec<Uuid> = t
+            .passwords
+            .get(&user_id)
+            .into_iter()
+            .filter(|r| r.user_id == user_id && r.password_hash == old_hash)
+            .map(|r| r.pk())
+            .collect();
+        for pk in &pks {
+            let changed = t
+                .passwords
+                .modify(
+                    pk,
+                    &mut t.journal,
+                    |r| {
+                        r.password_hash = password_hash.to_string();
+                    },
+                );
+        }
+        Ok(!pks.is_empty())
     }
     pub(crate) fn delete_password(
         t: &mut Tables,
@@ -4763,6 +4807,12 @@ impl RateLimitsRepository for InMemoryBackend {
     ) -> Result<Option<RateLimit>, RepoError> {
         q::get_rate_limit(&mut self.lock(), key, now)
     }
+    async fn delete_rate_limit(&self, key: &str) -> Result<u64, RepoError> {
+        let mut t = self.lock();
+        let outcome = q::delete_rate_limit(&mut t, key);
+        t.finish(outcome.is_ok());
+        outcome
+    }
     async fn hit_rate_limit(
         &self,
         key: &str,
@@ -4798,6 +4848,17 @@ impl PasswordsRepository for InMemoryBackend {
     async fn upsert_password(&self, row: &Password) -> Result<(), RepoError> {
         let mut t = self.lock();
         let outcome = q::upsert_password(&mut t, row);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn rehash_password(
+        &self,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let mut t = self.lock();
+        let outcome = q::rehash_password(&mut t, password_hash, user_id, old_hash);
         t.finish(outcome.is_ok());
         outcome
     }

@@ -989,6 +989,17 @@ pub(crate) mod q {
         };
         Ok(Some(read_rate_limits(&r, "")?))
     }
+    pub(crate) async fn delete_rate_limit<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        key: &str,
+    ) -> Result<u64, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"DELETE FROM "yauth_rate_limits" WHERE "key" = ?"#,
+            [v(key)],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
+    }
     pub(crate) async fn hit_rate_limit<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         key: &str,
@@ -1063,6 +1074,19 @@ pub(crate) mod q {
         );
         conn.execute_raw(stmt).await.map_err(db_err)?;
         Ok(())
+    }
+    pub(crate) async fn rehash_password<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_passwords" SET "password_hash" = ? WHERE "user_id" = ? AND "password_hash" = ?"#,
+            [v(password_hash), v(wire::enc_uuid(user_id)), v(old_hash)],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
     }
     pub(crate) async fn delete_password<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
@@ -3046,6 +3070,9 @@ impl RateLimitsRepository for SeaOrmSqliteBackend {
     ) -> Result<Option<RateLimit>, RepoError> {
         q::get_rate_limit(&self.db, key, now).await
     }
+    async fn delete_rate_limit(&self, key: &str) -> Result<u64, RepoError> {
+        q::delete_rate_limit(&self.db, key).await
+    }
     async fn hit_rate_limit(
         &self,
         key: &str,
@@ -3071,6 +3098,14 @@ impl PasswordsRepository for SeaOrmSqliteBackend {
     }
     async fn upsert_password(&self, row: &Password) -> Result<(), RepoError> {
         q::upsert_password(&self.db, row).await
+    }
+    async fn rehash_password(
+        &self,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        q::rehash_password(&self.db, password_hash, user_id, old_hash).await
     }
     async fn delete_password(&self, user_id: Uuid) -> Result<u64, RepoError> {
         q::delete_password(&self.db, user_id).await

@@ -611,6 +611,18 @@ pub(crate) mod q {
         };
         Ok(Some(row))
     }
+    pub(crate) async fn delete_rate_limit(
+        conn: &mut sqlx::MySqlConnection,
+        key: &str,
+    ) -> Result<u64, RepoError> {
+        let done = sqlx::query!(
+            r#"DELETE FROM `yauth_rate_limits` WHERE `key` = ?"#, key
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
     pub(crate) async fn hit_rate_limit(
         conn: &mut sqlx::MySqlConnection,
         key: &str,
@@ -699,6 +711,21 @@ pub(crate) mod q {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+    pub(crate) async fn rehash_password(
+        conn: &mut sqlx::MySqlConnection,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let done = sqlx::query!(
+            r#"UPDATE `yauth_passwords` SET `password_hash` = ? WHERE `user_id` = ? AND `password_hash` = ?"#,
+            password_hash, wire::enc_uuid(user_id), old_hash
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn delete_password(
         conn: &mut sqlx::MySqlConnection,
@@ -3106,6 +3133,10 @@ impl RateLimitsRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_rate_limit(&mut conn, key, now).await
     }
+    async fn delete_rate_limit(&self, key: &str) -> Result<u64, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::delete_rate_limit(&mut conn, key).await
+    }
     async fn hit_rate_limit(
         &self,
         key: &str,
@@ -3136,6 +3167,15 @@ impl PasswordsRepository for SqlxMysqlBackend {
     async fn upsert_password(&self, row: &Password) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::upsert_password(&mut conn, row).await
+    }
+    async fn rehash_password(
+        &self,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::rehash_password(&mut conn, password_hash, user_id, old_hash).await
     }
     async fn delete_password(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;

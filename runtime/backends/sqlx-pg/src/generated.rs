@@ -609,6 +609,18 @@ pub(crate) mod q {
         };
         Ok(Some(row))
     }
+    pub(crate) async fn delete_rate_limit(
+        conn: &mut sqlx::PgConnection,
+        key: &str,
+    ) -> Result<u64, RepoError> {
+        let done = sqlx::query!(
+            r#"DELETE FROM "yauth_rate_limits" WHERE "key" = $1"#, key
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
     pub(crate) async fn hit_rate_limit(
         conn: &mut sqlx::PgConnection,
         key: &str,
@@ -686,6 +698,21 @@ pub(crate) mod q {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+    pub(crate) async fn rehash_password(
+        conn: &mut sqlx::PgConnection,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let done = sqlx::query!(
+            r#"UPDATE "yauth_passwords" SET "password_hash" = $1 WHERE "user_id" = $2 AND "password_hash" = $3"#,
+            password_hash, wire::enc_uuid(user_id), old_hash
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn delete_password(
         conn: &mut sqlx::PgConnection,
@@ -3081,6 +3108,10 @@ impl RateLimitsRepository for SqlxPgBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_rate_limit(&mut conn, key, now).await
     }
+    async fn delete_rate_limit(&self, key: &str) -> Result<u64, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::delete_rate_limit(&mut conn, key).await
+    }
     async fn hit_rate_limit(
         &self,
         key: &str,
@@ -3111,6 +3142,15 @@ impl PasswordsRepository for SqlxPgBackend {
     async fn upsert_password(&self, row: &Password) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::upsert_password(&mut conn, row).await
+    }
+    async fn rehash_password(
+        &self,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::rehash_password(&mut conn, password_hash, user_id, old_hash).await
     }
     async fn delete_password(&self, user_id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
