@@ -305,6 +305,14 @@ pub async fn start(args: Args) -> anyhow::Result<Server> {
     start_with(args, EmailPasswordConfig::default()).await
 }
 
-async fn page() -> axum::response::Html<&'static str> {
-    axum::response::Html(include_str!("page.html"))
+/// The page, which must not be framed and must not send its URL (a mailed token) onward.
+async fn page() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::REFERRER_POLICY, "no-referrer"),
+            (axum::http::header::X_FRAME_OPTIONS, "DENY"),
+            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        axum::response::Html(include_str!("page.html")),
+    )
 }

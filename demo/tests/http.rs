@@ -155,10 +155,11 @@ async fn flows(database_url: String, orm: Orm) {
     assert_eq!(status_of(client.get(format!("{base}/session"))).await, 401);
     let page = reqwest::get(format!("http://{}/", server.addr))
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    // The page that mailed tokens land on sends no Referer onward and cannot be framed.
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let page = page.text().await.unwrap();
     assert!(page.contains("yauth demo"));
     // The mailed links open a page of the demo (they point at `http://<addr>/…`).
     let links: Vec<String> = sink

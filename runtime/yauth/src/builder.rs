@@ -6,11 +6,14 @@ use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{SessionCookie, require_auth};
-use crate::config::{HOST_PREFIX, YAuthConfig};
+use crate::config::{HOST_PREFIX, TrustedProxies, YAuthConfig};
 use crate::contract::plugin::{CredentialExtractor, PluginError, YAuthPlugin};
 use crate::contract::state::YAuthState;
 use crate::entity::{DatabaseBackend, Repositories};
 use crate::kit::origin::{origin_of, refuse_cross_site};
+
+/// The largest request body yauth's routes read (16 KiB): every body is a small JSON object.
+pub const MAX_BODY: usize = 16 * 1024;
 
 /// Why `build` refused.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +25,9 @@ pub enum BuildError {
     /// `base_url` is not an absolute http(s) URL.
     #[error("base_url `{0}` must be an absolute URL such as https://app.example.com")]
     BaseUrl(String),
+    /// `TrustedProxies::Hops(0)`: zero proxies is `TrustedProxies::None`.
+    #[error("TrustedProxies::Hops needs at least one proxy (use TrustedProxies::None for none)")]
+    TrustedProxies,
     /// A session lifetime is zero.
     #[error("session lifetimes must be positive")]
     SessionLifetime,
@@ -114,6 +120,9 @@ impl YAuthBuilder {
             );
             cookie.name = bare.to_string();
         }
+        if self.config.trusted_proxies == TrustedProxies::Hops(0) {
+            return Err(BuildError::TrustedProxies);
+        }
         if origin_of(&self.config.base_url).is_none() {
             return Err(BuildError::BaseUrl(self.config.base_url.clone()));
         }
@@ -170,6 +179,8 @@ impl YAuthBuilder {
         ));
         let (router, paths) = public
             .merge(protected)
+            // Every body of the API is a small JSON object; axum's default allows 2 MB.
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
             .route_layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 refuse_cross_site,

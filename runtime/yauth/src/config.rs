@@ -97,7 +97,10 @@ impl TrustedProxies {
     /// Whether `ip` is one of the trusted proxies.
     pub fn trusts(&self, ip: IpAddr) -> bool {
         match self {
-            TrustedProxies::Networks { networks, .. } => networks.iter().any(|n| n.contains(&ip)),
+            TrustedProxies::Networks { networks, .. } => {
+                let ip = ip.to_canonical();
+                networks.iter().any(|n| n.contains(&ip))
+            }
             TrustedProxies::None | TrustedProxies::Hops(_) => false,
         }
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 use crate::contract::error::ApiError;
 
@@ -115,18 +115,17 @@ impl Hasher {
 
     /// A turn at hashing: at once when a permit is free; else a wait of at most `max_wait`
     /// among at most `max_waiting` others; else 503 `overloaded` with `Retry-After`.
-    async fn turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-        if let Ok(permit) = self.permits.try_acquire() {
+    async fn turn(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
             return Ok(permit);
         }
         let overloaded = || ApiError::overloaded(self.max_wait.as_secs().max(1));
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
+        // The guard gives the place back however the wait ends, also when the request is
+        // dropped mid-wait (the client went away), so the count cannot leak.
+        let Some(_waiting) = Waiting::join(&self.waiting, self.max_waiting) else {
             return Err(overloaded());
-        }
-        let permit = tokio::time::timeout(self.max_wait, self.permits.acquire()).await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        match permit {
+        };
+        match tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(closed)) => Err(ApiError::internal(closed)),
             Err(_elapsed) => Err(overloaded()),
@@ -159,10 +158,12 @@ impl Hasher {
 
     /// A PHC string (`$argon2id$v=19$m=…`) of `password` with a fresh salt.
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
-        let _permit = self.turn().await?;
+        let permit = self.turn().await?;
         let params = self.params.clone();
         let password = password.to_string();
         tokio::task::spawn_blocking(move || {
+            // The permit lives as long as the hash, even if the request is dropped meanwhile.
+            let _permit = permit;
             argon2(&params)
                 .hash_password(password.as_bytes())
                 .map(|h| h.to_string())
@@ -180,11 +181,12 @@ impl Hasher {
             Some(phc) => phc.to_string(),
             None => self.dummy().await?.to_string(),
         };
-        let _permit = self.turn().await?;
+        let permit = self.turn().await?;
         let password = password.to_string();
         let params = self.params.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let Ok(parsed) = PasswordHash::new(&phc) else {
                 tracing::error!("a stored password hash is not a valid PHC string");
                 return Verified {
@@ -213,6 +215,25 @@ impl Hasher {
     /// How many verifications ran (the enumeration tests count them).
     pub fn verification_count(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+}
+
+/// One place in the hashing queue, given back when dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    /// Takes a place when fewer than `max` are taken.
+    fn join(count: &'a AtomicUsize, max: usize) -> Option<Self> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .ok()
+            .map(|_| Waiting(count))
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -263,6 +284,22 @@ impl Default for PasswordPolicyConfig {
 }
 
 impl PasswordPolicyConfig {
+    /// A new password as typed, checked and normalised ([`normalize_password`]): the length
+    /// rules hold for what was typed and for its normal form (one ligature is not eight
+    /// characters), the other rules for the normal form.
+    pub fn check_new(&self, typed: &str) -> Result<String, ApiError> {
+        let too_long = || {
+            ApiError::bad_request(
+                "password_too_long",
+                format!("a password has at most {} characters", self.max_length),
+            )
+        };
+        let normal = normalize_password(typed).ok_or_else(too_long)?;
+        self.check(typed)?;
+        self.check(&normal)?;
+        Ok(normal)
+    }
+
     /// Checks what can be checked without the database or the network: 400 with
     /// `password_too_short`, `password_too_long`, `password_missing_<class>` or
     /// `password_common`.
@@ -324,12 +361,16 @@ impl PasswordPolicyConfig {
     }
 }
 
+/// The longest password input read, in bytes: anything longer is refused before any
+/// Unicode work (NFKC can grow a string elevenfold) or hashing.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// The form a password is checked, hashed and verified in: NFKC (NIST SP 800-63B §5.1.1.2),
 /// so that a composed and a decomposed "é", or a full-width and an ASCII letter, are the
-/// same password on every keyboard.
-pub fn normalize_password(password: &str) -> String {
+/// same password on every keyboard. `None` for an input over [`MAX_PASSWORD_BYTES`].
+pub fn normalize_password(password: &str) -> Option<String> {
     use unicode_normalization::UnicodeNormalization as _;
-    password.nfkc().collect()
+    (password.len() <= MAX_PASSWORD_BYTES).then(|| password.nfkc().collect())
 }
 
 /// Whether the whole password is one entry of zxcvbn's common-password list (case-insensitive,
@@ -434,6 +475,32 @@ mod tests {
         );
         drop(held);
         // With the permit free again, hashing works.
+        assert!(hasher.hash("a long enough passphrase").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_while_waiting_gives_its_place_in_the_queue_back() {
+        let hasher = Hasher::new(&HashingConfig {
+            max_concurrent: 1,
+            max_waiting: 1,
+            max_wait: std::time::Duration::from_secs(60),
+            ..HashingConfig::insecure_fast_for_tests()
+        })
+        .unwrap();
+        let held = hasher.permits.clone().acquire_owned().await.unwrap();
+        for _ in 0..5 {
+            // A client that goes away while waiting: its request future is dropped.
+            let waiter = {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.hash("a long enough passphrase").await })
+            };
+            tokio::task::yield_now().await;
+            assert_eq!(hasher.waiting.load(Ordering::Acquire), 1);
+            waiter.abort();
+            let _ = waiter.await;
+            assert_eq!(hasher.waiting.load(Ordering::Acquire), 0);
+        }
+        drop(held);
         assert!(hasher.hash("a long enough passphrase").await.is_ok());
     }
 

@@ -10,7 +10,6 @@ use tower::ServiceExt as _;
 use uuid::Uuid;
 use yauth::backends::memory::InMemoryBackend;
 use yauth::entity::User;
-use yauth::kit::session::create_session;
 use yauth::kit::token::hash_token;
 use yauth::prelude::*;
 
@@ -59,16 +58,30 @@ async fn user(app: &App) -> User {
     user
 }
 
+/// A session for `user`, as a sign-in would store it (the sign-in path itself belongs to
+/// the login plugins; these tests are about what the core does with a session).
 async fn login(app: &App, user: &User) -> String {
-    let (_, token) = create_session(
-        app.yauth.state(),
-        user.id,
-        false,
-        Some("203.0.113.9"),
-        Some("agent/1"),
-    )
-    .await
-    .unwrap();
+    let token = yauth::kit::token::new_token();
+    let now = chrono::Utc::now();
+    let session = yauth::entity::Session {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        token_hash: hash_token(&token),
+        ip_address: Some("203.0.113.9".into()),
+        user_agent: Some("agent/1".into()),
+        expires_at: now + chrono::Duration::hours(1),
+        created_at: now,
+        impersonator_id: None,
+        last_seen_at: Some(now),
+        persistent: false,
+    };
+    app.yauth
+        .state()
+        .repos()
+        .sessions
+        .insert_session(&session)
+        .await
+        .unwrap();
     token
 }
 
@@ -570,4 +583,45 @@ fn event_names_are_stable_unique_snake_case() {
     // Fixed forever: audit rows and webhook subscriptions match on them.
     assert_eq!(names[0], "user_registered");
     assert_eq!(names[2], "login_failed");
+}
+
+/// Answers every sign-in with a request for a second factor.
+struct AsksForMfa;
+
+impl YAuthPlugin for AsksForMfa {
+    fn name(&self) -> &'static str {
+        "asks-for-mfa"
+    }
+
+    fn check<'a>(
+        &'a self,
+        _attempt: &'a Attempt<'a>,
+        _state: &'a YAuthState,
+    ) -> BoxFuture<'a, Verdict> {
+        Box::pin(async {
+            Verdict::RequireMfa {
+                pending_session_id: "pending".into(),
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_block_wins_over_a_second_factor_request_from_an_earlier_plugin() {
+    let app = app_with(
+        YAuthConfig::default(),
+        vec![Box::new(AsksForMfa), Box::new(TestPlugin::default())],
+    )
+    .await;
+    let u = user(&app).await;
+    let blocked = app
+        .yauth
+        .state()
+        .ask(&Attempt::SignIn {
+            user: &u,
+            method: "test",
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(blocked.status, StatusCode::LOCKED);
 }

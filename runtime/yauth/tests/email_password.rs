@@ -995,7 +995,8 @@ async fn raw(
     }
     let mut request = request.body(Body::from(body.to_string())).unwrap();
     if let Some(peer) = peer {
-        let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+        let ip: std::net::IpAddr = peer.parse().unwrap();
+        let addr = std::net::SocketAddr::new(ip, 40000);
         request
             .extensions_mut()
             .insert(axum::extract::ConnectInfo(addr));
@@ -1998,4 +1999,311 @@ async fn failed_logins_are_throttled_per_email_from_any_ip_known_or_not() {
         .await
         .unwrap();
     assert!(failed.iter().any(|a| a.user_id == Some(user.id)));
+}
+
+#[tokio::test]
+async fn an_ipv4_proxy_seen_through_a_dual_stack_listener_is_still_trusted() {
+    let app = app_with(|ep, core| {
+        ep.rate_limits.login_per_ip = Limit::per_minute(2);
+        core.trusted_proxies =
+            yauth::config::TrustedProxies::networks(["10.0.0.0/8".parse().unwrap()]);
+    })
+    .await;
+    // `[::]:port` shows the IPv4 proxy as ::ffff:10.0.0.1; each real client keeps its budget.
+    for client in ["203.0.113.20", "203.0.113.21", "203.0.113.22"] {
+        let r = raw(
+            &app,
+            "POST",
+            "/login",
+            login_body(),
+            &[("x-forwarded-for", client)],
+            Some("::ffff:10.0.0.1"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{client}");
+    }
+}
+
+#[tokio::test]
+async fn a_non_ascii_byte_before_the_proxys_entry_does_not_hide_the_client() {
+    let app = app_with(|ep, core| {
+        ep.rate_limits.login_per_ip = Limit::per_minute(2);
+        core.trusted_proxies =
+            yauth::config::TrustedProxies::networks(["10.0.0.0/8".parse().unwrap()]);
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let mut request = Request::post("/api/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(
+                "x-forwarded-for",
+                axum::http::HeaderValue::from_bytes(b"\xff, 203.0.113.30").unwrap(),
+            )
+            .body(Body::from(login_body().to_string()))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [10, 0, 0, 1],
+                40000,
+            ))));
+        statuses.push(
+            app.router
+                .clone()
+                .oneshot(request)
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    // Counted as 203.0.113.30 (limited after two), not moved into the proxy's bucket…
+    assert_eq!(statuses, [401, 401, 429]);
+    // …which another client behind the proxy still has to itself.
+    let r = raw(
+        &app,
+        "POST",
+        "/login",
+        login_body(),
+        &[("x-forwarded-for", "203.0.113.31")],
+        Some("10.0.0.1"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn zero_trusted_proxy_hops_is_refused_at_build() {
+    let mail = RecordingMailer::new();
+    let error = YAuthBuilder::new(
+        InMemoryBackend::new(),
+        YAuthConfig {
+            trusted_proxies: yauth::config::TrustedProxies::Hops(0),
+            ..YAuthConfig::default()
+        },
+    )
+    .with_email_password(config(&mail))
+    .build()
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("Hops"), "{error}");
+}
+
+#[tokio::test]
+async fn an_oversized_password_is_refused_before_any_unicode_work_or_hashing() {
+    let app = app().await;
+    // U+FDFA grows elevenfold under NFKC.
+    let huge = "\u{FDFA}".repeat(5_000);
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "huge@example.com", "password": huge}),
+    )
+    .await;
+    assert_eq!(r.body["error"], "password_too_long");
+    registered(&app, "owner2@example.com").await;
+    let r = post(
+        &app,
+        "/login",
+        json!({"email": "owner2@example.com", "password": huge}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+    );
+    // A body over 16 KiB is not read at all.
+    let r = post(
+        &app,
+        "/login",
+        json!({"email": "owner2@example.com", "password": "x".repeat(20_000)}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn a_ligature_does_not_count_as_many_characters() {
+    let app = app_with(|ep, _| ep.password_policy.min_length = 15).await;
+    // One keystroke whose NFKC form is 18 characters.
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "lig@example.com", "password": "\u{FDFA}"}),
+    )
+    .await;
+    assert_eq!(r.body["error"], "password_too_short");
+}
+
+#[tokio::test]
+async fn strangers_failures_do_not_lock_out_an_owner_whose_network_signed_in_before() {
+    let app = app_with(|ep, _| ep.rate_limits.failed_logins_per_email = Limit::per_hour(3)).await;
+    registered(&app, "owner3@example.com").await;
+    // The owner signed in from 192.0.2.10 once.
+    let r = call(
+        &app,
+        "POST",
+        "/login",
+        json!({"email": "owner3@example.com", "password": PASSWORD}),
+        None,
+        "192.0.2.10",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // An attacker spends the email's budget from elsewhere…
+    for i in 0..5 {
+        call(
+            &app,
+            "POST",
+            "/login",
+            json!({"email": "owner3@example.com", "password": "guess-number-1"}),
+            None,
+            &format!("198.18.9.{i}"),
+        )
+        .await;
+    }
+    let r = call(
+        &app,
+        "POST",
+        "/login",
+        json!({"email": "owner3@example.com", "password": PASSWORD}),
+        None,
+        "198.18.9.99",
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "strangers stay throttled"
+    );
+    // …and the owner, from their network, still signs in.
+    let r = call(
+        &app,
+        "POST",
+        "/login",
+        json!({"email": "owner3@example.com", "password": PASSWORD}),
+        None,
+        "192.0.2.10",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_cannot_pass_the_per_email_throttle_together() {
+    let app = app_with(|ep, _| ep.rate_limits.failed_logins_per_email = Limit::per_hour(3)).await;
+    registered(&app, "burst@example.com").await;
+    let app = &app;
+    let guesses = (0..12).map(|i| async move {
+        let ip = format!("198.18.7.{i}");
+        let body = json!({"email": "burst@example.com", "password": "guess-number-1"});
+        call(app, "POST", "/login", body, None, &ip).await
+    });
+    let statuses: Vec<u16> = futures_join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.status.as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        9,
+        "{statuses:?}"
+    );
+}
+
+/// Runs the futures together on this (current-thread) runtime.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(Option::unwrap).collect()
+}
+
+#[tokio::test]
+async fn a_success_clears_the_failed_logins_of_the_email() {
+    let app = app_with(|ep, _| ep.rate_limits.failed_logins_per_email = Limit::per_hour(3)).await;
+    registered(&app, "clear@example.com").await;
+    for i in 0..2 {
+        call(
+            &app,
+            "POST",
+            "/login",
+            json!({"email": "clear@example.com", "password": "guess-number-1"}),
+            None,
+            &format!("198.18.6.{i}"),
+        )
+        .await;
+    }
+    assert_eq!(
+        post(
+            &app,
+            "/login",
+            json!({"email": "clear@example.com", "password": PASSWORD})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    // Three more failures fit again (from a new network: the known one is exempt anyway).
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let r = call(
+            &app,
+            "POST",
+            "/login",
+            json!({"email": "clear@example.com", "password": "guess-number-1"}),
+            None,
+            &format!("198.18.5.{i}"),
+        )
+        .await;
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+}
+
+#[tokio::test]
+async fn an_allowed_origin_on_another_site_may_change_state() {
+    let app = app_with(|_, core| {
+        core.base_url = "https://app.example.com".into();
+        core.allowed_origins = vec!["https://admin.example.net".into()];
+    })
+    .await;
+    let body = json!({"email": "origin@example.com", "password": PASSWORD});
+    let r = raw(
+        &app,
+        "POST",
+        "/register",
+        body,
+        &[
+            ("origin", "https://admin.example.net"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }

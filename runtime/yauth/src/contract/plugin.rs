@@ -73,8 +73,8 @@ pub trait YAuthPlugin: Send + Sync + 'static {
     }
 
     /// Something is about to happen: allow it, block it, or (for a sign-in) ask for a
-    /// second factor. Asked in the order plugins were added; the first answer other than
-    /// [`Verdict::Allow`] wins.
+    /// second factor. Every plugin is asked, in the order they were added; a block wins over
+    /// a second-factor request, which wins over allow (the first of each kind counts).
     fn check<'a>(
         &'a self,
         _attempt: &'a Attempt<'a>,

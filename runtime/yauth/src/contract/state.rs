@@ -146,14 +146,19 @@ impl YAuthState {
         }
     }
 
+    /// Every plugin's verdict, combined: a block (the first) wins over a second-factor request
+    /// (the first), which wins over allow; so a plugin added before a lockout plugin cannot
+    /// hide its block.
     async fn verdict(&self, attempt: &Attempt<'_>) -> Verdict {
+        let mut combined = Verdict::Allow;
         for plugin in &self.inner.plugins {
-            let verdict = plugin.check(attempt, self).await;
-            if verdict != Verdict::Allow {
-                return verdict;
+            match plugin.check(attempt, self).await {
+                block @ Verdict::Block { .. } => return block,
+                mfa @ Verdict::RequireMfa { .. } if combined == Verdict::Allow => combined = mfa,
+                _ => {}
             }
         }
-        Verdict::Allow
+        combined
     }
 
     /// One round of upkeep: every plugin deletes its expired rows (sessions, tokens,

@@ -29,25 +29,23 @@ fn same_site(request: &Request, state: &YAuthState) -> bool {
         return true;
     }
     let headers = request.headers();
-    if headers
+    // An allowed origin may be another site (`allowed_origins`): it wins over the browser's
+    // `Sec-Fetch-Site: cross-site`.
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+        let config = state.config();
+        return std::iter::once(config.base_url.as_str())
+            .chain(config.allowed_origins.iter().map(String::as_str))
+            .filter_map(origin_of)
+            .any(|allowed| allowed == origin);
+    }
+    // No Origin: not a browser (curl, a server), unless the browser says it is cross-site.
+    !headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
-    {
-        return false;
-    }
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        // Not a browser (curl, a server), or a same-origin GET-like navigation.
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-    let config = state.config();
-    std::iter::once(config.base_url.as_str())
-        .chain(config.allowed_origins.iter().map(String::as_str))
-        .filter_map(origin_of)
-        .any(|allowed| allowed == origin)
 }
 
 /// The middleware in front of every yauth route: 403 `cross_site_request` for a

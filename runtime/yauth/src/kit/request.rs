@@ -53,10 +53,14 @@ where
 /// proxy says. An address that does not parse is never believed. `None` when nothing is
 /// known (rate limits then share one bucket, see [`ip_bucket`]).
 pub fn client_ip(parts: &Parts, state: &YAuthState) -> Option<IpAddr> {
+    // A dual-stack listener shows an IPv4 peer as `::ffff:a.b.c.d`: compare the IPv4 form.
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
+        .map(|ConnectInfo(addr)| addr.ip().to_canonical());
+    if peer.is_none() {
+        warn_once_without_peer(&state.config().trusted_proxies);
+    }
     match &state.config().trusted_proxies {
         TrustedProxies::None => peer,
         TrustedProxies::Networks { networks, header } => {
@@ -72,7 +76,8 @@ pub fn client_ip(parts: &Parts, state: &YAuthState) -> Option<IpAddr> {
                 )),
                 ForwardedHeader::Single(name) => Some(
                     header_text(parts, name)
-                        .and_then(|v| v.trim().parse().ok())
+                        .and_then(|v| v.trim().parse::<IpAddr>().ok())
+                        .map(|ip| ip.to_canonical())
                         .unwrap_or(peer),
                 ),
             }
@@ -87,16 +92,37 @@ pub fn client_ip(parts: &Parts, state: &YAuthState) -> Option<IpAddr> {
     }
 }
 
-/// Every `X-Forwarded-For` entry, left to right, across repeated headers; `None` for an
-/// entry that is not an address.
+/// Every `X-Forwarded-For` entry, left to right, across repeated headers, each parsed on its
+/// own (a client's non-ASCII byte spoils only its own entry, not the address a proxy
+/// appended after it); `None` for an entry that is not an address.
 fn forwarded_for(parts: &Parts) -> Vec<Option<IpAddr>> {
     parts
         .headers
         .get_all("x-forwarded-for")
         .iter()
-        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
-        .map(|entry| entry.trim().parse().ok())
+        .flat_map(|value| value.as_bytes().split(|b| *b == b','))
+        .map(|entry| {
+            std::str::from_utf8(entry)
+                .ok()
+                .and_then(|text| text.trim().parse::<IpAddr>().ok())
+                .map(|ip| ip.to_canonical())
+        })
         .collect()
+}
+
+/// Logs once per process that requests arrive without `ConnectInfo`: every client then
+/// shares the `unknown` rate-limit bucket.
+fn warn_once_without_peer(proxies: &TrustedProxies) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !matches!(proxies, TrustedProxies::Hops(_))
+        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(
+            "a request came without the connection's address: serve the app with \
+             `into_make_service_with_connect_info::<SocketAddr>()`, or every client shares one \
+             rate-limit bucket"
+        );
+    }
 }
 
 /// Walks `X-Forwarded-For` from the right, past trusted proxies, to the first address a

@@ -77,24 +77,27 @@ pub fn sliding_expiry(
     }
 }
 
-/// Slides a session's expiry when it has not been touched for [`TOUCH_INTERVAL`]; the
-/// session check calls it after a successful read.
+/// Records a session's use and slides its expiry when it has not been touched for
+/// [`TOUCH_INTERVAL`]; the session check calls it after a successful read.
 pub async fn touch(
     state: &YAuthState,
     session: &Session,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let config = state.config();
-    if session.persistent || config.idle_timeout.is_none() {
-        return Ok(());
-    }
     if session
         .last_seen_at
         .is_some_and(|seen| now.signed_duration_since(seen) < TOUCH_INTERVAL)
     {
         return Ok(());
     }
-    let expires_at = sliding_expiry(config, false, session.created_at, now);
+    // A remembered session (or any, without an idle timeout) keeps its absolute expiry; its
+    // `last_seen_at` still moves, for `GET /sessions`.
+    let expires_at = if session.persistent || config.idle_timeout.is_none() {
+        session.expires_at
+    } else {
+        sliding_expiry(config, false, session.created_at, now)
+    };
     state
         .repos()
         .sessions
@@ -104,9 +107,10 @@ pub async fn touch(
 }
 
 /// A new session for `user_id`: stored (hashed) and returned with its plain token, which
-/// only the cookie carries. Every sign-in calls this, so a sign-in always issues a new token
-/// (no session fixation).
-pub async fn create_session(
+/// only the cookie carries. Only the sign-in path ([`crate::kit::sign_in::sign_in`]) calls
+/// it, after the ban check and the plugins' verdict; so a sign-in always issues a new token
+/// (no session fixation) and no plugin can mint a session that skips a veto.
+pub(crate) async fn create_session(
     state: &YAuthState,
     user_id: Uuid,
     remember_me: bool,

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{DuplicateRegistration, Service, mail};
+use super::{DuplicateRegistration, EmailPasswordRateLimits, Service, mail};
 use crate::contract::error::ApiError;
 use crate::contract::event::{Attempt, AuthEvent};
 use crate::contract::plugin::BoxFuture;
@@ -16,7 +16,7 @@ use crate::contract::user::AuthUser;
 use crate::entity::{EmailVerification, Password, PasswordHistory, PasswordReset, RepoError, User};
 use crate::kit::limits;
 use crate::kit::mail::{dispatch, per_address_allowed, token_link};
-use crate::kit::request::RequestMeta;
+use crate::kit::request::{RequestMeta, ip_bucket};
 use crate::kit::sign_in::{SignIn, SignInOutcome, sign_in};
 use crate::kit::token::{Issued, claimed, hash_token};
 use crate::kit::validate::{display_name, normalize_email};
@@ -54,8 +54,7 @@ pub(super) async fn register(
     .await?;
     let email = normalize_email(email)?;
     let name = display_name(name)?;
-    let password = normalize_password(password);
-    check_new_password(service, &password).await?;
+    let password = check_new_password(service, password).await?;
     state.ask(&Attempt::Register { email: &email }).await?;
     // Hash before looking the email up, so both answers cost the same.
     let hash = service.hasher.hash(&password).await?;
@@ -166,7 +165,66 @@ fn invalid_credentials() -> ApiError {
     )
 }
 
-/// `POST /login`: one Argon2 verification whether or not the account exists, failures
+/// The per-email counters of one login: attempts in the short window, attempts since the
+/// last success (long window), and whether this client's network signed in to the email
+/// before.
+struct LoginCounters {
+    short: String,
+    long: String,
+    known_network: String,
+}
+
+impl LoginCounters {
+    fn new(email: &str, meta: &RequestMeta) -> Self {
+        LoginCounters {
+            short: limits::email_key("login-failed", email),
+            long: limits::email_key("login-failed-long", email),
+            known_network: format!(
+                "{}:{}",
+                limits::email_key("login-ok", email),
+                ip_bucket(meta.ip)
+            ),
+        }
+    }
+
+    /// Reserves this attempt against the email (NIST SP 800-63B §5.2.2): counted before the
+    /// password is checked, so a burst of parallel guesses cannot all pass a read-only
+    /// check; 429 once the short window's budget or the run since the last success is spent.
+    /// A network that signed in to this email before is not held back by strangers' failures
+    /// (its per-IP limit still applies), so nobody can lock an owner out of their account.
+    async fn reserve(&self, state: &YAuthState, limits: &EmailPasswordRateLimits) -> Result<(), ApiError> {
+        if state
+            .repos()
+            .rate_limits
+            .get_rate_limit(&self.known_network, Utc::now())
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        limits::check(state, &self.short, limits.failed_logins_per_email).await?;
+        limits::check(state, &self.long, limits.failed_logins_before_reset).await
+    }
+
+    /// After a success: the run of failures is over, and this network is known.
+    async fn succeeded(&self, state: &YAuthState, limits: &EmailPasswordRateLimits) -> Result<(), ApiError> {
+        let repos = state.repos();
+        repos.rate_limits.delete_rate_limit(&self.short).await?;
+        repos.rate_limits.delete_rate_limit(&self.long).await?;
+        limits::count(state, &self.known_network, limits.known_network).await
+    }
+}
+
+/// Forgets an email's failed logins (a reset proved the mailbox).
+pub(super) async fn clear_failed_logins(state: &YAuthState, email: &str) -> Result<(), ApiError> {
+    let counters = LoginCounters::new(email, &RequestMeta::default());
+    let repos = state.repos();
+    repos.rate_limits.delete_rate_limit(&counters.short).await?;
+    repos.rate_limits.delete_rate_limit(&counters.long).await?;
+    Ok(())
+}
+
+/// `POST /login`: one Argon2 verification whether or not the account exists, attempts
 /// counted per email, then the kit's sign-in path. An unverified account (when verification
 /// is required) fails exactly like a wrong password, and its owner is mailed a new link.
 pub(super) async fn login(
@@ -177,25 +235,13 @@ pub(super) async fn login(
     remember_me: bool,
     meta: &RequestMeta,
 ) -> Result<SignInOutcome, ApiError> {
-    limits::check_ip(
-        state,
-        "login",
-        meta.ip,
-        service.config.rate_limits.login_per_ip,
-    )
-    .await?;
+    let limits = &service.config.rate_limits;
+    limits::check_ip(state, "login", meta.ip, limits.login_per_ip).await?;
     // A malformed email is just an unknown one: same work, same answer.
     let email = normalize_email(email).ok();
-    let failures = email
-        .as_deref()
-        .map(|email| limits::email_key("login-failed", email));
-    if let Some(key) = &failures {
-        limits::check_spent(
-            state,
-            key,
-            service.config.rate_limits.failed_logins_per_email,
-        )
-        .await?;
+    let counters = email.as_deref().map(|email| LoginCounters::new(email, meta));
+    if let Some(counters) = &counters {
+        counters.reserve(state, limits).await?;
     }
     let user = match &email {
         Some(email) => state.repos().users.find_user_by_email(email).await?,
@@ -205,47 +251,42 @@ pub(super) async fn login(
         Some(u) => state.repos().passwords.get_password(u.id).await?,
         None => None,
     };
+    // An oversized input is verified against the dummy hash like an unknown account.
     let password = normalize_password(password);
+    let stored_hash = stored
+        .as_ref()
+        .filter(|_| password.is_some())
+        .map(|p| p.password_hash.as_str());
     let verdict = service
         .hasher
-        .verify(&password, stored.as_ref().map(|p| p.password_hash.as_str()))
+        .verify(password.as_deref().unwrap_or_default(), stored_hash)
         .await?;
-    let unverified = |u: &User| service.config.require_email_verification && !u.email_verified;
     let known = user.as_ref().map(|u| u.id);
-    let (Some(user), Some(stored), true) = (user, stored, verdict.matches) else {
-        return Err(failed_login(
-            state,
-            service,
-            failures.as_deref(),
-            known,
-            "invalid_credentials",
-            meta,
-        )
-        .await);
+    let (Some(user), Some(stored), Some(password), true) = (user, stored, password, verdict.matches)
+    else {
+        return Err(failed_login(state, known, "invalid_credentials", meta).await);
     };
-    if unverified(&user) {
+    if service.config.require_email_verification && !user.email_verified {
         remind_unverified(state, service, &user);
-        return Err(failed_login(
-            state,
-            service,
-            failures.as_deref(),
-            Some(user.id),
-            "email_not_verified",
-            meta,
-        )
-        .await);
+        return Err(failed_login(state, Some(user.id), "email_not_verified", meta).await);
     }
+    // The hash this login expects to find after signing in.
+    let mut expected = stored.password_hash;
     if verdict.needs_rehash {
-        let hash = service.hasher.hash(&password).await?;
-        state
+        let stronger = service.hasher.hash(&password).await?;
+        // Only over the hash that was verified: a reset that committed meanwhile wins.
+        if !state
             .repos()
             .passwords
-            .upsert_password(&Password {
-                user_id: user.id,
-                password_hash: hash,
-            })
-            .await?;
+            .rehash_password(&stronger, user.id, &expected)
+            .await?
+        {
+            return Err(failed_login(state, Some(user.id), "password_changed", meta).await);
+        }
+        expected = stronger;
     }
+    // A ban or a plugin's block is answered as such, but stays counted as a failed attempt
+    // (the reservation above), so it cannot confirm guesses faster than wrong passwords do.
     let outcome = sign_in(
         state,
         SignIn {
@@ -258,42 +299,29 @@ pub(super) async fn login(
     .await?;
     // A reset or change that committed between the verification and the new session must
     // not leave that session alive: the password it proved is no longer the password.
-    if let SignInOutcome::SignedIn {
-        user: signed_in, ..
-    } = &outcome
-        && !verdict.needs_rehash
-    {
+    if let SignInOutcome::SignedIn { user: signed_in, .. } = &outcome {
         let now = state.repos().passwords.get_password(user.id).await?;
-        if now.as_ref().map(|p| &p.password_hash) != Some(&stored.password_hash) {
+        if now.as_ref().map(|p| &p.password_hash) != Some(&expected) {
             if let Some(session_id) = signed_in.session_id {
                 state.repos().sessions.delete_session(session_id).await?;
             }
-            return Err(invalid_credentials());
+            return Err(failed_login(state, Some(user.id), "password_changed", meta).await);
+        }
+        if let Some(counters) = &counters {
+            counters.succeeded(state, limits).await?;
         }
     }
     Ok(outcome)
 }
 
-/// A failed login: counted against the email, audited (with the user when there is one),
-/// answered `invalid_credentials` whatever the reason.
+/// A failed login (already counted against the email by the reservation): audited, with
+/// the user when there is one, and answered `invalid_credentials` whatever the reason.
 async fn failed_login(
     state: &YAuthState,
-    service: &Service,
-    failures: Option<&str>,
     user_id: Option<Uuid>,
     reason: &str,
     meta: &RequestMeta,
 ) -> ApiError {
-    if let Some(key) = failures
-        && let Err(e) = limits::count(
-            state,
-            key,
-            service.config.rate_limits.failed_logins_per_email,
-        )
-        .await
-    {
-        return e;
-    }
     state
         .emit(
             AuthEvent::LoginFailed {
@@ -547,8 +575,7 @@ pub(super) async fn reset_password(
     else {
         return Err(invalid_token());
     };
-    let password = normalize_password(password);
-    check_new_password(service, &password).await?;
+    let password = check_new_password(service, password).await?;
     check_history(state, service, reset.user_id, &password).await?;
     let hash = service.hasher.hash(&password).await?;
     let previous = repos.passwords.get_password(reset.user_id).await?;
@@ -586,18 +613,14 @@ pub(super) async fn reset_password(
         .set_email_verified(Utc::now(), reset.user_id)
         .await?;
     state.notify(&event).await;
-    notify_owner(state, service, reset.user_id).await;
+    // The mailbox is proven: the run of failed logins against it is over.
+    if let Some(user) = repos.users.get_user(reset.user_id).await? {
+        clear_failed_logins(state, &user.email).await?;
+        dispatch(&service.mailer, mail::password_changed(user.email));
+    }
     Ok(())
 }
 
-/// Mails the owner that the password changed, so a change they did not make is noticed.
-async fn notify_owner(state: &YAuthState, service: &Service, user_id: Uuid) {
-    match state.repos().users.get_user(user_id).await {
-        Ok(Some(user)) => dispatch(&service.mailer, mail::password_changed(user.email)),
-        Ok(None) => {}
-        Err(e) => tracing::error!(error = %e, "could not mail the password-change notice"),
-    }
-}
 
 /// `POST /change-password`: needs the current password; limited per user and per IP; sets
 /// the hash, records the history, ends the other sessions and the pending reset links in
@@ -618,8 +641,11 @@ pub(super) async fn change_password(
     let verdict = service
         .hasher
         .verify(
-            &normalize_password(current),
-            stored.as_ref().map(|p| p.password_hash.as_str()),
+            normalize_password(current).as_deref().unwrap_or_default(),
+            stored
+                .as_ref()
+                .filter(|_| current.len() <= crate::password::MAX_PASSWORD_BYTES)
+                .map(|p| p.password_hash.as_str()),
         )
         .await?;
     if !verdict.matches {
@@ -629,8 +655,7 @@ pub(super) async fn change_password(
             "the current password is wrong",
         ));
     }
-    let new = normalize_password(new);
-    check_new_password(service, &new).await?;
+    let new = check_new_password(service, new).await?;
     check_history(state, service, user.id, &new).await?;
     let hash = service.hasher.hash(&new).await?;
     let history = stored.map(|old| PasswordHistory {
@@ -694,16 +719,17 @@ async fn check_history(
     Ok(())
 }
 
-/// The policy, then the breach check: 400 with the policy's code or `password_breached`.
-async fn check_new_password(service: &Service, password: &str) -> Result<(), ApiError> {
-    service.config.password_policy.check(password)?;
+/// The policy, then the breach check, on a new password as typed: its normal form, or 400
+/// with the policy's code or `password_breached`.
+async fn check_new_password(service: &Service, typed: &str) -> Result<String, ApiError> {
+    let password = service.config.password_policy.check_new(typed)?;
     if let Some(hibp) = &service.hibp
-        && hibp.is_breached(password).await == Some(true)
+        && hibp.is_breached(&password).await == Some(true)
     {
         return Err(ApiError::bad_request(
             "password_breached",
             "this password appears in a known data breach; choose another",
         ));
     }
-    Ok(())
+    Ok(password)
 }

@@ -7,7 +7,10 @@ pub(super) fn welcome(to: String, link: &str) -> Email {
     Email {
         to,
         subject: "Verify your email".into(),
-        text: format!("Welcome! Confirm your email address:\n\n{link}\n"),
+        text: format!(
+            "Someone created an account with this email address. If it was you, confirm the address:\n\n{link}\n\n\
+             If it was not you, ignore this email: do not open the link, and the account stays unconfirmed.\n"
+        ),
     }
 }
 
@@ -16,7 +19,10 @@ pub(super) fn verify_again(to: String, link: &str) -> Email {
     Email {
         to,
         subject: "Verify your email".into(),
-        text: format!("Confirm your email address:\n\n{link}\n"),
+        text: format!(
+            "Confirm the email address of your account:\n\n{link}\n\n\
+             If you did not create an account or sign in, ignore this email: do not open the link.\n"
+        ),
     }
 }
 

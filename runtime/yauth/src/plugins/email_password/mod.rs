@@ -2,8 +2,12 @@
 //! password.
 //!
 //! Answers never tell a stranger whether an email has an account: login fails the same way
-//! for an unknown email and a wrong password (one Argon2 verification on both paths), and
-//! forgot-password, resend-verification and register answer the same whatever the email.
+//! for an unknown email, a wrong password and (when verification is required) an unverified
+//! account, with one Argon2 verification on every path; forgot-password,
+//! resend-verification and register answer the same whatever the email. One exception is
+//! inherent: with `require_email_verification: false`, registering an email with a password
+//! of one's choosing and then signing in with it succeeds only for a new email. Keep
+//! verification on where that matters.
 //!
 //! - `routes`: the HTTP surface (bodies, `#[utoipa::path]`, thin handlers);
 //! - `flows`: what each route does, over yauth's state and the plugin's, with no HTTP types;
@@ -45,9 +49,18 @@ pub enum DuplicateRegistration {
 pub struct EmailPasswordRateLimits {
     /// `POST /login`, per client IP.
     pub login_per_ip: Limit,
-    /// Failed logins per email (known or not, from any IP; NIST SP 800-63B §5.2.2): past
-    /// it, logins for that email answer 429 until the window ends.
+    /// Login attempts per email that have not ended in a success (known emails or not,
+    /// from any IP; NIST SP 800-63B §5.2.2): past it, logins for that email answer 429 until
+    /// the window ends. A success clears the count. Default 10 per 15 minutes.
     pub failed_logins_per_email: Limit,
+    /// The longer run of attempts without a success after which only a password reset (or
+    /// the window's end) lets logins for the email through: NIST's bound of at most 100
+    /// consecutive failures. Default 100 per 30 days.
+    pub failed_logins_before_reset: Limit,
+    /// How long a network (an IPv4 address, an IPv6 /64) that signed in to an email stays
+    /// exempt from that email's failure counts, so that strangers' failures cannot lock its
+    /// owner out. Default: 30 days (the `max` is not used).
+    pub known_network: Limit,
     /// `POST /change-password`, per user and per client IP.
     pub change_password: Limit,
     /// `POST /register`, per client IP.
@@ -65,6 +78,14 @@ impl Default for EmailPasswordRateLimits {
             failed_logins_per_email: Limit {
                 max: 10,
                 window: Duration::from_secs(15 * 60),
+            },
+            failed_logins_before_reset: Limit {
+                max: 100,
+                window: Duration::from_secs(30 * 24 * 3600),
+            },
+            known_network: Limit {
+                max: u32::MAX,
+                window: Duration::from_secs(30 * 24 * 3600),
             },
             change_password: Limit::per_hour(10),
             register_per_ip: Limit::per_hour(20),
@@ -189,6 +210,12 @@ impl YAuthPlugin for EmailPassword {
 
     fn init<'a>(&'a mut self, _config: &'a YAuthConfig) -> BoxFuture<'a, Result<(), PluginError>> {
         Box::pin(async move {
+            if self.service.mailer.writes_to_log() {
+                tracing::warn!(
+                    "email-password mails go to the log (LogMailer): anyone who can read the log \
+                     can verify, reset and sign in to any account; configure a real mailer"
+                );
+            }
             self.service.hasher.warm_up().await.map_err(|e| {
                 PluginError(format!("could not compute the dummy hash: {}", e.message))
             })
