@@ -192,7 +192,11 @@ impl LoginCounters {
     /// check; 429 once the short window's budget or the run since the last success is spent.
     /// A network that signed in to this email before is not held back by strangers' failures
     /// (its per-IP limit still applies), so nobody can lock an owner out of their account.
-    async fn reserve(&self, state: &YAuthState, limits: &EmailPasswordRateLimits) -> Result<(), ApiError> {
+    async fn reserve(
+        &self,
+        state: &YAuthState,
+        limits: &EmailPasswordRateLimits,
+    ) -> Result<(), ApiError> {
         if state
             .repos()
             .rate_limits
@@ -207,7 +211,11 @@ impl LoginCounters {
     }
 
     /// After a success: the run of failures is over, and this network is known.
-    async fn succeeded(&self, state: &YAuthState, limits: &EmailPasswordRateLimits) -> Result<(), ApiError> {
+    async fn succeeded(
+        &self,
+        state: &YAuthState,
+        limits: &EmailPasswordRateLimits,
+    ) -> Result<(), ApiError> {
         let repos = state.repos();
         repos.rate_limits.delete_rate_limit(&self.short).await?;
         repos.rate_limits.delete_rate_limit(&self.long).await?;
@@ -239,7 +247,9 @@ pub(super) async fn login(
     limits::check_ip(state, "login", meta.ip, limits.login_per_ip).await?;
     // A malformed email is just an unknown one: same work, same answer.
     let email = normalize_email(email).ok();
-    let counters = email.as_deref().map(|email| LoginCounters::new(email, meta));
+    let counters = email
+        .as_deref()
+        .map(|email| LoginCounters::new(email, meta));
     if let Some(counters) = &counters {
         counters.reserve(state, limits).await?;
     }
@@ -262,7 +272,8 @@ pub(super) async fn login(
         .verify(password.as_deref().unwrap_or_default(), stored_hash)
         .await?;
     let known = user.as_ref().map(|u| u.id);
-    let (Some(user), Some(stored), Some(password), true) = (user, stored, password, verdict.matches)
+    let (Some(user), Some(stored), Some(password), true) =
+        (user, stored, password, verdict.matches)
     else {
         return Err(failed_login(state, known, "invalid_credentials", meta).await);
     };
@@ -299,7 +310,10 @@ pub(super) async fn login(
     .await?;
     // A reset or change that committed between the verification and the new session must
     // not leave that session alive: the password it proved is no longer the password.
-    if let SignInOutcome::SignedIn { user: signed_in, .. } = &outcome {
+    if let SignInOutcome::SignedIn {
+        user: signed_in, ..
+    } = &outcome
+    {
         let now = state.repos().passwords.get_password(user.id).await?;
         if now.as_ref().map(|p| &p.password_hash) != Some(&expected) {
             if let Some(session_id) = signed_in.session_id {
@@ -426,35 +440,50 @@ pub(super) async fn verify_email(
     Ok(())
 }
 
-/// The background half of a mail route: given the state, the plugin, the normalised email and
-/// the client IP.
-type MailWork = fn(
-    YAuthState,
-    Arc<Service>,
-    String,
-    Option<String>,
-) -> BoxFuture<'static, Result<(), ApiError>>;
+/// The background half of a mail route, for the account of the email: given the state, the
+/// plugin and that user.
+type MailWork = fn(YAuthState, Arc<Service>, User) -> BoxFuture<'static, Result<(), ApiError>>;
 
-/// What resend-verification and forgot-password share. After the per-IP limit (429) the
-/// answer is given at once: the lookup, the event, the per-address cap and the token writes
-/// run in a task of their own, so the answer's timing does not depend on whether the email
-/// has an account.
-fn mail_in_background(
+/// What resend-verification and forgot-password share, after the per-IP limit (429) of
+/// `operation`: the answer is given at once, and the lookup, the event, and `work` for an
+/// account (its per-address cap and token writes) run in a task of their own, so the
+/// answer's timing does not depend on whether the email has an account.
+async fn mail_in_background(
     state: &YAuthState,
     service: &Arc<Service>,
+    operation: &str,
     email: &str,
     meta: &RequestMeta,
+    event: fn(Option<Uuid>) -> AuthEvent,
     work: MailWork,
-) {
+) -> Result<(), ApiError> {
+    limits::check_ip(
+        state,
+        operation,
+        meta.ip,
+        service.config.rate_limits.mail_per_ip,
+    )
+    .await?;
     let Ok(email) = normalize_email(email) else {
-        return;
+        return Ok(());
     };
-    let task = work(state.clone(), service.clone(), email, meta.ip_text());
+    let (state, service, ip) = (state.clone(), service.clone(), meta.ip_text());
     tokio::spawn(async move {
-        if let Err(e) = task.await {
+        let lookup = state.repos().users.find_user_by_email(&email).await;
+        let user = match lookup {
+            Ok(user) => user,
+            Err(e) => return tracing::error!(error = %e, "a mail flow failed in the background"),
+        };
+        state
+            .emit(event(user.as_ref().map(|u| u.id)), ip.as_deref())
+            .await;
+        if let Some(user) = user
+            && let Err(e) = work(state, service, user).await
+        {
             tracing::error!(error = %e.message, "a mail flow failed in the background");
         }
     });
+    Ok(())
 }
 
 /// `POST /resend-verification`: a new link for an unverified account, nothing otherwise.
@@ -464,40 +493,32 @@ pub(super) async fn resend_verification(
     email: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    limits::check_ip(
+    mail_in_background(
         state,
+        service,
         "resend-verification",
-        meta.ip,
-        service.config.rate_limits.mail_per_ip,
-    )
-    .await?;
-    mail_in_background(state, service, email, meta, |state, service, email, ip| {
-        Box::pin(async move {
-            let user = state.repos().users.find_user_by_email(&email).await?;
-            state
-                .emit(
-                    AuthEvent::VerificationResent {
-                        user_id: user.as_ref().map(|u| u.id),
-                    },
-                    ip.as_deref(),
-                )
-                .await;
-            match user.filter(|u| !u.email_verified) {
-                Some(user) => {
-                    send_verification(
-                        &state,
-                        &service.mailer,
-                        service.config.verification_ttl,
-                        service.config.rate_limits.mail_per_email,
-                        &user,
-                    )
-                    .await
+        email,
+        meta,
+        |user_id| AuthEvent::VerificationResent { user_id },
+        |state, service, user| {
+            Box::pin(async move {
+                if user.email_verified {
+                    return Ok(());
                 }
-                None => Ok(()),
-            }
-        })
-    });
-    Ok(())
+                let config = &service.config;
+                let limit = config.rate_limits.mail_per_email;
+                send_verification(
+                    &state,
+                    &service.mailer,
+                    config.verification_ttl,
+                    limit,
+                    &user,
+                )
+                .await
+            })
+        },
+    )
+    .await
 }
 
 /// `POST /forgot-password`: a reset link for an account, nothing otherwise.
@@ -507,55 +528,43 @@ pub(super) async fn forgot_password(
     email: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    limits::check_ip(
+    mail_in_background(
         state,
+        service,
         "forgot-password",
-        meta.ip,
-        service.config.rate_limits.mail_per_ip,
+        email,
+        meta,
+        |user_id| AuthEvent::PasswordResetRequested { user_id },
+        |state, service, user| {
+            Box::pin(async move {
+                let limit = service.config.rate_limits.mail_per_email;
+                if !per_address_allowed(&state, &user.email, limit).await? {
+                    return Ok(());
+                }
+                let repos = state.repos();
+                repos
+                    .password_resets
+                    .delete_user_password_resets(user.id)
+                    .await?;
+                let token = Issued::new(service.config.reset_ttl);
+                repos
+                    .password_resets
+                    .insert_password_reset(&PasswordReset {
+                        id: Uuid::now_v7(),
+                        user_id: user.id,
+                        token_hash: token.hash.clone(),
+                        expires_at: token.expires_at,
+                        used_at: None,
+                        created_at: token.created_at,
+                    })
+                    .await?;
+                let link = token_link(&state, "reset-password", &token.plain);
+                dispatch(&service.mailer, mail::reset(user.email, &link));
+                Ok(())
+            })
+        },
     )
-    .await?;
-    mail_in_background(state, service, email, meta, |state, service, email, ip| {
-        Box::pin(async move {
-            let user = state.repos().users.find_user_by_email(&email).await?;
-            state
-                .emit(
-                    AuthEvent::PasswordResetRequested {
-                        user_id: user.as_ref().map(|u| u.id),
-                    },
-                    ip.as_deref(),
-                )
-                .await;
-            let Some(user) = user else {
-                return Ok(());
-            };
-            if !per_address_allowed(&state, &email, service.config.rate_limits.mail_per_email)
-                .await?
-            {
-                return Ok(());
-            }
-            let repos = state.repos();
-            repos
-                .password_resets
-                .delete_user_password_resets(user.id)
-                .await?;
-            let token = Issued::new(service.config.reset_ttl);
-            repos
-                .password_resets
-                .insert_password_reset(&PasswordReset {
-                    id: Uuid::now_v7(),
-                    user_id: user.id,
-                    token_hash: token.hash.clone(),
-                    expires_at: token.expires_at,
-                    used_at: None,
-                    created_at: token.created_at,
-                })
-                .await?;
-            let link = token_link(&state, "reset-password", &token.plain);
-            dispatch(&service.mailer, mail::reset(email, &link));
-            Ok(())
-        })
-    });
-    Ok(())
+    .await
 }
 
 /// `POST /reset-password`: a new password with a mailed token, in one transaction that also
@@ -620,7 +629,6 @@ pub(super) async fn reset_password(
     }
     Ok(())
 }
-
 
 /// `POST /change-password`: needs the current password; limited per user and per IP; sets
 /// the hash, records the history, ends the other sessions and the pending reset links in
