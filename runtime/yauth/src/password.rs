@@ -225,7 +225,9 @@ impl<'a> Waiting<'a> {
     /// Takes a place when fewer than `max` are taken.
     fn join(count: &'a AtomicUsize, max: usize) -> Option<Self> {
         count
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
             .ok()
             .map(|_| Waiting(count))
     }
