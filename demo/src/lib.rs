@@ -114,12 +114,28 @@ where
     Ok(())
 }
 
+// The pools hand out connections without a health check first (sqlx's
+// `test_before_acquire(false)`, deadpool's `RecyclingMethod::Fast`): a ping per checkout would
+// double the round trips of the session check, which runs on every protected request. A
+// connection that died meanwhile fails one query and the pool then replaces it (sqlx tests a
+// connection as it comes back, deadpool drops a broken one).
+
 macro_rules! deadpool {
     ($manager:expr) => {
         diesel_async::pooled_connection::deadpool::Pool::builder($manager)
             .build()
             .context("diesel pool")?
     };
+}
+
+/// A diesel-async connection manager for `url` whose connections are not pinged on checkout.
+fn diesel_manager<C>(url: &str) -> diesel_async::pooled_connection::AsyncDieselConnectionManager<C>
+where
+    C: diesel_async::AsyncConnection + 'static,
+{
+    let mut config = diesel_async::pooled_connection::ManagerConfig::default();
+    config.recycling_method = diesel_async::pooled_connection::RecyclingMethod::Fast;
+    diesel_async::pooled_connection::AsyncDieselConnectionManager::new_with_config(url, config)
 }
 
 /// Opens the database, creates the tables if needed, and returns the backend's repositories.
@@ -138,6 +154,7 @@ pub async fn backend(url: &str, orm: Orm) -> anyhow::Result<Box<dyn DatabaseBack
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .busy_timeout(std::time::Duration::from_secs(30));
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             migrate_sqlx(&pool, dialect).await?;
@@ -156,7 +173,10 @@ pub async fn backend(url: &str, orm: Orm) -> anyhow::Result<Box<dyn DatabaseBack
             }
         }
         Dialect::Postgres => {
-            let pool = sqlx::postgres::PgPoolOptions::new().connect(url).await?;
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .test_before_acquire(false)
+                .connect(url)
+                .await?;
             migrate_sqlx(&pool, dialect).await?;
             match orm {
                 Orm::Sqlx => Box::new(sqlx_pg::SqlxPgBackend::from_pool(pool)),
@@ -164,15 +184,16 @@ pub async fn backend(url: &str, orm: Orm) -> anyhow::Result<Box<dyn DatabaseBack
                     sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
                 )),
                 Orm::Diesel => {
-                    let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
-                        diesel_async::AsyncPgConnection,
-                    >::new(url);
+                    let manager = diesel_manager::<diesel_async::AsyncPgConnection>(url);
                     Box::new(diesel_pg::DieselPgBackend::from_pool(deadpool!(manager)))
                 }
             }
         }
         Dialect::Mysql => {
-            let pool = sqlx::mysql::MySqlPoolOptions::new().connect(url).await?;
+            let pool = sqlx::mysql::MySqlPoolOptions::new()
+                .test_before_acquire(false)
+                .connect(url)
+                .await?;
             migrate_sqlx(&pool, dialect).await?;
             match orm {
                 Orm::Sqlx => Box::new(sqlx_mysql::SqlxMysqlBackend::from_pool(pool)),
@@ -180,9 +201,7 @@ pub async fn backend(url: &str, orm: Orm) -> anyhow::Result<Box<dyn DatabaseBack
                     sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool),
                 )),
                 Orm::Diesel => {
-                    let manager = diesel_async::pooled_connection::AsyncDieselConnectionManager::<
-                        diesel_async::AsyncMysqlConnection,
-                    >::new(url);
+                    let manager = diesel_manager::<diesel_async::AsyncMysqlConnection>(url);
                     Box::new(diesel_mysql::DieselMysqlBackend::from_pool(deadpool!(
                         manager
                     )))
