@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::{SessionCookie, require_auth};
+use crate::auth::{ProtectedLayer, SessionCookie};
 use crate::config::{HOST_PREFIX, TrustedProxies, YAuthConfig};
 use crate::contract::plugin::{CredentialExtractor, PluginError, YAuthPlugin};
 use crate::contract::state::YAuthState;
@@ -173,19 +173,21 @@ impl YAuthBuilder {
                 protected = protected.merge(routes);
             }
         }
-        let protected = protected.route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            require_auth,
-        ));
-        let (router, paths) = public
-            .merge(protected)
-            // Every body of the API is a small JSON object; axum's default allows 2 MB.
-            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-            .route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                refuse_cross_site,
-            ))
-            .split_for_parts();
+        // Every body of the API is a small JSON object; axum's default allows 2 MB. Public
+        // routes: body limit, then cross-site refusal. Protected routes: the same two and the
+        // session check, in one layer (`require_auth` and these middlewares, unboxed).
+        let public = when_routed(public, |public| {
+            public
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    refuse_cross_site,
+                ))
+        });
+        let protected = when_routed(protected, |protected| {
+            protected.route_layer(ProtectedLayer::new(state.clone(), MAX_BODY))
+        });
+        let (router, paths) = public.merge(protected).split_for_parts();
         let openapi = crate::openapi::document(paths, &state.config().cookie.name);
         Ok(YAuth {
             router,
@@ -193,6 +195,18 @@ impl YAuthBuilder {
             openapi,
         })
     }
+}
+
+/// `layered(routes)`, unless `routes` has none: axum refuses a route layer on no routes (a
+/// build with no plugin that has public routes).
+fn when_routed(
+    routes: OpenApiRouter<YAuthState>,
+    layered: impl FnOnce(OpenApiRouter<YAuthState>) -> OpenApiRouter<YAuthState>,
+) -> OpenApiRouter<YAuthState> {
+    let (router, openapi) = routes.split_for_parts();
+    let has_routes = router.has_routes();
+    let routes = OpenApiRouter::with_openapi(openapi).merge(router.into());
+    if has_routes { layered(routes) } else { routes }
 }
 
 /// A built yauth: nest [`YAuth::router`] (e.g. at `/api/auth`) and give the app

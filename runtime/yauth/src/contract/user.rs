@@ -63,6 +63,21 @@ impl AuthUser {
             session_id: None,
         }
     }
+
+    /// [`AuthUser::from_user`] taking the row, whose strings it keeps instead of copying.
+    pub(crate) fn from_owned_user(user: User, auth_method: AuthMethod) -> Self {
+        AuthUser {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            email_verified: user.email_verified,
+            role: user.role,
+            banned: user.banned,
+            auth_method,
+            scopes: None,
+            session_id: None,
+        }
+    }
 }
 
 /// Whether a ban is in force now.

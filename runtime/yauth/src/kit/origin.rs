@@ -21,7 +21,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 }
 
 /// Whether the request may change state: a safe method, or no sign of a foreign site.
-fn same_site(request: &Request, state: &YAuthState) -> bool {
+pub(crate) fn same_site(request: &Request, state: &YAuthState) -> bool {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -58,10 +58,15 @@ pub async fn refuse_cross_site(
     if same_site(&request, &state) {
         next.run(request).await
     } else {
-        ApiError::forbidden(
-            "cross_site_request",
-            "state-changing requests must come from the application's own origin",
-        )
-        .into_response()
+        cross_site_refusal()
     }
+}
+
+/// The answer to a refused cross-site request: 403 `cross_site_request`.
+pub(crate) fn cross_site_refusal() -> Response {
+    ApiError::forbidden(
+        "cross_site_request",
+        "state-changing requests must come from the application's own origin",
+    )
+    .into_response()
 }

@@ -14,14 +14,29 @@ pub fn new_token() -> String {
 
 /// The hex SHA-256 of a token: what the database stores and looks up.
 pub fn hash_token(token: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(token.as_bytes());
-    let mut out = String::with_capacity(64);
-    for byte in digest {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+    TokenHash::of(token).as_str().to_owned()
+}
+
+/// [`hash_token`] on the stack, for the session check (every protected request).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TokenHash([u8; 64]);
+
+impl TokenHash {
+    pub(crate) fn of(token: &str) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digest = Sha256::digest(token.as_bytes());
+        let mut out = [0u8; 64];
+        for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0xf)];
+        }
+        TokenHash(out)
     }
-    out
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Hex digits only.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// `now + ttl`, saturating instead of overflowing: the expiry of sessions, tokens and
