@@ -57,8 +57,8 @@ pub async fn check(state: &YAuthState, key: &str, limit: Limit) -> Result<(), Ap
     Ok(())
 }
 
-/// Counts one event against `key` (a failed login) without refusing anything; see
-/// [`check_spent`].
+/// Counts one event against `key` without refusing anything (the mark of a network that
+/// signed in to an email).
 pub async fn count(state: &YAuthState, key: &str, limit: Limit) -> Result<(), ApiError> {
     let now = Utc::now();
     state
@@ -67,21 +67,6 @@ pub async fn count(state: &YAuthState, key: &str, limit: Limit) -> Result<(), Ap
         .hit_rate_limit(key, now, expires_after(now, limit.window))
         .await?;
     Ok(())
-}
-
-/// 429 with `Retry-After` when the events [`count`]ed against `key` in its current window
-/// reached `limit.max`; counts nothing.
-pub async fn check_spent(state: &YAuthState, key: &str, limit: Limit) -> Result<(), ApiError> {
-    let now = Utc::now();
-    match state.repos().rate_limits.get_rate_limit(key, now).await? {
-        Some(row) if i64::from(row.count) >= i64::from(limit.max) => {
-            let retry = (row.expires_at - now).num_seconds().max(1);
-            Err(ApiError::too_many_requests(
-                u64::try_from(retry).unwrap_or(1),
-            ))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// [`check`] keyed by the client IP's bucket ([`ip_bucket`]: IPv6 by `/64`; requests with
