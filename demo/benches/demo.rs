@@ -87,16 +87,14 @@ const LOGINS: usize = 20;
 fn args(database_url: String, orm: Orm) -> Args {
     Args {
         addr: "127.0.0.1:0".parse().unwrap(),
-        database_url,
         orm,
-        require_email_verification: false,
         insecure_cookies: true,
-        hibp_url: None,
         no_hibp: true,
-        smtp_url: None,
-        public_url: None,
         mail_from: "bench <bench@example.com>".into(),
-        trusted_proxies: Vec::new(),
+        secret_key_file: Some(
+            std::env::temp_dir().join(format!("yauth-bench-{}.key", std::process::id())),
+        ),
+        ..Args::new(database_url)
     }
 }
 

@@ -1,5 +1,5 @@
-//! The demo server: yauth with the email-password plugin, mounted at `/api/auth`, on the
-//! database and ORM named on the command line, with one HTML page at `/` to try it in a
+//! The demo server: yauth with every plugin it knows (`--plugins`), mounted at `/api/auth`,
+//! on the database and ORM named on the command line, with one HTML page at `/` to try it in a
 //! browser. It creates yauth's tables when they are missing (the library itself never runs
 //! migrations).
 
@@ -52,6 +52,113 @@ pub struct Args {
     /// are ignored.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<yauth::config::IpNet>,
+    /// The plugins to enable, comma-separated (`email-password,bearer,api-key,magic-link,status`), or `all`.
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub plugins: Vec<String>,
+    /// How long a bearer access token works, in seconds (try expiry in a minute with 60).
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub access_token_ttl: u64,
+    /// Where the secret key that seals signing keys is kept when `YAUTH_SECRET_KEY` is unset
+    /// (created with mode 0600 on first start). Default: `yauth-demo.key` beside the SQLite
+    /// file; with `memory` the key lives only in the process; PostgreSQL and MySQL need
+    /// `YAUTH_SECRET_KEY` or this flag.
+    #[arg(long, value_name = "PATH")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+/// Every plugin the demo can enable, in the order it adds them.
+pub const PLUGINS: &[&str] = &[
+    "email-password",
+    "bearer",
+    "api-key",
+    "magic-link",
+    "status",
+];
+
+impl Args {
+    /// The defaults of every flag, with this database: what tests and benches start from.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        use clap::Parser as _;
+        Args {
+            database_url: database_url.into(),
+            ..Args::parse_from(["yauth-demo"])
+        }
+    }
+
+    /// The enabled plugins: `all`, or the names given (each checked).
+    pub fn enabled_plugins(&self) -> anyhow::Result<Vec<&'static str>> {
+        if self.plugins.iter().any(|p| p == "all") {
+            return Ok(PLUGINS.to_vec());
+        }
+        self.plugins
+            .iter()
+            .map(|name| {
+                PLUGINS
+                    .iter()
+                    .find(|p| **p == name.trim())
+                    .copied()
+                    .with_context(|| {
+                        format!("unknown plugin `{name}` (known: {})", PLUGINS.join(", "))
+                    })
+            })
+            .collect()
+    }
+}
+
+/// The variable the demo reads its secret key from.
+pub const SECRET_KEY_VAR: &str = "YAUTH_SECRET_KEY";
+
+/// The secret key: `YAUTH_SECRET_KEY`, else the key file (created once, mode 0600), else
+/// (memory) a key of this process only.
+fn secret_key(args: &Args) -> anyhow::Result<SecretKey> {
+    if let Ok(hex) = std::env::var(SECRET_KEY_VAR) {
+        return SecretKey::from_hex(&hex)
+            .with_context(|| format!("{SECRET_KEY_VAR} must be 64 hexadecimal characters"));
+    }
+    let path = match (&args.secret_key_file, dialect_of(&args.database_url)?) {
+        (Some(path), _) => path.clone(),
+        (None, None) => {
+            tracing::info!(
+                "no {SECRET_KEY_VAR}: a random secret key lives in this process only (memory database)"
+            );
+            return Ok(SecretKey::generate());
+        }
+        (None, Some(Dialect::Sqlite)) => {
+            sqlite_path(&args.database_url)?.with_file_name("yauth-demo.key")
+        }
+        (None, Some(_)) => bail!(
+            "set {SECRET_KEY_VAR} (64 hexadecimal characters) or --secret-key-file for this database"
+        ),
+    };
+    read_or_create_key(&path)
+}
+
+/// Reads the key file, or creates it with a new random key, readable by its owner only.
+pub fn read_or_create_key(path: &std::path::Path) -> anyhow::Result<SecretKey> {
+    use std::io::Write as _;
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            return SecretKey::from_hex(&text).with_context(|| {
+                format!("{} must hold 64 hexadecimal characters", path.display())
+            });
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("reading {}", path.display()));
+        }
+        Err(_) => {}
+    }
+    let key = SecretKey::generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(key.to_hex().as_bytes())?;
+    file.sync_all()?;
+    tracing::info!(path = %path.display(), "created a secret key (mode 0600); keep it: it opens the stored signing keys");
+    Ok(key)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -248,6 +355,10 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         ..YAuthConfig::default()
     };
     config.cookie.secure = secure;
+    let plugins = args.enabled_plugins()?;
+    if plugins.contains(&"bearer") {
+        config.secret_key = Some(secret_key(args)?);
+    }
     let mailer: std::sync::Arc<dyn Mailer> = match &args.smtp_url {
         Some(url) => {
             let smtp = yauth::mail::SmtpConfig::from_url(url, args.mail_from.clone())
@@ -263,10 +374,11 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
             }
         },
     };
-    let yauth = YAuthBuilder::new(BoxedBackend(backend), config)
-        .with_email_password(EmailPasswordConfig {
+    let mut builder = YAuthBuilder::new(BoxedBackend(backend), config);
+    if plugins.contains(&"email-password") {
+        builder = builder.with_email_password(EmailPasswordConfig {
             require_email_verification: args.require_email_verification,
-            mailer: Some(mailer),
+            mailer: Some(mailer.clone()),
             hibp: match (&args.hibp_url, args.no_hibp) {
                 (_, true) => None,
                 (Some(url), false) => Some(yauth::hibp::HibpConfig {
@@ -276,9 +388,31 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
                 (None, false) => email_password.hibp.clone(),
             },
             ..email_password
-        })
-        .build()
-        .await?;
+        });
+    }
+    if plugins.contains(&"bearer") {
+        builder = builder.with_bearer(BearerConfig {
+            access_token_ttl: std::time::Duration::from_secs(args.access_token_ttl),
+            allowed_scopes: vec!["read".into(), "write".into()],
+            ..BearerConfig::default()
+        });
+    }
+    if plugins.contains(&"api-key") {
+        builder = builder.with_api_key(ApiKeyConfig {
+            allowed_scopes: vec!["read".into(), "write".into()],
+            ..ApiKeyConfig::default()
+        });
+    }
+    if plugins.contains(&"magic-link") {
+        builder = builder.with_magic_link(MagicLinkConfig {
+            mailer: Some(mailer.clone()),
+            ..MagicLinkConfig::default()
+        });
+    }
+    if plugins.contains(&"status") {
+        builder = builder.with_status();
+    }
+    let yauth = builder.build().await?;
     // Expired sessions, tokens and rate-limit windows are deleted every ten minutes.
     yauth.spawn_maintenance(std::time::Duration::from_secs(600));
     Ok(axum::Router::new()
@@ -287,6 +421,7 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         // open the same page, which finishes the flow.
         .route("/verify-email", axum::routing::get(page))
         .route("/reset-password", axum::routing::get(page))
+        .route("/magic-link", axum::routing::get(page))
         .nest("/api/auth", yauth.router())
         .with_state(yauth.state().clone()))
 }

@@ -15,18 +15,18 @@ const PASSWORD: &str = "Xk9#mP2$vL5nQ8wR";
 
 async fn flows(database_url: String, orm: Orm) {
     let sink = SmtpSink::start().await;
+    let key_dir = tempfile::tempdir().unwrap();
+    let key_file = key_dir.path().join("yauth-demo.key");
+    let args_url = database_url.clone();
     let args = Args {
         addr: "127.0.0.1:0".parse().unwrap(),
-        database_url,
         orm,
         require_email_verification: true,
         insecure_cookies: true,
-        hibp_url: None,
-        no_hibp: false,
         smtp_url: Some(format!("smtp://127.0.0.1:{}", sink.addr.port())),
-        public_url: None,
         mail_from: "demo <demo@example.com>".into(),
-        trusted_proxies: Vec::new(),
+        secret_key_file: Some(key_file.clone()),
+        ..Args::new(database_url)
     };
     let server = start_with(
         args,
@@ -106,6 +106,18 @@ async fn flows(database_url: String, orm: Orm) {
     assert_eq!(session.status().as_u16(), 200);
     let who: Value = session.json().await.unwrap();
     assert_eq!(who["email"], email.as_str());
+    let status: Value = client
+        .get(format!("{base}/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        json!({"plugins": ["api-key", "bearer", "email-password", "magic-link", "status"]})
+    );
 
     let change = json!({"current_password": PASSWORD, "new_password": "Changed-pass-123"});
     assert_eq!(post("/change-password", change).await.0, 200);
@@ -153,6 +165,12 @@ async fn flows(database_url: String, orm: Orm) {
         .0,
         200
     );
+    bearer_flows(&base, &email, "Reset-pass-456").await;
+    api_key_flows(&base, &client).await;
+    magic_link_flows(&base, &sink).await;
+    if let Ok(path) = yauth_demo::sqlite_path(&args_url) {
+        sealed_keys_are_not_in_the_file(&args_url, &path, &key_file).await;
+    }
     let me = client
         .patch(format!("{base}/me"))
         .json(&json!({"display_name": "Tester"}))
@@ -214,6 +232,222 @@ async fn flows(database_url: String, orm: Orm) {
         );
     }
     server.handle.abort();
+}
+
+/// The bearer routes over the socket: a pair, the caller behind it, 24 concurrent refreshes
+/// of one token with exactly one winner (and the reuse revoking the winner's family), revoke.
+async fn bearer_flows(base: &str, email: &str, password: &str) {
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value, bearer: Option<&str>| {
+        let mut request = client.post(format!("{base}{path}")).json(&body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            (
+                status,
+                serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let credentials = json!({"email": email, "password": password, "scope": "read"});
+    let (status, pair) = post("/token", credentials.clone(), None).await;
+    assert_eq!(status, 200, "{pair}");
+    let access = pair["access_token"].as_str().unwrap();
+    let who: Value = client
+        .get(format!("{base}/session"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(who["auth_method"], "Bearer");
+    assert_eq!(who["email"], email);
+    assert_eq!(who["scopes"], json!(["read"]));
+
+    // One token, 24 concurrent refreshes: the rotation is one atomic claim.
+    let first = pair["refresh_token"].as_str().unwrap().to_owned();
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..24 {
+        let request = client
+            .post(format!("{base}/token/refresh"))
+            .json(&json!({"refresh_token": first}));
+        racing.spawn(async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        });
+    }
+    let answers = racing.join_all().await;
+    let winners: Vec<&Value> = answers
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, b)| *s == 200 || (*s == 401 && b["error"] == "invalid_token")),
+        "{answers:?}"
+    );
+    // The losers were reuse: the family is revoked, the winner's new token included.
+    let winner = winners[0]["refresh_token"].as_str().unwrap();
+    let (status, _) = post("/token/refresh", json!({"refresh_token": winner}), None).await;
+    assert_eq!(status, 401);
+
+    // A new family; revoking it ends refreshing.
+    let (_, pair) = post("/token", credentials, None).await;
+    let (access, refresh) = (
+        pair["access_token"].as_str().unwrap(),
+        pair["refresh_token"].as_str().unwrap(),
+    );
+    let (status, _) = post(
+        "/token/revoke",
+        json!({"refresh_token": refresh}),
+        Some(access),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = post("/token/refresh", json!({"refresh_token": refresh}), None).await;
+    assert_eq!(status, 401);
+}
+
+/// The api-key routes over the socket, signed in with the cookie of `client`: a key shown
+/// once, used as `X-Api-Key`, listed without the key, deleted and refused at its next use.
+async fn api_key_flows(base: &str, client: &reqwest::Client) {
+    let created = client
+        .post(format!("{base}/api-keys"))
+        .json(&json!({"name": "deploy", "scopes": ["read"], "expires_in_days": 30}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let created: Value = created.json().await.unwrap();
+    let key = created["key"].as_str().unwrap();
+    let anonymous = reqwest::Client::new();
+    let who = anonymous
+        .get(format!("{base}/session"))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(who.status().as_u16(), 200);
+    let who: Value = who.json().await.unwrap();
+    assert_eq!(
+        (who["auth_method"].as_str(), who["scopes"].clone()),
+        (Some("ApiKey"), json!(["read"]))
+    );
+    let listed: Value = client
+        .get(format!("{base}/api-keys"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["id"], created["id"]);
+    assert!(listed[0].get("key").is_none());
+    let id = created["id"].as_str().unwrap();
+    let deleted = client
+        .delete(format!("{base}/api-keys/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    let after = anonymous
+        .get(format!("{base}/session"))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status().as_u16(), 401);
+}
+
+/// A sign-in link for a new address, mailed over SMTP: it signs in (creating the account)
+/// once.
+async fn magic_link_flows(base: &str, sink: &SmtpSink) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let email = format!("link-{}@example.com", uuid::Uuid::new_v4().simple());
+    let sent = client
+        .post(format!("{base}/magic-link/send"))
+        .json(&json!({"email": email}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 200);
+    let mut mail = None;
+    for _ in 0..500 {
+        mail = sink.to(&email).into_iter().next();
+        if mail.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mail = mail.expect("the sign-in link arrives within 10 s");
+    assert!(mail.body().contains("/magic-link?token="));
+    let token = yauth::mail::token_in(mail.body()).unwrap();
+    let verify = |token: String| {
+        let request = client
+            .post(format!("{base}/magic-link/verify"))
+            .json(&json!({"token": token}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(verify(token.clone()).await, 200);
+    let who: Value = client
+        .get(format!("{base}/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (who["email"].as_str(), who["email_verified"].as_bool()),
+        (Some(email.as_str()), Some(true))
+    );
+    assert_eq!(verify(token).await, 400, "a link works once");
+}
+
+/// The SQLite file (and its write-ahead log) holds the signing keys only sealed: no 16-byte
+/// run of a private key's DER is in it.
+async fn sealed_keys_are_not_in_the_file(
+    url: &str,
+    path: &std::path::Path,
+    key_file: &std::path::Path,
+) {
+    let backend = yauth_demo::backend(url, Orm::Sqlx).await.unwrap();
+    let rows = backend
+        .repositories()
+        .signing_keys
+        .list_signing_keys()
+        .await
+        .unwrap();
+    assert!(!rows.is_empty(), "a token was signed");
+    let key = yauth_demo::read_or_create_key(key_file).unwrap();
+    let sealer = yauth::keys::Sealer::new(&key, &[]);
+    let mut file = std::fs::read(path).unwrap();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    file.extend(std::fs::read(&wal).unwrap_or_default());
+    for row in rows {
+        let der = sealer
+            .open("signing_key", row.kid.as_bytes(), &row.private_key_enc)
+            .unwrap();
+        let runs: std::collections::HashSet<&[u8]> = der.windows(16).collect();
+        assert!(
+            !file.windows(16).any(|w| runs.contains(w)),
+            "a private key is readable in the database file"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

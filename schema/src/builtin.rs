@@ -375,6 +375,27 @@ pub fn all_tables() -> Vec<Table> {
             .default_bool(false)
             .created_at()
             .build(),
+        // added: asymmetric signing keys (the key store), persisted so that every replica
+        // signs with and publishes (JWKS) the same keys. The private key is sealed (AEAD under
+        // `YAuthConfig::secret_key`). Bearer tokens are the first user; oauth2-server and oidc
+        // require bearer and sign with the same keys.
+        table("signing_keys", "bearer")
+            .id()
+            .col("kid", Str)
+            .unique()
+            .col("algorithm", Str)
+            .col("public_jwk", Json)
+            .col("private_key_enc", Bytes)
+            // Signs new tokens; false once rotated.
+            .col("active", Bool)
+            .default_bool(true)
+            .created_at()
+            // added: when a newer key took over signing; the key still verifies.
+            .opt("rotated_at", Timestamp)
+            // When it stopped verifying (every token it signed had expired); no longer
+            // published.
+            .opt("retired_at", Timestamp)
+            .build(),
         // ---- api-key ----
         table("api_keys", "api-key")
             .id()
@@ -493,20 +514,6 @@ pub fn all_tables() -> Vec<Table> {
             .col("revoked", Bool)
             .default_bool(false)
             .created_at()
-            .build(),
-        // added: asymmetric signing keys, persisted so that every replica signs with and
-        // publishes (JWKS) the same keys. The private key is AEAD-encrypted.
-        table("signing_keys", "oauth2-server")
-            .id()
-            .col("kid", Str)
-            .unique()
-            .col("algorithm", Str)
-            .col("public_jwk", Json)
-            .col("private_key_enc", Bytes)
-            .col("active", Bool)
-            .default_bool(true)
-            .created_at()
-            .opt("retired_at", Timestamp)
             .build(),
         // ---- account-lockout ----
         table("account_locks", "account-lockout")

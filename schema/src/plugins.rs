@@ -72,7 +72,8 @@ pub const PLUGINS: &[PluginInfo] = &[
     },
     PluginInfo {
         name: "oauth2-server",
-        requires: &[],
+        // Its access tokens are signed by the bearer plugin's key store.
+        requires: &["bearer"],
         has_tables: true,
         summary: "OAuth2 authorization server",
     },
@@ -174,6 +175,13 @@ mod tests {
             resolved.implied,
             vec![("oauth2-server", "oidc"), ("bearer", "oidc")]
         );
+    }
+
+    #[test]
+    fn oauth2_server_brings_bearer_whose_key_store_signs_its_tokens() {
+        let resolved = resolve(&names(&["oauth2-server"])).unwrap();
+        assert_eq!(resolved.active, vec!["bearer", "oauth2-server"]);
+        assert_eq!(resolved.implied, vec![("bearer", "oauth2-server")]);
     }
 
     #[test]

@@ -1319,6 +1319,14 @@ pub fn catalogue() -> Catalogue {
             "Revokes a token on use; only one caller wins.",
             "POST /token/refresh, /token/revoke",
         )
+        .list(
+            "list_family_refresh_tokens",
+            vec![eq("family_id")],
+            newest(),
+            false,
+            "A family's tokens, newest first (the reuse grace looks at the successor).",
+            "POST /token/refresh",
+        )
         .update(
             "revoke_refresh_family",
             vec![set_bool("revoked", true)],
@@ -1366,8 +1374,8 @@ pub fn catalogue() -> Catalogue {
         .update(
             "touch_api_key",
             vec![set("last_used_at")],
-            vec![eq("id")],
-            "Records a key's use.",
+            vec![eq("id"), lt_or_null("last_used_at", "stale_before")],
+            "Records a key's use, unless one was recorded after `stale_before`: at most one write per key and interval, however many requests race.",
             "requests with X-Api-Key",
         )
         .delete(
@@ -1556,24 +1564,16 @@ pub fn catalogue() -> Catalogue {
     c.on("signing_keys")
         .insert(
             "insert_signing_key",
-            "Stores a signing key (private part encrypted).",
+            "Stores a signing key (private part sealed).",
             "first start, key rotation",
         )
         .list(
             "list_signing_keys",
-            vec![],
+            vec![is_null("retired_at")],
             newest(),
             false,
-            "Every key, for JWKS.",
-            "GET /.well-known/jwks.json",
-        )
-        .list(
-            "list_active_signing_keys",
-            vec![is("active", true)],
-            newest(),
-            false,
-            "The keys that sign.",
-            "token issuance",
+            "The keys that still verify (published in JWKS), newest first.",
+            "token validation, GET /.well-known/jwks.json",
         )
         .get(
             "find_signing_key",
@@ -1582,11 +1582,25 @@ pub fn catalogue() -> Catalogue {
             "token validation",
         )
         .claim(
-            "retire_signing_key",
-            vec![set_bool("active", false), set("retired_at")],
+            "rotate_signing_key",
+            vec![set_bool("active", false), set("rotated_at")],
             vec![eq("id"), is("active", true)],
-            "Stops a key from signing (it stays published).",
+            "Stops a key from signing (it still verifies); only one caller wins.",
             "key rotation",
+        )
+        .update(
+            "retire_signing_keys",
+            vec![set("retired_at")],
+            vec![lt("rotated_at", "rotated_before"), is_null("retired_at")],
+            "Stops keys rotated before the cutoff from verifying (every token they signed has expired).",
+            "maintenance",
+        )
+        .update(
+            "reseal_signing_key",
+            vec![set("private_key_enc")],
+            vec![eq("id")],
+            "Replaces a key's sealed private part (sealed again under the current secret key).",
+            "YAuth::reseal",
         );
 
     // ---- account-lockout ----

@@ -179,6 +179,19 @@ pub struct RefreshToken {
     pub revoked: bool,
     pub created_at: DateTime<Utc>,
 }
+/// A row of `signing_keys` (plugin `bearer`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SigningKey {
+    pub id: Uuid,
+    pub kid: String,
+    pub algorithm: String,
+    pub public_jwk: serde_json::Value,
+    pub private_key_enc: Vec<u8>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
 /// A row of `api_keys` (plugin `api-key`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApiKey {
@@ -279,18 +292,6 @@ pub struct Oauth2RefreshToken {
     pub expires_at: DateTime<Utc>,
     pub revoked: bool,
     pub created_at: DateTime<Utc>,
-}
-/// A row of `signing_keys` (plugin `oauth2-server`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SigningKey {
-    pub id: Uuid,
-    pub kid: String,
-    pub algorithm: String,
-    pub public_jwk: serde_json::Value,
-    pub private_key_enc: Vec<u8>,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-    pub retired_at: Option<DateTime<Utc>>,
 }
 /// A row of `account_locks` (plugin `account-lockout`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -972,6 +973,13 @@ pub trait RefreshTokensRepository: Send + Sync {
     ///
     /// Used by: POST /token/refresh, /token/revoke.
     async fn claim_refresh_token(&self, id: Uuid) -> Result<bool, RepoError>;
+    /// A family's tokens, newest first (the reuse grace looks at the successor).
+    ///
+    /// Used by: POST /token/refresh.
+    async fn list_family_refresh_tokens(
+        &self,
+        family_id: Uuid,
+    ) -> Result<Vec<RefreshToken>, RepoError>;
     /// Revokes a whole family (reuse detected).
     ///
     /// Used by: POST /token/refresh.
@@ -987,6 +995,46 @@ pub trait RefreshTokensRepository: Send + Sync {
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError>;
+}
+/// The operations on `signing_keys`.
+#[async_trait]
+pub trait SigningKeysRepository: Send + Sync {
+    /// Stores a signing key (private part sealed).
+    ///
+    /// Used by: first start, key rotation.
+    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError>;
+    /// The keys that still verify (published in JWKS), newest first.
+    ///
+    /// Used by: token validation, GET /.well-known/jwks.json.
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError>;
+    /// A key by kid.
+    ///
+    /// Used by: token validation.
+    async fn find_signing_key(&self, kid: &str) -> Result<Option<SigningKey>, RepoError>;
+    /// Stops a key from signing (it still verifies); only one caller wins.
+    ///
+    /// Used by: key rotation.
+    async fn rotate_signing_key(
+        &self,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError>;
+    /// Stops keys rotated before the cutoff from verifying (every token they signed has expired).
+    ///
+    /// Used by: maintenance.
+    async fn retire_signing_keys(
+        &self,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
+    /// Replaces a key's sealed private part (sealed again under the current secret key).
+    ///
+    /// Used by: YAuth::reseal.
+    async fn reseal_signing_key(
+        &self,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError>;
 }
 /// The operations on `api_keys`.
 #[async_trait]
@@ -1010,13 +1058,14 @@ pub trait ApiKeysRepository: Send + Sync {
         &self,
         key_hash: &str,
     ) -> Result<Option<(ApiKey, User)>, RepoError>;
-    /// Records a key's use.
+    /// Records a key's use, unless one was recorded after `stale_before`: at most one write per key and interval, however many requests race.
     ///
     /// Used by: requests with X-Api-Key.
     async fn touch_api_key(
         &self,
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
+        stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError>;
     /// Deletes one of a user's keys.
     ///
@@ -1264,34 +1313,6 @@ pub trait Oauth2RefreshTokensRepository: Send + Sync {
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError>;
-}
-/// The operations on `signing_keys`.
-#[async_trait]
-pub trait SigningKeysRepository: Send + Sync {
-    /// Stores a signing key (private part encrypted).
-    ///
-    /// Used by: first start, key rotation.
-    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError>;
-    /// Every key, for JWKS.
-    ///
-    /// Used by: GET /.well-known/jwks.json.
-    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError>;
-    /// The keys that sign.
-    ///
-    /// Used by: token issuance.
-    async fn list_active_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError>;
-    /// A key by kid.
-    ///
-    /// Used by: token validation.
-    async fn find_signing_key(&self, kid: &str) -> Result<Option<SigningKey>, RepoError>;
-    /// Stops a key from signing (it stays published).
-    ///
-    /// Used by: key rotation.
-    async fn retire_signing_key(
-        &self,
-        retired_at: Option<DateTime<Utc>>,
-        id: Uuid,
-    ) -> Result<bool, RepoError>;
 }
 /// The operations on `account_locks`.
 #[async_trait]
@@ -1552,6 +1573,7 @@ pub struct Repositories {
     pub oauth_accounts: Arc<dyn OauthAccountsRepository>,
     pub oauth_states: Arc<dyn OauthStatesRepository>,
     pub refresh_tokens: Arc<dyn RefreshTokensRepository>,
+    pub signing_keys: Arc<dyn SigningKeysRepository>,
     pub api_keys: Arc<dyn ApiKeysRepository>,
     pub magic_links: Arc<dyn MagicLinksRepository>,
     pub oauth2_clients: Arc<dyn Oauth2ClientsRepository>,
@@ -1560,7 +1582,6 @@ pub struct Repositories {
     pub device_codes: Arc<dyn DeviceCodesRepository>,
     pub oauth2_access_tokens: Arc<dyn Oauth2AccessTokensRepository>,
     pub oauth2_refresh_tokens: Arc<dyn Oauth2RefreshTokensRepository>,
-    pub signing_keys: Arc<dyn SigningKeysRepository>,
     pub account_locks: Arc<dyn AccountLocksRepository>,
     pub unlock_tokens: Arc<dyn UnlockTokensRepository>,
     pub webhooks: Arc<dyn WebhooksRepository>,
@@ -1582,12 +1603,12 @@ where
         + PasswordHistoryRepository + WebauthnCredentialsRepository
         + WebauthnChallengesRepository + TotpSecretsRepository + BackupCodesRepository
         + MfaPendingLoginsRepository + OauthAccountsRepository + OauthStatesRepository
-        + RefreshTokensRepository + ApiKeysRepository + MagicLinksRepository
-        + Oauth2ClientsRepository + AuthorizationCodesRepository + ConsentsRepository
-        + DeviceCodesRepository + Oauth2AccessTokensRepository
-        + Oauth2RefreshTokensRepository + SigningKeysRepository + AccountLocksRepository
-        + UnlockTokensRepository + WebhooksRepository + WebhookDeliveriesRepository
-        + OidcNoncesRepository + CompositeRepository,
+        + RefreshTokensRepository + SigningKeysRepository + ApiKeysRepository
+        + MagicLinksRepository + Oauth2ClientsRepository + AuthorizationCodesRepository
+        + ConsentsRepository + DeviceCodesRepository + Oauth2AccessTokensRepository
+        + Oauth2RefreshTokensRepository + AccountLocksRepository + UnlockTokensRepository
+        + WebhooksRepository + WebhookDeliveriesRepository + OidcNoncesRepository
+        + CompositeRepository,
 {
     fn repositories(&self) -> Repositories {
         let shared = Arc::new(self.clone());
@@ -1608,6 +1629,7 @@ where
             oauth_accounts: shared.clone(),
             oauth_states: shared.clone(),
             refresh_tokens: shared.clone(),
+            signing_keys: shared.clone(),
             api_keys: shared.clone(),
             magic_links: shared.clone(),
             oauth2_clients: shared.clone(),
@@ -1616,7 +1638,6 @@ where
             device_codes: shared.clone(),
             oauth2_access_tokens: shared.clone(),
             oauth2_refresh_tokens: shared.clone(),
-            signing_keys: shared.clone(),
             account_locks: shared.clone(),
             unlock_tokens: shared.clone(),
             webhooks: shared.clone(),

@@ -92,7 +92,44 @@ impl YAuthBuilder {
         }
     }
 
-    #[cfg_attr(not(feature = "email-password"), allow(dead_code))]
+    /// Enables the bearer plugin (`with_plugin(Box::new(Bearer::new(config)))`): JWT access
+    /// tokens, rotating refresh tokens, `POST /token` with the email-password plugin. Needs
+    /// `YAuthConfig::secret_key`.
+    #[cfg(feature = "bearer")]
+    pub fn with_bearer(self, config: crate::plugins::bearer::BearerConfig) -> Self {
+        self.with_plugin(Box::new(crate::plugins::bearer::Bearer::new(config)))
+    }
+
+    /// Enables the api-key plugin: `POST`/`GET /api-keys`, `DELETE /api-keys/{id}`, and
+    /// `X-Api-Key` on protected routes.
+    #[cfg(feature = "api-key")]
+    pub fn with_api_key(self, config: crate::plugins::api_key::ApiKeyConfig) -> Self {
+        self.with_plugin(Box::new(crate::plugins::api_key::ApiKeys::new(config)))
+    }
+
+    /// Enables the magic-link plugin (`POST /magic-link/send`, `/magic-link/verify`).
+    #[cfg(feature = "magic-link")]
+    pub fn with_magic_link(self, config: crate::plugins::magic_link::MagicLinkConfig) -> Self {
+        use crate::plugins::magic_link::{MagicLink, NAME};
+        match MagicLink::new(config) {
+            Ok(plugin) => self.with_plugin(Box::new(plugin)),
+            Err(error) => self.refuse(BuildError::Plugin {
+                plugin: NAME,
+                error,
+            }),
+        }
+    }
+
+    /// Enables the status plugin: `GET /status` lists the enabled plugins.
+    #[cfg(feature = "status")]
+    pub fn with_status(self) -> Self {
+        self.with_plugin(Box::new(crate::plugins::status::Status))
+    }
+
+    #[cfg_attr(
+        not(any(feature = "email-password", feature = "magic-link")),
+        allow(dead_code)
+    )]
     fn refuse(mut self, error: BuildError) -> Self {
         self.refused.get_or_insert(error);
         self
@@ -161,6 +198,10 @@ impl YAuthBuilder {
         for plugin in &plugins {
             extractors.extend(plugin.extractors());
         }
+        let schemes = extractors
+            .iter()
+            .filter_map(|e| e.openapi_scheme())
+            .collect();
         let state = YAuthState::new(self.repos, self.config, plugins.clone(), extractors);
 
         let mut public = OpenApiRouter::new();
@@ -188,7 +229,7 @@ impl YAuthBuilder {
             protected.route_layer(ProtectedLayer::new(state.clone(), MAX_BODY))
         });
         let (router, paths) = public.merge(protected).split_for_parts();
-        let openapi = crate::openapi::document(paths, &state.config().cookie.name);
+        let openapi = crate::openapi::document(paths, &state.config().cookie.name, schemes);
         Ok(YAuth {
             router,
             state,
@@ -252,6 +293,13 @@ impl YAuth {
                 tracing::debug!(removed, "maintenance round");
             }
         })
+    }
+
+    /// Seals every stored secret again under `YAuthConfig::secret_key` (after rotating it,
+    /// with the previous key in `old_secret_keys`); answers how many values changed. Run it
+    /// once after a rotation, then drop the old key from the configuration.
+    pub async fn reseal(&self) -> Result<u64, crate::contract::error::ApiError> {
+        self.state.reseal().await
     }
 
     /// The OpenAPI 3.1 document of every route of this `YAuth` (paths relative to where the

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 pub use ipnet::IpNet;
 
+pub use crate::keys::SecretKey;
+
 /// What to do when a session is used from another IP or User-Agent than it was created with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BindingAction {
@@ -137,6 +139,15 @@ pub struct YAuthConfig {
     /// How long audit rows are kept by the maintenance task. Default 90 days; `None` keeps
     /// them for ever.
     pub audit_retention: Option<Duration>,
+    /// The application's 32-byte secret key, used only to seal values that must be read back
+    /// (signing keys; TOTP, webhook and OAuth provider secrets): XChaCha20-Poly1305, each
+    /// value bound to its purpose and row. Plugins that store such values (bearer, …)
+    /// refuse to start without it. Keep it out of the database and out of the code: an
+    /// environment variable or a secrets manager. `None` by default.
+    pub secret_key: Option<SecretKey>,
+    /// Earlier secret keys, for opening values sealed before a rotation. `YAuth::reseal`
+    /// seals them again under `secret_key`; after that the old keys can be removed.
+    pub old_secret_keys: Vec<SecretKey>,
 }
 
 impl Default for YAuthConfig {
@@ -153,6 +164,8 @@ impl Default for YAuthConfig {
             base_url: "http://localhost:3000".into(),
             allowed_origins: Vec::new(),
             audit_retention: Some(Duration::from_secs(90 * 24 * 3600)),
+            secret_key: None,
+            old_secret_keys: Vec::new(),
         }
     }
 }

@@ -48,12 +48,15 @@ pub mod builder;
 pub mod config;
 pub mod contract;
 pub mod hibp;
+pub mod keys;
 pub mod kit;
 pub mod mail;
 mod openapi;
 pub mod password;
 pub mod plugins;
 
+#[cfg(feature = "bearer")]
+pub use plugins::bearer;
 #[cfg(feature = "email-password")]
 pub use plugins::email_password;
 
@@ -114,7 +117,7 @@ pub mod backends {
 /// The names a typical application needs.
 pub mod prelude {
     pub use crate::builder::{BuildError, YAuth, YAuthBuilder};
-    pub use crate::config::{BindingAction, CookieConfig, YAuthConfig};
+    pub use crate::config::{BindingAction, CookieConfig, SecretKey, YAuthConfig};
     pub use crate::contract::error::{ApiError, ApiJson};
     pub use crate::contract::event::{Attempt, AuthEvent, Verdict};
     pub use crate::contract::plugin::{
@@ -126,8 +129,14 @@ pub mod prelude {
     pub use crate::kit::request::RequestMeta;
     pub use crate::mail::{Email, LogMailer, Mailer};
     pub use crate::password::{HashingConfig, PasswordPolicyConfig};
+    #[cfg(feature = "api-key")]
+    pub use crate::plugins::api_key::{ApiKeyConfig, ApiKeys};
+    #[cfg(feature = "bearer")]
+    pub use crate::plugins::bearer::{Bearer, BearerConfig, SigningAlgorithm};
     #[cfg(feature = "email-password")]
     pub use crate::plugins::email_password::{
         DuplicateRegistration, EmailPassword, EmailPasswordConfig,
     };
+    #[cfg(feature = "magic-link")]
+    pub use crate::plugins::magic_link::{MagicLink, MagicLinkConfig};
 }

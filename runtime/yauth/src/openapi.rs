@@ -8,13 +8,21 @@
 //! - operation ids unique across all plugins: the core routes use plain verbs
 //!   (`getSession`, `logout`, `updateProfile`), plugin routes prefix the tag
 //!   (`emailPasswordLogin`);
-//! - protected routes name the `session` security scheme (the session cookie).
+//! - protected routes name the `session` security scheme (the session cookie); the schemes
+//!   of the plugins' credential extractors (`bearer`, …) are added here as alternatives on
+//!   every protected route.
 
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi};
 
-/// Completes the collected paths and schemas into the document.
-pub(crate) fn document(mut paths: OpenApi, cookie_name: &str) -> OpenApi {
+/// Completes the collected paths and schemas into the document. `schemes` are the extra
+/// credentials every protected route accepts.
+pub(crate) fn document(
+    mut paths: OpenApi,
+    cookie_name: &str,
+    schemes: Vec<(&'static str, SecurityScheme)>,
+) -> OpenApi {
     paths.info = InfoBuilder::new()
         .title("yauth")
         .version(env!("CARGO_PKG_VERSION"))
@@ -28,5 +36,29 @@ pub(crate) fn document(mut paths: OpenApi, cookie_name: &str) -> OpenApi {
         "session",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(cookie_name))),
     );
+    for (name, scheme) in &schemes {
+        components.add_security_scheme(*name, scheme.clone());
+    }
+    for item in paths.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            accept_schemes(operation, &schemes);
+        }
+    }
     paths
+}
+
+/// A protected route (one that names a security scheme) accepts each extra scheme too.
+fn accept_schemes(operation: &mut Operation, schemes: &[(&'static str, SecurityScheme)]) {
+    if let Some(security) = operation.security.as_mut().filter(|s| !s.is_empty()) {
+        for (name, _) in schemes {
+            security.push(SecurityRequirement::new(*name, Vec::<String>::new()));
+        }
+    }
 }

@@ -1,8 +1,6 @@
 //! The email-password flows through the router on the in-memory backend (the conformance
 //! suite covers the storage of every backend). Security tests are named after the threat.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
@@ -12,141 +10,12 @@ use yauth::backends::memory::InMemoryBackend;
 use yauth::email_password::EmailPasswordConfig;
 use yauth::kit::limits::Limit;
 use yauth::mail::RecordingMailer;
-use yauth::password::{HashingConfig, PasswordPolicyConfig};
+use yauth::password::PasswordPolicyConfig;
 use yauth::prelude::*;
 
-const PASSWORD: &str = "Xk9#mP2$vL5nQ8wR";
+mod support;
 
-struct App {
-    yauth: YAuth,
-    router: axum::Router,
-    mail: RecordingMailer,
-}
-
-fn config(mail: &RecordingMailer) -> EmailPasswordConfig {
-    EmailPasswordConfig {
-        hashing: HashingConfig::insecure_fast_for_tests(),
-        mailer: Some(Arc::new(mail.clone())),
-        // No network here; the HIBP tests point it at a local stand-in.
-        hibp: None,
-        ..EmailPasswordConfig::default()
-    }
-}
-
-async fn app_with(change: impl FnOnce(&mut EmailPasswordConfig, &mut YAuthConfig)) -> App {
-    let mail = RecordingMailer::new();
-    let mut ep = config(&mail);
-    let mut core = YAuthConfig {
-        trusted_proxies: yauth::config::TrustedProxies::Hops(1),
-        ..YAuthConfig::default()
-    };
-    change(&mut ep, &mut core);
-    let yauth = YAuthBuilder::new(InMemoryBackend::new(), core)
-        .with_email_password(ep)
-        .build()
-        .await
-        .unwrap();
-    let router = axum::Router::new()
-        .nest("/api/auth", yauth.router())
-        .with_state(yauth.state().clone());
-    App {
-        yauth,
-        router,
-        mail,
-    }
-}
-
-async fn app() -> App {
-    app_with(|_, _| {}).await
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn cookie(&self) -> Option<String> {
-        let set = self.headers.get(header::SET_COOKIE)?.to_str().ok()?;
-        let value = set
-            .strip_prefix("__Host-yauth_session=")?
-            .split(';')
-            .next()?;
-        (!value.is_empty()).then(|| value.to_string())
-    }
-}
-
-async fn call(
-    app: &App,
-    method: &str,
-    path: &str,
-    body: Value,
-    cookie: Option<&str>,
-    ip: &str,
-) -> Reply {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(format!("/api/auth{path}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("x-forwarded-for", ip);
-    if let Some(token) = cookie {
-        request = request.header(header::COOKIE, format!("__Host-yauth_session={token}"));
-    }
-    let response = app
-        .router
-        .clone()
-        .oneshot(request.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    // Mail (and the lookups of forgot-password and resend-verification) run in tasks of
-    // their own: let them finish (a current-thread runtime runs spawned tasks while this one
-    // yields).
-    for _ in 0..16 {
-        tokio::task::yield_now().await;
-    }
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn post(app: &App, path: &str, body: Value) -> Reply {
-    call(app, "POST", path, body, None, "198.51.100.1").await
-}
-
-/// Registers and verifies `email`; returns nothing (log in next).
-async fn registered(app: &App, email: &str) {
-    let r = post(
-        app,
-        "/register",
-        json!({"email": email, "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let token = app.mail.last_token(email).expect("a verification mail");
-    assert_eq!(
-        post(app, "/verify-email", json!({"token": token}))
-            .await
-            .status,
-        StatusCode::OK
-    );
-}
-
-async fn logged_in(app: &App, email: &str) -> String {
-    let r = post(app, "/login", json!({"email": email, "password": PASSWORD})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.cookie().expect("a session cookie")
-}
+use support::app::*;
 
 #[tokio::test]
 async fn register_verify_login_session_logout() {

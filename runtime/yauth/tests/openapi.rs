@@ -17,13 +17,25 @@ use yauth::password::HashingConfig;
 use yauth::prelude::*;
 
 async fn everything() -> YAuth {
-    YAuthBuilder::new(InMemoryBackend::new(), YAuthConfig::default())
+    let mailer = Arc::new(RecordingMailer::new());
+    let config = YAuthConfig {
+        secret_key: Some(SecretKey::from_bytes([1; 32])),
+        ..YAuthConfig::default()
+    };
+    YAuthBuilder::new(InMemoryBackend::new(), config)
         .with_email_password(EmailPasswordConfig {
             hashing: HashingConfig::insecure_fast_for_tests(),
-            mailer: Some(Arc::new(RecordingMailer::new())),
+            mailer: Some(mailer.clone()),
             hibp: None,
             ..EmailPasswordConfig::default()
         })
+        .with_bearer(BearerConfig::default())
+        .with_api_key(ApiKeyConfig::default())
+        .with_magic_link(MagicLinkConfig {
+            mailer: Some(mailer),
+            ..MagicLinkConfig::default()
+        })
+        .with_status()
         .build()
         .await
         .unwrap()
@@ -101,6 +113,15 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     ("GET", "/sessions", "core", "listSessions"),
     ("DELETE", "/sessions/{id}", "core", "endSession"),
+    ("POST", "/token", "bearer", "bearerToken"),
+    ("POST", "/token/refresh", "bearer", "bearerRefresh"),
+    ("POST", "/token/revoke", "bearer", "bearerRevoke"),
+    ("POST", "/api-keys", "apiKeys", "apiKeysCreate"),
+    ("GET", "/api-keys", "apiKeys", "apiKeysList"),
+    ("DELETE", "/api-keys/{id}", "apiKeys", "apiKeysDelete"),
+    ("POST", "/magic-link/send", "magicLink", "magicLinkSend"),
+    ("POST", "/magic-link/verify", "magicLink", "magicLinkVerify"),
+    ("GET", "/status", "status", "statusGet"),
 ];
 
 #[tokio::test]
@@ -137,17 +158,42 @@ async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
         }
         let protected = matches!(
             path.as_str(),
-            "/session" | "/logout" | "/me" | "/change-password" | "/sessions" | "/sessions/{id}"
+            "/session"
+                | "/logout"
+                | "/me"
+                | "/change-password"
+                | "/sessions"
+                | "/sessions/{id}"
+                | "/token/revoke"
+                | "/api-keys"
+                | "/api-keys/{id}"
+                | "/status"
         );
         assert_eq!(
             op.get("security").is_some(),
             protected,
             "{method} {path}: security"
         );
+        // A protected route takes the cookie, a bearer token or an API key.
+        if protected {
+            assert_eq!(
+                op["security"],
+                serde_json::json!([{"session": []}, {"bearer": []}, {"apiKey": []}]),
+                "{method} {path}"
+            );
+        }
     }
     assert_eq!(
         doc["components"]["securitySchemes"]["session"],
         serde_json::json!({"type": "apiKey", "in": "cookie", "name": "__Host-yauth_session"})
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"],
+        serde_json::json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["apiKey"],
+        serde_json::json!({"type": "apiKey", "in": "header", "name": "X-Api-Key"})
     );
 }
 

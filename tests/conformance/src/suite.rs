@@ -1604,6 +1604,16 @@ pub async fn bearer_refresh_tokens(r: Repositories) {
             .unwrap()
             .revoked
     );
+    // The family, newest first: the successor leads.
+    let listed = r
+        .refresh_tokens
+        .list_family_refresh_tokens(family)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![second.id, first.id]
+    );
     // Reuse detected: the whole family goes.
     r.refresh_tokens
         .revoke_refresh_family(family)
@@ -1664,18 +1674,28 @@ pub async fn api_keys(r: Repositories) {
         Some((a.clone(), u.clone()))
     );
     assert_eq!(r.api_keys.find_api_key("nope").await.unwrap(), None);
-    let t = now();
-    r.api_keys.touch_api_key(Some(t), a.id).await.unwrap();
-    assert_eq!(
+    let last_used = |r: Repositories, hash: String| async move {
         r.api_keys
-            .find_api_key(&a.key_hash)
+            .find_api_key(&hash)
             .await
             .unwrap()
             .unwrap()
             .0
-            .last_used_at,
-        Some(t)
-    );
+            .last_used_at
+    };
+    let t = now();
+    r.api_keys.touch_api_key(Some(t), a.id, t).await.unwrap();
+    assert_eq!(last_used(r.clone(), a.key_hash.clone()).await, Some(t));
+    // A use recorded at or after the cutoff is fresh: nothing is written.
+    let t2 = t + Duration::seconds(30);
+    r.api_keys.touch_api_key(Some(t2), a.id, t).await.unwrap();
+    assert_eq!(last_used(r.clone(), a.key_hash.clone()).await, Some(t));
+    let cutoff = t + Duration::seconds(1);
+    r.api_keys
+        .touch_api_key(Some(t2), a.id, cutoff)
+        .await
+        .unwrap();
+    assert_eq!(last_used(r.clone(), a.key_hash.clone()).await, Some(t2));
     let stranger = new_user(&r).await;
     assert_eq!(
         r.api_keys
@@ -1952,6 +1972,7 @@ pub async fn oauth2_server(r: Repositories) {
         private_key_enc: vec![42; 64],
         active: true,
         created_at: now(),
+        rotated_at: None,
         retired_at: None,
     };
     let k = key(&unique("kid"));
@@ -1967,34 +1988,50 @@ pub async fn oauth2_server(r: Repositories) {
             .unwrap()
             .contains(&k)
     );
+    r.signing_keys
+        .reseal_signing_key(&[7; 80], k.id)
+        .await
+        .unwrap();
+    let resealed = r.signing_keys.find_signing_key(&k.kid).await.unwrap();
+    assert_eq!(resealed.map(|x| x.private_key_enc), Some(vec![7; 80]));
+    // Rotation: one winner; the key stops signing but still verifies.
+    let rotated_at = now();
     assert!(
         r.signing_keys
-            .list_active_signing_keys()
+            .rotate_signing_key(Some(rotated_at), k.id)
             .await
             .unwrap()
-            .contains(&k)
     );
+    assert!(
+        !r.signing_keys
+            .rotate_signing_key(Some(rotated_at), k.id)
+            .await
+            .unwrap()
+    );
+    let rotated = r
+        .signing_keys
+        .find_signing_key(&k.kid)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!rotated.active);
+    assert_eq!(rotated.rotated_at, Some(rotated_at));
+    // Retirement takes only keys rotated before the cutoff.
     let retired_at = now();
-    assert!(
-        r.signing_keys
-            .retire_signing_key(Some(retired_at), k.id)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !r.signing_keys
-            .retire_signing_key(Some(retired_at), k.id)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !r.signing_keys
-            .list_active_signing_keys()
-            .await
-            .unwrap()
-            .iter()
-            .any(|x| x.id == k.id)
-    );
+    r.signing_keys
+        .retire_signing_keys(Some(retired_at), rotated_at)
+        .await
+        .unwrap();
+    let published = |keys: Vec<SigningKey>| keys.iter().any(|x| x.id == k.id);
+    assert!(published(r.signing_keys.list_signing_keys().await.unwrap()));
+    let after = rotated_at + chrono::Duration::seconds(1);
+    r.signing_keys
+        .retire_signing_keys(Some(retired_at), after)
+        .await
+        .unwrap();
+    assert!(!published(
+        r.signing_keys.list_signing_keys().await.unwrap()
+    ));
     assert_eq!(
         r.signing_keys
             .find_signing_key(&k.kid)

@@ -613,6 +613,43 @@ impl RawRefreshToken {
         })
     }
 }
+/// A row of `signing_keys` as the database returns it.
+#[derive(diesel::QueryableByName)]
+struct RawSigningKey {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kid: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    algorithm: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    public_jwk: String,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    private_key_enc: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    active: bool,
+    #[diesel(sql_type = diesel::sql_types::Datetime)]
+    created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Datetime>)]
+    rotated_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Datetime>)]
+    retired_at: Option<chrono::NaiveDateTime>,
+}
+impl RawSigningKey {
+    fn into_domain(self) -> Result<SigningKey, RepoError> {
+        Ok(SigningKey {
+            id: wire::dec_uuid(self.id)?,
+            kid: self.kid,
+            algorithm: self.algorithm,
+            public_jwk: wire::dec_json(self.public_jwk)?,
+            private_key_enc: self.private_key_enc,
+            active: self.active,
+            created_at: wire::dec_ts(self.created_at)?,
+            rotated_at: self.rotated_at.map(wire::dec_ts).transpose()?,
+            retired_at: self.retired_at.map(wire::dec_ts).transpose()?,
+        })
+    }
+}
 /// A row of `api_keys` as the database returns it.
 #[derive(diesel::QueryableByName)]
 struct RawApiKey {
@@ -900,40 +937,6 @@ impl RawOauth2RefreshToken {
         })
     }
 }
-/// A row of `signing_keys` as the database returns it.
-#[derive(diesel::QueryableByName)]
-struct RawSigningKey {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    id: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    kid: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    algorithm: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    public_jwk: String,
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    private_key_enc: Vec<u8>,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    active: bool,
-    #[diesel(sql_type = diesel::sql_types::Datetime)]
-    created_at: chrono::NaiveDateTime,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Datetime>)]
-    retired_at: Option<chrono::NaiveDateTime>,
-}
-impl RawSigningKey {
-    fn into_domain(self) -> Result<SigningKey, RepoError> {
-        Ok(SigningKey {
-            id: wire::dec_uuid(self.id)?,
-            kid: self.kid,
-            algorithm: self.algorithm,
-            public_jwk: wire::dec_json(self.public_jwk)?,
-            private_key_enc: self.private_key_enc,
-            active: self.active,
-            created_at: wire::dec_ts(self.created_at)?,
-            retired_at: self.retired_at.map(wire::dec_ts).transpose()?,
-        })
-    }
-}
 /// A row of `account_locks` as the database returns it.
 #[derive(diesel::QueryableByName)]
 struct RawAccountLock {
@@ -1184,9 +1187,16 @@ pub(crate) struct Statements {
     insert_refresh_token: String,
     find_refresh_token: String,
     claim_refresh_token: String,
+    list_family_refresh_tokens: String,
     revoke_refresh_family: String,
     revoke_user_refresh_tokens: String,
     delete_expired_refresh_tokens: String,
+    insert_signing_key: String,
+    list_signing_keys: String,
+    find_signing_key: String,
+    rotate_signing_key: String,
+    retire_signing_keys: String,
+    reseal_signing_key: String,
     insert_api_key: String,
     list_user_api_keys: String,
     count_user_api_keys: String,
@@ -1227,11 +1237,6 @@ pub(crate) struct Statements {
     claim_oauth2_refresh_token: String,
     revoke_oauth2_refresh_family: String,
     delete_expired_oauth2_refresh_tokens: String,
-    insert_signing_key: String,
-    list_signing_keys: String,
-    list_active_signing_keys: String,
-    find_signing_key: String,
-    retire_signing_key: String,
     get_account_lock: String,
     record_failed_login: String,
     lock_account: String,
@@ -1538,6 +1543,9 @@ impl Statements {
             claim_refresh_token: q(
                 r#"UPDATE /*schema*/`yauth_refresh_tokens` SET `revoked` = TRUE WHERE `id` = ? AND `revoked` = FALSE"#,
             ),
+            list_family_refresh_tokens: q(
+                r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `token_hash` AS `token_hash`, `family_id` AS `family_id`, `scopes` AS `scopes`, `expires_at` AS `expires_at`, `revoked` AS `revoked`, `created_at` AS `created_at` FROM /*schema*/`yauth_refresh_tokens` WHERE `family_id` = ? ORDER BY `created_at` DESC, `id` DESC"#,
+            ),
             revoke_refresh_family: q(
                 r#"UPDATE /*schema*/`yauth_refresh_tokens` SET `revoked` = TRUE WHERE `family_id` = ? AND `revoked` = FALSE"#,
             ),
@@ -1546,6 +1554,24 @@ impl Statements {
             ),
             delete_expired_refresh_tokens: q(
                 r#"DELETE FROM /*schema*/`yauth_refresh_tokens` WHERE `expires_at` <= ?"#,
+            ),
+            insert_signing_key: q(
+                r#"INSERT INTO /*schema*/`yauth_signing_keys` (`id`, `kid`, `algorithm`, `public_jwk`, `private_key_enc`, `active`, `created_at`, `rotated_at`, `retired_at`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            ),
+            list_signing_keys: q(
+                r#"SELECT `id` AS `id`, `kid` AS `kid`, `algorithm` AS `algorithm`, `public_jwk` AS `public_jwk`, `private_key_enc` AS `private_key_enc`, `active` AS `active`, `created_at` AS `created_at`, `rotated_at` AS `rotated_at`, `retired_at` AS `retired_at` FROM /*schema*/`yauth_signing_keys` WHERE `retired_at` IS NULL ORDER BY `created_at` DESC, `id` DESC"#,
+            ),
+            find_signing_key: q(
+                r#"SELECT `id` AS `id`, `kid` AS `kid`, `algorithm` AS `algorithm`, `public_jwk` AS `public_jwk`, `private_key_enc` AS `private_key_enc`, `active` AS `active`, `created_at` AS `created_at`, `rotated_at` AS `rotated_at`, `retired_at` AS `retired_at` FROM /*schema*/`yauth_signing_keys` WHERE `kid` = ?"#,
+            ),
+            rotate_signing_key: q(
+                r#"UPDATE /*schema*/`yauth_signing_keys` SET `active` = FALSE, `rotated_at` = ? WHERE `id` = ? AND `active` = TRUE"#,
+            ),
+            retire_signing_keys: q(
+                r#"UPDATE /*schema*/`yauth_signing_keys` SET `retired_at` = ? WHERE `rotated_at` < ? AND `retired_at` IS NULL"#,
+            ),
+            reseal_signing_key: q(
+                r#"UPDATE /*schema*/`yauth_signing_keys` SET `private_key_enc` = ? WHERE `id` = ?"#,
             ),
             insert_api_key: q(
                 r#"INSERT INTO /*schema*/`yauth_api_keys` (`id`, `user_id`, `key_prefix`, `key_hash`, `name`, `scopes`, `last_used_at`, `expires_at`, `created_at`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
@@ -1560,7 +1586,7 @@ impl Statements {
                 r#"SELECT t.`id` AS `id`, t.`user_id` AS `user_id`, t.`key_prefix` AS `key_prefix`, t.`key_hash` AS `key_hash`, t.`name` AS `name`, t.`scopes` AS `scopes`, t.`last_used_at` AS `last_used_at`, t.`expires_at` AS `expires_at`, t.`created_at` AS `created_at`, j.`id` AS `j_id`, j.`email` AS `j_email`, j.`display_name` AS `j_display_name`, j.`email_verified` AS `j_email_verified`, j.`role` AS `j_role`, j.`banned` AS `j_banned`, j.`banned_reason` AS `j_banned_reason`, j.`banned_until` AS `j_banned_until`, j.`created_at` AS `j_created_at`, j.`updated_at` AS `j_updated_at` FROM /*schema*/`yauth_api_keys` t JOIN /*schema*/`yauth_users` j ON j.`id` = t.`user_id` WHERE t.`key_hash` = ?"#,
             ),
             touch_api_key: q(
-                r#"UPDATE /*schema*/`yauth_api_keys` SET `last_used_at` = ? WHERE `id` = ?"#,
+                r#"UPDATE /*schema*/`yauth_api_keys` SET `last_used_at` = ? WHERE `id` = ? AND (`last_used_at` IS NULL OR `last_used_at` < ?)"#,
             ),
             delete_user_api_key: q(
                 r#"DELETE FROM /*schema*/`yauth_api_keys` WHERE `id` = ? AND `user_id` = ?"#,
@@ -1666,21 +1692,6 @@ impl Statements {
             ),
             delete_expired_oauth2_refresh_tokens: q(
                 r#"DELETE FROM /*schema*/`yauth_oauth2_refresh_tokens` WHERE `expires_at` <= ?"#,
-            ),
-            insert_signing_key: q(
-                r#"INSERT INTO /*schema*/`yauth_signing_keys` (`id`, `kid`, `algorithm`, `public_jwk`, `private_key_enc`, `active`, `created_at`, `retired_at`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
-            ),
-            list_signing_keys: q(
-                r#"SELECT `id` AS `id`, `kid` AS `kid`, `algorithm` AS `algorithm`, `public_jwk` AS `public_jwk`, `private_key_enc` AS `private_key_enc`, `active` AS `active`, `created_at` AS `created_at`, `retired_at` AS `retired_at` FROM /*schema*/`yauth_signing_keys` ORDER BY `created_at` DESC, `id` DESC"#,
-            ),
-            list_active_signing_keys: q(
-                r#"SELECT `id` AS `id`, `kid` AS `kid`, `algorithm` AS `algorithm`, `public_jwk` AS `public_jwk`, `private_key_enc` AS `private_key_enc`, `active` AS `active`, `created_at` AS `created_at`, `retired_at` AS `retired_at` FROM /*schema*/`yauth_signing_keys` WHERE `active` = TRUE ORDER BY `created_at` DESC, `id` DESC"#,
-            ),
-            find_signing_key: q(
-                r#"SELECT `id` AS `id`, `kid` AS `kid`, `algorithm` AS `algorithm`, `public_jwk` AS `public_jwk`, `private_key_enc` AS `private_key_enc`, `active` AS `active`, `created_at` AS `created_at`, `retired_at` AS `retired_at` FROM /*schema*/`yauth_signing_keys` WHERE `kid` = ?"#,
-            ),
-            retire_signing_key: q(
-                r#"UPDATE /*schema*/`yauth_signing_keys` SET `active` = FALSE, `retired_at` = ? WHERE `id` = ? AND `active` = TRUE"#,
             ),
             get_account_lock: q(
                 r#"SELECT `id` AS `id`, `user_id` AS `user_id`, `failed_count` AS `failed_count`, `locked_until` AS `locked_until`, `lock_count` AS `lock_count`, `locked_reason` AS `locked_reason`, `created_at` AS `created_at`, `updated_at` AS `updated_at` FROM /*schema*/`yauth_account_locks` WHERE `user_id` = ?"#,
@@ -3391,6 +3402,21 @@ pub(crate) mod q {
         };
         Ok(query.execute(conn).await.map_err(db_err)? > 0)
     }
+    pub(crate) async fn list_family_refresh_tokens(
+        conn: &mut Conn,
+        st: &Statements,
+        family_id: Uuid,
+    ) -> Result<Vec<RefreshToken>, RepoError> {
+        let query = Prepared {
+            sql: &st.list_family_refresh_tokens,
+            binds: vec![
+                Box::new((wire::enc_uuid(family_id)).into_sql::< diesel::sql_types::Text
+                > ()),
+            ],
+        };
+        let rows: Vec<RawRefreshToken> = query.load(conn).await.map_err(db_err)?;
+        rows.into_iter().map(RawRefreshToken::into_domain).collect()
+    }
     pub(crate) async fn revoke_refresh_family(
         conn: &mut Conn,
         st: &Statements,
@@ -3434,6 +3460,109 @@ pub(crate) mod q {
             ],
         };
         Ok(query.execute(conn).await.map_err(db_err)? as u64)
+    }
+    pub(crate) async fn insert_signing_key(
+        conn: &mut Conn,
+        st: &Statements,
+        row: &SigningKey,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.insert_signing_key,
+            binds: vec![
+                Box::new((wire::enc_uuid(row.id)).into_sql::< diesel::sql_types::Text >
+                ()), Box::new((row.kid.as_str()).into_sql::< diesel::sql_types::Text >
+                ()), Box::new((row.algorithm.as_str()).into_sql::<
+                diesel::sql_types::Text > ()), Box::new((wire::enc_json(& row
+                .public_jwk)).into_sql::< diesel::sql_types::Text > ()), Box::new((row
+                .private_key_enc.as_slice()).into_sql::< diesel::sql_types::Binary > ()),
+                Box::new((row.active).into_sql::< diesel::sql_types::Bool > ()),
+                Box::new((wire::enc_ts(row.created_at)).into_sql::<
+                diesel::sql_types::Datetime > ()), Box::new((row.rotated_at
+                .map(wire::enc_ts)).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Datetime >> ()), Box::new((row.retired_at
+                .map(wire::enc_ts)).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Datetime >> ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
+    }
+    pub(crate) async fn list_signing_keys(
+        conn: &mut Conn,
+        st: &Statements,
+    ) -> Result<Vec<SigningKey>, RepoError> {
+        let query = Prepared {
+            sql: &st.list_signing_keys,
+            binds: vec![],
+        };
+        let rows: Vec<RawSigningKey> = query.load(conn).await.map_err(db_err)?;
+        rows.into_iter().map(RawSigningKey::into_domain).collect()
+    }
+    pub(crate) async fn find_signing_key(
+        conn: &mut Conn,
+        st: &Statements,
+        kid: &str,
+    ) -> Result<Option<SigningKey>, RepoError> {
+        let query = Prepared {
+            sql: &st.find_signing_key,
+            binds: vec![Box::new((kid).into_sql::< diesel::sql_types::Text > ()),],
+        };
+        let found: Option<RawSigningKey> = query
+            .get_result(conn)
+            .await
+            .optional()
+            .map_err(db_err)?;
+        found.map(RawSigningKey::into_domain).transpose()
+    }
+    pub(crate) async fn rotate_signing_key(
+        conn: &mut Conn,
+        st: &Statements,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let query = Prepared {
+            sql: &st.rotate_signing_key,
+            binds: vec![
+                Box::new((rotated_at.map(wire::enc_ts)).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Datetime >> ()),
+                Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
+            ],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? > 0)
+    }
+    pub(crate) async fn retire_signing_keys(
+        conn: &mut Conn,
+        st: &Statements,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.retire_signing_keys,
+            binds: vec![
+                Box::new((retired_at.map(wire::enc_ts)).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Datetime >> ()),
+                Box::new((wire::enc_ts(rotated_before)).into_sql::<
+                diesel::sql_types::Datetime > ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
+    }
+    pub(crate) async fn reseal_signing_key(
+        conn: &mut Conn,
+        st: &Statements,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.reseal_signing_key,
+            binds: vec![
+                Box::new((private_key_enc).into_sql::< diesel::sql_types::Binary > ()),
+                Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn insert_api_key(
         conn: &mut Conn,
@@ -3523,6 +3652,7 @@ pub(crate) mod q {
         st: &Statements,
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
+        stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
         let query = Prepared {
             sql: &st.touch_api_key,
@@ -3530,6 +3660,8 @@ pub(crate) mod q {
                 Box::new((last_used_at.map(wire::enc_ts)).into_sql::<
                 diesel::sql_types::Nullable < diesel::sql_types::Datetime >> ()),
                 Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
+                Box::new((wire::enc_ts(stale_before)).into_sql::<
+                diesel::sql_types::Datetime > ()),
             ],
         };
         query.execute(conn).await.map_err(db_err)?;
@@ -4134,84 +4266,6 @@ pub(crate) mod q {
             ],
         };
         Ok(query.execute(conn).await.map_err(db_err)? as u64)
-    }
-    pub(crate) async fn insert_signing_key(
-        conn: &mut Conn,
-        st: &Statements,
-        row: &SigningKey,
-    ) -> Result<(), RepoError> {
-        let query = Prepared {
-            sql: &st.insert_signing_key,
-            binds: vec![
-                Box::new((wire::enc_uuid(row.id)).into_sql::< diesel::sql_types::Text >
-                ()), Box::new((row.kid.as_str()).into_sql::< diesel::sql_types::Text >
-                ()), Box::new((row.algorithm.as_str()).into_sql::<
-                diesel::sql_types::Text > ()), Box::new((wire::enc_json(& row
-                .public_jwk)).into_sql::< diesel::sql_types::Text > ()), Box::new((row
-                .private_key_enc.as_slice()).into_sql::< diesel::sql_types::Binary > ()),
-                Box::new((row.active).into_sql::< diesel::sql_types::Bool > ()),
-                Box::new((wire::enc_ts(row.created_at)).into_sql::<
-                diesel::sql_types::Datetime > ()), Box::new((row.retired_at
-                .map(wire::enc_ts)).into_sql::< diesel::sql_types::Nullable <
-                diesel::sql_types::Datetime >> ()),
-            ],
-        };
-        query.execute(conn).await.map_err(db_err)?;
-        Ok(())
-    }
-    pub(crate) async fn list_signing_keys(
-        conn: &mut Conn,
-        st: &Statements,
-    ) -> Result<Vec<SigningKey>, RepoError> {
-        let query = Prepared {
-            sql: &st.list_signing_keys,
-            binds: vec![],
-        };
-        let rows: Vec<RawSigningKey> = query.load(conn).await.map_err(db_err)?;
-        rows.into_iter().map(RawSigningKey::into_domain).collect()
-    }
-    pub(crate) async fn list_active_signing_keys(
-        conn: &mut Conn,
-        st: &Statements,
-    ) -> Result<Vec<SigningKey>, RepoError> {
-        let query = Prepared {
-            sql: &st.list_active_signing_keys,
-            binds: vec![],
-        };
-        let rows: Vec<RawSigningKey> = query.load(conn).await.map_err(db_err)?;
-        rows.into_iter().map(RawSigningKey::into_domain).collect()
-    }
-    pub(crate) async fn find_signing_key(
-        conn: &mut Conn,
-        st: &Statements,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
-        let query = Prepared {
-            sql: &st.find_signing_key,
-            binds: vec![Box::new((kid).into_sql::< diesel::sql_types::Text > ()),],
-        };
-        let found: Option<RawSigningKey> = query
-            .get_result(conn)
-            .await
-            .optional()
-            .map_err(db_err)?;
-        found.map(RawSigningKey::into_domain).transpose()
-    }
-    pub(crate) async fn retire_signing_key(
-        conn: &mut Conn,
-        st: &Statements,
-        retired_at: Option<DateTime<Utc>>,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
-        let query = Prepared {
-            sql: &st.retire_signing_key,
-            binds: vec![
-                Box::new((retired_at.map(wire::enc_ts)).into_sql::<
-                diesel::sql_types::Nullable < diesel::sql_types::Datetime >> ()),
-                Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
-            ],
-        };
-        Ok(query.execute(conn).await.map_err(db_err)? > 0)
     }
     pub(crate) async fn get_account_lock(
         conn: &mut Conn,
@@ -5320,6 +5374,13 @@ impl RefreshTokensRepository for DieselMysqlBackend {
         let mut conn = self.conn().await?;
         q::claim_refresh_token(&mut conn, &self.statements, id).await
     }
+    async fn list_family_refresh_tokens(
+        &self,
+        family_id: Uuid,
+    ) -> Result<Vec<RefreshToken>, RepoError> {
+        let mut conn = self.conn().await?;
+        q::list_family_refresh_tokens(&mut conn, &self.statements, family_id).await
+    }
     async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.conn().await?;
         q::revoke_refresh_family(&mut conn, &self.statements, family_id).await
@@ -5334,6 +5395,49 @@ impl RefreshTokensRepository for DieselMysqlBackend {
     ) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
         q::delete_expired_refresh_tokens(&mut conn, &self.statements, now).await
+    }
+}
+#[async_trait]
+impl SigningKeysRepository for DieselMysqlBackend {
+    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::insert_signing_key(&mut conn, &self.statements, row).await
+    }
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
+        let mut conn = self.conn().await?;
+        q::list_signing_keys(&mut conn, &self.statements).await
+    }
+    async fn find_signing_key(
+        &self,
+        kid: &str,
+    ) -> Result<Option<SigningKey>, RepoError> {
+        let mut conn = self.conn().await?;
+        q::find_signing_key(&mut conn, &self.statements, kid).await
+    }
+    async fn rotate_signing_key(
+        &self,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.conn().await?;
+        q::rotate_signing_key(&mut conn, &self.statements, rotated_at, id).await
+    }
+    async fn retire_signing_keys(
+        &self,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::retire_signing_keys(&mut conn, &self.statements, retired_at, rotated_before)
+            .await
+    }
+    async fn reseal_signing_key(
+        &self,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::reseal_signing_key(&mut conn, &self.statements, private_key_enc, id).await
     }
 }
 #[async_trait]
@@ -5361,9 +5465,11 @@ impl ApiKeysRepository for DieselMysqlBackend {
         &self,
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
+        stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
         let mut conn = self.conn().await?;
-        q::touch_api_key(&mut conn, &self.statements, last_used_at, id).await
+        q::touch_api_key(&mut conn, &self.statements, last_used_at, id, stale_before)
+            .await
     }
     async fn delete_user_api_key(
         &self,
@@ -5607,36 +5713,6 @@ impl Oauth2RefreshTokensRepository for DieselMysqlBackend {
     ) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
         q::delete_expired_oauth2_refresh_tokens(&mut conn, &self.statements, now).await
-    }
-}
-#[async_trait]
-impl SigningKeysRepository for DieselMysqlBackend {
-    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
-        let mut conn = self.conn().await?;
-        q::insert_signing_key(&mut conn, &self.statements, row).await
-    }
-    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        let mut conn = self.conn().await?;
-        q::list_signing_keys(&mut conn, &self.statements).await
-    }
-    async fn list_active_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        let mut conn = self.conn().await?;
-        q::list_active_signing_keys(&mut conn, &self.statements).await
-    }
-    async fn find_signing_key(
-        &self,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
-        let mut conn = self.conn().await?;
-        q::find_signing_key(&mut conn, &self.statements, kid).await
-    }
-    async fn retire_signing_key(
-        &self,
-        retired_at: Option<DateTime<Utc>>,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
-        let mut conn = self.conn().await?;
-        q::retire_signing_key(&mut conn, &self.statements, retired_at, id).await
     }
 }
 #[async_trait]

@@ -40,6 +40,7 @@ pub(crate) struct Tables {
     pub(crate) oauth_accounts: Table<OauthAccount>,
     pub(crate) oauth_states: Table<OauthState>,
     pub(crate) refresh_tokens: Table<RefreshToken>,
+    pub(crate) signing_keys: Table<SigningKey>,
     pub(crate) api_keys: Table<ApiKey>,
     pub(crate) magic_links: Table<MagicLink>,
     pub(crate) oauth2_clients: Table<Oauth2Client>,
@@ -48,7 +49,6 @@ pub(crate) struct Tables {
     pub(crate) device_codes: Table<DeviceCode>,
     pub(crate) oauth2_access_tokens: Table<Oauth2AccessToken>,
     pub(crate) oauth2_refresh_tokens: Table<Oauth2RefreshToken>,
-    pub(crate) signing_keys: Table<SigningKey>,
     pub(crate) account_locks: Table<AccountLock>,
     pub(crate) unlock_tokens: Table<UnlockToken>,
     pub(crate) webhooks: Table<Webhook>,
@@ -76,6 +76,7 @@ pub(crate) enum Undo {
     OauthAccount(Change<OauthAccount>),
     OauthState(Change<OauthState>),
     RefreshToken(Change<RefreshToken>),
+    SigningKey(Change<SigningKey>),
     ApiKey(Change<ApiKey>),
     MagicLink(Change<MagicLink>),
     Oauth2Client(Change<Oauth2Client>),
@@ -84,7 +85,6 @@ pub(crate) enum Undo {
     DeviceCode(Change<DeviceCode>),
     Oauth2AccessToken(Change<Oauth2AccessToken>),
     Oauth2RefreshToken(Change<Oauth2RefreshToken>),
-    SigningKey(Change<SigningKey>),
     AccountLock(Change<AccountLock>),
     UnlockToken(Change<UnlockToken>),
     Webhook(Change<Webhook>),
@@ -116,6 +116,7 @@ impl Tables {
                 Undo::OauthAccount(c) => self.oauth_accounts.undo(c),
                 Undo::OauthState(c) => self.oauth_states.undo(c),
                 Undo::RefreshToken(c) => self.refresh_tokens.undo(c),
+                Undo::SigningKey(c) => self.signing_keys.undo(c),
                 Undo::ApiKey(c) => self.api_keys.undo(c),
                 Undo::MagicLink(c) => self.magic_links.undo(c),
                 Undo::Oauth2Client(c) => self.oauth2_clients.undo(c),
@@ -124,7 +125,6 @@ impl Tables {
                 Undo::DeviceCode(c) => self.device_codes.undo(c),
                 Undo::Oauth2AccessToken(c) => self.oauth2_access_tokens.undo(c),
                 Undo::Oauth2RefreshToken(c) => self.oauth2_refresh_tokens.undo(c),
-                Undo::SigningKey(c) => self.signing_keys.undo(c),
                 Undo::AccountLock(c) => self.account_locks.undo(c),
                 Undo::UnlockToken(c) => self.unlock_tokens.undo(c),
                 Undo::Webhook(c) => self.webhooks.undo(c),
@@ -1181,6 +1181,41 @@ fn check_refresh_tokens(t: &Tables, row: &RefreshToken) -> Result<(), RepoError>
 }
 /// Applies the `ON DELETE` rules of the tables that reference `refresh_tokens`.
 fn cascade_refresh_tokens(t: &mut Tables, removed: &[RefreshToken]) {}
+impl Stored for SigningKey {
+    type Pk = Uuid;
+    const INDEXES: usize = 1;
+    fn pk(&self) -> Uuid {
+        self.id
+    }
+    fn index_key(&self, index: usize, s: &RandomState) -> Option<u64> {
+        match index {
+            0 => Some(s.hash_one(self.kid.as_str())),
+            _ => None,
+        }
+    }
+    fn journal_entry(change: Change<Self>) -> Undo {
+        Undo::SigningKey(change)
+    }
+}
+/// Truncates timestamps to microseconds, as every database stores them.
+fn normalize_signing_keys(mut row: SigningKey) -> SigningKey {
+    row.created_at = crate::micros(row.created_at);
+    row.rotated_at = row.rotated_at.map(crate::micros);
+    row.retired_at = row.retired_at.map(crate::micros);
+    row
+}
+/// Refuses a row that breaks a unique key or points at a missing row.
+fn check_signing_keys(t: &Tables, row: &SigningKey) -> Result<(), RepoError> {
+    if t.signing_keys.get(&row.id).into_iter().any(|o| o.id == row.id) {
+        return Err(conflict("signing_keys.id"));
+    }
+    if t.signing_keys.colliding(0, row).any(|o| o.kid == row.kid) {
+        return Err(conflict("signing_keys.kid"));
+    }
+    Ok(())
+}
+/// Applies the `ON DELETE` rules of the tables that reference `signing_keys`.
+fn cascade_signing_keys(t: &mut Tables, removed: &[SigningKey]) {}
 impl Stored for ApiKey {
     type Pk = Uuid;
     const INDEXES: usize = 2;
@@ -1663,40 +1698,6 @@ fn check_oauth2_refresh_tokens(
 }
 /// Applies the `ON DELETE` rules of the tables that reference `oauth2_refresh_tokens`.
 fn cascade_oauth2_refresh_tokens(t: &mut Tables, removed: &[Oauth2RefreshToken]) {}
-impl Stored for SigningKey {
-    type Pk = Uuid;
-    const INDEXES: usize = 1;
-    fn pk(&self) -> Uuid {
-        self.id
-    }
-    fn index_key(&self, index: usize, s: &RandomState) -> Option<u64> {
-        match index {
-            0 => Some(s.hash_one(self.kid.as_str())),
-            _ => None,
-        }
-    }
-    fn journal_entry(change: Change<Self>) -> Undo {
-        Undo::SigningKey(change)
-    }
-}
-/// Truncates timestamps to microseconds, as every database stores them.
-fn normalize_signing_keys(mut row: SigningKey) -> SigningKey {
-    row.created_at = crate::micros(row.created_at);
-    row.retired_at = row.retired_at.map(crate::micros);
-    row
-}
-/// Refuses a row that breaks a unique key or points at a missing row.
-fn check_signing_keys(t: &Tables, row: &SigningKey) -> Result<(), RepoError> {
-    if t.signing_keys.get(&row.id).into_iter().any(|o| o.id == row.id) {
-        return Err(conflict("signing_keys.id"));
-    }
-    if t.signing_keys.colliding(0, row).any(|o| o.kid == row.kid) {
-        return Err(conflict("signing_keys.kid"));
-    }
-    Ok(())
-}
-/// Applies the `ON DELETE` rules of the tables that reference `signing_keys`.
-fn cascade_signing_keys(t: &mut Tables, removed: &[SigningKey]) {}
 impl Stored for AccountLock {
     type Pk = Uuid;
     const INDEXES: usize = 1;
@@ -3376,6 +3377,20 @@ pub(crate) mod q {
         }
         Ok(!pks.is_empty())
     }
+    pub(crate) fn list_family_refresh_tokens(
+        t: &mut Tables,
+        family_id: Uuid,
+    ) -> Result<Vec<RefreshToken>, RepoError> {
+        let mut rows: Vec<&RefreshToken> = t
+            .refresh_tokens
+            .lookup(1, t.refresh_tokens.hash(&family_id))
+            .filter(|r| r.family_id == family_id)
+            .collect();
+        rows.sort_by(|a, b| {
+            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+        });
+        Ok(rows.into_iter().cloned().collect())
+    }
     pub(crate) fn revoke_refresh_family(
         t: &mut Tables,
         family_id: Uuid,
@@ -3439,6 +3454,118 @@ pub(crate) mod q {
         cascade_refresh_tokens(t, &removed);
         Ok(removed.len() as u64)
     }
+    pub(crate) fn insert_signing_key(
+        t: &mut Tables,
+        row: &SigningKey,
+    ) -> Result<(), RepoError> {
+        let row = normalize_signing_keys(row.clone());
+        check_signing_keys(t, &row)?;
+        t.signing_keys.insert(row, &mut t.journal);
+        Ok(())
+    }
+    pub(crate) fn list_signing_keys(
+        t: &mut Tables,
+    ) -> Result<Vec<SigningKey>, RepoError> {
+        let mut rows: Vec<&SigningKey> = t
+            .signing_keys
+            .iter()
+            .filter(|r| r.retired_at.is_none())
+            .collect();
+        rows.sort_by(|a, b| {
+            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
+        });
+        Ok(rows.into_iter().cloned().collect())
+    }
+    pub(crate) fn find_signing_key(
+        t: &mut Tables,
+        kid: &str,
+    ) -> Result<Option<SigningKey>, RepoError> {
+        Ok(
+            t
+                .signing_keys
+                .lookup(0, t.signing_keys.hash(kid))
+                .find(|r| r.kid == kid)
+                .cloned(),
+        )
+    }
+    pub(crate) fn rotate_signing_key(
+        t: &mut Tables,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let pks: Vec<Uuid> = t
+            .signing_keys
+            .get(&id)
+            .into_iter()
+            .filter(|r| r.id == id && r.active)
+            .map(|r| r.pk())
+            .collect();
+        for pk in &pks {
+            let changed = t
+                .signing_keys
+                .modify(
+                    pk,
+                    &mut t.journal,
+                    |r| {
+                        r.active = false;
+                        r.rotated_at = rotated_at.map(crate::micros);
+                    },
+                );
+        }
+        Ok(!pks.is_empty())
+    }
+    pub(crate) fn retire_signing_keys(
+        t: &mut Tables,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let pks: Vec<Uuid> = t
+            .signing_keys
+            .iter()
+            .filter(|r| {
+                r.rotated_at.is_some_and(|v| v < rotated_before)
+                    && r.retired_at.is_none()
+            })
+            .map(|r| r.pk())
+            .collect();
+        for pk in &pks {
+            let changed = t
+                .signing_keys
+                .modify(
+                    pk,
+                    &mut t.journal,
+                    |r| {
+                        r.retired_at = retired_at.map(crate::micros);
+                    },
+                );
+        }
+        Ok(())
+    }
+    pub(crate) fn reseal_signing_key(
+        t: &mut Tables,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let pks: Vec<Uuid> = t
+            .signing_keys
+            .get(&id)
+            .into_iter()
+            .filter(|r| r.id == id)
+            .map(|r| r.pk())
+            .collect();
+        for pk in &pks {
+            let changed = t
+                .signing_keys
+                .modify(
+                    pk,
+                    &mut t.journal,
+                    |r| {
+                        r.private_key_enc = private_key_enc.to_vec();
+                    },
+                );
+        }
+        Ok(())
+    }
     pub(crate) fn insert_api_key(t: &mut Tables, row: &ApiKey) -> Result<(), RepoError> {
         let row = normalize_api_keys(row.clone());
         check_api_keys(t, &row)?;
@@ -3494,12 +3621,13 @@ pub(crate) mod q {
         t: &mut Tables,
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
+        stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
         let pks: Vec<Uuid> = t
             .api_keys
             .get(&id)
             .into_iter()
-            .filter(|r| r.id == id)
+            .filter(|r| r.id == id && r.last_used_at.is_none_or(|v| v < stale_before))
             .map(|r| r.pk())
             .collect();
         for pk in &pks {
@@ -4088,79 +4216,6 @@ pub(crate) mod q {
             .collect();
         cascade_oauth2_refresh_tokens(t, &removed);
         Ok(removed.len() as u64)
-    }
-    pub(crate) fn insert_signing_key(
-        t: &mut Tables,
-        row: &SigningKey,
-    ) -> Result<(), RepoError> {
-        let row = normalize_signing_keys(row.clone());
-        check_signing_keys(t, &row)?;
-        t.signing_keys.insert(row, &mut t.journal);
-        Ok(())
-    }
-    pub(crate) fn list_signing_keys(
-        t: &mut Tables,
-    ) -> Result<Vec<SigningKey>, RepoError> {
-        let mut rows: Vec<&SigningKey> = t
-            .signing_keys
-            .iter()
-            .filter(|r| true)
-            .collect();
-        rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
-        });
-        Ok(rows.into_iter().cloned().collect())
-    }
-    pub(crate) fn list_active_signing_keys(
-        t: &mut Tables,
-    ) -> Result<Vec<SigningKey>, RepoError> {
-        let mut rows: Vec<&SigningKey> = t
-            .signing_keys
-            .iter()
-            .filter(|r| r.active)
-            .collect();
-        rows.sort_by(|a, b| {
-            b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
-        });
-        Ok(rows.into_iter().cloned().collect())
-    }
-    pub(crate) fn find_signing_key(
-        t: &mut Tables,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
-        Ok(
-            t
-                .signing_keys
-                .lookup(0, t.signing_keys.hash(kid))
-                .find(|r| r.kid == kid)
-                .cloned(),
-        )
-    }
-    pub(crate) fn retire_signing_key(
-        t: &mut Tables,
-        retired_at: Option<DateTime<Utc>>,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
-        let pks: Vec<Uuid> = t
-            .signing_keys
-            .get(&id)
-            .into_iter()
-            .filter(|r| r.id == id && r.active)
-            .map(|r| r.pk())
-            .collect();
-        for pk in &pks {
-            let changed = t
-                .signing_keys
-                .modify(
-                    pk,
-                    &mut t.journal,
-                    |r| {
-                        r.active = false;
-                        r.retired_at = retired_at.map(crate::micros);
-                    },
-                );
-        }
-        Ok(!pks.is_empty())
     }
     pub(crate) fn get_account_lock(
         t: &mut Tables,
@@ -5299,6 +5354,12 @@ impl RefreshTokensRepository for InMemoryBackend {
         t.finish(outcome.is_ok());
         outcome
     }
+    async fn list_family_refresh_tokens(
+        &self,
+        family_id: Uuid,
+    ) -> Result<Vec<RefreshToken>, RepoError> {
+        q::list_family_refresh_tokens(&mut self.lock(), family_id)
+    }
     async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
         let mut t = self.lock();
         let outcome = q::revoke_refresh_family(&mut t, family_id);
@@ -5317,6 +5378,54 @@ impl RefreshTokensRepository for InMemoryBackend {
     ) -> Result<u64, RepoError> {
         let mut t = self.lock();
         let outcome = q::delete_expired_refresh_tokens(&mut t, now);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+}
+#[async_trait]
+impl SigningKeysRepository for InMemoryBackend {
+    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
+        let mut t = self.lock();
+        let outcome = q::insert_signing_key(&mut t, row);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
+        q::list_signing_keys(&mut self.lock())
+    }
+    async fn find_signing_key(
+        &self,
+        kid: &str,
+    ) -> Result<Option<SigningKey>, RepoError> {
+        q::find_signing_key(&mut self.lock(), kid)
+    }
+    async fn rotate_signing_key(
+        &self,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let mut t = self.lock();
+        let outcome = q::rotate_signing_key(&mut t, rotated_at, id);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn retire_signing_keys(
+        &self,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let mut t = self.lock();
+        let outcome = q::retire_signing_keys(&mut t, retired_at, rotated_before);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn reseal_signing_key(
+        &self,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut t = self.lock();
+        let outcome = q::reseal_signing_key(&mut t, private_key_enc, id);
         t.finish(outcome.is_ok());
         outcome
     }
@@ -5345,9 +5454,10 @@ impl ApiKeysRepository for InMemoryBackend {
         &self,
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
+        stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
         let mut t = self.lock();
-        let outcome = q::touch_api_key(&mut t, last_used_at, id);
+        let outcome = q::touch_api_key(&mut t, last_used_at, id, stale_before);
         t.finish(outcome.is_ok());
         outcome
     }
@@ -5630,37 +5740,6 @@ impl Oauth2RefreshTokensRepository for InMemoryBackend {
     ) -> Result<u64, RepoError> {
         let mut t = self.lock();
         let outcome = q::delete_expired_oauth2_refresh_tokens(&mut t, now);
-        t.finish(outcome.is_ok());
-        outcome
-    }
-}
-#[async_trait]
-impl SigningKeysRepository for InMemoryBackend {
-    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
-        let mut t = self.lock();
-        let outcome = q::insert_signing_key(&mut t, row);
-        t.finish(outcome.is_ok());
-        outcome
-    }
-    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        q::list_signing_keys(&mut self.lock())
-    }
-    async fn list_active_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        q::list_active_signing_keys(&mut self.lock())
-    }
-    async fn find_signing_key(
-        &self,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
-        q::find_signing_key(&mut self.lock(), kid)
-    }
-    async fn retire_signing_key(
-        &self,
-        retired_at: Option<DateTime<Utc>>,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
-        let mut t = self.lock();
-        let outcome = q::retire_signing_key(&mut t, retired_at, id);
         t.finish(outcome.is_ok());
         outcome
     }

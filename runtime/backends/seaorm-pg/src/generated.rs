@@ -353,6 +353,26 @@ fn read_refresh_tokens(r: &QueryResult, pre: &str) -> Result<RefreshToken, RepoE
         )?,
     })
 }
+/// Reads a row of `signing_keys` whose columns are named `<pre><column>`.
+fn read_signing_keys(r: &QueryResult, pre: &str) -> Result<SigningKey, RepoError> {
+    Ok(SigningKey {
+        id: wire::dec_uuid(get::<uuid::Uuid>(r, pre, "id")?)?,
+        kid: get::<String>(r, pre, "kid")?,
+        algorithm: get::<String>(r, pre, "algorithm")?,
+        public_jwk: wire::dec_json(get::<serde_json::Value>(r, pre, "public_jwk")?)?,
+        private_key_enc: get::<Vec<u8>>(r, pre, "private_key_enc")?,
+        active: get::<bool>(r, pre, "active")?,
+        created_at: wire::dec_ts(
+            get::<chrono::DateTime<chrono::Utc>>(r, pre, "created_at")?,
+        )?,
+        rotated_at: get::<Option<chrono::DateTime<chrono::Utc>>>(r, pre, "rotated_at")?
+            .map(wire::dec_ts)
+            .transpose()?,
+        retired_at: get::<Option<chrono::DateTime<chrono::Utc>>>(r, pre, "retired_at")?
+            .map(wire::dec_ts)
+            .transpose()?,
+    })
+}
 /// Reads a row of `api_keys` whose columns are named `<pre><column>`.
 fn read_api_keys(r: &QueryResult, pre: &str) -> Result<ApiKey, RepoError> {
     Ok(ApiKey {
@@ -525,23 +545,6 @@ fn read_oauth2_refresh_tokens(
         created_at: wire::dec_ts(
             get::<chrono::DateTime<chrono::Utc>>(r, pre, "created_at")?,
         )?,
-    })
-}
-/// Reads a row of `signing_keys` whose columns are named `<pre><column>`.
-fn read_signing_keys(r: &QueryResult, pre: &str) -> Result<SigningKey, RepoError> {
-    Ok(SigningKey {
-        id: wire::dec_uuid(get::<uuid::Uuid>(r, pre, "id")?)?,
-        kid: get::<String>(r, pre, "kid")?,
-        algorithm: get::<String>(r, pre, "algorithm")?,
-        public_jwk: wire::dec_json(get::<serde_json::Value>(r, pre, "public_jwk")?)?,
-        private_key_enc: get::<Vec<u8>>(r, pre, "private_key_enc")?,
-        active: get::<bool>(r, pre, "active")?,
-        created_at: wire::dec_ts(
-            get::<chrono::DateTime<chrono::Utc>>(r, pre, "created_at")?,
-        )?,
-        retired_at: get::<Option<chrono::DateTime<chrono::Utc>>>(r, pre, "retired_at")?
-            .map(wire::dec_ts)
-            .transpose()?,
     })
 }
 /// Reads a row of `account_locks` whose columns are named `<pre><column>`.
@@ -1939,6 +1942,17 @@ pub(crate) mod q {
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
     }
+    pub(crate) async fn list_family_refresh_tokens<
+        C: ConnectionTrait + TransactionTrait,
+    >(conn: &C, family_id: Uuid) -> Result<Vec<RefreshToken>, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "family_id" AS "family_id", "scopes" AS "scopes", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM "yauth_refresh_tokens" WHERE "family_id" = $1 ORDER BY "created_at" DESC, "id" DESC"#,
+            [v(wire::enc_uuid(family_id))],
+        );
+        let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
+        rows.iter().map(|r| read_refresh_tokens(r, "")).collect()
+    }
     pub(crate) async fn revoke_refresh_family<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         family_id: Uuid,
@@ -1971,6 +1985,91 @@ pub(crate) mod q {
             [v(wire::enc_ts(now))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
+    }
+    pub(crate) async fn insert_signing_key<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        row: &SigningKey,
+    ) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"INSERT INTO "yauth_signing_keys" ("id", "kid", "algorithm", "public_jwk", "private_key_enc", "active", "created_at", "rotated_at", "retired_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+            [
+                v(wire::enc_uuid(row.id)),
+                v(row.kid.as_str()),
+                v(row.algorithm.as_str()),
+                v(wire::enc_json(&row.public_jwk)),
+                v(row.private_key_enc.as_slice()),
+                v(row.active),
+                v(wire::enc_ts(row.created_at)),
+                v(row.rotated_at.map(wire::enc_ts)),
+                v(row.retired_at.map(wire::enc_ts)),
+            ],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
+    }
+    pub(crate) async fn list_signing_keys<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+    ) -> Result<Vec<SigningKey>, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"SELECT "id" AS "id", "kid" AS "kid", "algorithm" AS "algorithm", "public_jwk" AS "public_jwk", "private_key_enc" AS "private_key_enc", "active" AS "active", "created_at" AS "created_at", "rotated_at" AS "rotated_at", "retired_at" AS "retired_at" FROM "yauth_signing_keys" WHERE "retired_at" IS NULL ORDER BY "created_at" DESC, "id" DESC"#,
+            [],
+        );
+        let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
+        rows.iter().map(|r| read_signing_keys(r, "")).collect()
+    }
+    pub(crate) async fn find_signing_key<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        kid: &str,
+    ) -> Result<Option<SigningKey>, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"SELECT "id" AS "id", "kid" AS "kid", "algorithm" AS "algorithm", "public_jwk" AS "public_jwk", "private_key_enc" AS "private_key_enc", "active" AS "active", "created_at" AS "created_at", "rotated_at" AS "rotated_at", "retired_at" AS "retired_at" FROM "yauth_signing_keys" WHERE "kid" = $1"#,
+            [v(kid)],
+        );
+        let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        Ok(Some(read_signing_keys(&r, "")?))
+    }
+    pub(crate) async fn rotate_signing_key<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_signing_keys" SET "active" = FALSE, "rotated_at" = $1 WHERE "id" = $2 AND "active" = TRUE"#,
+            [v(rotated_at.map(wire::enc_ts)), v(wire::enc_uuid(id))],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
+    }
+    pub(crate) async fn retire_signing_keys<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_signing_keys" SET "retired_at" = $1 WHERE "rotated_at" < $2 AND "retired_at" IS NULL"#,
+            [v(retired_at.map(wire::enc_ts)), v(wire::enc_ts(rotated_before))],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
+    }
+    pub(crate) async fn reseal_signing_key<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_signing_keys" SET "private_key_enc" = $1 WHERE "id" = $2"#,
+            [v(private_key_enc), v(wire::enc_uuid(id))],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn insert_api_key<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
@@ -2040,11 +2139,16 @@ pub(crate) mod q {
         conn: &C,
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
+        stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"UPDATE "yauth_api_keys" SET "last_used_at" = $1 WHERE "id" = $2"#,
-            [v(last_used_at.map(wire::enc_ts)), v(wire::enc_uuid(id))],
+            r#"UPDATE "yauth_api_keys" SET "last_used_at" = $1 WHERE "id" = $2 AND ("last_used_at" IS NULL OR "last_used_at" < $3)"#,
+            [
+                v(last_used_at.map(wire::enc_ts)),
+                v(wire::enc_uuid(id)),
+                v(wire::enc_ts(stale_before)),
+            ],
         );
         conn.execute_raw(stmt).await.map_err(db_err)?;
         Ok(())
@@ -2536,75 +2640,6 @@ pub(crate) mod q {
             [v(wire::enc_ts(now))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
-    }
-    pub(crate) async fn insert_signing_key<C: ConnectionTrait + TransactionTrait>(
-        conn: &C,
-        row: &SigningKey,
-    ) -> Result<(), RepoError> {
-        let stmt = Statement::from_sql_and_values(
-            BACKEND,
-            r#"INSERT INTO "yauth_signing_keys" ("id", "kid", "algorithm", "public_jwk", "private_key_enc", "active", "created_at", "retired_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
-            [
-                v(wire::enc_uuid(row.id)),
-                v(row.kid.as_str()),
-                v(row.algorithm.as_str()),
-                v(wire::enc_json(&row.public_jwk)),
-                v(row.private_key_enc.as_slice()),
-                v(row.active),
-                v(wire::enc_ts(row.created_at)),
-                v(row.retired_at.map(wire::enc_ts)),
-            ],
-        );
-        conn.execute_raw(stmt).await.map_err(db_err)?;
-        Ok(())
-    }
-    pub(crate) async fn list_signing_keys<C: ConnectionTrait + TransactionTrait>(
-        conn: &C,
-    ) -> Result<Vec<SigningKey>, RepoError> {
-        let stmt = Statement::from_sql_and_values(
-            BACKEND,
-            r#"SELECT "id" AS "id", "kid" AS "kid", "algorithm" AS "algorithm", "public_jwk" AS "public_jwk", "private_key_enc" AS "private_key_enc", "active" AS "active", "created_at" AS "created_at", "retired_at" AS "retired_at" FROM "yauth_signing_keys" ORDER BY "created_at" DESC, "id" DESC"#,
-            [],
-        );
-        let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
-        rows.iter().map(|r| read_signing_keys(r, "")).collect()
-    }
-    pub(crate) async fn list_active_signing_keys<C: ConnectionTrait + TransactionTrait>(
-        conn: &C,
-    ) -> Result<Vec<SigningKey>, RepoError> {
-        let stmt = Statement::from_sql_and_values(
-            BACKEND,
-            r#"SELECT "id" AS "id", "kid" AS "kid", "algorithm" AS "algorithm", "public_jwk" AS "public_jwk", "private_key_enc" AS "private_key_enc", "active" AS "active", "created_at" AS "created_at", "retired_at" AS "retired_at" FROM "yauth_signing_keys" WHERE "active" = TRUE ORDER BY "created_at" DESC, "id" DESC"#,
-            [],
-        );
-        let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
-        rows.iter().map(|r| read_signing_keys(r, "")).collect()
-    }
-    pub(crate) async fn find_signing_key<C: ConnectionTrait + TransactionTrait>(
-        conn: &C,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
-        let stmt = Statement::from_sql_and_values(
-            BACKEND,
-            r#"SELECT "id" AS "id", "kid" AS "kid", "algorithm" AS "algorithm", "public_jwk" AS "public_jwk", "private_key_enc" AS "private_key_enc", "active" AS "active", "created_at" AS "created_at", "retired_at" AS "retired_at" FROM "yauth_signing_keys" WHERE "kid" = $1"#,
-            [v(kid)],
-        );
-        let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
-            return Ok(None);
-        };
-        Ok(Some(read_signing_keys(&r, "")?))
-    }
-    pub(crate) async fn retire_signing_key<C: ConnectionTrait + TransactionTrait>(
-        conn: &C,
-        retired_at: Option<DateTime<Utc>>,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
-        let stmt = Statement::from_sql_and_values(
-            BACKEND,
-            r#"UPDATE "yauth_signing_keys" SET "active" = FALSE, "retired_at" = $1 WHERE "id" = $2 AND "active" = TRUE"#,
-            [v(retired_at.map(wire::enc_ts)), v(wire::enc_uuid(id))],
-        );
-        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
     }
     pub(crate) async fn get_account_lock<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
@@ -3527,6 +3562,12 @@ impl RefreshTokensRepository for SeaOrmPgBackend {
     async fn claim_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
         q::claim_refresh_token(&self.db, id).await
     }
+    async fn list_family_refresh_tokens(
+        &self,
+        family_id: Uuid,
+    ) -> Result<Vec<RefreshToken>, RepoError> {
+        q::list_family_refresh_tokens(&self.db, family_id).await
+    }
     async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
         q::revoke_refresh_family(&self.db, family_id).await
     }
@@ -3538,6 +3579,42 @@ impl RefreshTokensRepository for SeaOrmPgBackend {
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
         q::delete_expired_refresh_tokens(&self.db, now).await
+    }
+}
+#[async_trait]
+impl SigningKeysRepository for SeaOrmPgBackend {
+    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
+        q::insert_signing_key(&self.db, row).await
+    }
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
+        q::list_signing_keys(&self.db).await
+    }
+    async fn find_signing_key(
+        &self,
+        kid: &str,
+    ) -> Result<Option<SigningKey>, RepoError> {
+        q::find_signing_key(&self.db, kid).await
+    }
+    async fn rotate_signing_key(
+        &self,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        q::rotate_signing_key(&self.db, rotated_at, id).await
+    }
+    async fn retire_signing_keys(
+        &self,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        q::retire_signing_keys(&self.db, retired_at, rotated_before).await
+    }
+    async fn reseal_signing_key(
+        &self,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        q::reseal_signing_key(&self.db, private_key_enc, id).await
     }
 }
 #[async_trait]
@@ -3561,8 +3638,9 @@ impl ApiKeysRepository for SeaOrmPgBackend {
         &self,
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
+        stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
-        q::touch_api_key(&self.db, last_used_at, id).await
+        q::touch_api_key(&self.db, last_used_at, id, stale_before).await
     }
     async fn delete_user_api_key(
         &self,
@@ -3770,31 +3848,6 @@ impl Oauth2RefreshTokensRepository for SeaOrmPgBackend {
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
         q::delete_expired_oauth2_refresh_tokens(&self.db, now).await
-    }
-}
-#[async_trait]
-impl SigningKeysRepository for SeaOrmPgBackend {
-    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
-        q::insert_signing_key(&self.db, row).await
-    }
-    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        q::list_signing_keys(&self.db).await
-    }
-    async fn list_active_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        q::list_active_signing_keys(&self.db).await
-    }
-    async fn find_signing_key(
-        &self,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
-        q::find_signing_key(&self.db, kid).await
-    }
-    async fn retire_signing_key(
-        &self,
-        retired_at: Option<DateTime<Utc>>,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
-        q::retire_signing_key(&self.db, retired_at, id).await
     }
 }
 #[async_trait]

@@ -1618,6 +1618,32 @@ pub(crate) mod q {
             .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
+    pub(crate) async fn list_family_refresh_tokens(
+        conn: &mut sqlx::MySqlConnection,
+        family_id: Uuid,
+    ) -> Result<Vec<RefreshToken>, RepoError> {
+        let rows = sqlx::query!(
+            r#"SELECT `id` AS `id!: String`, `user_id` AS `user_id!: String`, `token_hash` AS `token_hash!: String`, `family_id` AS `family_id!: String`, `scopes` AS `scopes?: String`, `expires_at` AS `expires_at!: chrono::NaiveDateTime`, `revoked` AS `revoked!: bool`, `created_at` AS `created_at!: chrono::NaiveDateTime` FROM `yauth_refresh_tokens` WHERE `family_id` = ? ORDER BY `created_at` DESC, `id` DESC"#,
+            wire::enc_uuid(family_id)
+        )
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(RefreshToken {
+                id: wire::dec_uuid(r.id)?,
+                user_id: wire::dec_uuid(r.user_id)?,
+                token_hash: r.token_hash,
+                family_id: wire::dec_uuid(r.family_id)?,
+                scopes: r.scopes.map(wire::dec_json).transpose()?,
+                expires_at: wire::dec_ts(r.expires_at)?,
+                revoked: r.revoked,
+                created_at: wire::dec_ts(r.created_at)?,
+            });
+        }
+        Ok(out)
+    }
     pub(crate) async fn revoke_refresh_family(
         conn: &mut sqlx::MySqlConnection,
         family_id: Uuid,
@@ -1656,6 +1682,115 @@ pub(crate) mod q {
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected())
+    }
+    pub(crate) async fn insert_signing_key(
+        conn: &mut sqlx::MySqlConnection,
+        row: &SigningKey,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            r#"INSERT INTO `yauth_signing_keys` (`id`, `kid`, `algorithm`, `public_jwk`, `private_key_enc`, `active`, `created_at`, `rotated_at`, `retired_at`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            wire::enc_uuid(row.id), row.kid.as_str(), row.algorithm.as_str(),
+            wire::enc_json(& row.public_jwk), row.private_key_enc.as_slice(), row.active,
+            wire::enc_ts(row.created_at), row.rotated_at.map(wire::enc_ts), row
+            .retired_at.map(wire::enc_ts)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+    pub(crate) async fn list_signing_keys(
+        conn: &mut sqlx::MySqlConnection,
+    ) -> Result<Vec<SigningKey>, RepoError> {
+        let rows = sqlx::query!(
+            r#"SELECT `id` AS `id!: String`, `kid` AS `kid!: String`, `algorithm` AS `algorithm!: String`, `public_jwk` AS `public_jwk!: String`, `private_key_enc` AS `private_key_enc!: Vec<u8>`, `active` AS `active!: bool`, `created_at` AS `created_at!: chrono::NaiveDateTime`, `rotated_at` AS `rotated_at?: chrono::NaiveDateTime`, `retired_at` AS `retired_at?: chrono::NaiveDateTime` FROM `yauth_signing_keys` WHERE `retired_at` IS NULL ORDER BY `created_at` DESC, `id` DESC"#
+        )
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(SigningKey {
+                id: wire::dec_uuid(r.id)?,
+                kid: r.kid,
+                algorithm: r.algorithm,
+                public_jwk: wire::dec_json(r.public_jwk)?,
+                private_key_enc: r.private_key_enc,
+                active: r.active,
+                created_at: wire::dec_ts(r.created_at)?,
+                rotated_at: r.rotated_at.map(wire::dec_ts).transpose()?,
+                retired_at: r.retired_at.map(wire::dec_ts).transpose()?,
+            });
+        }
+        Ok(out)
+    }
+    pub(crate) async fn find_signing_key(
+        conn: &mut sqlx::MySqlConnection,
+        kid: &str,
+    ) -> Result<Option<SigningKey>, RepoError> {
+        let Some(r) = sqlx::query!(
+            r#"SELECT `id` AS `id!: String`, `kid` AS `kid!: String`, `algorithm` AS `algorithm!: String`, `public_jwk` AS `public_jwk!: String`, `private_key_enc` AS `private_key_enc!: Vec<u8>`, `active` AS `active!: bool`, `created_at` AS `created_at!: chrono::NaiveDateTime`, `rotated_at` AS `rotated_at?: chrono::NaiveDateTime`, `retired_at` AS `retired_at?: chrono::NaiveDateTime` FROM `yauth_signing_keys` WHERE `kid` = ?"#,
+            kid
+        )
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)? else {
+            return Ok(None);
+        };
+        let row = SigningKey {
+            id: wire::dec_uuid(r.id)?,
+            kid: r.kid,
+            algorithm: r.algorithm,
+            public_jwk: wire::dec_json(r.public_jwk)?,
+            private_key_enc: r.private_key_enc,
+            active: r.active,
+            created_at: wire::dec_ts(r.created_at)?,
+            rotated_at: r.rotated_at.map(wire::dec_ts).transpose()?,
+            retired_at: r.retired_at.map(wire::dec_ts).transpose()?,
+        };
+        Ok(Some(row))
+    }
+    pub(crate) async fn rotate_signing_key(
+        conn: &mut sqlx::MySqlConnection,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let done = sqlx::query!(
+            r#"UPDATE `yauth_signing_keys` SET `active` = FALSE, `rotated_at` = ? WHERE `id` = ? AND `active` = TRUE"#,
+            rotated_at.map(wire::enc_ts), wire::enc_uuid(id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+    pub(crate) async fn retire_signing_keys(
+        conn: &mut sqlx::MySqlConnection,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            r#"UPDATE `yauth_signing_keys` SET `retired_at` = ? WHERE `rotated_at` < ? AND `retired_at` IS NULL"#,
+            retired_at.map(wire::enc_ts), wire::enc_ts(rotated_before)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+    pub(crate) async fn reseal_signing_key(
+        conn: &mut sqlx::MySqlConnection,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            r#"UPDATE `yauth_signing_keys` SET `private_key_enc` = ? WHERE `id` = ?"#,
+            private_key_enc, wire::enc_uuid(id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn insert_api_key(
         conn: &mut sqlx::MySqlConnection,
@@ -1755,10 +1890,12 @@ pub(crate) mod q {
         conn: &mut sqlx::MySqlConnection,
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
+        stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"UPDATE `yauth_api_keys` SET `last_used_at` = ? WHERE `id` = ?"#,
-            last_used_at.map(wire::enc_ts), wire::enc_uuid(id)
+            r#"UPDATE `yauth_api_keys` SET `last_used_at` = ? WHERE `id` = ? AND (`last_used_at` IS NULL OR `last_used_at` < ?)"#,
+            last_used_at.map(wire::enc_ts), wire::enc_uuid(id),
+            wire::enc_ts(stale_before)
         )
             .execute(&mut *conn)
             .await
@@ -2371,108 +2508,6 @@ pub(crate) mod q {
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected())
-    }
-    pub(crate) async fn insert_signing_key(
-        conn: &mut sqlx::MySqlConnection,
-        row: &SigningKey,
-    ) -> Result<(), RepoError> {
-        sqlx::query!(
-            r#"INSERT INTO `yauth_signing_keys` (`id`, `kid`, `algorithm`, `public_jwk`, `private_key_enc`, `active`, `created_at`, `retired_at`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
-            wire::enc_uuid(row.id), row.kid.as_str(), row.algorithm.as_str(),
-            wire::enc_json(& row.public_jwk), row.private_key_enc.as_slice(), row.active,
-            wire::enc_ts(row.created_at), row.retired_at.map(wire::enc_ts)
-        )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-    pub(crate) async fn list_signing_keys(
-        conn: &mut sqlx::MySqlConnection,
-    ) -> Result<Vec<SigningKey>, RepoError> {
-        let rows = sqlx::query!(
-            r#"SELECT `id` AS `id!: String`, `kid` AS `kid!: String`, `algorithm` AS `algorithm!: String`, `public_jwk` AS `public_jwk!: String`, `private_key_enc` AS `private_key_enc!: Vec<u8>`, `active` AS `active!: bool`, `created_at` AS `created_at!: chrono::NaiveDateTime`, `retired_at` AS `retired_at?: chrono::NaiveDateTime` FROM `yauth_signing_keys` ORDER BY `created_at` DESC, `id` DESC"#
-        )
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(SigningKey {
-                id: wire::dec_uuid(r.id)?,
-                kid: r.kid,
-                algorithm: r.algorithm,
-                public_jwk: wire::dec_json(r.public_jwk)?,
-                private_key_enc: r.private_key_enc,
-                active: r.active,
-                created_at: wire::dec_ts(r.created_at)?,
-                retired_at: r.retired_at.map(wire::dec_ts).transpose()?,
-            });
-        }
-        Ok(out)
-    }
-    pub(crate) async fn list_active_signing_keys(
-        conn: &mut sqlx::MySqlConnection,
-    ) -> Result<Vec<SigningKey>, RepoError> {
-        let rows = sqlx::query!(
-            r#"SELECT `id` AS `id!: String`, `kid` AS `kid!: String`, `algorithm` AS `algorithm!: String`, `public_jwk` AS `public_jwk!: String`, `private_key_enc` AS `private_key_enc!: Vec<u8>`, `active` AS `active!: bool`, `created_at` AS `created_at!: chrono::NaiveDateTime`, `retired_at` AS `retired_at?: chrono::NaiveDateTime` FROM `yauth_signing_keys` WHERE `active` = TRUE ORDER BY `created_at` DESC, `id` DESC"#
-        )
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(SigningKey {
-                id: wire::dec_uuid(r.id)?,
-                kid: r.kid,
-                algorithm: r.algorithm,
-                public_jwk: wire::dec_json(r.public_jwk)?,
-                private_key_enc: r.private_key_enc,
-                active: r.active,
-                created_at: wire::dec_ts(r.created_at)?,
-                retired_at: r.retired_at.map(wire::dec_ts).transpose()?,
-            });
-        }
-        Ok(out)
-    }
-    pub(crate) async fn find_signing_key(
-        conn: &mut sqlx::MySqlConnection,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
-        let Some(r) = sqlx::query!(
-            r#"SELECT `id` AS `id!: String`, `kid` AS `kid!: String`, `algorithm` AS `algorithm!: String`, `public_jwk` AS `public_jwk!: String`, `private_key_enc` AS `private_key_enc!: Vec<u8>`, `active` AS `active!: bool`, `created_at` AS `created_at!: chrono::NaiveDateTime`, `retired_at` AS `retired_at?: chrono::NaiveDateTime` FROM `yauth_signing_keys` WHERE `kid` = ?"#,
-            kid
-        )
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)? else {
-            return Ok(None);
-        };
-        let row = SigningKey {
-            id: wire::dec_uuid(r.id)?,
-            kid: r.kid,
-            algorithm: r.algorithm,
-            public_jwk: wire::dec_json(r.public_jwk)?,
-            private_key_enc: r.private_key_enc,
-            active: r.active,
-            created_at: wire::dec_ts(r.created_at)?,
-            retired_at: r.retired_at.map(wire::dec_ts).transpose()?,
-        };
-        Ok(Some(row))
-    }
-    pub(crate) async fn retire_signing_key(
-        conn: &mut sqlx::MySqlConnection,
-        retired_at: Option<DateTime<Utc>>,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
-        let done = sqlx::query!(
-            r#"UPDATE `yauth_signing_keys` SET `active` = FALSE, `retired_at` = ? WHERE `id` = ? AND `active` = TRUE"#,
-            retired_at.map(wire::enc_ts), wire::enc_uuid(id)
-        )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn get_account_lock(
         conn: &mut sqlx::MySqlConnection,
@@ -3552,6 +3587,13 @@ impl RefreshTokensRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::claim_refresh_token(&mut conn, id).await
     }
+    async fn list_family_refresh_tokens(
+        &self,
+        family_id: Uuid,
+    ) -> Result<Vec<RefreshToken>, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::list_family_refresh_tokens(&mut conn, family_id).await
+    }
     async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_refresh_family(&mut conn, family_id).await
@@ -3566,6 +3608,48 @@ impl RefreshTokensRepository for SqlxMysqlBackend {
     ) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_refresh_tokens(&mut conn, now).await
+    }
+}
+#[async_trait]
+impl SigningKeysRepository for SqlxMysqlBackend {
+    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::insert_signing_key(&mut conn, row).await
+    }
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::list_signing_keys(&mut conn).await
+    }
+    async fn find_signing_key(
+        &self,
+        kid: &str,
+    ) -> Result<Option<SigningKey>, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::find_signing_key(&mut conn, kid).await
+    }
+    async fn rotate_signing_key(
+        &self,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::rotate_signing_key(&mut conn, rotated_at, id).await
+    }
+    async fn retire_signing_keys(
+        &self,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::retire_signing_keys(&mut conn, retired_at, rotated_before).await
+    }
+    async fn reseal_signing_key(
+        &self,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::reseal_signing_key(&mut conn, private_key_enc, id).await
     }
 }
 #[async_trait]
@@ -3593,9 +3677,10 @@ impl ApiKeysRepository for SqlxMysqlBackend {
         &self,
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
+        stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::touch_api_key(&mut conn, last_used_at, id).await
+        q::touch_api_key(&mut conn, last_used_at, id, stale_before).await
     }
     async fn delete_user_api_key(
         &self,
@@ -3838,36 +3923,6 @@ impl Oauth2RefreshTokensRepository for SqlxMysqlBackend {
     ) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_expired_oauth2_refresh_tokens(&mut conn, now).await
-    }
-}
-#[async_trait]
-impl SigningKeysRepository for SqlxMysqlBackend {
-    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::insert_signing_key(&mut conn, row).await
-    }
-    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::list_signing_keys(&mut conn).await
-    }
-    async fn list_active_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::list_active_signing_keys(&mut conn).await
-    }
-    async fn find_signing_key(
-        &self,
-        kid: &str,
-    ) -> Result<Option<SigningKey>, RepoError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::find_signing_key(&mut conn, kid).await
-    }
-    async fn retire_signing_key(
-        &self,
-        retired_at: Option<DateTime<Utc>>,
-        id: Uuid,
-    ) -> Result<bool, RepoError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::retire_signing_key(&mut conn, retired_at, id).await
     }
 }
 #[async_trait]

@@ -102,12 +102,29 @@ impl ApiError {
             chain.push_str(&inner.to_string());
             source = inner.source();
         }
-        tracing::error!(error = %chain, "request failed");
+        Self::internal_message(chain)
+    }
+
+    /// [`ApiError::internal`] for a failure described in words; `message` is logged, not sent.
+    pub fn internal_message(message: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %message, "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
             "something went wrong",
         )
+    }
+}
+
+#[cfg(feature = "bearer")]
+impl From<crate::keys::signing::KeyError> for ApiError {
+    fn from(e: crate::keys::signing::KeyError) -> Self {
+        match e {
+            crate::keys::signing::KeyError::Repo(e) => e.into(),
+            crate::keys::signing::KeyError::Internal(message) => {
+                ApiError::internal_message(format!("key store: {message}"))
+            }
+        }
     }
 }
 

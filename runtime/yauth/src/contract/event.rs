@@ -133,6 +133,48 @@ pub enum AuthEvent {
         /// The user concerned.
         user_id: Uuid,
     },
+    /// A sign-in issued a token pair (a new refresh family).
+    TokenIssued {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The refresh family.
+        family_id: Uuid,
+    },
+    /// A refresh token was rotated for a new pair.
+    TokenRefreshed {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The refresh family.
+        family_id: Uuid,
+    },
+    /// A user revoked a refresh family.
+    TokenRevoked {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The refresh family.
+        family_id: Uuid,
+    },
+    /// A user created an API key.
+    ApiKeyCreated {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The key.
+        key_id: Uuid,
+    },
+    /// A user deleted an API key.
+    ApiKeyDeleted {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The key.
+        key_id: Uuid,
+    },
+    /// An already rotated refresh token was presented again: the family was revoked.
+    RefreshTokenReused {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The refresh family.
+        family_id: Uuid,
+    },
 }
 
 impl AuthEvent {
@@ -159,6 +201,12 @@ impl AuthEvent {
             AuthEvent::PasswordReset { .. } => "password_reset",
             AuthEvent::VerificationResent { .. } => "verification_resent",
             AuthEvent::ProfileUpdated { .. } => "profile_updated",
+            AuthEvent::TokenIssued { .. } => "token_issued",
+            AuthEvent::TokenRefreshed { .. } => "token_refreshed",
+            AuthEvent::TokenRevoked { .. } => "token_revoked",
+            AuthEvent::RefreshTokenReused { .. } => "refresh_token_reused",
+            AuthEvent::ApiKeyCreated { .. } => "api_key_created",
+            AuthEvent::ApiKeyDeleted { .. } => "api_key_deleted",
         }
     }
 
@@ -179,7 +227,13 @@ impl AuthEvent {
             | AuthEvent::AccountLocked { user_id }
             | AuthEvent::AccountUnlocked { user_id }
             | AuthEvent::PasswordReset { user_id }
-            | AuthEvent::ProfileUpdated { user_id } => Some(*user_id),
+            | AuthEvent::ProfileUpdated { user_id }
+            | AuthEvent::TokenIssued { user_id, .. }
+            | AuthEvent::TokenRefreshed { user_id, .. }
+            | AuthEvent::TokenRevoked { user_id, .. }
+            | AuthEvent::RefreshTokenReused { user_id, .. }
+            | AuthEvent::ApiKeyCreated { user_id, .. }
+            | AuthEvent::ApiKeyDeleted { user_id, .. } => Some(*user_id),
             AuthEvent::LoginFailed { user_id, .. }
             | AuthEvent::PasswordResetRequested { user_id }
             | AuthEvent::VerificationResent { user_id } => *user_id,
@@ -194,6 +248,15 @@ impl AuthEvent {
             AuthEvent::LoginFailed { reason, .. } => serde_json::json!({ "reason": reason }),
             AuthEvent::SessionCreated { session_id, .. } | AuthEvent::Logout { session_id, .. } => {
                 serde_json::json!({ "session_id": session_id })
+            }
+            AuthEvent::TokenIssued { family_id, .. }
+            | AuthEvent::TokenRefreshed { family_id, .. }
+            | AuthEvent::TokenRevoked { family_id, .. }
+            | AuthEvent::RefreshTokenReused { family_id, .. } => {
+                serde_json::json!({ "family_id": family_id })
+            }
+            AuthEvent::ApiKeyCreated { key_id, .. } | AuthEvent::ApiKeyDeleted { key_id, .. } => {
+                serde_json::json!({ "key_id": key_id })
             }
             AuthEvent::WebhookDelivered { webhook_id } => {
                 serde_json::json!({ "webhook_id": webhook_id })

@@ -14,6 +14,7 @@ use crate::contract::error::ApiError;
 use crate::contract::event::{Attempt, AuthEvent, Verdict};
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
+use crate::entity::User;
 
 /// The name of the core plugin (sessions, logout, profile), which is always enabled.
 pub const CORE_PLUGIN: &str = "core";
@@ -72,6 +73,18 @@ pub trait YAuthPlugin: Send + Sync + 'static {
         Box::pin(async { Ok(0) })
     }
 
+    /// What issues token pairs when a sign-in asks for tokens instead of a session
+    /// (`POST /token`): the bearer plugin's. The first plugin that has one provides it.
+    fn token_issuer(&self) -> Option<Arc<dyn TokenIssuer>> {
+        None
+    }
+
+    /// Seals the plugin's stored secrets again under the current secret key (after a key
+    /// rotation; `YAuth::reseal`). Answers how many values changed.
+    fn reseal<'a>(&'a self, _state: &'a YAuthState) -> BoxFuture<'a, Result<u64, ApiError>> {
+        Box::pin(async { Ok(0) })
+    }
+
     /// Something is about to happen: allow it, block it, or (for a sign-in) ask for a
     /// second factor. Every plugin is asked, in the order they were added; a block wins over
     /// a second-factor request, which wins over allow (the first of each kind counts).
@@ -84,10 +97,47 @@ pub trait YAuthPlugin: Send + Sync + 'static {
     }
 }
 
+/// An access token and the refresh token that renews it: the 200 body of `POST /token` and
+/// `POST /token/refresh`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct TokenPair {
+    /// A signed JWT; send it as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// An opaque single-use token for `POST /token/refresh`.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// Issues a token pair to a user whom the sign-in path has cleared (the bearer plugin).
+pub trait TokenIssuer: Send + Sync + 'static {
+    /// The scopes a token request gets: `requested` (space-separated, RFC 6749 §3.3), or the
+    /// default ones when absent; 400 `invalid_scope` for a scope the issuer does not grant.
+    fn scopes(&self, requested: Option<&str>) -> Result<Vec<String>, ApiError>;
+
+    /// A new pair (a new refresh family) for `user` with `scopes`; `ip` goes to the audit
+    /// row.
+    fn issue<'a>(
+        &'a self,
+        state: &'a YAuthState,
+        user: &'a User,
+        scopes: &'a [String],
+        ip: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<TokenPair, ApiError>>;
+}
+
 /// One way of reading credentials from a request. `Ok(None)` means "not mine, try the next".
 pub trait CredentialExtractor: Send + Sync + 'static {
     /// A short name for logs.
     fn name(&self) -> &'static str;
+
+    /// How the OpenAPI document names these credentials: a security scheme that every
+    /// protected route then accepts besides the session cookie (`bearer`, `apiKey`).
+    fn openapi_scheme(&self) -> Option<(&'static str, utoipa::openapi::security::SecurityScheme)> {
+        None
+    }
 
     /// The caller these credentials belong to, if they are this extractor's and valid.
     fn authenticate<'a>(

@@ -10,9 +10,10 @@ use uuid::Uuid;
 use crate::config::YAuthConfig;
 use crate::contract::error::ApiError;
 use crate::contract::event::{Attempt, AuthEvent, Verdict};
-use crate::contract::plugin::{CredentialExtractor, YAuthPlugin};
+use crate::contract::plugin::{CredentialExtractor, TokenIssuer, YAuthPlugin};
 use crate::contract::user::AuthUser;
 use crate::entity::{AuditLog, Repositories};
+use crate::keys::Sealer;
 
 /// Cheap to clone (one `Arc`).
 #[derive(Clone)]
@@ -33,6 +34,11 @@ struct Inner {
     config: YAuthConfig,
     plugins: Vec<Arc<dyn YAuthPlugin>>,
     extractors: Vec<Box<dyn CredentialExtractor>>,
+    token_issuer: Option<Arc<dyn TokenIssuer>>,
+    /// Present when `YAuthConfig::secret_key` is set.
+    sealer: Option<Sealer>,
+    #[cfg(feature = "bearer")]
+    signing_keys: crate::keys::signing::SigningKeys,
 }
 
 /// What the plugins said to a sign-in attempt that none of them blocked.
@@ -51,14 +57,55 @@ impl YAuthState {
         plugins: Vec<Arc<dyn YAuthPlugin>>,
         extractors: Vec<Box<dyn CredentialExtractor>>,
     ) -> Self {
+        let token_issuer = plugins.iter().find_map(|p| p.token_issuer());
+        let sealer = config
+            .secret_key
+            .as_ref()
+            .map(|key| Sealer::new(key, &config.old_secret_keys));
         YAuthState {
             inner: Arc::new(Inner {
                 repos,
                 config,
                 plugins,
                 extractors,
+                token_issuer,
+                sealer,
+                #[cfg(feature = "bearer")]
+                signing_keys: Default::default(),
             }),
         }
+    }
+
+    /// The sealer of `YAuthConfig::secret_key`; a 500 (logged) when no key is configured,
+    /// which plugins that need one prevent by refusing to start without it.
+    pub fn sealer(&self) -> Result<&Sealer, ApiError> {
+        self.inner
+            .sealer
+            .as_ref()
+            .ok_or_else(|| ApiError::internal_message("no secret key: set YAuthConfig::secret_key"))
+    }
+
+    /// The signing keys (bearer tokens, and the OAuth 2 server's and OIDC's tokens).
+    #[cfg(feature = "bearer")]
+    pub fn signing_keys(&self) -> &crate::keys::signing::SigningKeys {
+        &self.inner.signing_keys
+    }
+
+    /// What issues token pairs for a sign-in that asks for tokens; `None` without the
+    /// bearer plugin.
+    pub fn token_issuer(&self) -> Option<&Arc<dyn TokenIssuer>> {
+        self.inner.token_issuer.as_ref()
+    }
+
+    /// Seals every stored secret again under the current secret key (after rotating it):
+    /// each plugin's (`YAuthPlugin::reseal`). Answers how many values changed; the first
+    /// failure stops it (run it again once fixed: it skips what is already resealed).
+    pub async fn reseal(&self) -> Result<u64, ApiError> {
+        let mut changed = 0;
+        for plugin in &self.inner.plugins {
+            changed += plugin.reseal(self).await?;
+        }
+        Ok(changed)
     }
 
     /// Every repository of the backend.

@@ -64,6 +64,20 @@ impl AuthUser {
         }
     }
 
+    /// Whether the caller may act with `scope`: a session carries every scope, a bearer
+    /// token or an API key only those it was granted. For an application's own routes:
+    /// `user.require_scope("files:write")?` answers 403 `insufficient_scope` otherwise.
+    pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
+        match &self.scopes {
+            None => Ok(()),
+            Some(granted) if granted.iter().any(|s| s == scope) => Ok(()),
+            Some(_) => Err(ApiError::forbidden(
+                "insufficient_scope",
+                "the credentials do not carry the scope this needs",
+            )),
+        }
+    }
+
     /// [`AuthUser::from_user`] taking the row, whose strings it keeps instead of copying.
     pub(crate) fn from_owned_user(user: User, auth_method: AuthMethod) -> Self {
         AuthUser {
@@ -116,5 +130,40 @@ where
         }
         let state = crate::contract::state::YAuthState::from_ref(state);
         Ok(OptionalAuthUser(state.authenticate(parts).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(scopes: Option<Vec<String>>) -> AuthUser {
+        AuthUser {
+            id: Uuid::nil(),
+            email: "a@example.com".into(),
+            display_name: None,
+            email_verified: true,
+            role: "user".into(),
+            banned: false,
+            auth_method: if scopes.is_some() {
+                AuthMethod::ApiKey
+            } else {
+                AuthMethod::Session
+            },
+            scopes,
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn a_session_has_every_scope_and_a_key_only_its_own() {
+        assert!(caller(None).require_scope("files:write").is_ok());
+        let key = caller(Some(vec!["files:read".into()]));
+        assert!(key.require_scope("files:read").is_ok());
+        let refused = key.require_scope("files:write").unwrap_err();
+        assert_eq!(
+            (refused.status, refused.error),
+            (axum::http::StatusCode::FORBIDDEN, "insufficient_scope")
+        );
     }
 }

@@ -1,9 +1,10 @@
 //! The one "sign this user in" path. Every primary login (password, magic link, passkey,
 //! OAuth callback, the second factor) ends here, so the ban check, the plugins' veto and
-//! second-factor request, the session, the cookie and the events are the same for all.
+//! second-factor request, the session or token pair, the cookie and the events are the same
+//! for all.
 
 use axum::Json;
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{CACHE_CONTROL, PRAGMA, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::Cookie;
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use crate::contract::error::ApiError;
 use crate::contract::event::{Attempt, AuthEvent};
+use crate::contract::plugin::TokenPair;
 use crate::contract::state::{SignInClearance, YAuthState};
 use crate::contract::user::{AuthMethod, AuthUser, is_banned};
 use crate::entity::User;
@@ -36,6 +38,17 @@ pub enum SignInAnswer {
     MfaRequired(MfaRequired),
 }
 
+/// The 200 body of a primary login that asked for tokens (`POST /token`): the pair, or the
+/// second-factor request.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum TokenAnswer {
+    /// Signed in: an access token and its refresh token.
+    Tokens(TokenPair),
+    /// A second factor is needed; no token was issued.
+    MfaRequired(MfaRequired),
+}
+
 /// How a sign-in ended.
 #[derive(Debug)]
 #[expect(
@@ -50,6 +63,8 @@ pub enum SignInOutcome {
         /// The session cookie to set.
         cookie: Cookie<'static>,
     },
+    /// A token pair was issued (a sign-in that asked for [`Grant::Tokens`]).
+    Tokens(TokenPair),
     /// A plugin asks for a second factor first; no session exists yet.
     MfaRequired {
         /// The id the client passes to the second-factor route.
@@ -71,6 +86,7 @@ impl IntoResponse for SignInOutcome {
                     Err(e) => ApiError::internal(e).into_response(),
                 }
             }
+            SignInOutcome::Tokens(pair) => no_store(Json(pair).into_response()),
             SignInOutcome::MfaRequired { pending_session_id } => (
                 StatusCode::OK,
                 Json(SignInAnswer::MfaRequired(MfaRequired {
@@ -83,6 +99,30 @@ impl IntoResponse for SignInOutcome {
     }
 }
 
+/// A response that carries credentials: never stored by a cache (RFC 6749 §5.1).
+pub fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// What a signed-in user gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant<'a> {
+    /// A session and its cookie.
+    Session {
+        /// A long-lived session (`remember_me_ttl`) with a persistent cookie, instead of the
+        /// default one.
+        remember_me: bool,
+    },
+    /// An access token and a refresh token (the bearer plugin's issuer), with these scopes.
+    Tokens {
+        /// The scopes granted (already checked against what the issuer allows).
+        scopes: &'a [String],
+    },
+}
+
 /// What a sign-in asks for.
 #[derive(Debug, Clone, Copy)]
 pub struct SignIn<'a> {
@@ -90,22 +130,34 @@ pub struct SignIn<'a> {
     pub user: &'a User,
     /// How (`email-password`, `magic-link`, …): the event's `method`.
     pub method: &'static str,
-    /// A long-lived session (`remember_me_ttl`) instead of the default one.
-    pub remember_me: bool,
+    /// A session or a token pair.
+    pub grant: Grant<'a>,
     /// The request's client, stored with the session and the audit rows.
     pub meta: &'a RequestMeta,
 }
 
 /// Signs `user` in: 403 `user_banned` for a ban in force; then every plugin is asked (a
 /// block is an error and is audited as a failed login; a second-factor request ends here
-/// with nothing created); then a new session, `login_succeeded` and `session_created`.
+/// with nothing created); then a new session (`login_succeeded`, `session_created`) or a
+/// token pair (`login_succeeded`, `token_issued`).
 pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOutcome, ApiError> {
     let SignIn {
         user,
         method,
-        remember_me,
+        grant,
         meta,
     } = request;
+    // Checked before anything is asked or written: a grant nobody can issue is a 404 of
+    // the route, never a half-done sign-in.
+    let tokens = match grant {
+        Grant::Session { .. } => None,
+        Grant::Tokens { scopes } => Some((
+            scopes,
+            state.token_issuer().cloned().ok_or_else(|| {
+                ApiError::not_found("token issuance is not enabled (the bearer plugin)")
+            })?,
+        )),
+    };
     let ip = meta.ip_text();
     if is_banned(user) {
         return Err(ApiError::forbidden("user_banned", "this account is banned"));
@@ -128,6 +180,20 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
     if let SignInClearance::SecondFactor { pending_session_id } = clearance {
         return Ok(SignInOutcome::MfaRequired { pending_session_id });
     }
+    if let Some((scopes, issuer)) = tokens {
+        let pair = issuer.issue(state, user, scopes, ip.as_deref()).await?;
+        state
+            .emit(
+                AuthEvent::LoginSucceeded {
+                    user_id: user.id,
+                    method: method.into(),
+                },
+                ip.as_deref(),
+            )
+            .await;
+        return Ok(SignInOutcome::Tokens(pair));
+    }
+    let remember_me = matches!(grant, Grant::Session { remember_me: true });
     let (session, token) = create_session(
         state,
         user.id,

@@ -125,6 +125,36 @@ pub fn display_name(name: Option<&str>) -> Result<Option<String>, ApiError> {
     Ok(name.map(str::to_string))
 }
 
+/// RFC 6749 §3.3: a scope is `1*( %x21 / %x23-5B / %x5D-7E )` (printable ASCII without
+/// space, `"` and `\`).
+pub fn is_scope_token(scope: &str) -> bool {
+    !scope.is_empty()
+        && scope
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+}
+
+/// The scopes asked for, each one in `allowed` (else 400 `invalid_scope`), duplicates
+/// dropped, in the order asked. The same rule for bearer tokens and API keys.
+pub fn requested_scopes<'a>(
+    requested: impl IntoIterator<Item = &'a str>,
+    allowed: &[String],
+) -> Result<Vec<String>, ApiError> {
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in requested {
+        if !allowed.iter().any(|a| a == scope) {
+            return Err(ApiError::bad_request(
+                "invalid_scope",
+                "a requested scope is not granted here",
+            ));
+        }
+        if !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_string());
+        }
+    }
+    Ok(scopes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +204,25 @@ mod tests {
                 "invalid_email",
                 "{spoof:?}"
             );
+        }
+    }
+
+    #[test]
+    fn scopes_are_scope_tokens_from_the_allowed_list_without_duplicates() {
+        let allowed = vec!["read".to_string(), "write".to_string()];
+        assert_eq!(
+            requested_scopes(["write", "read", "write"], &allowed).unwrap(),
+            vec!["write", "read"]
+        );
+        assert_eq!(
+            requested_scopes(["read", "admin"], &allowed)
+                .unwrap_err()
+                .error,
+            "invalid_scope"
+        );
+        assert!(is_scope_token("files:read"));
+        for bad in ["", "a b", "quote\"", "back\\slash", "é", "del\u{7f}"] {
+            assert!(!is_scope_token(bad), "{bad:?}");
         }
     }
 

@@ -1,6 +1,14 @@
 //! The built-in plugins, one folder each (`routes`, `flows`, `mail` as they need), each
 //! behind its cargo feature. `core` is always on.
 
+#[cfg(feature = "api-key")]
+pub mod api_key;
+#[cfg(feature = "bearer")]
+pub mod bearer;
 pub mod core;
 #[cfg(feature = "email-password")]
 pub mod email_password;
+#[cfg(feature = "magic-link")]
+pub mod magic_link;
+#[cfg(feature = "status")]
+pub mod status;

@@ -20,6 +20,8 @@ pub struct Model {
     #[sea_orm(column_type = "DateTime")]
     pub created_at: DateTimeUtc,
     #[sea_orm(column_type = "DateTime", nullable)]
+    pub rotated_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "DateTime", nullable)]
     pub retired_at: Option<DateTimeUtc>,
 }
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,8 @@ pub struct Model {
     #[sea_orm(column_type = "TimestampWithTimeZone")]
     pub created_at: DateTimeUtc,
     #[sea_orm(column_type = "TimestampWithTimeZone", nullable)]
+    pub rotated_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "TimestampWithTimeZone", nullable)]
     pub retired_at: Option<DateTimeUtc>,
 }
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,8 @@ pub struct Model {
     #[sea_orm(column_type = "DateTime")]
     pub created_at: DateTime,
     #[sea_orm(column_type = "DateTime", nullable)]
+    pub rotated_at: Option<DateTime>,
+    #[sea_orm(column_type = "DateTime", nullable)]
     pub retired_at: Option<DateTime>,
 }
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,7 +17,7 @@ use crate::entity::{EmailVerification, Password, PasswordHistory, PasswordReset,
 use crate::kit::limits;
 use crate::kit::mail::{dispatch, per_address_allowed, token_link};
 use crate::kit::request::{RequestMeta, ip_bucket};
-use crate::kit::sign_in::{SignIn, SignInOutcome, sign_in};
+use crate::kit::sign_in::{Grant, SignIn, SignInOutcome, sign_in};
 use crate::kit::token::{Issued, claimed, hash_token};
 use crate::kit::validate::{display_name, normalize_email};
 use crate::mail::Mailer;
@@ -240,7 +240,7 @@ pub(super) async fn login(
     service: &Service,
     email: &str,
     password: &str,
-    remember_me: bool,
+    grant: Grant<'_>,
     meta: &RequestMeta,
 ) -> Result<SignInOutcome, ApiError> {
     let limits = &service.config.rate_limits;
@@ -303,29 +303,48 @@ pub(super) async fn login(
         SignIn {
             user: &user,
             method: super::NAME,
-            remember_me,
+            grant,
             meta,
         },
     )
     .await?;
     // A reset or change that committed between the verification and the new session must
     // not leave that session alive: the password it proved is no longer the password.
-    if let SignInOutcome::SignedIn {
-        user: signed_in, ..
-    } = &outcome
-    {
-        let now = state.repos().passwords.get_password(user.id).await?;
-        if now.as_ref().map(|p| &p.password_hash) != Some(&expected) {
-            if let Some(session_id) = signed_in.session_id {
-                state.repos().sessions.delete_session(session_id).await?;
-            }
-            return Err(failed_login(state, Some(user.id), "password_changed", meta).await);
-        }
-        if let Some(counters) = &counters {
-            counters.succeeded(state, limits).await?;
-        }
+    if matches!(outcome, SignInOutcome::MfaRequired { .. }) {
+        return Ok(outcome);
+    }
+    let now = state.repos().passwords.get_password(user.id).await?;
+    if now.as_ref().map(|p| &p.password_hash) != Some(&expected) {
+        undo_sign_in(state, &outcome).await?;
+        return Err(failed_login(state, Some(user.id), "password_changed", meta).await);
+    }
+    if let Some(counters) = &counters {
+        counters.succeeded(state, limits).await?;
     }
     Ok(outcome)
+}
+
+/// Ends what a sign-in just created (its session, or its token family).
+async fn undo_sign_in(state: &YAuthState, outcome: &SignInOutcome) -> Result<(), ApiError> {
+    let repos = state.repos();
+    match outcome {
+        SignInOutcome::SignedIn { user, .. } => {
+            if let Some(session_id) = user.session_id {
+                repos.sessions.delete_session(session_id).await?;
+            }
+        }
+        SignInOutcome::Tokens(pair) => {
+            let hash = hash_token(&pair.refresh_token);
+            if let Some(token) = repos.refresh_tokens.find_refresh_token(&hash).await? {
+                repos
+                    .refresh_tokens
+                    .revoke_refresh_family(token.family_id)
+                    .await?;
+            }
+        }
+        SignInOutcome::MfaRequired { .. } => {}
+    }
+    Ok(())
 }
 
 /// A failed login (already counted against the email by the reservation): audited, with

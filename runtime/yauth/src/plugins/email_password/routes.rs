@@ -18,7 +18,7 @@ use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
 use crate::kit::openapi::{BadRequest, Overloaded, RateLimited};
 use crate::kit::request::RequestMeta;
-use crate::kit::sign_in::SignInAnswer;
+use crate::kit::sign_in::{Grant, SignInAnswer, TokenAnswer};
 
 type PluginRouter = OpenApiRouter<PluginState<Service>>;
 
@@ -31,7 +31,16 @@ pub(super) fn public(state: &YAuthState, service: Arc<Service>) -> OpenApiRouter
         .routes(routes!(resend_verification))
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
+        .merge(token_route(state))
         .with_state(PluginState::new(state, service))
+}
+
+/// `POST /token`, when a plugin issues tokens.
+fn token_route(state: &YAuthState) -> PluginRouter {
+    match state.token_issuer() {
+        Some(_) => PluginRouter::new().routes(routes!(token)),
+        None => PluginRouter::new(),
+    }
 }
 
 /// Change password.
@@ -124,15 +133,53 @@ async fn login(
     meta: RequestMeta,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
-    let outcome = flows::login(
-        &state,
-        &service,
-        &body.email,
-        &body.password,
-        body.remember_me,
-        &meta,
+    let grant = Grant::Session {
+        remember_me: body.remember_me,
+    };
+    let outcome = flows::login(&state, &service, &body.email, &body.password, grant, &meta).await?;
+    Ok(outcome.into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct PasswordTokenBody {
+    email: String,
+    password: String,
+    /// Space-separated scopes to grant (RFC 6749 §3.3); the bearer plugin's default scopes
+    /// when absent.
+    scope: Option<String>,
+}
+
+/// `POST /token`: the password login of `/login`, answered with a token pair instead of a
+/// session. Mounted by this plugin (it owns passwords) when the bearer plugin issues tokens;
+/// documented under the `bearer` tag.
+#[utoipa::path(
+    post,
+    path = "/token",
+    tag = "bearer",
+    operation_id = "bearerToken",
+    summary = "Get an access token and a refresh token with email and password",
+    request_body = PasswordTokenBody,
+    responses(
+        (status = 200, description = "The token pair (`Cache-Control: no-store`); or `{ mfa_required, pending_session_id }` when a second factor is needed", body = TokenAnswer),
+        (status = 400, description = "`invalid_request`: a malformed body; `invalid_scope`: a scope the server does not grant", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`, exactly as `POST /login` answers it", body = ErrorBody),
+        (status = 403, description = "`user_banned`, or `blocked` by a plugin", body = ErrorBody),
+        RateLimited,
+        Overloaded,
     )
-    .await?;
+)]
+async fn token(
+    State(state): State<YAuthState>,
+    State(service): State<Arc<Service>>,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<PasswordTokenBody>,
+) -> Result<Response, ApiError> {
+    let scopes = state
+        .token_issuer()
+        .ok_or_else(|| ApiError::not_found("token issuance is not enabled"))?
+        .scopes(body.scope.as_deref())?;
+    let grant = Grant::Tokens { scopes: &scopes };
+    let outcome = flows::login(&state, &service, &body.email, &body.password, grant, &meta).await?;
     Ok(outcome.into_response())
 }
 

@@ -1,0 +1,380 @@
+//! Issuing, refreshing, revoking and verifying tokens; no HTTP types beyond the error.
+
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{BearerConfig, Service};
+use crate::contract::error::ApiError;
+use crate::contract::event::AuthEvent;
+use crate::contract::plugin::TokenPair;
+use crate::contract::state::YAuthState;
+use crate::contract::user::{AuthMethod, AuthUser, is_banned};
+use crate::entity::{RefreshToken, User};
+use crate::keys::signing::Rejected;
+use crate::kit::limits;
+use crate::kit::request::RequestMeta;
+use crate::kit::token::{Issued, TokenHash, expires_after, new_token};
+use crate::kit::validate::requested_scopes;
+
+/// The claims of an access token.
+#[derive(Debug, Serialize, Deserialize)]
+struct AccessClaims {
+    iss: String,
+    sub: Uuid,
+    aud: String,
+    exp: i64,
+    iat: i64,
+    jti: Uuid,
+    /// Space-separated, as in OAuth 2.
+    scope: String,
+}
+
+/// The scopes of a token request: the requested ones (space-separated, each allowed,
+/// duplicates dropped), or the defaults.
+pub(super) fn granted_scopes(
+    config: &BearerConfig,
+    requested: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    match requested {
+        None => Ok(config.default_scopes.clone()),
+        Some(requested) => requested_scopes(
+            requested.split(' ').filter(|s| !s.is_empty()),
+            &config.allowed_scopes,
+        ),
+    }
+}
+
+fn invalid_refresh_token() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "the refresh token is invalid, expired or revoked",
+    )
+}
+
+/// A signed access token for `user_id` with `scopes`.
+async fn access_token(
+    state: &YAuthState,
+    service: &Service,
+    user_id: Uuid,
+    scopes: &[String],
+) -> Result<String, ApiError> {
+    let now = Utc::now();
+    let claims = AccessClaims {
+        iss: service.issuer.clone(),
+        sub: user_id,
+        aud: service.audience.clone(),
+        exp: expires_after(now, service.config.access_token_ttl).timestamp(),
+        iat: now.timestamp(),
+        jti: Uuid::new_v4(),
+        scope: scopes.join(" "),
+    };
+    Ok(state
+        .signing_keys()
+        .sign(
+            state.repos(),
+            state.sealer()?,
+            service.config.algorithm,
+            &claims,
+        )
+        .await?)
+}
+
+fn pair(service: &Service, access_token: String, refresh_token: String) -> TokenPair {
+    TokenPair {
+        access_token,
+        refresh_token,
+        token_type: "Bearer".into(),
+        expires_in: service.config.access_token_ttl.as_secs(),
+    }
+}
+
+fn scopes_of(row: &RefreshToken) -> Vec<String> {
+    row.scopes
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// A new family for a user the sign-in path cleared: a refresh token living
+/// `refresh_token_ttl`, and an access token.
+pub(super) async fn issue(
+    state: &YAuthState,
+    service: &Service,
+    user: &User,
+    scopes: &[String],
+    ip: Option<&str>,
+) -> Result<TokenPair, ApiError> {
+    let refresh = Issued::new(service.config.refresh_token_ttl);
+    let family_id = Uuid::now_v7();
+    let access = access_token(state, service, user.id, scopes).await?;
+    state
+        .repos()
+        .refresh_tokens
+        .insert_refresh_token(&RefreshToken {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            token_hash: refresh.hash,
+            family_id,
+            scopes: Some(serde_json::json!(scopes)),
+            expires_at: refresh.expires_at,
+            revoked: false,
+            created_at: refresh.created_at,
+        })
+        .await?;
+    state
+        .emit(
+            AuthEvent::TokenIssued {
+                user_id: user.id,
+                family_id,
+            },
+            ip,
+        )
+        .await;
+    Ok(pair(service, access, refresh.plain))
+}
+
+/// `POST /token/refresh`: rotates the presented token. Reuse of a rotated token revokes its
+/// family (unless `refresh_reuse_grace` lets a quick repeat through).
+pub(super) async fn refresh(
+    state: &YAuthState,
+    service: &Service,
+    presented: &str,
+    meta: &RequestMeta,
+) -> Result<TokenPair, ApiError> {
+    limits::check_ip(
+        state,
+        "token-refresh",
+        meta.ip,
+        service.config.rate_limits.refresh_per_ip,
+    )
+    .await?;
+    let repos = state.repos();
+    let hash = TokenHash::of(presented);
+    let now = Utc::now();
+    let Some(row) = repos
+        .refresh_tokens
+        .find_refresh_token(hash.as_str())
+        .await?
+    else {
+        return Err(invalid_refresh_token());
+    };
+    if row.expires_at <= now {
+        return Err(invalid_refresh_token());
+    }
+    if row.revoked {
+        return reused(state, service, &row, meta).await;
+    }
+    let Some(user) = repos.users.get_user(row.user_id).await? else {
+        return Err(invalid_refresh_token());
+    };
+    if is_banned(&user) {
+        repos
+            .refresh_tokens
+            .revoke_refresh_family(row.family_id)
+            .await?;
+        return Err(ApiError::forbidden("user_banned", "this account is banned"));
+    }
+    let successor = new_token();
+    let next = RefreshToken {
+        id: Uuid::now_v7(),
+        user_id: row.user_id,
+        token_hash: TokenHash::of(&successor).as_str().to_owned(),
+        family_id: row.family_id,
+        scopes: row.scopes.clone(),
+        // The family's lifetime runs from its sign-in, not from the last rotation.
+        expires_at: row.expires_at,
+        revoked: false,
+        created_at: now,
+    };
+    let access = access_token(state, service, row.user_id, &scopes_of(&row)).await?;
+    if !repos.composite.rotate_refresh_token(row.id, &next).await? {
+        // Another request rotated it between our read and our claim.
+        return reused(state, service, &row, meta).await;
+    }
+    state
+        .emit(
+            AuthEvent::TokenRefreshed {
+                user_id: row.user_id,
+                family_id: row.family_id,
+            },
+            meta.ip_text().as_deref(),
+        )
+        .await;
+    Ok(pair(service, access, successor))
+}
+
+/// A rotated (or revoked) token came back. Within the grace window of its rotation, while
+/// the family is alive, the caller gets another pair of the family; otherwise the family is
+/// revoked, its newest token included, and the reuse is audited.
+async fn reused(
+    state: &YAuthState,
+    service: &Service,
+    row: &RefreshToken,
+    meta: &RequestMeta,
+) -> Result<TokenPair, ApiError> {
+    let repos = state.repos();
+    let grace = service.config.refresh_reuse_grace;
+    if !grace.is_zero() {
+        let family = repos
+            .refresh_tokens
+            .list_family_refresh_tokens(row.family_id)
+            .await?;
+        let now = Utc::now();
+        let live_successor = family.first().is_some_and(|newest| {
+            newest.id != row.id
+                && !newest.revoked
+                && newest.expires_at > now
+                && expires_after(newest.created_at, grace) > now
+        });
+        let user = repos.users.get_user(row.user_id).await?;
+        if live_successor && let Some(user) = user.filter(|u| !is_banned(u)) {
+            let sibling = new_token();
+            repos
+                .refresh_tokens
+                .insert_refresh_token(&RefreshToken {
+                    id: Uuid::now_v7(),
+                    user_id: user.id,
+                    token_hash: TokenHash::of(&sibling).as_str().to_owned(),
+                    family_id: row.family_id,
+                    scopes: row.scopes.clone(),
+                    expires_at: row.expires_at,
+                    revoked: false,
+                    created_at: now,
+                })
+                .await?;
+            let access = access_token(state, service, user.id, &scopes_of(row)).await?;
+            return Ok(pair(service, access, sibling));
+        }
+    }
+    repos
+        .refresh_tokens
+        .revoke_refresh_family(row.family_id)
+        .await?;
+    state
+        .emit(
+            AuthEvent::RefreshTokenReused {
+                user_id: row.user_id,
+                family_id: row.family_id,
+            },
+            meta.ip_text().as_deref(),
+        )
+        .await;
+    Err(invalid_refresh_token())
+}
+
+/// `POST /token/revoke`: ends the family of a refresh token of the caller's. Someone else's
+/// or an unknown token changes nothing and gets the same answer.
+pub(super) async fn revoke(
+    state: &YAuthState,
+    caller: &AuthUser,
+    presented: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let repos = state.repos();
+    let hash = TokenHash::of(presented);
+    let Some(row) = repos
+        .refresh_tokens
+        .find_refresh_token(hash.as_str())
+        .await?
+    else {
+        return Ok(());
+    };
+    if row.user_id != caller.id {
+        return Ok(());
+    }
+    repos
+        .refresh_tokens
+        .revoke_refresh_family(row.family_id)
+        .await?;
+    state
+        .emit(
+            AuthEvent::TokenRevoked {
+                user_id: row.user_id,
+                family_id: row.family_id,
+            },
+            meta.ip_text().as_deref(),
+        )
+        .await;
+    Ok(())
+}
+
+/// The bearer token of `Authorization`, if the request has one.
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The caller of a valid access token: signature, `kid`, algorithm, issuer, audience and
+/// expiry checked, then the user loaded (a deleted user is unauthenticated, a banned one
+/// refused).
+pub(super) async fn authenticate(
+    state: &YAuthState,
+    service: &Service,
+    parts: &Parts,
+) -> Result<Option<AuthUser>, ApiError> {
+    let Some(token) = bearer_token(parts) else {
+        return Ok(None);
+    };
+    let claims: AccessClaims = match state
+        .signing_keys()
+        .verify(state.repos(), state.sealer()?, token, &service.validation)
+        .await
+    {
+        Ok(claims) => claims,
+        Err(Rejected::Invalid) => return Ok(None),
+    };
+    let Some(user) = state.repos().users.get_user(claims.sub).await? else {
+        return Ok(None);
+    };
+    if is_banned(&user) {
+        return Err(ApiError::forbidden("user_banned", "this account is banned"));
+    }
+    let mut auth = AuthUser::from_owned_user(user, AuthMethod::Bearer);
+    auth.scopes = Some(
+        claims
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    );
+    Ok(Some(auth))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_scopes_are_the_requested_allowed_ones_or_the_defaults() {
+        let config = BearerConfig {
+            allowed_scopes: vec!["read".into(), "write".into()],
+            default_scopes: vec!["read".into()],
+            ..BearerConfig::default()
+        };
+        assert_eq!(granted_scopes(&config, None).unwrap(), vec!["read"]);
+        assert_eq!(
+            granted_scopes(&config, Some("write  read write")).unwrap(),
+            vec!["write", "read"]
+        );
+        assert_eq!(
+            granted_scopes(&config, Some("")).unwrap(),
+            Vec::<String>::new()
+        );
+        for bad in ["admin", "read admin", "read\u{7f}"] {
+            assert_eq!(
+                granted_scopes(&config, Some(bad)).unwrap_err().error,
+                "invalid_scope"
+            );
+        }
+    }
+}
