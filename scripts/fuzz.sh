@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh                   build the demo, fuzz it, print `fuzz: PASS|FAIL …`
 #
 # Knobs (environment): YAUTH_FUZZ_EXAMPLES (fuzzing-phase cases per operation and run,
-# default 200), YAUTH_FUZZ_SEED (replay a run; every run prints its seed),
+# default 100), YAUTH_FUZZ_SEED (replay a run; every run prints its seed),
 # YAUTH_FUZZ_TIMEOUT (seconds for all schemathesis runs together, default 420; a run that
 # reaches it is stopped and the script fails),
 # YAUTH_FUZZ_DATABASE_URL (the demo's --database-url, default `memory`; e.g.
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yauth-ci-target}"
-examples="${YAUTH_FUZZ_EXAMPLES:-200}"
+examples="${YAUTH_FUZZ_EXAMPLES:-100}"
 database_url="${YAUTH_FUZZ_DATABASE_URL:-memory}"
 budget="${YAUTH_FUZZ_TIMEOUT:-420}"
 min_cases=3000
@@ -99,10 +99,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The signed-in user, an admin (`--admin-email`), so the admin routes are fuzzed past the
+# role check.
+email="fuzz-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')@example.com"
+password="Fz-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')-q"
+
 # Memory backend by default (nothing to set up), no HIBP (no traffic leaves 127.0.0.1),
 # plain-http cookies, and port 0: the demo prints the port it bound.
 NO_COLOR=1 RUST_LOG="${RUST_LOG:-info,sqlx=warn}" "$demo_bin" --database-url "$database_url" \
-    --addr 127.0.0.1:0 --no-hibp --insecure-cookies >"$out/demo.log" 2>&1 &
+    --addr 127.0.0.1:0 --no-hibp --insecure-cookies --admin-email "$email" >"$out/demo.log" 2>&1 &
 demo_pid=$!
 origin=""
 for _ in $(seq 1 300); do
@@ -125,8 +130,6 @@ say "demo on $origin, database $database_url (log: $out/demo.log)"
 
 # --- a signed-in user: register, log in, keep the cookie the server names ---
 extra=()
-email="fuzz-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')@example.com"
-password="Fz-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')-q"
 status=$(curl -sS -o "$out/register.body" -w '%{http_code}' -X POST "$base/register" \
     -H 'Content-Type: application/json' --data-binary "{\"email\":\"$email\",\"password\":\"$password\"}")
 if [[ "$status" != 201 ]]; then
@@ -245,17 +248,19 @@ st_run() {
 }
 
 # 1. Signed in: every operation but those that end the session for the others: logout, and
-#    DELETE /sessions/{id} (schemathesis reuses ids from answers, such as GET /sessions',
-#    so it finds the current session's id).
+#    DELETE /sessions/{id} and /admin/sessions/{id} (schemathesis reuses ids from answers,
+#    such as GET /sessions', so it finds the current session's id).
 st_run session -H "Cookie: $cookie" --generation-with-security-parameters false \
-    --exclude-operation-id logout --exclude-operation-id endSession
+    --exclude-operation-id logout --exclude-operation-id endSession \
+    --exclude-operation-id adminEndSession
 if ! session_ok; then
     extra+=(--extra-failure "the session ended during the signed-in run, so part of it ran signed out")
 fi
 # 2. Signed in, the operations that end a session: the first success ends it, later calls
 #    must answer 401.
 st_run logout -H "Cookie: $cookie" --generation-with-security-parameters false \
-    --include-operation-id logout --include-operation-id endSession
+    --include-operation-id logout --include-operation-id endSession \
+    --include-operation-id adminEndSession
 # 3. No credentials: every operation; the cookie of the security scheme is left out or
 #    filled with generated values. (Its 401s are the point, not a missing-auth warning.)
 st_run anonymous --warnings missing_test_data,validation_mismatch,missing_deserializer,unsupported_regex,method_not_allowed,unmatched_filter,unresolvable_reference,low_valid_rate,rate_limited,timeout_units

@@ -52,12 +52,15 @@ pub struct Args {
     /// are ignored.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<yauth::config::IpNet>,
-    /// The plugins to enable, comma-separated (`email-password,bearer,api-key,magic-link,status`), or `all`.
+    /// The plugins to enable, comma-separated (`email-password,bearer,api-key,magic-link,admin,status`), or `all`.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     pub plugins: Vec<String>,
     /// How long a bearer access token works, in seconds (try expiry in a minute with 60).
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     pub access_token_ttl: u64,
+    /// This account gets the role `admin` when it is created, and at start if it exists.
+    #[arg(long, value_name = "EMAIL")]
+    pub admin_email: Option<String>,
     /// Where the secret key that seals signing keys is kept when `YAUTH_SECRET_KEY` is unset
     /// (created with mode 0600 on first start). Default: `yauth-demo.key` beside the SQLite
     /// file; with `memory` the key lives only in the process; PostgreSQL and MySQL need
@@ -72,6 +75,7 @@ pub const PLUGINS: &[&str] = &[
     "bearer",
     "api-key",
     "magic-link",
+    "admin",
     "status",
 ];
 
@@ -393,13 +397,23 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
     if plugins.contains(&"bearer") {
         builder = builder.with_bearer(BearerConfig {
             access_token_ttl: std::time::Duration::from_secs(args.access_token_ttl),
-            allowed_scopes: vec!["read".into(), "write".into()],
+            allowed_scopes: vec![
+                "read".into(),
+                "write".into(),
+                "account".into(),
+                "admin".into(),
+            ],
             ..BearerConfig::default()
         });
     }
     if plugins.contains(&"api-key") {
         builder = builder.with_api_key(ApiKeyConfig {
-            allowed_scopes: vec!["read".into(), "write".into()],
+            allowed_scopes: vec![
+                "read".into(),
+                "write".into(),
+                "account".into(),
+                "admin".into(),
+            ],
             ..ApiKeyConfig::default()
         });
     }
@@ -409,10 +423,26 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
             ..MagicLinkConfig::default()
         });
     }
+    if plugins.contains(&"admin") {
+        builder = builder.with_admin();
+    }
+    let admin_email = match &args.admin_email {
+        Some(email) => Some(
+            yauth::kit::validate::normalize_email(email)
+                .map_err(|e| anyhow::anyhow!("--admin-email: {}", e.message))?,
+        ),
+        None => None,
+    };
+    if let Some(email) = &admin_email {
+        builder = builder.with_plugin(Box::new(AdminEmail(email.clone())));
+    }
     if plugins.contains(&"status") {
         builder = builder.with_status();
     }
     let yauth = builder.build().await?;
+    if let Some(email) = &admin_email {
+        promote(yauth.state(), email).await?;
+    }
     // Expired sessions, tokens and rate-limit windows are deleted every ten minutes.
     yauth.spawn_maintenance(std::time::Duration::from_secs(600));
     Ok(axum::Router::new()
@@ -424,6 +454,48 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         .route("/magic-link", axum::routing::get(page))
         .nest("/api/auth", yauth.router())
         .with_state(yauth.state().clone()))
+}
+
+/// `--admin-email`: the account with this (normalised) email becomes an admin when it is
+/// registered (by password, magic link, …).
+#[derive(Debug)]
+struct AdminEmail(String);
+
+impl YAuthPlugin for AdminEmail {
+    fn name(&self) -> &'static str {
+        "demo-admin-email"
+    }
+
+    fn on_event<'a>(&'a self, event: &'a AuthEvent, state: &'a YAuthState) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            if let AuthEvent::UserRegistered { email, .. } = event
+                && *email == self.0
+                && let Err(e) = promote(state, email).await
+            {
+                tracing::error!(error = %e, "could not make the --admin-email account an admin");
+            }
+        })
+    }
+}
+
+/// Gives the account of `email`, if there is one, the role `admin`.
+async fn promote(state: &YAuthState, email: &str) -> anyhow::Result<()> {
+    let users = &state.repos().users;
+    if let Some(user) = users.find_user_by_email(email).await?
+        && user.role != "admin"
+    {
+        users
+            .update_user_admin(
+                user.display_name.as_deref(),
+                "admin",
+                user.email_verified,
+                chrono::Utc::now(),
+                user.id,
+            )
+            .await?;
+        tracing::info!(%email, "gave the account the role admin (--admin-email)");
+    }
+    Ok(())
 }
 
 /// A boxed backend is a backend.

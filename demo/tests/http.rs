@@ -17,6 +17,7 @@ async fn flows(database_url: String, orm: Orm) {
     let sink = SmtpSink::start().await;
     let key_dir = tempfile::tempdir().unwrap();
     let key_file = key_dir.path().join("yauth-demo.key");
+    let admin_email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
     let args_url = database_url.clone();
     let args = Args {
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -26,6 +27,7 @@ async fn flows(database_url: String, orm: Orm) {
         smtp_url: Some(format!("smtp://127.0.0.1:{}", sink.addr.port())),
         mail_from: "demo <demo@example.com>".into(),
         secret_key_file: Some(key_file.clone()),
+        admin_email: Some(admin_email.clone()),
         ..Args::new(database_url)
     };
     let server = start_with(
@@ -116,7 +118,7 @@ async fn flows(database_url: String, orm: Orm) {
         .unwrap();
     assert_eq!(
         status,
-        json!({"plugins": ["api-key", "bearer", "email-password", "magic-link", "status"]})
+        json!({"plugins": ["admin", "api-key", "bearer", "demo-admin-email", "email-password", "magic-link", "status"]})
     );
 
     let change = json!({"current_password": PASSWORD, "new_password": "Changed-pass-123"});
@@ -171,6 +173,9 @@ async fn flows(database_url: String, orm: Orm) {
     if let Ok(path) = yauth_demo::sqlite_path(&args_url) {
         sealed_keys_are_not_in_the_file(&args_url, &path, &key_file).await;
     }
+    admin_flows(&base, &sink, &admin_email, &email, &client).await;
+    let login = json!({"email": email, "password": "Reset-pass-456"});
+    assert_eq!(post("/login", login).await.0, 200);
     let me = client
         .patch(format!("{base}/me"))
         .json(&json!({"display_name": "Tester"}))
@@ -369,14 +374,13 @@ async fn api_key_flows(base: &str, client: &reqwest::Client) {
     assert_eq!(after.status().as_u16(), 401);
 }
 
-/// A sign-in link for a new address, mailed over SMTP: it signs in (creating the account)
-/// once.
-async fn magic_link_flows(base: &str, sink: &SmtpSink) {
+/// A client signed in to `email` by a mailed link (the account is created on the way).
+/// Answers the client and the link's token (already used).
+async fn sign_in_by_link(base: &str, sink: &SmtpSink, email: &str) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
         .unwrap();
-    let email = format!("link-{}@example.com", uuid::Uuid::new_v4().simple());
     let sent = client
         .post(format!("{base}/magic-link/send"))
         .json(&json!({"email": email}))
@@ -386,7 +390,7 @@ async fn magic_link_flows(base: &str, sink: &SmtpSink) {
     assert_eq!(sent.status().as_u16(), 200);
     let mut mail = None;
     for _ in 0..500 {
-        mail = sink.to(&email).into_iter().next();
+        mail = sink.to(email).into_iter().next();
         if mail.is_some() {
             break;
         }
@@ -395,13 +399,21 @@ async fn magic_link_flows(base: &str, sink: &SmtpSink) {
     let mail = mail.expect("the sign-in link arrives within 10 s");
     assert!(mail.body().contains("/magic-link?token="));
     let token = yauth::mail::token_in(mail.body()).unwrap();
-    let verify = |token: String| {
-        let request = client
-            .post(format!("{base}/magic-link/verify"))
-            .json(&json!({"token": token}));
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
-    assert_eq!(verify(token.clone()).await, 200);
+    let verified = client
+        .post(format!("{base}/magic-link/verify"))
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status().as_u16(), 200);
+    (client, token)
+}
+
+/// A sign-in link for a new address, mailed over SMTP: it signs in (creating the account)
+/// once.
+async fn magic_link_flows(base: &str, sink: &SmtpSink) {
+    let email = format!("link-{}@example.com", uuid::Uuid::new_v4().simple());
+    let (client, token) = sign_in_by_link(base, sink, &email).await;
     let who: Value = client
         .get(format!("{base}/session"))
         .send()
@@ -414,7 +426,78 @@ async fn magic_link_flows(base: &str, sink: &SmtpSink) {
         (who["email"].as_str(), who["email_verified"].as_bool()),
         (Some(email.as_str()), Some(true))
     );
-    assert_eq!(verify(token).await, 400, "a link works once");
+    let again = client
+        .post(format!("{base}/magic-link/verify"))
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 400, "a link works once");
+}
+
+/// The `--admin-email` account (created here, by link) finds the user by an upper-case
+/// search, bans them (their session ends), lifts the ban, and lists sessions.
+async fn admin_flows(
+    base: &str,
+    sink: &SmtpSink,
+    admin_email: &str,
+    user_email: &str,
+    user: &reqwest::Client,
+) {
+    let (admin, _) = sign_in_by_link(base, sink, admin_email).await;
+    let who: Value = admin
+        .get(format!("{base}/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(who["role"], "admin");
+    let search = user_email.to_uppercase();
+    let found: Value = admin
+        .get(format!("{base}/admin/users?per_page=5&search={search}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["total"], 1, "{found}");
+    let id = found["users"][0]["id"].as_str().unwrap().to_owned();
+    let banned = admin
+        .post(format!("{base}/admin/users/{id}/ban"))
+        .json(&json!({"reason": "test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(banned.status().as_u16(), 200);
+    let status = user
+        .get(format!("{base}/session"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 401, "the ban ended the user's session");
+    let unbanned = admin
+        .post(format!("{base}/admin/users/{id}/unban"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unbanned.status().as_u16(), 200);
+    let sessions = admin
+        .get(format!("{base}/admin/sessions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sessions.status().as_u16(), 200);
+    // A plain user is refused.
+    let refused = user
+        .get(format!("{base}/admin/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401, "signed out by the ban");
 }
 
 /// The SQLite file (and its write-ahead log) holds the signing keys only sealed: no 16-byte

@@ -1383,6 +1383,12 @@ pub fn catalogue() -> Catalogue {
             vec![eq("id"), eq("user_id")],
             "Deletes one of a user's keys.",
             "DELETE /api-keys/{id}",
+        )
+        .delete(
+            "delete_user_api_keys",
+            vec![eq("user_id")],
+            "Deletes every key of a user.",
+            "password reset, magic-link proof of an unverified account",
         );
 
     // ---- magic-link ----

@@ -1075,6 +1075,10 @@ pub trait ApiKeysRepository: Send + Sync {
         id: Uuid,
         user_id: Uuid,
     ) -> Result<u64, RepoError>;
+    /// Deletes every key of a user.
+    ///
+    /// Used by: password reset, magic-link proof of an unverified account.
+    async fn delete_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError>;
 }
 /// The operations on `magic_links`.
 #[async_trait]

@@ -77,6 +77,7 @@ async fn session_user(parts: &Parts, state: &YAuthState) -> Result<Option<AuthUs
     touch(state, &session, now).await?;
     let mut auth = AuthUser::from_owned_user(user, AuthMethod::Session);
     auth.session_id = Some(session.id);
+    auth.impersonated_by = session.impersonator_id;
     Ok(Some(auth))
 }
 

@@ -120,6 +120,12 @@ impl YAuthBuilder {
         }
     }
 
+    /// Enables the admin plugin: user and session management for `role = "admin"`.
+    #[cfg(feature = "admin")]
+    pub fn with_admin(self) -> Self {
+        self.with_plugin(Box::new(crate::plugins::admin::Admin))
+    }
+
     /// Enables the status plugin: `GET /status` lists the enabled plugins.
     #[cfg(feature = "status")]
     pub fn with_status(self) -> Self {

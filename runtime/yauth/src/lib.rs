@@ -118,7 +118,7 @@ pub mod backends {
 pub mod prelude {
     pub use crate::builder::{BuildError, YAuth, YAuthBuilder};
     pub use crate::config::{BindingAction, CookieConfig, SecretKey, YAuthConfig};
-    pub use crate::contract::error::{ApiError, ApiJson};
+    pub use crate::contract::error::{ApiError, ApiJson, ApiPath, ApiQuery};
     pub use crate::contract::event::{Attempt, AuthEvent, Verdict};
     pub use crate::contract::plugin::{
         BoxFuture, CredentialExtractor, PluginError, PluginState, YAuthPlugin,

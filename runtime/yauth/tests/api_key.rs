@@ -21,7 +21,7 @@ async fn keys_app() -> App {
                     ..BearerConfig::default()
                 })
                 .with_api_key(ApiKeyConfig {
-                    allowed_scopes: vec!["read".into(), "write".into()],
+                    allowed_scopes: vec!["read".into(), "write".into(), "account".into()],
                     ..ApiKeyConfig::default()
                 })
         },
@@ -155,7 +155,7 @@ async fn an_expired_key_is_refused() {
 }
 
 #[tokio::test]
-async fn a_key_cannot_mint_keys_and_a_scoped_token_cannot_make_a_wider_key() {
+async fn keys_are_made_from_a_session_only_never_with_a_key_or_a_bearer_token() {
     let app = keys_app().await;
     let (_, key, _) = user_with_key(&app, "ada@example.com", json!(["read", "write"])).await;
     let r = with_key(&app, &key, "POST", "/api-keys", json!({"name": "more"})).await;
@@ -163,7 +163,7 @@ async fn a_key_cannot_mint_keys_and_a_scoped_token_cannot_make_a_wider_key() {
         (r.status, r.error()),
         (StatusCode::FORBIDDEN, Some("forbidden"))
     );
-    // A bearer token scoped `read` may make a `read` key, not a `write` one.
+    // A stolen access token cannot be turned into a key that outlives a reset.
     let r = post(
         &app,
         "/token",
@@ -172,15 +172,121 @@ async fn a_key_cannot_mint_keys_and_a_scoped_token_cannot_make_a_wider_key() {
     .await;
     let access = format!("Bearer {}", r.body["access_token"].as_str().unwrap());
     let headers = [("authorization", access.as_str())];
-    let wider = json!({"name": "w", "scopes": ["write"]});
-    let r = send(&app, "POST", "/api-keys", wider, None, &headers, IP).await;
+    let r = send(
+        &app,
+        "POST",
+        "/api-keys",
+        json!({"name": "k"}),
+        None,
+        &headers,
+        IP,
+    )
+    .await;
     assert_eq!(
         (r.status, r.error()),
-        (StatusCode::FORBIDDEN, Some("insufficient_scope"))
+        (StatusCode::FORBIDDEN, Some("forbidden"))
     );
-    let same = json!({"name": "r", "scopes": ["read"]});
-    let r = send(&app, "POST", "/api-keys", same, None, &headers, IP).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_key_without_the_account_scope_cannot_manage_the_account() {
+    let app = keys_app().await;
+    let (_, key, id) = user_with_key(&app, "ada@example.com", json!(["read"])).await;
+    for (method, path, body) in [
+        ("GET", "/api-keys".to_string(), Value::Null),
+        ("DELETE", format!("/api-keys/{id}"), Value::Null),
+        ("GET", "/sessions".to_string(), Value::Null),
+        (
+            "PATCH",
+            "/me".to_string(),
+            json!({"display_name": "Mallory"}),
+        ),
+        (
+            "POST",
+            "/change-password".to_string(),
+            json!({"current_password": PASSWORD, "new_password": "Zq7!nW4@rT1#yU6$"}),
+        ),
+    ] {
+        let r = with_key(&app, &key, method, &path, body).await;
+        assert_eq!(
+            (r.status, r.error()),
+            (StatusCode::FORBIDDEN, Some("insufficient_scope")),
+            "{method} {path}"
+        );
+    }
+    // Reading who it is stays allowed, and the key still exists.
+    assert_eq!(
+        with_key(&app, &key, "GET", "/session", Value::Null)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // With the scope, it may.
+    let cookie = logged_in(&app, "ada@example.com").await;
+    let r = create(
+        &app,
+        &cookie,
+        json!({"name": "admin tool", "scopes": ["account"]}),
+    )
+    .await;
+    let wide = r.body["key"].as_str().unwrap().to_owned();
+    let r = with_key(&app, &wide, "GET", "/api-keys", Value::Null).await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_password_reset_deletes_every_key_of_the_account() {
+    let app = keys_app().await;
+    let (_, key, _) = user_with_key(&app, "ada@example.com", json!([])).await;
+    post(
+        &app,
+        "/forgot-password",
+        json!({"email": "ada@example.com"}),
+    )
+    .await;
+    let token = app.mail.last_token("ada@example.com").unwrap();
+    let r = post(
+        &app,
+        "/reset-password",
+        json!({"token": token, "password": "Zq7!nW4@rT1#yU6$"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = with_key(&app, &key, "GET", "/session", Value::Null).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_lifetime_past_every_calendar_is_refused_not_a_panic() {
+    let app = app_built(
+        |_, _| {},
+        |builder, _| {
+            builder.with_api_key(ApiKeyConfig {
+                max_expires_in_days: None,
+                ..ApiKeyConfig::default()
+            })
+        },
+    )
+    .await;
+    registered(&app, "ada@example.com").await;
+    let cookie = logged_in(&app, "ada@example.com").await;
+    let r = create(
+        &app,
+        &cookie,
+        json!({"name": "k", "expires_in_days": 4_000_000_000u64}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::BAD_REQUEST, Some("invalid_expiry"))
+    );
+    let r = create(&app, &cookie, json!({"name": "k"})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(
+        r.body["expires_at"],
+        Value::Null,
+        "no maximum: a key that never expires"
+    );
 }
 
 #[tokio::test]

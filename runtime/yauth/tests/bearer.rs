@@ -18,7 +18,7 @@ const SECRET: [u8; 32] = [7; 32];
 
 fn bearer_config() -> BearerConfig {
     BearerConfig {
-        allowed_scopes: vec!["read".into(), "write".into()],
+        allowed_scopes: vec!["read".into(), "write".into(), "account".into()],
         default_scopes: vec!["read".into()],
         ..BearerConfig::default()
     }
@@ -125,6 +125,7 @@ async fn password_token_pair_authenticates_as_bearer_and_rotates() {
     let refresh_token = r.body["refresh_token"].as_str().unwrap().to_owned();
     let header = header_of(&access);
     assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["typ"], "at+jwt");
     assert!(header["kid"].is_string());
     let claims = claims_of(&access);
     for claim in ["iss", "sub", "aud", "exp", "iat", "jti", "scope"] {
@@ -214,7 +215,7 @@ async fn futures_join_all<F: std::future::Future>(
 }
 
 #[tokio::test]
-async fn a_repeat_within_the_reuse_grace_gets_a_pair_of_the_same_family() {
+async fn a_repeat_within_the_reuse_grace_gets_one_pair_of_the_same_family_and_no_more() {
     let app = bearer_app_with(|bearer| {
         bearer.refresh_reuse_grace = Duration::from_secs(60);
     })
@@ -223,12 +224,15 @@ async fn a_repeat_within_the_reuse_grace_gets_a_pair_of_the_same_family() {
     let a = refresh(&app, &first).await;
     let b = refresh(&app, &first).await;
     assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK));
-    // Both tabs' tokens live on.
+    assert_eq!(events(&app, "refresh_token_reused").await, 0);
+    // Only once: a third use of the same token is reuse, and the family goes.
+    let c = refresh(&app, &first).await;
+    assert_eq!(c.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(events(&app, "refresh_token_reused").await, 1);
     for r in [a, b] {
         let token = r.body["refresh_token"].as_str().unwrap();
-        assert_eq!(refresh(&app, token).await.status, StatusCode::OK);
+        assert_eq!(refresh(&app, token).await.status, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(events(&app, "refresh_token_reused").await, 0);
 }
 
 #[tokio::test]
@@ -363,6 +367,7 @@ async fn alg_none_algorithm_confusion_and_foreign_keys_are_refused() {
         let key = jsonwebtoken::EncodingKey::from_secret(&secret);
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = Some(kid.clone());
+        header.typ = Some("at+jwt".into());
         forged.push(jsonwebtoken::encode(&header, &claims, &key).unwrap());
     }
     // A valid ES256 signature by a key that is not ours, under our kid.
@@ -373,6 +378,7 @@ async fn alg_none_algorithm_confusion_and_foreign_keys_are_refused() {
         let key = jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes());
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         header.kid = Some(kid.clone());
+        header.typ = Some("at+jwt".into());
         jsonwebtoken::encode(&header, &claims, &key).unwrap()
     };
     forged.push(stranger);
@@ -397,13 +403,14 @@ async fn expired_tokens_and_tokens_for_another_audience_are_refused() {
     let (access, _) = signed_in(&app, "ada@example.com").await;
     let state = app.yauth.state();
     let claims = claims_of(&access);
-    let sign = |claims: Value| async move {
+    let sign = |claims: Value, typ: &'static str| async move {
         state
             .signing_keys()
             .sign(
                 state.repos(),
                 state.sealer().unwrap(),
                 SigningAlgorithm::Es256,
+                typ,
                 &claims,
             )
             .await
@@ -417,12 +424,17 @@ async fn expired_tokens_and_tokens_for_another_audience_are_refused() {
     let mut stranger_issuer = claims.clone();
     stranger_issuer["iss"] = json!("https://evil.example");
     for bad in [expired, foreign, stranger_issuer] {
-        let token = sign(bad.clone()).await;
+        let token = sign(bad.clone(), "at+jwt").await;
         let r = with_bearer(&app, "GET", "/session", &token, Value::Null).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{bad}");
     }
+    // Our key's signature over the same claims, but as another type of token (an ID
+    // token, say), is no access token.
+    let other_type = sign(claims.clone(), "JWT").await;
+    let r = with_bearer(&app, "GET", "/session", &other_type, Value::Null).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // Our own signature over the original claims is accepted (the test signs correctly).
-    let token = sign(claims.clone()).await;
+    let token = sign(claims.clone(), "at+jwt").await;
     assert_eq!(
         with_bearer(&app, "GET", "/session", &token, Value::Null)
             .await
@@ -465,7 +477,16 @@ async fn a_ban_or_a_deletion_stops_bearer_tokens_at_the_next_request() {
 #[tokio::test]
 async fn a_password_change_ends_every_refresh_family() {
     let app = bearer_app().await;
-    let (access, refresh_token) = signed_in(&app, "ada@example.com").await;
+    let (narrow, refresh_token) = signed_in(&app, "ada@example.com").await;
+    let change = json!({"current_password": PASSWORD, "new_password": "Zq7!nW4@rT1#yU6$"});
+    // A token without the `account` scope cannot manage the account.
+    let r = with_bearer(&app, "POST", "/change-password", &narrow, change.clone()).await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::FORBIDDEN, Some("insufficient_scope"))
+    );
+    let r = token(&app, "ada@example.com", Some("account")).await;
+    let access = r.body["access_token"].as_str().unwrap().to_owned();
     let r = with_bearer(
         &app,
         "POST",

@@ -555,8 +555,14 @@ fn event_names_are_stable_unique_snake_case() {
         AuthEvent::EmailVerified { user_id: id },
         AuthEvent::MfaEnabled { user_id: id },
         AuthEvent::MfaDisabled { user_id: id },
-        AuthEvent::UserBanned { user_id: id },
-        AuthEvent::UserUnbanned { user_id: id },
+        AuthEvent::UserBanned {
+            user_id: id,
+            admin_id: id,
+        },
+        AuthEvent::UserUnbanned {
+            user_id: id,
+            admin_id: id,
+        },
         AuthEvent::MagicLinkSent {
             email: String::new(),
         },
@@ -568,6 +574,48 @@ fn event_names_are_stable_unique_snake_case() {
         AuthEvent::PasswordReset { user_id: id },
         AuthEvent::VerificationResent { user_id: None },
         AuthEvent::ProfileUpdated { user_id: id },
+        AuthEvent::TokenIssued {
+            user_id: id,
+            family_id: id,
+        },
+        AuthEvent::TokenRefreshed {
+            user_id: id,
+            family_id: id,
+        },
+        AuthEvent::TokenRevoked {
+            user_id: id,
+            family_id: id,
+        },
+        AuthEvent::RefreshTokenReused {
+            user_id: id,
+            family_id: id,
+        },
+        AuthEvent::ApiKeyCreated {
+            user_id: id,
+            key_id: id,
+        },
+        AuthEvent::ApiKeyDeleted {
+            user_id: id,
+            key_id: id,
+        },
+        AuthEvent::UserUpdated {
+            user_id: id,
+            admin_id: id,
+        },
+        AuthEvent::UserDeleted {
+            user_id: id,
+            admin_id: id,
+        },
+        AuthEvent::ImpersonationStarted {
+            admin_id: id,
+            user_id: id,
+            session_id: id,
+        },
+        AuthEvent::SessionRevoked {
+            user_id: id,
+            admin_id: id,
+            session_id: id,
+        },
     ];
     let names: Vec<&str> = events.iter().map(AuthEvent::name).collect();
     let mut unique = names.clone();

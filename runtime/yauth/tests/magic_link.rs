@@ -220,3 +220,64 @@ async fn magic_link_needs_a_mailer() {
     .unwrap_err();
     assert!(error.to_string().contains("mailer"), "{error}");
 }
+
+#[tokio::test]
+async fn a_pre_registered_account_loses_the_strangers_sessions_and_keys_to_the_owners_link() {
+    // With verification off, the stranger who registered the address can sign in and make
+    // an API key before the owner ever shows up.
+    let app = app_built(
+        |ep, _| ep.require_email_verification = false,
+        |builder, mail| {
+            builder
+                .with_api_key(ApiKeyConfig::default())
+                .with_magic_link(MagicLinkConfig {
+                    mailer: Some(Arc::new(mail.clone())),
+                    ..MagicLinkConfig::default()
+                })
+        },
+    )
+    .await;
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "victim@example.com", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let stranger = logged_in(&app, "victim@example.com").await;
+    let key = call(
+        &app,
+        "POST",
+        "/api-keys",
+        json!({"name": "backdoor"}),
+        Some(&stranger),
+        IP,
+    )
+    .await;
+    assert_eq!(key.status, StatusCode::CREATED, "{}", key.body);
+    let key = key.body["key"].as_str().unwrap().to_owned();
+    send(&app, "victim@example.com").await;
+    let token = link_token(&app, "victim@example.com").unwrap();
+    assert_eq!(verify(&app, &token).await.status, StatusCode::OK);
+    let session = call(&app, "GET", "/session", Value::Null, Some(&stranger), IP).await;
+    assert_eq!(
+        session.status,
+        StatusCode::UNAUTHORIZED,
+        "the stranger's session ended"
+    );
+    let r = support::app::send(
+        &app,
+        "GET",
+        "/session",
+        Value::Null,
+        None,
+        &[("x-api-key", &key)],
+        IP,
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "the stranger's key is gone"
+    );
+}

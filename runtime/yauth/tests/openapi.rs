@@ -35,6 +35,7 @@ async fn everything() -> YAuth {
             mailer: Some(mailer),
             ..MagicLinkConfig::default()
         })
+        .with_admin()
         .with_status()
         .build()
         .await
@@ -122,6 +123,20 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("POST", "/magic-link/send", "magicLink", "magicLinkSend"),
     ("POST", "/magic-link/verify", "magicLink", "magicLinkVerify"),
     ("GET", "/status", "status", "statusGet"),
+    ("GET", "/admin/users", "admin", "adminListUsers"),
+    ("GET", "/admin/users/{id}", "admin", "adminGetUser"),
+    ("PUT", "/admin/users/{id}", "admin", "adminUpdateUser"),
+    ("DELETE", "/admin/users/{id}", "admin", "adminDeleteUser"),
+    ("POST", "/admin/users/{id}/ban", "admin", "adminBanUser"),
+    ("POST", "/admin/users/{id}/unban", "admin", "adminUnbanUser"),
+    (
+        "POST",
+        "/admin/users/{id}/impersonate",
+        "admin",
+        "adminImpersonateUser",
+    ),
+    ("GET", "/admin/sessions", "admin", "adminListSessions"),
+    ("DELETE", "/admin/sessions/{id}", "admin", "adminEndSession"),
 ];
 
 #[tokio::test]
@@ -168,7 +183,7 @@ async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
                 | "/api-keys"
                 | "/api-keys/{id}"
                 | "/status"
-        );
+        ) || path.starts_with("/admin/");
         assert_eq!(
             op.get("security").is_some(),
             protected,

@@ -1705,6 +1705,20 @@ pub async fn api_keys(r: Repositories) {
         0
     );
     assert_eq!(r.api_keys.delete_user_api_key(a.id, u.id).await.unwrap(), 1);
+    // Every key of one user goes, nobody else's.
+    let theirs = ApiKey {
+        id: Uuid::now_v7(),
+        user_id: stranger.id,
+        key_hash: unique("keyhash"),
+        ..a.clone()
+    };
+    r.api_keys.insert_api_key(&theirs).await.unwrap();
+    assert_eq!(r.api_keys.delete_user_api_keys(u.id).await.unwrap(), 1);
+    assert_eq!(r.api_keys.list_user_api_keys(u.id).await.unwrap(), vec![]);
+    assert_eq!(
+        r.api_keys.count_user_api_keys(stranger.id).await.unwrap(),
+        1
+    );
 }
 
 pub async fn magic_links(r: Repositories) {

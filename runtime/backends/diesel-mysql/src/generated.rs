@@ -1203,6 +1203,7 @@ pub(crate) struct Statements {
     find_api_key: String,
     touch_api_key: String,
     delete_user_api_key: String,
+    delete_user_api_keys: String,
     insert_magic_link: String,
     find_magic_link: String,
     claim_magic_link: String,
@@ -1590,6 +1591,9 @@ impl Statements {
             ),
             delete_user_api_key: q(
                 r#"DELETE FROM /*schema*/`yauth_api_keys` WHERE `id` = ? AND `user_id` = ?"#,
+            ),
+            delete_user_api_keys: q(
+                r#"DELETE FROM /*schema*/`yauth_api_keys` WHERE `user_id` = ?"#,
             ),
             insert_magic_link: q(
                 r#"INSERT INTO /*schema*/`yauth_magic_links` (`id`, `email`, `token_hash`, `expires_at`, `used`, `created_at`) VALUES (?, ?, ?, ?, ?, ?)"#,
@@ -3683,6 +3687,20 @@ pub(crate) mod q {
         };
         Ok(query.execute(conn).await.map_err(db_err)? as u64)
     }
+    pub(crate) async fn delete_user_api_keys(
+        conn: &mut Conn,
+        st: &Statements,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let query = Prepared {
+            sql: &st.delete_user_api_keys,
+            binds: vec![
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Text >
+                ()),
+            ],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? as u64)
+    }
     pub(crate) async fn insert_magic_link(
         conn: &mut Conn,
         st: &Statements,
@@ -5478,6 +5496,10 @@ impl ApiKeysRepository for DieselMysqlBackend {
     ) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
         q::delete_user_api_key(&mut conn, &self.statements, id, user_id).await
+    }
+    async fn delete_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let mut conn = self.conn().await?;
+        q::delete_user_api_keys(&mut conn, &self.statements, user_id).await
     }
 }
 #[async_trait]

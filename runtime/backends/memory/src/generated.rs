@@ -3662,6 +3662,23 @@ pub(crate) mod q {
         cascade_api_keys(t, &removed);
         Ok(removed.len() as u64)
     }
+    pub(crate) fn delete_user_api_keys(
+        t: &mut Tables,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let pks: Vec<Uuid> = t
+            .api_keys
+            .lookup(1, t.api_keys.hash(&user_id))
+            .filter(|r| r.user_id == user_id)
+            .map(|r| r.pk())
+            .collect();
+        let removed: Vec<ApiKey> = pks
+            .iter()
+            .filter_map(|pk| t.api_keys.remove(pk, &mut t.journal))
+            .collect();
+        cascade_api_keys(t, &removed);
+        Ok(removed.len() as u64)
+    }
     pub(crate) fn insert_magic_link(
         t: &mut Tables,
         row: &MagicLink,
@@ -5468,6 +5485,12 @@ impl ApiKeysRepository for InMemoryBackend {
     ) -> Result<u64, RepoError> {
         let mut t = self.lock();
         let outcome = q::delete_user_api_key(&mut t, id, user_id);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn delete_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let mut t = self.lock();
+        let outcome = q::delete_user_api_keys(&mut t, user_id);
         t.finish(outcome.is_ok());
         outcome
     }

@@ -2067,6 +2067,17 @@ pub(crate) mod q {
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
+    pub(crate) async fn delete_user_api_keys<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"DELETE FROM "yauth_api_keys" WHERE "user_id" = ?"#,
+            [v(wire::enc_uuid(user_id))],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
+    }
     pub(crate) async fn insert_magic_link<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         row: &MagicLink,
@@ -3550,6 +3561,9 @@ impl ApiKeysRepository for SeaOrmSqliteBackend {
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
         q::delete_user_api_key(&self.db, id, user_id).await
+    }
+    async fn delete_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        q::delete_user_api_keys(&self.db, user_id).await
     }
 }
 #[async_trait]

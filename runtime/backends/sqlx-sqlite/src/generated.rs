@@ -1895,6 +1895,19 @@ pub(crate) mod q {
             .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+    pub(crate) async fn delete_user_api_keys(
+        conn: &mut sqlx::SqliteConnection,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let done = sqlx::query!(
+            r#"DELETE FROM "yauth_api_keys" WHERE "user_id" = ?"#,
+            wire::enc_uuid(user_id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
     pub(crate) async fn insert_magic_link(
         conn: &mut sqlx::SqliteConnection,
         row: &MagicLink,
@@ -3668,6 +3681,10 @@ impl ApiKeysRepository for SqlxSqliteBackend {
     ) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_api_key(&mut conn, id, user_id).await
+    }
+    async fn delete_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::delete_user_api_keys(&mut conn, user_id).await
     }
 }
 #[async_trait]

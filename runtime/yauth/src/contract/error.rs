@@ -277,6 +277,29 @@ where
     }
 }
 
+/// Query parameters, like `axum::extract::Query`, whose rejection is a 400 [`ApiError`]
+/// (`invalid_request`) naming no value.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(_) => Err(invalid_request("a query parameter is not valid")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,11 +81,15 @@ pub enum AuthEvent {
     UserBanned {
         /// The user concerned.
         user_id: Uuid,
+        /// The admin who did it.
+        admin_id: Uuid,
     },
     /// An admin lifted a ban.
     UserUnbanned {
         /// The user concerned.
         user_id: Uuid,
+        /// The admin who did it.
+        admin_id: Uuid,
     },
     /// A sign-in link was mailed.
     MagicLinkSent {
@@ -154,6 +158,39 @@ pub enum AuthEvent {
         /// The refresh family.
         family_id: Uuid,
     },
+    /// An admin changed a user's profile, role or verification.
+    UserUpdated {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The admin who did it.
+        admin_id: Uuid,
+    },
+    /// An admin deleted a user (the audit row keeps the id in its metadata: the user row is
+    /// gone).
+    UserDeleted {
+        /// The deleted user.
+        user_id: Uuid,
+        /// The admin who did it.
+        admin_id: Uuid,
+    },
+    /// An admin opened a session as a user.
+    ImpersonationStarted {
+        /// The admin.
+        admin_id: Uuid,
+        /// The user impersonated.
+        user_id: Uuid,
+        /// The impersonation session.
+        session_id: Uuid,
+    },
+    /// An admin ended a user's session.
+    SessionRevoked {
+        /// The user whose session it was.
+        user_id: Uuid,
+        /// The admin who did it.
+        admin_id: Uuid,
+        /// The session.
+        session_id: Uuid,
+    },
     /// A user created an API key.
     ApiKeyCreated {
         /// The user concerned.
@@ -207,6 +244,10 @@ impl AuthEvent {
             AuthEvent::RefreshTokenReused { .. } => "refresh_token_reused",
             AuthEvent::ApiKeyCreated { .. } => "api_key_created",
             AuthEvent::ApiKeyDeleted { .. } => "api_key_deleted",
+            AuthEvent::UserUpdated { .. } => "user_updated",
+            AuthEvent::UserDeleted { .. } => "user_deleted",
+            AuthEvent::ImpersonationStarted { .. } => "impersonation_started",
+            AuthEvent::SessionRevoked { .. } => "session_revoked",
         }
     }
 
@@ -221,8 +262,11 @@ impl AuthEvent {
             | AuthEvent::EmailVerified { user_id }
             | AuthEvent::MfaEnabled { user_id }
             | AuthEvent::MfaDisabled { user_id }
-            | AuthEvent::UserBanned { user_id }
-            | AuthEvent::UserUnbanned { user_id }
+            | AuthEvent::UserBanned { user_id, .. }
+            | AuthEvent::UserUnbanned { user_id, .. }
+            | AuthEvent::UserUpdated { user_id, .. }
+            | AuthEvent::ImpersonationStarted { user_id, .. }
+            | AuthEvent::SessionRevoked { user_id, .. }
             | AuthEvent::MagicLinkVerified { user_id }
             | AuthEvent::AccountLocked { user_id }
             | AuthEvent::AccountUnlocked { user_id }
@@ -237,7 +281,9 @@ impl AuthEvent {
             AuthEvent::LoginFailed { user_id, .. }
             | AuthEvent::PasswordResetRequested { user_id }
             | AuthEvent::VerificationResent { user_id } => *user_id,
-            AuthEvent::MagicLinkSent { .. } | AuthEvent::WebhookDelivered { .. } => None,
+            AuthEvent::MagicLinkSent { .. }
+            | AuthEvent::WebhookDelivered { .. }
+            | AuthEvent::UserDeleted { .. } => None,
         }
     }
 
@@ -258,6 +304,24 @@ impl AuthEvent {
             AuthEvent::ApiKeyCreated { key_id, .. } | AuthEvent::ApiKeyDeleted { key_id, .. } => {
                 serde_json::json!({ "key_id": key_id })
             }
+            AuthEvent::UserBanned { admin_id, .. }
+            | AuthEvent::UserUnbanned { admin_id, .. }
+            | AuthEvent::UserUpdated { admin_id, .. } => {
+                serde_json::json!({ "admin_id": admin_id })
+            }
+            AuthEvent::UserDeleted { user_id, admin_id } => {
+                serde_json::json!({ "admin_id": admin_id, "deleted_user_id": user_id })
+            }
+            AuthEvent::ImpersonationStarted {
+                admin_id,
+                session_id,
+                ..
+            }
+            | AuthEvent::SessionRevoked {
+                admin_id,
+                session_id,
+                ..
+            } => serde_json::json!({ "admin_id": admin_id, "session_id": session_id }),
             AuthEvent::WebhookDelivered { webhook_id } => {
                 serde_json::json!({ "webhook_id": webhook_id })
             }

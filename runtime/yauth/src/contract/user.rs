@@ -43,6 +43,9 @@ pub struct AuthUser {
     pub auth_method: AuthMethod,
     /// The scopes of a bearer token or API key; `None` for a session (everything allowed).
     pub scopes: Option<Vec<String>>,
+    /// The admin who opened this session by impersonation; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub impersonated_by: Option<Uuid>,
     /// The session the request came with (for logout and "other sessions").
     #[serde(skip)]
     pub session_id: Option<Uuid>,
@@ -60,6 +63,7 @@ impl AuthUser {
             banned: user.banned,
             auth_method,
             scopes: None,
+            impersonated_by: None,
             session_id: None,
         }
     }
@@ -78,6 +82,11 @@ impl AuthUser {
         }
     }
 
+    /// [`AuthUser::require_scope`] of [`ACCOUNT_SCOPE`]: what yauth's account routes ask.
+    pub fn require_account_scope(&self) -> Result<(), ApiError> {
+        self.require_scope(ACCOUNT_SCOPE)
+    }
+
     /// [`AuthUser::from_user`] taking the row, whose strings it keeps instead of copying.
     pub(crate) fn from_owned_user(user: User, auth_method: AuthMethod) -> Self {
         AuthUser {
@@ -89,10 +98,17 @@ impl AuthUser {
             banned: user.banned,
             auth_method,
             scopes: None,
+            impersonated_by: None,
             session_id: None,
         }
     }
 }
+
+/// The scope a bearer token or an API key needs on yauth's own account routes (`PATCH
+/// /me`, `GET`/`DELETE /sessions`, `POST /change-password`, `GET`/`DELETE /api-keys`): a
+/// key given to an integration cannot manage the account unless it was granted this. A
+/// session always can.
+pub const ACCOUNT_SCOPE: &str = "account";
 
 /// Whether a ban is in force now.
 pub fn is_banned(user: &User) -> bool {
@@ -151,6 +167,7 @@ mod tests {
                 AuthMethod::Session
             },
             scopes,
+            impersonated_by: None,
             session_id: None,
         }
     }

@@ -31,6 +31,9 @@ use crate::keys::secret::Sealer;
 const PURPOSE: &str = "signing_key";
 /// How often an unknown `kid` may trigger a reload from the database.
 const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+/// How old the cache may get while the process signs or verifies: rotations and
+/// retirements by another replica reach this one within it.
+const STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// A signing algorithm the key store supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -98,6 +101,8 @@ pub struct SigningKeys {
     cache: RwLock<Cache>,
     /// Held while loading or creating keys, so one process does not create two at once.
     load: tokio::sync::Mutex<()>,
+    /// When the last reload was tried (successful or not): the throttle of unknown kids.
+    attempted: std::sync::Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -114,6 +119,7 @@ impl Default for SigningKeys {
         SigningKeys {
             cache: RwLock::new(Cache::default()),
             load: tokio::sync::Mutex::new(()),
+            attempted: std::sync::Mutex::new(None),
         }
     }
 }
@@ -250,9 +256,32 @@ impl SigningKeys {
     /// Reads every key that still verifies, and opens the newest active key of each
     /// algorithm for signing.
     pub async fn reload(&self, repos: &Repositories, sealer: &Sealer) -> Result<(), KeyError> {
+        *self.attempted.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         let rows = repos.signing_keys.list_signing_keys().await?;
         self.install(rows, sealer);
         Ok(())
+    }
+
+    /// Whether the last reload was tried within `age`.
+    fn tried_within(&self, age: Duration) -> bool {
+        self.attempted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|at| at.elapsed() < age)
+    }
+
+    /// Reloads a cache older than [`STALE_AFTER`], unless another task is loading now (its
+    /// result is as fresh). A failure is logged and the cache kept.
+    async fn refresh_if_stale(&self, repos: &Repositories, sealer: &Sealer) {
+        if self.read().loaded_at.is_none() || self.tried_within(STALE_AFTER) {
+            return;
+        }
+        let Ok(_loading) = self.load.try_lock() else {
+            return;
+        };
+        if let Err(e) = self.reload(repos, sealer).await {
+            tracing::error!(error = %e, "could not reload the signing keys");
+        }
     }
 
     fn install(&self, rows: Vec<SigningKey>, sealer: &Sealer) {
@@ -363,34 +392,43 @@ impl SigningKeys {
             .ok_or_else(|| KeyError::message("the new signing key cannot be opened"))
     }
 
-    /// Signs `claims` as a JWT with the current key of `alg` (created on first use), its
-    /// `kid` in the header.
+    /// Signs `claims` as a JWT of type `typ` with the current key of `alg` (created on first
+    /// use), its `kid` in the header.
     pub async fn sign<C: Serialize>(
         &self,
         repos: &Repositories,
         sealer: &Sealer,
         alg: SigningAlgorithm,
+        typ: &str,
         claims: &C,
     ) -> Result<String, KeyError> {
+        self.refresh_if_stale(repos, sealer).await;
         let signer = self.signer(repos, sealer, alg).await?;
         let mut header = Header::new(signer.alg.jwt());
         header.kid = Some(signer.kid.clone());
+        header.typ = Some(typ.to_string());
         jsonwebtoken::encode(&header, claims, &signer.key)
             .map_err(|e| KeyError::Internal(e.to_string()))
     }
 
-    /// Verifies a JWT: its `kid` must name a key that still verifies, its `alg` must be that
-    /// key's, and `validation` (issuer, audience, expiry) must hold. The validation's own
+    /// Verifies a JWT: its `typ` must be `typ`, its `kid` must name a key that still
+    /// verifies, its `alg` must be that key's, and `validation` (issuer, audience, expiry)
+    /// must hold. The validation's own
     /// algorithm list is replaced by the key's.
     pub async fn verify<C: DeserializeOwned>(
         &self,
         repos: &Repositories,
         sealer: &Sealer,
         token: &str,
+        typ: &str,
         validation: &Validation,
     ) -> Result<C, Rejected> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Rejected::Invalid)?;
+        if !header.typ.is_some_and(|t| t.eq_ignore_ascii_case(typ)) {
+            return Err(Rejected::Invalid);
+        }
         let kid = header.kid.ok_or(Rejected::Invalid)?;
+        self.refresh_if_stale(repos, sealer).await;
         let verifier = match self.verifier(&kid) {
             Some(v) => v,
             None => {
@@ -418,11 +456,11 @@ impl SigningKeys {
             let _wait = self.load.lock().await;
             return;
         };
-        let due = self
-            .read()
-            .loaded_at
-            .is_none_or(|at| at.elapsed() >= RELOAD_AT_MOST_EVERY);
-        if due && let Err(e) = self.reload(repos, sealer).await {
+        // Counted from the last attempt, failed or not: a database outage does not turn a
+        // flood of made-up kids into a flood of queries.
+        if !self.tried_within(RELOAD_AT_MOST_EVERY)
+            && let Err(e) = self.reload(repos, sealer).await
+        {
             tracing::error!(error = %e, "could not reload the signing keys");
         }
     }

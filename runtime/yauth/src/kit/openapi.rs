@@ -32,3 +32,12 @@ pub struct RateLimited(pub ErrorBody);
     headers(("Retry-After" = u64, description = "Seconds to wait"))
 )]
 pub struct Overloaded(pub ErrorBody);
+
+/// The 403 answer of an account route called with a bearer token or an API key that lacks
+/// the `account` scope.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 403,
+    description = "`insufficient_scope`: a bearer token or an API key without the `account` scope (a session may always)"
+)]
+pub struct AccountScope(pub ErrorBody);

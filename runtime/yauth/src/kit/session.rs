@@ -116,6 +116,7 @@ pub(crate) async fn create_session(
     remember_me: bool,
     ip: Option<&str>,
     user_agent: Option<&str>,
+    impersonator_id: Option<Uuid>,
 ) -> Result<(Session, String), ApiError> {
     let now: DateTime<Utc> = Utc::now();
     let token = new_token();
@@ -127,7 +128,7 @@ pub(crate) async fn create_session(
         user_agent: user_agent.map(|ua| ua.chars().take(512).collect()),
         expires_at: sliding_expiry(state.config(), remember_me, now, now),
         created_at: now,
-        impersonator_id: None,
+        impersonator_id,
         last_seen_at: Some(now),
         persistent: remember_me,
     };

@@ -200,6 +200,7 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
         remember_me,
         ip.as_deref(),
         meta.user_agent.as_deref(),
+        None,
     )
     .await?;
     state
@@ -226,5 +227,46 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
     let cookie = session_cookie(&config.cookie, token, max_age);
     let mut auth = AuthUser::from_user(user, AuthMethod::Session);
     auth.session_id = Some(session.id);
+    Ok(SignInOutcome::SignedIn { user: auth, cookie })
+}
+
+/// An admin opens a session as `target` (the admin plugin's impersonation): no plugin is
+/// asked (it is not the target's sign-in), the session records the admin
+/// (`impersonator_id`, shown as `impersonated_by`), lives as a default session (no
+/// remember-me), and `impersonation_started` is audited with both ids. A banned target
+/// cannot be impersonated.
+pub async fn impersonate(
+    state: &YAuthState,
+    admin_id: uuid::Uuid,
+    target: &User,
+    meta: &RequestMeta,
+) -> Result<SignInOutcome, ApiError> {
+    if is_banned(target) {
+        return Err(ApiError::forbidden("user_banned", "this account is banned"));
+    }
+    let ip = meta.ip_text();
+    let (session, token) = create_session(
+        state,
+        target.id,
+        false,
+        ip.as_deref(),
+        meta.user_agent.as_deref(),
+        Some(admin_id),
+    )
+    .await?;
+    state
+        .emit(
+            AuthEvent::ImpersonationStarted {
+                admin_id,
+                user_id: target.id,
+                session_id: session.id,
+            },
+            ip.as_deref(),
+        )
+        .await;
+    let cookie = session_cookie(&state.config().cookie, token, None);
+    let mut auth = AuthUser::from_user(target, AuthMethod::Session);
+    auth.session_id = Some(session.id);
+    auth.impersonated_by = Some(admin_id);
     Ok(SignInOutcome::SignedIn { user: auth, cookie })
 }

@@ -16,6 +16,10 @@ use crate::kit::request::RequestMeta;
 use crate::kit::token::{TokenHash, new_token};
 use crate::kit::validate::requested_scopes;
 
+/// The longest lifetime a key can be given when no maximum is configured (100 years: within
+/// every database's timestamp range).
+const MAX_DAYS: u32 = 36_500;
+
 /// How many characters of a key are kept to show it in lists (the prefix and the first
 /// random characters: enough to tell keys apart, far too few to guess the rest).
 const SHOWN: usize = 8;
@@ -94,10 +98,12 @@ pub(super) async fn create(
     expires_in_days: Option<u32>,
     meta: &RequestMeta,
 ) -> Result<CreatedKey, ApiError> {
-    if caller.auth_method == AuthMethod::ApiKey {
+    // A stolen bearer token or key must not be turned into a credential that outlives a
+    // password reset: keys come from a signed-in browser session only.
+    if caller.auth_method != AuthMethod::Session {
         return Err(ApiError::forbidden(
             "forbidden",
-            "an API key cannot create API keys; sign in",
+            "API keys are created from a signed-in session",
         ));
     }
     let config = &service.config;
@@ -112,6 +118,7 @@ pub(super) async fn create(
     let days = match (expires_in_days, config.max_expires_in_days) {
         (Some(0), _) => None,
         (Some(days), Some(max)) if days > max => None,
+        (Some(days), None) if days > MAX_DAYS => None,
         (days, max) => Some(days.or(max)),
     }
     .ok_or_else(|| {
@@ -135,7 +142,13 @@ pub(super) async fn create(
     }
     let key = format!("{}{}", config.prefix, new_token());
     let now = Utc::now();
-    let expires_at = days.map(|d| now + chrono::Duration::days(i64::from(d)));
+    let expires_at = match days {
+        Some(days) => Some(
+            now.checked_add_signed(chrono::Duration::days(i64::from(days)))
+                .ok_or_else(|| ApiError::bad_request("invalid_expiry", "the expiry is too far"))?,
+        ),
+        None => None,
+    };
     let row = ApiKey {
         id: Uuid::now_v7(),
         user_id: caller.id,

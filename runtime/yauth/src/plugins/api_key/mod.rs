@@ -5,8 +5,9 @@
 //! - `X-Api-Key: <key>` authenticates protected routes after the cookie and the bearer
 //!   token, with the key's scopes. An expired or deleted key fails at its next use;
 //!   `last_used_at` is written at most once a minute per key.
-//! - A key cannot create keys: `POST /api-keys` needs a session or a bearer token, so a
-//!   leaked key cannot mint its own replacements.
+//! - Keys are created from a signed-in session only (not with a key or a bearer token), so
+//!   a stolen credential cannot be turned into one that outlives a password reset. A
+//!   password reset deletes every key of the account.
 //!
 //! - `routes`: the HTTP surface; `flows`: creating, listing, deleting, authenticating.
 
@@ -18,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::YAuthConfig;
 use crate::contract::error::ApiError;
+use crate::contract::event::AuthEvent;
 use crate::contract::plugin::{BoxFuture, CredentialExtractor, PluginError, YAuthPlugin};
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
@@ -117,6 +119,18 @@ impl YAuthPlugin for ApiKeys {
 
     fn protected_routes(&self, state: &YAuthState) -> Option<OpenApiRouter<YAuthState>> {
         Some(routes::protected(state, self.service.clone()))
+    }
+
+    fn on_event<'a>(&'a self, event: &'a AuthEvent, state: &'a YAuthState) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            // A reset recovers an account that may have been taken over: the keys made
+            // meanwhile go with the old password.
+            if let AuthEvent::PasswordReset { user_id } = event
+                && let Err(e) = state.repos().api_keys.delete_user_api_keys(*user_id).await
+            {
+                tracing::error!(error = %e, %user_id, "could not delete the user's API keys");
+            }
+        })
     }
 
     fn extractors(&self) -> Vec<Box<dyn CredentialExtractor>> {

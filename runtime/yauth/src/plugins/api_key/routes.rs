@@ -17,7 +17,7 @@ use crate::contract::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
-use crate::kit::openapi::{BadRequest, RateLimited, Unauthorized};
+use crate::kit::openapi::{AccountScope, BadRequest, RateLimited, Unauthorized};
 use crate::kit::request::RequestMeta;
 
 type PluginRouter = OpenApiRouter<PluginState<Service>>;
@@ -52,7 +52,7 @@ struct CreateBody {
         (status = 201, description = "The key, with `key` shown only in this answer", body = CreatedKey),
         (status = 400, description = "`invalid_request`, `invalid_name`, `invalid_scope`, `invalid_expiry`, or `too_many_keys`", body = ErrorBody),
         Unauthorized,
-        (status = 403, description = "`forbidden`: an API key cannot create keys; `insufficient_scope`: a scope the caller's token does not hold", body = ErrorBody),
+        (status = 403, description = "`forbidden`: keys are created from a signed-in session, not with a bearer token or a key", body = ErrorBody),
         RateLimited,
     )
 )]
@@ -86,12 +86,14 @@ async fn create(
     responses(
         (status = 200, description = "Newest first", body = Vec<KeyInfo>),
         Unauthorized,
+        AccountScope,
     )
 )]
 async fn list(
     State(state): State<YAuthState>,
     user: AuthUser,
 ) -> Result<Json<Vec<KeyInfo>>, ApiError> {
+    user.require_account_scope()?;
     Ok(Json(flows::list(&state, &user).await?))
 }
 
@@ -107,6 +109,7 @@ async fn list(
         (status = 204, description = "Deleted; the key fails at its next use"),
         BadRequest,
         Unauthorized,
+        AccountScope,
         (status = 404, description = "`not_found`: no such key of the caller's (another user's keys are invisible)", body = ErrorBody),
     )
 )]
@@ -116,6 +119,7 @@ async fn delete(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
+    user.require_account_scope()?;
     flows::delete(&state, &user, id, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -20,6 +20,10 @@ use crate::kit::request::RequestMeta;
 use crate::kit::token::{Issued, TokenHash, expires_after, new_token};
 use crate::kit::validate::requested_scopes;
 
+/// The `typ` of access tokens (RFC 9068): other tokens signed by the same keys (OIDC ID
+/// tokens, later) are not accepted as access tokens, nor these as anything else.
+const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
 /// The claims of an access token.
 #[derive(Debug, Serialize, Deserialize)]
 struct AccessClaims {
@@ -79,6 +83,7 @@ async fn access_token(
             state.repos(),
             state.sealer()?,
             service.config.algorithm,
+            ACCESS_TOKEN_TYPE,
             &claims,
         )
         .await?)
@@ -225,12 +230,17 @@ async fn reused(
             .list_family_refresh_tokens(row.family_id)
             .await?;
         let now = Utc::now();
-        let live_successor = family.first().is_some_and(|newest| {
-            newest.id != row.id
-                && !newest.revoked
-                && newest.expires_at > now
-                && expires_after(newest.created_at, grace) > now
-        });
+        // Only the token rotated last (the newest one's immediate predecessor), and only
+        // once: the extra pair becomes the newest, so a second repeat is reuse.
+        let live_successor = match family.as_slice() {
+            [newest, presented, ..] => {
+                presented.id == row.id
+                    && !newest.revoked
+                    && newest.expires_at > now
+                    && expires_after(newest.created_at, grace) > now
+            }
+            _ => false,
+        };
         let user = repos.users.get_user(row.user_id).await?;
         if live_successor && let Some(user) = user.filter(|u| !is_banned(u)) {
             let sibling = new_token();
@@ -326,7 +336,13 @@ pub(super) async fn authenticate(
     };
     let claims: AccessClaims = match state
         .signing_keys()
-        .verify(state.repos(), state.sealer()?, token, &service.validation)
+        .verify(
+            state.repos(),
+            state.sealer()?,
+            token,
+            ACCESS_TOKEN_TYPE,
+            &service.validation,
+        )
         .await
     {
         Ok(claims) => claims,

@@ -7,7 +7,9 @@
 //!   write) and its successor stored in the same transaction. Presenting a rotated token
 //!   again is reuse: the whole family is revoked, the newest token included, and
 //!   `refresh_token_reused` is audited. Of any number of concurrent refreshes of one token
-//!   exactly one gets a pair.
+//!   exactly one gets a pair, and the others, being reuse, revoke the family (that pair
+//!   included): a client refreshes from one place at a time, or turns on
+//!   `refresh_reuse_grace`.
 //! - `Authorization: Bearer <jwt>` authenticates protected routes after the session cookie.
 //!   Each request loads the user, so a ban or a deletion applies at the next request.
 //!
@@ -62,10 +64,10 @@ pub struct BearerConfig {
     /// How long a refresh family lives from its sign-in; rotation does not extend it, so a
     /// stolen token cannot be kept alive for ever. Default 30 days.
     pub refresh_token_ttl: Duration,
-    /// A rotated refresh token presented again within this time of its rotation gets a fresh
-    /// pair of the same family instead of revoking it: for clients whose tabs race to
-    /// refresh. It also lets a thief who replays within the window in. Default zero (off):
-    /// every reuse revokes the family.
+    /// The token rotated last, presented once more within this time of its rotation, gets a
+    /// second pair of the same family instead of revoking it: for clients whose tabs race
+    /// to refresh. It also lets one replay by a thief within the window in; a further
+    /// repeat is reuse. Default zero (off): every reuse revokes the family.
     pub refresh_reuse_grace: Duration,
     /// The `iss` of access tokens. Default: `YAuthConfig::base_url`.
     pub issuer: Option<String>,
@@ -134,8 +136,8 @@ impl Bearer {
 }
 
 /// How much longer than an access token a rotated signing key keeps verifying: covers a
-/// replica that signed with it before it noticed the rotation (they re-read keys every few
-/// minutes).
+/// replica that signed with it before it noticed the rotation (each re-reads the keys at
+/// least once a minute while it signs or verifies).
 const ROTATION_MARGIN: Duration = Duration::from_secs(3600);
 
 impl YAuthPlugin for Bearer {
@@ -216,7 +218,7 @@ impl YAuthPlugin for Bearer {
             let user_id = match event {
                 AuthEvent::PasswordChanged { user_id }
                 | AuthEvent::PasswordReset { user_id }
-                | AuthEvent::UserBanned { user_id } => *user_id,
+                | AuthEvent::UserBanned { user_id, .. } => *user_id,
                 _ => return,
             };
             if let Err(e) = state

@@ -19,7 +19,7 @@ use crate::contract::event::AuthEvent;
 use crate::contract::plugin::{BoxFuture, YAuthPlugin};
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
-use crate::kit::openapi::{BadRequest, Unauthorized};
+use crate::kit::openapi::{AccountScope, BadRequest, Unauthorized};
 use crate::kit::request::RequestMeta;
 use crate::kit::session::removal_cookie;
 use crate::kit::validate;
@@ -137,6 +137,7 @@ struct UpdateMe {
         (status = 200, description = "The updated user", body = AuthUser),
         BadRequest,
         Unauthorized,
+        AccountScope,
     )
 )]
 async fn update_me(
@@ -145,6 +146,7 @@ async fn update_me(
     meta: RequestMeta,
     ApiJson(body): ApiJson<UpdateMe>,
 ) -> Result<Json<AuthUser>, ApiError> {
+    user.require_account_scope()?;
     let display_name = validate::display_name(body.display_name.as_deref())?;
     state
         .repos()
@@ -191,12 +193,14 @@ struct SessionInfo {
     responses(
         (status = 200, description = "Every live session of the caller; `current` marks this one", body = [SessionInfo]),
         Unauthorized,
+        AccountScope,
     )
 )]
 async fn list_sessions(
     State(state): State<YAuthState>,
     user: AuthUser,
 ) -> Result<Json<Vec<SessionInfo>>, ApiError> {
+    user.require_account_scope()?;
     let now = Utc::now();
     let sessions = state.repos().sessions.list_user_sessions(user.id).await?;
     Ok(Json(
@@ -230,6 +234,7 @@ async fn list_sessions(
         (status = 204, description = "Ended; when it was the current one, the cookie is removed too"),
         BadRequest,
         Unauthorized,
+        AccountScope,
         (status = 404, description = "`not_found`: no such session of the caller (another user's id answers the same)", body = ErrorBody),
     )
 )]
@@ -240,6 +245,7 @@ async fn end_session(
     jar: CookieJar,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<impl IntoResponse, ApiError> {
+    user.require_account_scope()?;
     let ended = state
         .repos()
         .sessions

@@ -634,13 +634,15 @@ pub(super) async fn reset_password(
     if !won {
         return Err(invalid_token());
     }
+    // First the plugins: the other credentials of the account (refresh families, API keys)
+    // end with the reset, whatever fails after this.
+    state.notify(&event).await;
     // The link reached the mailbox, which verifies it (and a pre-registered account's
     // password is now the owner's).
     repos
         .users
         .set_email_verified(Utc::now(), reset.user_id)
         .await?;
-    state.notify(&event).await;
     // The mailbox is proven: the run of failed logins against it is over.
     if let Some(user) = repos.users.get_user(reset.user_id).await? {
         clear_failed_logins(state, &user.email).await?;

@@ -16,7 +16,7 @@ use crate::contract::error::{ApiError, ApiJson, ErrorBody};
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
-use crate::kit::openapi::{BadRequest, Overloaded, RateLimited};
+use crate::kit::openapi::{AccountScope, BadRequest, Overloaded, RateLimited};
 use crate::kit::request::RequestMeta;
 use crate::kit::sign_in::{Grant, SignInAnswer, TokenAnswer};
 
@@ -316,6 +316,7 @@ struct ChangeBody {
         (status = 200, description = "Password changed; every other session of the user and every pending reset link are ended, and the owner is mailed a notice", body = Message),
         (status = 400, description = "A weak, common, breached or reused password, or a malformed body", body = ErrorBody),
         (status = 401, description = "No valid credentials, or a wrong current password", body = ErrorBody),
+        AccountScope,
         RateLimited,
         Overloaded,
     )
@@ -327,6 +328,7 @@ async fn change_password(
     meta: RequestMeta,
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Response, ApiError> {
+    user.require_account_scope()?;
     flows::change_password(
         &state,
         &service,

@@ -9,6 +9,7 @@ use super::{NAME, Service, mail};
 use crate::contract::error::ApiError;
 use crate::contract::event::{Attempt, AuthEvent};
 use crate::contract::state::YAuthState;
+use crate::contract::user::is_banned;
 use crate::entity::{MagicLink, RepoError, User};
 use crate::kit::limits;
 use crate::kit::mail::{dispatch, per_address_allowed, token_link};
@@ -127,6 +128,10 @@ pub(super) async fn verify(
         }
         None => return Err(invalid_token()),
     };
+    // Refused before anything about the account changes.
+    if is_banned(&user) {
+        return Err(ApiError::forbidden("user_banned", "this account is banned"));
+    }
     let user = if user.email_verified {
         user
     } else {
@@ -152,7 +157,7 @@ pub(super) async fn verify(
 
 /// The mailbox's owner just proved it: the email is verified. Whatever was set up on the
 /// account before that proof (a password chosen by whoever registered the address, their
-/// sessions and tokens) may belong to someone else, and goes.
+/// sessions, refresh tokens and API keys) may belong to someone else, and goes.
 async fn prove_mailbox(state: &YAuthState, mut user: User) -> Result<User, ApiError> {
     let repos = state.repos();
     repos.passwords.delete_password(user.id).await?;
@@ -161,6 +166,7 @@ async fn prove_mailbox(state: &YAuthState, mut user: User) -> Result<User, ApiEr
         .refresh_tokens
         .revoke_user_refresh_tokens(user.id)
         .await?;
+    repos.api_keys.delete_user_api_keys(user.id).await?;
     let now = Utc::now();
     repos.users.set_email_verified(now, user.id).await?;
     user.email_verified = true;

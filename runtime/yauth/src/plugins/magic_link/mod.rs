@@ -6,8 +6,8 @@
 //! - `POST /magic-link/verify` claims the token (single use, one atomic write) and signs the
 //!   owner in through the kit's sign-in path (bans, vetoes, MFA). The email counts as
 //!   verified. An account that was not verified until then was possibly created by someone
-//!   else with a password of their choosing (pre-registration): its password, sessions and
-//!   refresh tokens are dropped first, so only the mailbox's owner is in.
+//!   else with a password of their choosing (pre-registration): its password, sessions,
+//!   refresh tokens and API keys are dropped first, so only the mailbox's owner is in.
 //! - With `allow_signup` an unknown email gets an account on verify; the answer to `send`
 //!   is the same either way.
 //!
