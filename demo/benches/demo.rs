@@ -1,7 +1,8 @@
 //! `cargo bench -p yauth-demo`: figures printed, never asserted (a missed goal is printed,
 //! not failed). Every ratio compares two measurements taken in the same run.
 //!
-//! 1. The session check: `GET /api/auth/session` with a valid cookie against a bare axum
+//! 1. The session check: `GET /api/auth/session` with a valid cookie (and, in rows of their
+//!    own, a bearer token and an API key) against a bare axum
 //!    handler answering the same JSON, served by the same process. The load comes from
 //!    keep-alive HTTP/1.1 connections over loopback, written by hand so that the client
 //!    costs little. Bare and yauth alternate for a few rounds: each round's ratio compares
@@ -15,6 +16,8 @@
 //! 3. Enumeration: median answer times of login (unknown email vs wrong password),
 //!    `POST /forgot-password` and `POST /resend-verification` (known vs unknown email).
 //! 4. The resident memory of the `yauth-demo` binary after 20 logins.
+//! 5. Refresh-token rotations per second (`POST /token/refresh`), per vCPU, beside
+//!    Keycloak's sizing figure.
 //!
 //! `cargo bench -p yauth-demo -- "session memory" mail` runs only the rows named so.
 
@@ -165,16 +168,34 @@ impl Conn {
 }
 
 fn get(path: &str, cookie: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: bench\r\nCookie: {cookie}\r\n\r\n").into_bytes()
+    get_with(path, &format!("Cookie: {cookie}"))
+}
+
+/// `GET path` with one credential header (`Cookie: …`, `Authorization: Bearer …`,
+/// `X-Api-Key: …`).
+fn get_with(path: &str, header: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{header}\r\n\r\n").into_bytes()
 }
 
 fn post(path: &str, body: &serde_json::Value) -> Vec<u8> {
+    post_with(path, body, "")
+}
+
+/// `POST path` with a JSON body and extra header lines (each ending in `\r\n`).
+fn post_with(path: &str, body: &serde_json::Value, headers: &str) -> Vec<u8> {
     let body = body.to_string();
     format!(
-        "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: bench\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
+}
+
+/// The three credentials of one signed-in user, as request header lines.
+struct Credentials {
+    cookie: String,
+    bearer: String,
+    api_key: String,
 }
 
 fn credentials(email: &str) -> serde_json::Value {
@@ -197,8 +218,8 @@ async fn serve(router: axum::Router) -> SocketAddr {
 }
 
 /// The demo app (fast hashing, no limits in the way), served; with a registered user's
-/// signed-in cookie.
-async fn signed_in(database_url: &str, orm: Orm) -> (SocketAddr, String) {
+/// signed-in cookie, an access token and an API key.
+async fn signed_in(database_url: &str, orm: Orm) -> (SocketAddr, Credentials) {
     let app = yauth_demo::app(
         &args(database_url.to_owned(), orm),
         config(HashingConfig::insecure_fast_for_tests()),
@@ -214,7 +235,25 @@ async fn signed_in(database_url: &str, orm: Orm) -> (SocketAddr, String) {
     );
     let (status, cookie, _) = conn.call(&post("/api/auth/login", &credentials)).await;
     assert_eq!(status, 200);
-    (addr, cookie.unwrap())
+    let cookie = cookie.unwrap();
+    let (status, _, body) = conn.call(&post("/api/auth/token", &credentials)).await;
+    assert_eq!(status, 200);
+    let pair: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let access = pair["access_token"].as_str().unwrap().to_owned();
+    let request = post_with(
+        "/api/auth/api-keys",
+        &serde_json::json!({"name": "bench"}),
+        &format!("Cookie: {cookie}\r\n"),
+    );
+    let (status, _, body) = conn.call(&request).await;
+    assert_eq!(status, 201);
+    let key: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let credentials = Credentials {
+        cookie: format!("Cookie: {cookie}"),
+        bearer: format!("Authorization: Bearer {access}"),
+        api_key: format!("X-Api-Key: {}", key["key"].as_str().unwrap()),
+    };
+    (addr, credentials)
 }
 
 /// CPU time this process's threads have run, in nanoseconds (the sum of their
@@ -292,11 +331,46 @@ fn median_f64(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
-/// The session check of one backend against the bare handler: one table row.
+/// The session check of one backend against the bare handler: one table row per credential
+/// (cookie, bearer token, API key).
 async fn session_rates(label: &str, database_url: &str, orm: Orm, goal: Option<f64>) {
-    let (addr, cookie) = signed_in(database_url, orm).await;
+    let (addr, credentials) = signed_in(database_url, orm).await;
+    for (kind, header) in [
+        ("cookie", &credentials.cookie),
+        ("bearer", &credentials.bearer),
+        ("API key", &credentials.api_key),
+    ] {
+        let cookie = credentials.cookie.trim_start_matches("Cookie: ");
+        let wire = kind == "cookie";
+        let goal = if wire { goal } else { None };
+        credential_rates(
+            &format!("{label}, {kind}"),
+            addr,
+            header,
+            cookie,
+            database_url,
+            orm,
+            goal,
+            wire,
+        )
+        .await;
+    }
+}
+
+/// One row: `GET /session` with `header` against the bare handler.
+#[allow(clippy::too_many_arguments)]
+async fn credential_rates(
+    label: &str,
+    addr: SocketAddr,
+    header: &str,
+    cookie: &str,
+    database_url: &str,
+    orm: Orm,
+    goal: Option<f64>,
+    wire: bool,
+) {
     let mut conn = Conn::open(addr).await;
-    let (status, _, body) = conn.call(&get("/api/auth/session", &cookie)).await;
+    let (status, _, body) = conn.call(&get_with("/api/auth/session", header)).await;
     assert_eq!(status, 200);
     let same: serde_json::Value = serde_json::from_slice(body).unwrap();
     drop(conn);
@@ -310,8 +384,8 @@ async fn session_rates(label: &str, database_url: &str, orm: Orm, goal: Option<f
     );
     let bare_addr = serve(bare_app).await;
 
-    let bare_request: Arc<[u8]> = get("/bare", &cookie).into();
-    let yauth_request: Arc<[u8]> = get("/api/auth/session", &cookie).into();
+    let bare_request: Arc<[u8]> = get_with("/bare", header).into();
+    let yauth_request: Arc<[u8]> = get_with("/api/auth/session", header).into();
     let (mut bare, mut yauth, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let (mut bare_cpu, mut yauth_cpu) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
@@ -333,7 +407,8 @@ async fn session_rates(label: &str, database_url: &str, orm: Orm, goal: Option<f
         None => "none".to_owned(),
     };
     let wire = match database_url.split(':').next() {
-        Some("postgres") => per_check(database_url, orm, &cookie).await,
+        Some("postgres") if wire => per_check(database_url, orm, cookie).await,
+        Some("postgres") => "(counted for the cookie)".to_owned(),
         _ => "(no network)".to_owned(),
     };
     println!(
@@ -383,6 +458,94 @@ async fn per_check(database_url: &str, orm: Orm, cookie: &str) -> String {
         each(counts.round_trips),
         each(counts.pings)
     )
+}
+
+/// Refresh rotations per second: `CONNECTIONS` clients, each rotating its own family in a
+/// loop (every answer's refresh token is the next request's), for `ROUND` × `ROUNDS`. The
+/// app is yauth with email-password and bearer on `database_url`, the refresh limit out of
+/// the way.
+async fn refresh_rotations(label: &str, database_url: &str, orm: Orm) {
+    use yauth::prelude::*;
+    let backend = yauth_demo::backend(database_url, orm).await.unwrap();
+    let many = Limit::per_minute(1_000_000);
+    let yauth = YAuthBuilder::new(
+        BenchBackend(backend),
+        YAuthConfig {
+            secret_key: Some(SecretKey::generate()),
+            ..YAuthConfig::default()
+        },
+    )
+    .with_email_password(config(HashingConfig::insecure_fast_for_tests()))
+    .with_bearer(BearerConfig {
+        rate_limits: yauth::bearer::BearerRateLimits {
+            refresh_per_ip: many,
+        },
+        ..BearerConfig::default()
+    })
+    .build()
+    .await
+    .unwrap();
+    let addr = serve(
+        axum::Router::new()
+            .nest("/api/auth", yauth.router())
+            .with_state(yauth.state().clone()),
+    )
+    .await;
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let (done, stop) = (done.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let credentials = credentials(&new_email());
+            assert_eq!(
+                conn.call(&post("/api/auth/register", &credentials)).await.0,
+                201
+            );
+            let (status, _, body) = conn.call(&post("/api/auth/token", &credentials)).await;
+            assert_eq!(status, 200);
+            let pair: serde_json::Value = serde_json::from_slice(body).unwrap();
+            let mut token = pair["refresh_token"].as_str().unwrap().to_owned();
+            while !stop.load(Ordering::Relaxed) {
+                let body = serde_json::json!({"refresh_token": token});
+                let (status, _, answer) = conn.call(&post("/api/auth/token/refresh", &body)).await;
+                assert_eq!(status, 200);
+                let pair: serde_json::Value = serde_json::from_slice(answer).unwrap();
+                token = pair["refresh_token"].as_str().unwrap().to_owned();
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut rates = Vec::new();
+    for _ in 0..ROUNDS {
+        let (count, start) = (done.load(Ordering::Relaxed), Instant::now());
+        tokio::time::sleep(ROUND).await;
+        let count = done.load(Ordering::Relaxed) - count;
+        rates.push(count as f64 / start.elapsed().as_secs_f64());
+    }
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let rate = median_f64(rates);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    println!(
+        "| {label} | {rate:.0} | {:.0} | {:.1}× | {:.2}× |",
+        rate / cpus,
+        rate / cpus / 120.0,
+        rate / cpus / 1000.0
+    );
+}
+
+/// A boxed backend is a backend.
+struct BenchBackend(Box<dyn yauth::entity::DatabaseBackend>);
+
+impl yauth::entity::DatabaseBackend for BenchBackend {
+    fn repositories(&self) -> yauth::entity::Repositories {
+        self.0.repositories()
+    }
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -593,7 +756,7 @@ async fn drop_databases(urls: &[String]) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     // `cargo bench` passes `--bench`. Other words pick rows: a row runs when a word occurs in
-    // its name, `<section> <backend>` (sections `session`, `login`, `mail`, `rss`), e.g.
+    // its name, `<section> <backend>` (sections `session`, `login`, `refresh`, `mail`, `rss`), e.g.
     // `cargo bench -p yauth-demo -- "session memory" mail`.
     let filters: Vec<String> = std::env::args()
         .skip(1)
@@ -674,6 +837,25 @@ async fn main() {
 
     if run("login") {
         login_split().await;
+    }
+
+    let rows = picked(
+        "refresh",
+        &["memory", "postgres (sqlx)", "postgres (diesel)"],
+    );
+    if !rows.is_empty() {
+        println!(
+            "\nPOST /token/refresh: rotations per second ({CONNECTIONS} clients, each rotating its \
+             own family one refresh after the other; median of {ROUNDS} rounds of {}s). Anchor: \
+             Keycloak's sizing guide, 120 refreshes/s per vCPU; aim: 1,000 per vCPU.\n",
+            ROUND.as_secs()
+        );
+        println!(
+            "| backend | rotations/s | per vCPU | vs Keycloak's 120 | vs the 1,000 aim |\n|---|---|---|---|---|"
+        );
+        for (row, url, orm) in rows {
+            refresh_rotations(row.trim_start_matches("refresh "), url, orm).await;
+        }
     }
 
     let rows = picked("mail", &["memory", "postgres (sqlx)", "postgres (diesel)"]);

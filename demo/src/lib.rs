@@ -58,7 +58,8 @@ pub struct Args {
     /// How long a bearer access token works, in seconds (try expiry in a minute with 60).
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     pub access_token_ttl: u64,
-    /// This account gets the role `admin` when it is created, and at start if it exists.
+    /// This account becomes an admin when it signs in with a magic link (or at start, once
+    /// verified); its earlier credentials are removed first.
     #[arg(long, value_name = "EMAIL")]
     pub admin_email: Option<String>,
     /// Where the secret key that seals signing keys is kept when `YAUTH_SECRET_KEY` is unset
@@ -456,8 +457,12 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         .with_state(yauth.state().clone()))
 }
 
-/// `--admin-email`: the account with this (normalised) email becomes an admin when it is
-/// registered (by password, magic link, …).
+/// `--admin-email`: the account with this (normalised) email becomes an admin when its owner
+/// signs in with a magic link (which proves the mailbox), or at start when the account
+/// exists and its email is verified. Promotion first removes every credential the account
+/// had (password, sessions, refresh tokens, API keys): whoever registered the address
+/// before its owner, with a password of their own, must not become the admin. The owner
+/// signs in by magic link, and sets a password with `/forgot-password` if they want one.
 #[derive(Debug)]
 struct AdminEmail(String);
 
@@ -468,9 +473,9 @@ impl YAuthPlugin for AdminEmail {
 
     fn on_event<'a>(&'a self, event: &'a AuthEvent, state: &'a YAuthState) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            if let AuthEvent::UserRegistered { email, .. } = event
-                && *email == self.0
-                && let Err(e) = promote(state, email).await
+            // Emitted before the link's session is created, so the wipe spares it.
+            if let AuthEvent::MagicLinkVerified { .. } = event
+                && let Err(e) = promote(state, &self.0).await
             {
                 tracing::error!(error = %e, "could not make the --admin-email account an admin");
             }
@@ -478,23 +483,37 @@ impl YAuthPlugin for AdminEmail {
     }
 }
 
-/// Gives the account of `email`, if there is one, the role `admin`.
+/// Gives the account of `email`, if there is one, its email is verified and it is not an
+/// admin yet, the role `admin`, after removing every credential it had.
 async fn promote(state: &YAuthState, email: &str) -> anyhow::Result<()> {
-    let users = &state.repos().users;
-    if let Some(user) = users.find_user_by_email(email).await?
-        && user.role != "admin"
-    {
-        users
-            .update_user_admin(
-                user.display_name.as_deref(),
-                "admin",
-                user.email_verified,
-                chrono::Utc::now(),
-                user.id,
-            )
-            .await?;
-        tracing::info!(%email, "gave the account the role admin (--admin-email)");
+    let repos = state.repos();
+    let Some(user) = repos.users.find_user_by_email(email).await? else {
+        return Ok(());
+    };
+    if !user.email_verified || user.role == "admin" {
+        return Ok(());
     }
+    repos.passwords.delete_password(user.id).await?;
+    repos.sessions.delete_user_sessions(user.id).await?;
+    repos
+        .refresh_tokens
+        .revoke_user_refresh_tokens(user.id)
+        .await?;
+    repos.api_keys.delete_user_api_keys(user.id).await?;
+    repos
+        .users
+        .update_user_admin(
+            user.display_name.as_deref(),
+            "admin",
+            true,
+            chrono::Utc::now(),
+            user.id,
+        )
+        .await?;
+    tracing::info!(
+        %email,
+        "gave the account the role admin (--admin-email); its earlier credentials were removed: sign in with a magic link"
+    );
     Ok(())
 }
 

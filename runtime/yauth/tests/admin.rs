@@ -562,3 +562,93 @@ async fn an_admins_token_needs_the_admin_scope() {
         assert_eq!(r.status, status, "{scope}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_cannot_demote_or_sign_out_another_admin() {
+    let app = admin_app().await;
+    let root = admin(&app, "root@example.com").await;
+    let other_cookie = admin(&app, "other@example.com").await;
+    let other = user_id(&app, "other@example.com").await;
+    for body in [
+        json!({"role": "user"}),
+        json!({"email_verified": false}),
+        json!({"display_name": "x"}),
+    ] {
+        let r = act(
+            &app,
+            &root,
+            "PUT",
+            &format!("/admin/users/{other}"),
+            body.clone(),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.error()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{body}"
+        );
+    }
+    let sessions = get(&app, &root, &format!("/admin/sessions?user_id={other}")).await;
+    let session = sessions.body["sessions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = act(
+        &app,
+        &root,
+        "DELETE",
+        &format!("/admin/sessions/{session}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    assert_eq!(
+        get(&app, &other_cookie, "/session").await.body["role"],
+        "admin"
+    );
+}
+
+#[tokio::test]
+async fn an_impersonation_session_has_no_admin_powers_and_mints_no_keys() {
+    let app = admin_app().await;
+    let root = admin(&app, "root@example.com").await;
+    plain(&app, "user@example.com").await;
+    let id = user_id(&app, "user@example.com").await;
+    let r = act(
+        &app,
+        &root,
+        "POST",
+        &format!("/admin/users/{id}/impersonate"),
+        Value::Null,
+    )
+    .await;
+    let as_user = r.cookie().unwrap();
+    // Even if the target were promoted meanwhile, the impersonation stays powerless.
+    app.yauth
+        .state()
+        .repos()
+        .users
+        .update_user_admin(None, "admin", true, chrono::Utc::now(), id)
+        .await
+        .unwrap();
+    let r = get(&app, &as_user, "/admin/users").await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let r = act(
+        &app,
+        &as_user,
+        "POST",
+        "/api-keys",
+        json!({"name": "backdoor"}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+}

@@ -99,6 +99,14 @@ pub(super) fn require_admin(caller: &AuthUser) -> Result<(), ApiError> {
     if caller.role != ADMIN_ROLE {
         return Err(ApiError::forbidden("forbidden", "admins only"));
     }
+    // An admin acting as someone else is that someone else, never an admin: a session
+    // opened by impersonation reaches no admin route, whatever the target's role.
+    if caller.impersonated_by.is_some() {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "an impersonation session cannot use the admin routes",
+        ));
+    }
     caller.require_scope(ADMIN_ROLE)
 }
 
@@ -215,6 +223,14 @@ pub(super) async fn update_user(
     meta: &RequestMeta,
 ) -> Result<AdminUser, ApiError> {
     let mut target = user(state, id).await?;
+    // Another admin is out of reach altogether: a demotion would open the way to banning,
+    // deleting or impersonating them.
+    if target.id != caller.id && target.role == ADMIN_ROLE {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "an admin cannot change another admin",
+        ));
+    }
     if let Some(new) = changes.display_name {
         target.display_name = display_name(new)?;
     }
@@ -293,14 +309,19 @@ pub(super) async fn ban(
     let mut target = user(state, id).await?;
     may_target(caller, &target)?;
     let now = Utc::now();
-    if until.is_some_and(|until| until <= now) {
+    let latest = now + chrono::Duration::days(36_500);
+    if until.is_some_and(|until| until <= now || until > latest) {
         return Err(ApiError::bad_request(
             "invalid_until",
-            "`until` must be in the future",
+            "`until` must be in the future and within 100 years",
         ));
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if reason.is_some_and(|r| r.chars().count() > 500 || r.chars().any(char::is_control)) {
+    if reason.is_some_and(|r| {
+        r.chars().count() > 500
+            || r.chars()
+                .any(|c| c.is_control() || crate::kit::validate::is_format(c))
+    }) {
         return Err(ApiError::bad_request(
             "invalid_reason",
             "the reason is at most 500 printable characters",
@@ -423,6 +444,13 @@ pub(super) async fn end_session(
         .get_session(id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such session"))?;
+    // Another admin's sessions are out of reach, like the rest of their account.
+    if session.user_id != caller.id && user(state, session.user_id).await?.role == ADMIN_ROLE {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "an admin cannot end another admin's session",
+        ));
+    }
     if sessions.delete_session(id).await? == 0 {
         return Err(ApiError::not_found("no such session"));
     }

@@ -1,10 +1,11 @@
 //! The admin plugin: user and session management for accounts with `role = "admin"`.
 //!
-//! Every route requires the admin role (others get 403 `forbidden`), whatever the
-//! credentials: a session, a bearer token or an API key of an admin. An admin cannot ban,
-//! delete or impersonate another admin or themselves, nor change their own role (400
-//! `cannot_target_self` for themselves, 403 `forbidden` for another admin), so an admin
-//! account cannot be locked out by one of its peers' mistakes.
+//! Every route requires the admin role (others get 403 `forbidden`): an admin's own
+//! session, or an admin's bearer token or API key with the `admin` scope; never a session
+//! opened by impersonation. An admin cannot ban, delete or impersonate themselves (400
+//! `cannot_target_self`), nor change their own role; another admin is out of reach
+//! altogether (403 `forbidden`: no edit, ban, delete, impersonation or ended session), so
+//! no admin can demote a peer and then lock them out.
 //!
 //! - `routes`: the HTTP surface; `flows`: what each route does.
 

@@ -100,10 +100,11 @@ pub(super) async fn create(
 ) -> Result<CreatedKey, ApiError> {
     // A stolen bearer token or key must not be turned into a credential that outlives a
     // password reset: keys come from a signed-in browser session only.
-    if caller.auth_method != AuthMethod::Session {
+    // Nor from an admin's impersonation: a key would outlive it, in the user's name.
+    if caller.auth_method != AuthMethod::Session || caller.impersonated_by.is_some() {
         return Err(ApiError::forbidden(
             "forbidden",
-            "API keys are created from a signed-in session",
+            "API keys are created from the user's own signed-in session",
         ));
     }
     let config = &service.config;

@@ -6,8 +6,9 @@
 //!   token, with the key's scopes. An expired or deleted key fails at its next use;
 //!   `last_used_at` is written at most once a minute per key.
 //! - Keys are created from a signed-in session only (not with a key or a bearer token), so
-//!   a stolen credential cannot be turned into one that outlives a password reset. A
-//!   password reset deletes every key of the account.
+//!   a stolen credential cannot be turned into one that outlives a password reset; not from
+//!   an admin's impersonation either. A password change or reset deletes every key of the
+//!   account.
 //!
 //! - `routes`: the HTTP surface; `flows`: creating, listing, deleting, authenticating.
 
@@ -123,11 +124,14 @@ impl YAuthPlugin for ApiKeys {
 
     fn on_event<'a>(&'a self, event: &'a AuthEvent, state: &'a YAuthState) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            // A reset recovers an account that may have been taken over: the keys made
-            // meanwhile go with the old password.
-            if let AuthEvent::PasswordReset { user_id } = event
-                && let Err(e) = state.repos().api_keys.delete_user_api_keys(*user_id).await
-            {
+            // A new password ends a possible takeover: the keys made meanwhile (with a
+            // stolen session) go with the old password, as the sessions do.
+            let (AuthEvent::PasswordReset { user_id } | AuthEvent::PasswordChanged { user_id }) =
+                event
+            else {
+                return;
+            };
+            if let Err(e) = state.repos().api_keys.delete_user_api_keys(*user_id).await {
                 tracing::error!(error = %e, %user_id, "could not delete the user's API keys");
             }
         })
