@@ -475,7 +475,10 @@ async fn refresh_rotations(label: &str, database_url: &str, orm: Orm) {
             ..YAuthConfig::default()
         },
     )
-    .with_email_password(config(HashingConfig::insecure_fast_for_tests()))
+    .with_email_password(EmailPasswordConfig {
+        require_email_verification: false,
+        ..config(HashingConfig::insecure_fast_for_tests())
+    })
     .with_bearer(BearerConfig {
         rate_limits: yauth::bearer::BearerRateLimits {
             refresh_per_ip: many,

@@ -493,13 +493,9 @@ async fn promote(state: &YAuthState, email: &str) -> anyhow::Result<()> {
     if !user.email_verified || user.role == "admin" {
         return Ok(());
     }
-    repos.passwords.delete_password(user.id).await?;
-    repos.sessions.delete_user_sessions(user.id).await?;
-    repos
-        .refresh_tokens
-        .revoke_user_refresh_tokens(user.id)
-        .await?;
-    repos.api_keys.delete_user_api_keys(user.id).await?;
+    yauth::kit::session::forget_credentials(state, user.id)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     repos
         .users
         .update_user_admin(

@@ -31,15 +31,7 @@ async fn admin_app() -> App {
 }
 
 async fn user_id(app: &App, email: &str) -> Uuid {
-    app.yauth
-        .state()
-        .repos()
-        .users
-        .find_user_by_email(email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    user_of(app, email).await.id
 }
 
 /// A verified account with the admin role and its session cookie.

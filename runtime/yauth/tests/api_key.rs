@@ -72,15 +72,7 @@ async fn a_key_is_shown_once_stored_hashed_and_authenticates_with_its_scopes() {
     assert!(list.body[0].get("key").is_none());
     assert!(!list.body.to_string().contains(&key[6..]));
     // Stored as its SHA-256 only.
-    let user = app
-        .yauth
-        .state()
-        .repos()
-        .users
-        .find_user_by_email("ada@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = user_of(&app, "ada@example.com").await;
     let rows = app
         .yauth
         .state()
@@ -135,12 +127,7 @@ async fn an_expired_key_is_refused() {
     let app = keys_app().await;
     let (_, key, id) = user_with_key(&app, "ada@example.com", json!([])).await;
     let repos = app.yauth.state().repos();
-    let user = repos
-        .users
-        .find_user_by_email("ada@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = user_of(&app, "ada@example.com").await;
     let mut row = repos.api_keys.list_user_api_keys(user.id).await.unwrap()[0].clone();
     assert_eq!(row.id.to_string(), id);
     repos
@@ -345,18 +332,7 @@ async fn last_used_is_written_at_most_once_a_minute() {
 async fn a_ban_stops_api_keys_at_the_next_request() {
     let app = keys_app().await;
     let (_, key, _) = user_with_key(&app, "ada@example.com", json!([])).await;
-    let repos = app.yauth.state().repos();
-    let user = repos
-        .users
-        .find_user_by_email("ada@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    repos
-        .users
-        .ban_user(None, None, chrono::Utc::now(), user.id)
-        .await
-        .unwrap();
+    ban(&app, "ada@example.com").await;
     let r = with_key(&app, &key, "GET", "/session", Value::Null).await;
     assert_eq!(
         (r.status, r.error()),

@@ -447,18 +447,7 @@ async fn expired_tokens_and_tokens_for_another_audience_are_refused() {
 async fn a_ban_or_a_deletion_stops_bearer_tokens_at_the_next_request() {
     let app = bearer_app().await;
     let (access, refresh_token) = signed_in(&app, "ada@example.com").await;
-    let repos = app.yauth.state().repos();
-    let user = repos
-        .users
-        .find_user_by_email("ada@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    repos
-        .users
-        .ban_user(Some("test"), None, chrono::Utc::now(), user.id)
-        .await
-        .unwrap();
+    ban(&app, "ada@example.com").await;
     let r = with_bearer(&app, "GET", "/session", &access, Value::Null).await;
     assert_eq!(
         (r.status, r.error()),
@@ -469,6 +458,8 @@ async fn a_ban_or_a_deletion_stops_bearer_tokens_at_the_next_request() {
         (r.status, r.error()),
         (StatusCode::FORBIDDEN, Some("user_banned"))
     );
+    let user = user_of(&app, "ada@example.com").await;
+    let repos = app.yauth.state().repos();
     repos.users.delete_user(user.id).await.unwrap();
     let r = with_bearer(&app, "GET", "/session", &access, Value::Null).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);

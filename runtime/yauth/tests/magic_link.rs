@@ -186,18 +186,7 @@ async fn without_signup_an_unknown_address_gets_no_account() {
 async fn a_banned_user_cannot_sign_in_by_link() {
     let app = links_app().await;
     registered(&app, "ada@example.com").await;
-    let repos = app.yauth.state().repos();
-    let user = repos
-        .users
-        .find_user_by_email("ada@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    repos
-        .users
-        .ban_user(None, None, chrono::Utc::now(), user.id)
-        .await
-        .unwrap();
+    ban(&app, "ada@example.com").await;
     send(&app, "ada@example.com").await;
     let token = link_token(&app, "ada@example.com").unwrap();
     let r = verify(&app, &token).await;

@@ -270,9 +270,15 @@ impl SigningKeys {
             .is_some_and(|at| at.elapsed() < age)
     }
 
+    /// Whether `kid` names a key that still verifies (as far as the cache knows; callers
+    /// that skip [`SigningKeys::verify`] call [`SigningKeys::refresh_if_stale`] first).
+    pub fn verifies(&self, kid: &str) -> bool {
+        self.read().verifiers.contains_key(kid)
+    }
+
     /// Reloads a cache older than [`STALE_AFTER`], unless another task is loading now (its
     /// result is as fresh). A failure is logged and the cache kept.
-    async fn refresh_if_stale(&self, repos: &Repositories, sealer: &Sealer) {
+    pub async fn refresh_if_stale(&self, repos: &Repositories, sealer: &Sealer) {
         if self.read().loaded_at.is_none() || self.tried_within(STALE_AFTER) {
             return;
         }

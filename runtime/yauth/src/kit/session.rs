@@ -107,9 +107,10 @@ pub async fn touch(
 }
 
 /// A new session for `user_id`: stored (hashed) and returned with its plain token, which
-/// only the cookie carries. Only the sign-in path ([`crate::kit::sign_in::sign_in`]) calls
-/// it, after the ban check and the plugins' verdict; so a sign-in always issues a new token
-/// (no session fixation) and no plugin can mint a session that skips a veto.
+/// only the cookie carries. Only [`crate::kit::sign_in`] calls it: the sign-in path, after
+/// the ban check and the plugins' verdict, and an admin's impersonation (marked with
+/// `impersonator_id`); so a sign-in always issues a new token (no session fixation) and no
+/// plugin can mint a session that skips a veto.
 pub(crate) async fn create_session(
     state: &YAuthState,
     user_id: Uuid,
@@ -134,4 +135,19 @@ pub(crate) async fn create_session(
     };
     state.repos().sessions.insert_session(&session).await?;
     Ok((session, token))
+}
+
+/// Removes every credential of a user: password, sessions, refresh tokens, API keys. For an
+/// account whose mailbox was just proven by someone who may not be the person who set those
+/// up (a magic link to a pre-registered address, a promotion to admin).
+pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(), ApiError> {
+    let repos = state.repos();
+    repos.passwords.delete_password(user_id).await?;
+    repos.sessions.delete_user_sessions(user_id).await?;
+    repos
+        .refresh_tokens
+        .revoke_user_refresh_tokens(user_id)
+        .await?;
+    repos.api_keys.delete_user_api_keys(user_id).await?;
+    Ok(())
 }

@@ -177,3 +177,27 @@ pub async fn logged_in(app: &App, email: &str) -> String {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.cookie().expect("a session cookie")
 }
+
+/// The stored account of `email` (normalised; it must exist).
+pub async fn user_of(app: &App, email: &str) -> yauth::entity::User {
+    app.yauth
+        .state()
+        .repos()
+        .users
+        .find_user_by_email(email)
+        .await
+        .unwrap()
+        .expect("the account exists")
+}
+
+/// Bans the account of `email` in the repository, with no end (no admin plugin needed).
+pub async fn ban(app: &App, email: &str) {
+    let user = user_of(app, email).await;
+    app.yauth
+        .state()
+        .repos()
+        .users
+        .ban_user(None, None, chrono::Utc::now(), user.id)
+        .await
+        .unwrap();
+}

@@ -1,10 +1,14 @@
 //! Issuing, refreshing, revoking and verifying tokens; no HTTP types beyond the error.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use super::{BearerConfig, Service};
@@ -25,7 +29,7 @@ use crate::kit::validate::requested_scopes;
 const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// The claims of an access token.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct AccessClaims {
     iss: String,
     sub: Uuid,
@@ -313,6 +317,69 @@ pub(super) async fn revoke(
     Ok(())
 }
 
+/// How many verified tokens the cache holds at most (about 1 KiB each).
+const VERIFIED_CAP: usize = 10_000;
+
+/// Access tokens already verified, by the SHA-256 of the token: their claims and `kid`.
+#[derive(Debug, Default)]
+pub(super) struct VerifiedTokens(Mutex<HashMap<[u8; 32], (String, AccessClaims)>>);
+
+impl VerifiedTokens {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], (String, AccessClaims)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The claims of a valid access token: from the cache when this token was verified before,
+/// is not expired and its key still verifies; otherwise checked in full (signature, `typ`,
+/// `kid`, algorithm, issuer, audience, expiry) and remembered.
+async fn verified_claims(
+    state: &YAuthState,
+    service: &Service,
+    token: &str,
+) -> Result<Option<AccessClaims>, ApiError> {
+    let keys = state.signing_keys();
+    let sealer = state.sealer()?;
+    keys.refresh_if_stale(state.repos(), sealer).await;
+    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let now = Utc::now().timestamp();
+    let hit = service.verified.lock().get(&digest).cloned();
+    if let Some((kid, claims)) = hit {
+        // The same leeway-free bound as the first verification's `exp` check, at most.
+        if claims.exp > now && keys.verifies(&kid) {
+            return Ok(Some(claims));
+        }
+        service.verified.lock().remove(&digest);
+        return Ok(None);
+    }
+    let claims: AccessClaims = match keys
+        .verify(
+            state.repos(),
+            sealer,
+            token,
+            ACCESS_TOKEN_TYPE,
+            &service.validation,
+        )
+        .await
+    {
+        Ok(claims) => claims,
+        Err(Rejected::Invalid) => return Ok(None),
+    };
+    let kid = jsonwebtoken::decode_header(token)
+        .ok()
+        .and_then(|h| h.kid)
+        .unwrap_or_default();
+    let mut cache = service.verified.lock();
+    if cache.len() >= VERIFIED_CAP {
+        cache.retain(|_, (_, c)| c.exp > now);
+        if cache.len() >= VERIFIED_CAP {
+            cache.clear();
+        }
+    }
+    cache.insert(digest, (kid, claims.clone()));
+    Ok(Some(claims))
+}
+
 /// The bearer token of `Authorization`, if the request has one.
 fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
@@ -334,19 +401,8 @@ pub(super) async fn authenticate(
     let Some(token) = bearer_token(parts) else {
         return Ok(None);
     };
-    let claims: AccessClaims = match state
-        .signing_keys()
-        .verify(
-            state.repos(),
-            state.sealer()?,
-            token,
-            ACCESS_TOKEN_TYPE,
-            &service.validation,
-        )
-        .await
-    {
-        Ok(claims) => claims,
-        Err(Rejected::Invalid) => return Ok(None),
+    let Some(claims) = verified_claims(state, service, token).await? else {
+        return Ok(None);
     };
     let Some(user) = state.repos().users.get_user(claims.sub).await? else {
         return Ok(None);

@@ -119,6 +119,10 @@ pub(crate) struct Service {
     issuer: String,
     audience: String,
     validation: jsonwebtoken::Validation,
+    /// Access tokens whose signature was checked, by the SHA-256 of the token: a client
+    /// sends the same token for up to `access_token_ttl`, and an ECDSA verification costs
+    /// far more than the rest of the request.
+    verified: flows::VerifiedTokens,
 }
 
 impl Bearer {
@@ -130,6 +134,7 @@ impl Bearer {
                 issuer: String::new(),
                 audience: String::new(),
                 validation: jsonwebtoken::Validation::default(),
+                verified: flows::VerifiedTokens::default(),
             }),
         }
     }

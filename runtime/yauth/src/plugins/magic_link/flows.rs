@@ -14,6 +14,7 @@ use crate::entity::{MagicLink, RepoError, User};
 use crate::kit::limits;
 use crate::kit::mail::{dispatch, per_address_allowed, token_link};
 use crate::kit::request::RequestMeta;
+use crate::kit::session::forget_credentials;
 use crate::kit::sign_in::{Grant, SignIn, SignInOutcome, sign_in};
 use crate::kit::token::{Issued, TokenHash};
 use crate::kit::validate::normalize_email;
@@ -159,16 +160,9 @@ pub(super) async fn verify(
 /// account before that proof (a password chosen by whoever registered the address, their
 /// sessions, refresh tokens and API keys) may belong to someone else, and goes.
 async fn prove_mailbox(state: &YAuthState, mut user: User) -> Result<User, ApiError> {
-    let repos = state.repos();
-    repos.passwords.delete_password(user.id).await?;
-    repos.sessions.delete_user_sessions(user.id).await?;
-    repos
-        .refresh_tokens
-        .revoke_user_refresh_tokens(user.id)
-        .await?;
-    repos.api_keys.delete_user_api_keys(user.id).await?;
+    forget_credentials(state, user.id).await?;
     let now = Utc::now();
-    repos.users.set_email_verified(now, user.id).await?;
+    state.repos().users.set_email_verified(now, user.id).await?;
     user.email_verified = true;
     user.updated_at = now;
     state
