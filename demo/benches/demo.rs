@@ -469,7 +469,7 @@ async fn refresh_rotations(label: &str, database_url: &str, orm: Orm) {
     let backend = yauth_demo::backend(database_url, orm).await.unwrap();
     let many = Limit::per_minute(1_000_000);
     let yauth = YAuthBuilder::new(
-        BenchBackend(backend),
+        yauth_demo::BoxedBackend(backend),
         YAuthConfig {
             secret_key: Some(SecretKey::generate()),
             ..YAuthConfig::default()
@@ -540,15 +540,6 @@ async fn refresh_rotations(label: &str, database_url: &str, orm: Orm) {
         rate / cpus / 120.0,
         rate / cpus / 1000.0
     );
-}
-
-/// A boxed backend is a backend.
-struct BenchBackend(Box<dyn yauth::entity::DatabaseBackend>);
-
-impl yauth::entity::DatabaseBackend for BenchBackend {
-    fn repositories(&self) -> yauth::entity::Repositories {
-        self.0.repositories()
-    }
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

@@ -513,8 +513,8 @@ async fn promote(state: &YAuthState, email: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A boxed backend is a backend.
-struct BoxedBackend(Box<dyn DatabaseBackend>);
+/// A boxed backend is a backend (what [`backend`] answers, for `YAuthBuilder::new`).
+pub struct BoxedBackend(pub Box<dyn DatabaseBackend>);
 
 impl DatabaseBackend for BoxedBackend {
     fn repositories(&self) -> Repositories {

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
@@ -147,6 +147,21 @@ pub(super) async fn issue(
     Ok(pair(service, access, refresh.plain))
 }
 
+/// A new token (`plain`, stored as its hash) of `row`'s family, with its user and scopes.
+/// The family's lifetime runs from its sign-in, not from the last rotation.
+fn next_in_family(row: &RefreshToken, plain: &str, now: DateTime<Utc>) -> RefreshToken {
+    RefreshToken {
+        id: Uuid::now_v7(),
+        user_id: row.user_id,
+        token_hash: TokenHash::of(plain).as_str().to_owned(),
+        family_id: row.family_id,
+        scopes: row.scopes.clone(),
+        expires_at: row.expires_at,
+        revoked: false,
+        created_at: now,
+    }
+}
+
 /// `POST /token/refresh`: rotates the presented token. Reuse of a rotated token revokes its
 /// family (unless `refresh_reuse_grace` lets a quick repeat through).
 pub(super) async fn refresh(
@@ -189,17 +204,7 @@ pub(super) async fn refresh(
         return Err(ApiError::forbidden("user_banned", "this account is banned"));
     }
     let successor = new_token();
-    let next = RefreshToken {
-        id: Uuid::now_v7(),
-        user_id: row.user_id,
-        token_hash: TokenHash::of(&successor).as_str().to_owned(),
-        family_id: row.family_id,
-        scopes: row.scopes.clone(),
-        // The family's lifetime runs from its sign-in, not from the last rotation.
-        expires_at: row.expires_at,
-        revoked: false,
-        created_at: now,
-    };
+    let next = next_in_family(&row, &successor, now);
     let access = access_token(state, service, row.user_id, &scopes_of(&row)).await?;
     if !repos.composite.rotate_refresh_token(row.id, &next).await? {
         // Another request rotated it between our read and our claim.
@@ -250,16 +255,7 @@ async fn reused(
             let sibling = new_token();
             repos
                 .refresh_tokens
-                .insert_refresh_token(&RefreshToken {
-                    id: Uuid::now_v7(),
-                    user_id: user.id,
-                    token_hash: TokenHash::of(&sibling).as_str().to_owned(),
-                    family_id: row.family_id,
-                    scopes: row.scopes.clone(),
-                    expires_at: row.expires_at,
-                    revoked: false,
-                    created_at: now,
-                })
+                .insert_refresh_token(&next_in_family(row, &sibling, now))
                 .await?;
             let access = access_token(state, service, user.id, &scopes_of(row)).await?;
             return Ok(pair(service, access, sibling));
