@@ -52,12 +52,17 @@ pub struct Args {
     /// are ignored.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<yauth::config::IpNet>,
-    /// The plugins to enable, comma-separated (`email-password,bearer,api-key,magic-link,admin,status`), or `all`.
+    /// The plugins to enable, comma-separated
+    /// (`email-password,bearer,api-key,magic-link,account-lockout,admin,status`), or `all`.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     pub plugins: Vec<String>,
     /// How long a bearer access token works, in seconds (try expiry in a minute with 60).
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     pub access_token_ttl: u64,
+    /// How long the first account lock lasts, in seconds (it doubles for each further lock,
+    /// up to 24 hours; try it with 30).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub lockout_duration: u64,
     /// This account becomes an admin when it signs in with a magic link (or at start, once
     /// verified); its earlier credentials are removed first.
     #[arg(long, value_name = "EMAIL")]
@@ -76,6 +81,7 @@ pub const PLUGINS: &[&str] = &[
     "bearer",
     "api-key",
     "magic-link",
+    "account-lockout",
     "admin",
     "status",
 ];
@@ -424,6 +430,13 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
             ..MagicLinkConfig::default()
         });
     }
+    if plugins.contains(&"account-lockout") {
+        builder = builder.with_account_lockout(AccountLockoutConfig {
+            lockout_duration: std::time::Duration::from_secs(args.lockout_duration),
+            mailer: Some(mailer.clone()),
+            ..AccountLockoutConfig::default()
+        });
+    }
     if plugins.contains(&"admin") {
         builder = builder.with_admin();
     }
@@ -453,6 +466,7 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         .route("/verify-email", axum::routing::get(page))
         .route("/reset-password", axum::routing::get(page))
         .route("/magic-link", axum::routing::get(page))
+        .route("/unlock-account", axum::routing::get(page))
         .nest("/api/auth", yauth.router())
         .with_state(yauth.state().clone()))
 }

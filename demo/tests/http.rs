@@ -28,6 +28,9 @@ async fn flows(database_url: String, orm: Orm) {
         mail_from: "demo <demo@example.com>".into(),
         secret_key_file: Some(key_file.clone()),
         admin_email: Some(admin_email.clone()),
+        // The lockout flows name their clients with `X-Forwarded-For`, and see a lock lift.
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        lockout_duration: 1,
         ..Args::new(database_url)
     };
     let server = start_with(
@@ -118,7 +121,7 @@ async fn flows(database_url: String, orm: Orm) {
         .unwrap();
     assert_eq!(
         status,
-        json!({"plugins": ["admin", "api-key", "bearer", "demo-admin-email", "email-password", "magic-link", "status"]})
+        json!({"plugins": ["account-lockout", "admin", "api-key", "bearer", "demo-admin-email", "email-password", "magic-link", "status"]})
     );
 
     let change = json!({"current_password": PASSWORD, "new_password": "Changed-pass-123"});
@@ -174,6 +177,7 @@ async fn flows(database_url: String, orm: Orm) {
         sealed_keys_are_not_in_the_file(&args_url, &path, &key_file).await;
     }
     admin_flows(&base, &sink, &admin_email, &email, &client).await;
+    lockout_flows(&base, &sink, &admin_email).await;
     let login = json!({"email": email, "password": "Reset-pass-456"});
     assert_eq!(post("/login", login).await.0, 200);
     let me = client
@@ -381,6 +385,7 @@ async fn sign_in_by_link(base: &str, sink: &SmtpSink, email: &str) -> (reqwest::
         .cookie_store(true)
         .build()
         .unwrap();
+    let before = sink.to(email).len();
     let sent = client
         .post(format!("{base}/magic-link/send"))
         .json(&json!({"email": email}))
@@ -390,7 +395,7 @@ async fn sign_in_by_link(base: &str, sink: &SmtpSink, email: &str) -> (reqwest::
     assert_eq!(sent.status().as_u16(), 200);
     let mut mail = None;
     for _ in 0..500 {
-        mail = sink.to(email).into_iter().next();
+        mail = sink.to(email).into_iter().nth(before);
         if mail.is_some() {
             break;
         }
@@ -433,6 +438,131 @@ async fn magic_link_flows(base: &str, sink: &SmtpSink) {
         .await
         .unwrap();
     assert_eq!(again.status().as_u16(), 400, "a link works once");
+}
+
+/// The first mail to `email` whose body contains `text`, waited for up to 10 s.
+async fn mail_with(sink: &SmtpSink, email: &str, text: &str) -> smtp_sink::Received {
+    for _ in 0..500 {
+        if let Some(mail) = sink.to(email).into_iter().find(|m| m.body().contains(text)) {
+            return mail;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no mail to {email} containing {text:?}");
+}
+
+/// Account lockout over the socket (`--lockout-duration 1`): five wrong passwords from five
+/// addresses lock an account and an address that has none alike (same status, body and
+/// `Retry-After`, on `/login` and `/token`, right password included); the lock lifts after
+/// its second and the next one lasts twice as long; a mailed unlock link lifts a lock and
+/// forgets the backoff; the admin lifts the next one.
+async fn lockout_flows(base: &str, sink: &SmtpSink, admin_email: &str) {
+    let http = reqwest::Client::new();
+    let email = format!("locked-{}@example.com", uuid::Uuid::new_v4().simple());
+    let nobody = format!("nobody-{}@example.com", uuid::Uuid::new_v4().simple());
+    let registered = http
+        .post(format!("{base}/register"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status().as_u16(), 201);
+    let mail = mail_with(sink, &email, "/verify-email?token=").await;
+    let token = yauth::mail::token_in(mail.body()).unwrap();
+    let verified = http
+        .post(format!("{base}/verify-email"))
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status().as_u16(), 200);
+    let attempt = |path: &'static str, who: String, password: &'static str, ip: String| {
+        let request = http
+            .post(format!("{base}{path}"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({"email": who, "password": password}));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = response.json().await.unwrap();
+            (status, body, retry)
+        }
+    };
+    let lock = |who: String, round: u8| {
+        let attempt = &attempt;
+        async move {
+            for i in 0..5 {
+                let ip = format!("203.0.{round}.{}", i + 1);
+                let (status, ..) = attempt("/login", who.clone(), "wrong-password-1", ip).await;
+                assert_eq!(status, 401, "{who}");
+            }
+            let ip = format!("198.51.{round}.1");
+            let right = attempt("/token", who.clone(), PASSWORD, ip.clone()).await;
+            let wrong = attempt("/login", who.clone(), "wrong-password-1", ip).await;
+            assert_eq!(right.0, 423, "{who}: {right:?}");
+            assert_eq!(right.1["error"], "account_locked");
+            assert_eq!(right, wrong);
+            right
+        }
+    };
+    let known = lock(email.clone(), 1).await;
+    let unknown = lock(nobody.clone(), 1).await;
+    assert_eq!(known, unknown, "lockout tells nothing about the account");
+    assert_eq!(known.2.as_deref(), Some("1"));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, ..) = attempt("/login", email.clone(), PASSWORD, "198.51.9.9".into()).await;
+    assert_eq!(status, 200, "the lock lifted by itself");
+    let doubled = lock(email.clone(), 2).await;
+    assert_eq!(doubled.2.as_deref(), Some("2"));
+
+    // The mailed link lifts the lock; the right password works again.
+    let asked = http
+        .post(format!("{base}/account/request-unlock"))
+        .json(&json!({"email": email}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status().as_u16(), 200);
+    let mail = mail_with(sink, &email, "/unlock-account?token=").await;
+    let token = yauth::mail::token_in(mail.body()).unwrap();
+    let unlock = |token: String| {
+        http.post(format!("{base}/account/unlock"))
+            .json(&json!({"token": token}))
+            .send()
+    };
+    assert_eq!(unlock(token.clone()).await.unwrap().status().as_u16(), 200);
+    assert_eq!(unlock(token).await.unwrap().status().as_u16(), 400);
+    let (status, ..) = attempt("/login", email.clone(), PASSWORD, "198.51.9.9".into()).await;
+    assert_eq!(status, 200);
+
+    // Locked again, from the start of the backoff. The admin lifts this one.
+    let (admin, _) = sign_in_by_link(base, sink, admin_email).await;
+    let found: Value = admin
+        .get(format!("{base}/admin/users?search={email}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = found["users"][0]["id"].as_str().unwrap().to_owned();
+    let again = lock(email.clone(), 3).await;
+    assert_eq!(again.2.as_deref(), Some("1"));
+    let lifted: Value = admin
+        .post(format!("{base}/admin/users/{id}/unlock"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lifted["was_locked"], true);
+    let (status, ..) = attempt("/login", email.clone(), PASSWORD, "198.51.9.9".into()).await;
+    assert_eq!(status, 200);
 }
 
 /// The `--admin-email` account (created here, by link) finds the user by an upper-case

@@ -219,6 +219,8 @@ pub fn all_tables() -> Vec<Table> {
             .indexed()
             .opt("metadata", Json)
             .opt("ip_address", Str)
+            // added: the client's User-Agent, so a row names the device as well as the IP.
+            .opt("user_agent", Text)
             .col("created_at", Timestamp)
             .indexed()
             .build(),
@@ -516,17 +518,20 @@ pub fn all_tables() -> Vec<Table> {
             .created_at()
             .build(),
         // ---- account-lockout ----
+        // changed: keyed by the SHA-256 of the normalised email instead of `user_id`, since
+        // an unknown email must be locked exactly like a known one (there is no user to
+        // reference, and a lookup would tell them apart). The failures themselves are counted
+        // in `rate_limits` (a windowed counter), so `failed_count` is gone; `expires_at`
+        // says when the row (the backoff's memory) may be forgotten.
         table("account_locks", "account-lockout")
             .id()
-            .col("user_id", Uuid)
-            .references("users", "id", OnDelete::Cascade)
+            .col("email_hash", Str)
             .unique()
-            .col("failed_count", Int)
-            .default_int(0)
             .opt("locked_until", Timestamp)
             .col("lock_count", Int)
             .default_int(0)
             .opt("locked_reason", Text)
+            .expires()
             .created_at()
             .updated_at()
             .build(),

@@ -676,13 +676,6 @@ fn set_str(column: &str, value: &str) -> Assign {
     }
 }
 
-fn set_int(column: &str, value: i64) -> Assign {
-    Assign::Const {
-        column: column.to_string(),
-        value: Const::Int(value),
-    }
-}
-
 fn set_null(column: &str) -> Assign {
     Assign::Const {
         column: column.to_string(),
@@ -1613,48 +1606,40 @@ pub fn catalogue() -> Catalogue {
     c.on("account_locks")
         .get(
             "get_account_lock",
-            vec![eq("user_id")],
-            "A user's lock state.",
-            "POST /login",
+            vec![eq("email_hash")],
+            "The lock state of an email (known or not).",
+            "POST /login, /token, /account/request-unlock",
         )
         .upsert(
-            "record_failed_login",
-            &["user_id"],
-            vec![add("failed_count", 1), set("updated_at")],
-            "Counts a failed login, creating the row on the first.",
-            "POST /login",
+            "ensure_account_lock",
+            &["email_hash"],
+            vec![set("updated_at")],
+            "Creates an email's row, or touches the one there.",
+            "POST /login, /token (the attempt past the threshold)",
         )
-        .update(
+        .claim(
             "lock_account",
             vec![
                 set("locked_until"),
                 set("locked_reason"),
-                add("lock_count", 1),
-                set_int("failed_count", 0),
+                set("lock_count"),
+                set("expires_at"),
                 set("updated_at"),
             ],
-            vec![eq("user_id")],
-            "Locks an account until a time (null: until unlocked).",
-            "POST /login",
-        )
-        .update(
-            "reset_account_lock",
             vec![
-                set_int("failed_count", 0),
-                set_null("locked_until"),
-                set_null("locked_reason"),
-                set("updated_at"),
+                eq("email_hash"),
+                cond("lock_count", CondOp::Eq, Some("seen_lock_count")),
             ],
-            vec![eq("user_id")],
-            "Clears the failures and any lock.",
-            "POST /login success, POST /account/unlock, admin",
+            "Locks an email, only if its lock count is still the one read: of concurrent attempts past the threshold exactly one locks (and sets the doubled duration).",
+            "POST /login, /token",
         )
         .delete(
             "delete_account_lock",
-            vec![eq("user_id")],
-            "Forgets a user's lock history.",
-            "admin",
-        );
+            vec![eq("email_hash")],
+            "Lifts an email's lock and forgets its backoff; 1 when there was a row.",
+            "POST /account/unlock, /admin/users/{id}/unlock, password reset",
+        )
+        .sweep("delete_expired_account_locks");
     c.on("unlock_tokens")
         .insert(
             "insert_unlock_token",

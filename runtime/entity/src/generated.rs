@@ -44,6 +44,7 @@ pub struct AuditLog {
     pub event_type: String,
     pub metadata: Option<serde_json::Value>,
     pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 /// A row of `rate_limits` (plugin `core`).
@@ -297,11 +298,11 @@ pub struct Oauth2RefreshToken {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountLock {
     pub id: Uuid,
-    pub user_id: Uuid,
-    pub failed_count: i32,
+    pub email_hash: String,
     pub locked_until: Option<DateTime<Utc>>,
     pub lock_count: i32,
     pub locked_reason: Option<String>,
+    pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -1321,39 +1322,41 @@ pub trait Oauth2RefreshTokensRepository: Send + Sync {
 /// The operations on `account_locks`.
 #[async_trait]
 pub trait AccountLocksRepository: Send + Sync {
-    /// A user's lock state.
+    /// The lock state of an email (known or not).
     ///
-    /// Used by: POST /login.
+    /// Used by: POST /login, /token, /account/request-unlock.
     async fn get_account_lock(
         &self,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError>;
-    /// Counts a failed login, creating the row on the first.
+    /// Creates an email's row, or touches the one there.
     ///
-    /// Used by: POST /login.
-    async fn record_failed_login(&self, row: &AccountLock) -> Result<(), RepoError>;
-    /// Locks an account until a time (null: until unlocked).
+    /// Used by: POST /login, /token (the attempt past the threshold).
+    async fn ensure_account_lock(&self, row: &AccountLock) -> Result<(), RepoError>;
+    /// Locks an email, only if its lock count is still the one read: of concurrent attempts past the threshold exactly one locks (and sets the doubled duration).
     ///
-    /// Used by: POST /login.
+    /// Used by: POST /login, /token.
     async fn lock_account(
         &self,
         locked_until: Option<DateTime<Utc>>,
         locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError>;
-    /// Clears the failures and any lock.
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError>;
+    /// Lifts an email's lock and forgets its backoff; 1 when there was a row.
     ///
-    /// Used by: POST /login success, POST /account/unlock, admin.
-    async fn reset_account_lock(
+    /// Used by: POST /account/unlock, /admin/users/{id}/unlock, password reset.
+    async fn delete_account_lock(&self, email_hash: &str) -> Result<u64, RepoError>;
+    /// Deletes the rows whose `expires_at` has passed.
+    ///
+    /// Used by: background sweep.
+    async fn delete_expired_account_locks(
         &self,
-        updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError>;
-    /// Forgets a user's lock history.
-    ///
-    /// Used by: admin.
-    async fn delete_account_lock(&self, user_id: Uuid) -> Result<u64, RepoError>;
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError>;
 }
 /// The operations on `unlock_tokens`.
 #[async_trait]

@@ -132,8 +132,30 @@ impl YAuthBuilder {
         self.with_plugin(Box::new(crate::plugins::status::Status))
     }
 
+    /// Enables the account-lockout plugin: password attempts counted per email across IPs,
+    /// 423 `account_locked` past the threshold, `POST /account/request-unlock`,
+    /// `/account/unlock` and `/admin/users/{id}/unlock`.
+    #[cfg(feature = "account-lockout")]
+    pub fn with_account_lockout(
+        self,
+        config: crate::plugins::account_lockout::AccountLockoutConfig,
+    ) -> Self {
+        use crate::plugins::account_lockout::{AccountLockout, NAME};
+        match AccountLockout::new(config) {
+            Ok(plugin) => self.with_plugin(Box::new(plugin)),
+            Err(error) => self.refuse(BuildError::Plugin {
+                plugin: NAME,
+                error,
+            }),
+        }
+    }
+
     #[cfg_attr(
-        not(any(feature = "email-password", feature = "magic-link")),
+        not(any(
+            feature = "email-password",
+            feature = "magic-link",
+            feature = "account-lockout"
+        )),
         allow(dead_code)
     )]
     fn refuse(mut self, error: BuildError) -> Self {

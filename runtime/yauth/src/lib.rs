@@ -129,6 +129,8 @@ pub mod prelude {
     pub use crate::kit::request::RequestMeta;
     pub use crate::mail::{Email, LogMailer, Mailer};
     pub use crate::password::{HashingConfig, PasswordPolicyConfig};
+    #[cfg(feature = "account-lockout")]
+    pub use crate::plugins::account_lockout::{AccountLockout, AccountLockoutConfig};
     #[cfg(feature = "api-key")]
     pub use crate::plugins::api_key::{ApiKeyConfig, ApiKeys};
     #[cfg(feature = "bearer")]

@@ -471,11 +471,17 @@ async fn a_plugin_adds_routes_an_extractor_sees_events_and_vetoes_attempts() {
                 user_id: Some(u.id),
                 reason: "bad password".into(),
             },
-            Some("198.51.100.4"),
+            &RequestMeta {
+                ip: Some("198.51.100.4".parse().unwrap()),
+                user_agent: Some("probe/1.0".into()),
+            },
         )
         .await;
     state
-        .emit(AuthEvent::EmailVerified { user_id: u.id }, None)
+        .emit(
+            AuthEvent::EmailVerified { user_id: u.id },
+            &RequestMeta::default(),
+        )
         .await;
     assert_eq!(*seen.lock().unwrap(), ["login_failed", "email_verified"]);
     // An attempt is asked before it commits, and the plugin's veto is the answer.
@@ -567,8 +573,14 @@ fn event_names_are_stable_unique_snake_case() {
             email: String::new(),
         },
         AuthEvent::MagicLinkVerified { user_id: id },
-        AuthEvent::AccountLocked { user_id: id },
-        AuthEvent::AccountUnlocked { user_id: id },
+        AuthEvent::AccountLocked {
+            user_id: id,
+            until: None,
+        },
+        AuthEvent::AccountUnlocked {
+            user_id: id,
+            admin_id: None,
+        },
         AuthEvent::WebhookDelivered { webhook_id: id },
         AuthEvent::PasswordResetRequested { user_id: None },
         AuthEvent::PasswordReset { user_id: id },

@@ -32,8 +32,12 @@ async fn everything() -> YAuth {
         .with_bearer(BearerConfig::default())
         .with_api_key(ApiKeyConfig::default())
         .with_magic_link(MagicLinkConfig {
-            mailer: Some(mailer),
+            mailer: Some(mailer.clone()),
             ..MagicLinkConfig::default()
+        })
+        .with_account_lockout(AccountLockoutConfig {
+            mailer: Some(mailer),
+            ..AccountLockoutConfig::default()
         })
         .with_admin()
         .with_status()
@@ -122,6 +126,24 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("DELETE", "/api-keys/{id}", "apiKeys", "apiKeysDelete"),
     ("POST", "/magic-link/send", "magicLink", "magicLinkSend"),
     ("POST", "/magic-link/verify", "magicLink", "magicLinkVerify"),
+    (
+        "POST",
+        "/account/request-unlock",
+        "accountLockout",
+        "accountLockoutRequestUnlock",
+    ),
+    (
+        "POST",
+        "/account/unlock",
+        "accountLockout",
+        "accountLockoutUnlock",
+    ),
+    (
+        "POST",
+        "/admin/users/{id}/unlock",
+        "accountLockout",
+        "accountLockoutAdminUnlock",
+    ),
     ("GET", "/status", "status", "statusGet"),
     ("GET", "/admin/users", "admin", "adminListUsers"),
     ("GET", "/admin/users/{id}", "admin", "adminGetUser"),

@@ -61,6 +61,8 @@ pub fn audit(user_id: Option<Uuid>, event_type: &str) -> AuditLog {
         event_type: event_type.into(),
         metadata: Some(json!({"ip": "203.0.113.7", "n": 1, "nested": {"ok": true}})),
         ip_address: None,
+        // Round-trips a non-ASCII User-Agent through every backend.
+        user_agent: Some("Mozilla/5.0 (X11; Linux) \u{e9}t\u{e9}".into()),
         created_at: now(),
     }
 }

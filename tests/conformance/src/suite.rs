@@ -2094,68 +2094,98 @@ pub async fn oauth2_server(r: Repositories) {
 
 pub async fn account_lockout(r: Repositories) {
     let u = new_user(&r).await;
-    assert_eq!(r.account_locks.get_account_lock(u.id).await.unwrap(), None);
+    let key = unique("email-hash");
+    assert_eq!(r.account_locks.get_account_lock(&key).await.unwrap(), None);
     let row = AccountLock {
         id: Uuid::now_v7(),
-        user_id: u.id,
-        failed_count: 1,
+        email_hash: key.clone(),
         locked_until: None,
         lock_count: 0,
         locked_reason: None,
+        expires_at: later(),
         created_at: now(),
         updated_at: now(),
     };
-    for _ in 0..3 {
-        r.account_locks
-            .record_failed_login(&AccountLock {
-                id: Uuid::now_v7(),
-                ..row.clone()
-            })
-            .await
-            .unwrap();
-    }
+    // Ensuring twice keeps one row, the first (the second only touches it).
+    r.account_locks.ensure_account_lock(&row).await.unwrap();
+    r.account_locks
+        .ensure_account_lock(&AccountLock {
+            id: Uuid::now_v7(),
+            ..row.clone()
+        })
+        .await
+        .unwrap();
     let got = r
         .account_locks
-        .get_account_lock(u.id)
+        .get_account_lock(&key)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(got.failed_count, 3);
+    assert_eq!(
+        (got.id, got.lock_count, got.locked_until),
+        (row.id, 0, None)
+    );
+    // Of two lockers that read lock count 0, only the first wins.
     let until = later();
-    r.account_locks
-        .lock_account(Some(until), Some("too many failures"), now(), u.id)
-        .await
-        .unwrap();
+    let lock = |seen: i32| {
+        r.account_locks.lock_account(
+            Some(until),
+            Some("too_many_failures"),
+            1,
+            later(),
+            now(),
+            &key,
+            seen,
+        )
+    };
+    assert!(lock(0).await.unwrap());
+    assert!(!lock(0).await.unwrap());
     let got = r
         .account_locks
-        .get_account_lock(u.id)
+        .get_account_lock(&key)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
         (
-            got.failed_count,
             got.lock_count,
             got.locked_until,
             got.locked_reason.as_deref()
         ),
-        (0, 1, Some(until), Some("too many failures"))
+        (1, Some(until), Some("too_many_failures"))
     );
-    r.account_locks
-        .reset_account_lock(now(), u.id)
-        .await
-        .unwrap();
-    let got = r
-        .account_locks
-        .get_account_lock(u.id)
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(r.account_locks.delete_account_lock(&key).await.unwrap(), 1);
+    assert_eq!(r.account_locks.delete_account_lock(&key).await.unwrap(), 0);
+    // The sweep forgets rows whose memory has run out, and only those.
+    let stale = AccountLock {
+        id: Uuid::now_v7(),
+        email_hash: unique("email-hash"),
+        expires_at: now() - chrono::Duration::seconds(1),
+        ..row.clone()
+    };
+    r.account_locks.ensure_account_lock(&stale).await.unwrap();
+    r.account_locks.ensure_account_lock(&row).await.unwrap();
+    assert!(
+        r.account_locks
+            .delete_expired_account_locks(now())
+            .await
+            .unwrap()
+            >= 1
+    );
     assert_eq!(
-        (got.failed_count, got.lock_count, got.locked_until),
-        (0, 1, None)
+        r.account_locks
+            .get_account_lock(&stale.email_hash)
+            .await
+            .unwrap(),
+        None
     );
-    assert_eq!(r.account_locks.delete_account_lock(u.id).await.unwrap(), 1);
+    assert!(
+        r.account_locks
+            .get_account_lock(&key)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     let token = UnlockToken {
         id: Uuid::now_v7(),

@@ -225,6 +225,8 @@ struct RawAuditLog {
     metadata: Option<serde_json::Value>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     ip_address: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    user_agent: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -236,6 +238,7 @@ impl RawAuditLog {
             event_type: self.event_type,
             metadata: self.metadata.map(wire::dec_json).transpose()?,
             ip_address: self.ip_address,
+            user_agent: self.user_agent,
             created_at: wire::dec_ts(self.created_at)?,
         })
     }
@@ -942,16 +945,16 @@ impl RawOauth2RefreshToken {
 struct RawAccountLock {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     id: uuid::Uuid,
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    user_id: uuid::Uuid,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    failed_count: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    email_hash: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
     locked_until: Option<chrono::DateTime<chrono::Utc>>,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     lock_count: i32,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     locked_reason: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    expires_at: chrono::DateTime<chrono::Utc>,
     #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     created_at: chrono::DateTime<chrono::Utc>,
     #[diesel(sql_type = diesel::sql_types::Timestamptz)]
@@ -961,11 +964,11 @@ impl RawAccountLock {
     fn into_domain(self) -> Result<AccountLock, RepoError> {
         Ok(AccountLock {
             id: wire::dec_uuid(self.id)?,
-            user_id: wire::dec_uuid(self.user_id)?,
-            failed_count: self.failed_count,
+            email_hash: self.email_hash,
             locked_until: self.locked_until.map(wire::dec_ts).transpose()?,
             lock_count: self.lock_count,
             locked_reason: self.locked_reason,
+            expires_at: wire::dec_ts(self.expires_at)?,
             created_at: wire::dec_ts(self.created_at)?,
             updated_at: wire::dec_ts(self.updated_at)?,
         })
@@ -1237,10 +1240,10 @@ pub(crate) struct Statements {
     revoke_oauth2_refresh_family: String,
     delete_expired_oauth2_refresh_tokens: String,
     get_account_lock: String,
-    record_failed_login: String,
+    ensure_account_lock: String,
     lock_account: String,
-    reset_account_lock: String,
     delete_account_lock: String,
+    delete_expired_account_locks: String,
     insert_unlock_token: String,
     find_unlock_token: String,
     delete_unlock_token: String,
@@ -1342,13 +1345,13 @@ impl Statements {
                 r#"DELETE FROM /*schema*/"yauth_sessions" WHERE "expires_at" <= ?"#,
             ),
             insert_audit: q(
-                r#"INSERT INTO /*schema*/"yauth_audit_log" ("id", "user_id", "event_type", "metadata", "ip_address", "created_at") VALUES (?, ?, ?, ?, ?, ?)"#,
+                r#"INSERT INTO /*schema*/"yauth_audit_log" ("id", "user_id", "event_type", "metadata", "ip_address", "user_agent", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?)"#,
             ),
             list_user_audit: q(
-                r#"SELECT "id" AS "id", "user_id" AS "user_id", "event_type" AS "event_type", "metadata" AS "metadata", "ip_address" AS "ip_address", "created_at" AS "created_at" FROM /*schema*/"yauth_audit_log" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+                r#"SELECT "id" AS "id", "user_id" AS "user_id", "event_type" AS "event_type", "metadata" AS "metadata", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "created_at" AS "created_at" FROM /*schema*/"yauth_audit_log" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             ),
             list_audit_by_event: q(
-                r#"SELECT "id" AS "id", "user_id" AS "user_id", "event_type" AS "event_type", "metadata" AS "metadata", "ip_address" AS "ip_address", "created_at" AS "created_at" FROM /*schema*/"yauth_audit_log" WHERE "event_type" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+                r#"SELECT "id" AS "id", "user_id" AS "user_id", "event_type" AS "event_type", "metadata" AS "metadata", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "created_at" AS "created_at" FROM /*schema*/"yauth_audit_log" WHERE "event_type" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             ),
             delete_audit_before: q(
                 r#"DELETE FROM /*schema*/"yauth_audit_log" WHERE "created_at" < ?"#,
@@ -1690,19 +1693,19 @@ impl Statements {
                 r#"DELETE FROM /*schema*/"yauth_oauth2_refresh_tokens" WHERE "expires_at" <= ?"#,
             ),
             get_account_lock: q(
-                r#"SELECT "id" AS "id", "user_id" AS "user_id", "failed_count" AS "failed_count", "locked_until" AS "locked_until", "lock_count" AS "lock_count", "locked_reason" AS "locked_reason", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"yauth_account_locks" WHERE "user_id" = ?"#,
+                r#"SELECT "id" AS "id", "email_hash" AS "email_hash", "locked_until" AS "locked_until", "lock_count" AS "lock_count", "locked_reason" AS "locked_reason", "expires_at" AS "expires_at", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"yauth_account_locks" WHERE "email_hash" = ?"#,
             ),
-            record_failed_login: q(
-                r#"INSERT INTO /*schema*/"yauth_account_locks" ("id", "user_id", "failed_count", "locked_until", "lock_count", "locked_reason", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("user_id") DO UPDATE SET "failed_count" = /*schema*/"yauth_account_locks"."failed_count" + 1, "updated_at" = excluded."updated_at""#,
+            ensure_account_lock: q(
+                r#"INSERT INTO /*schema*/"yauth_account_locks" ("id", "email_hash", "locked_until", "lock_count", "locked_reason", "expires_at", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("email_hash") DO UPDATE SET "updated_at" = excluded."updated_at""#,
             ),
             lock_account: q(
-                r#"UPDATE /*schema*/"yauth_account_locks" SET "locked_until" = ?, "locked_reason" = ?, "lock_count" = "lock_count" + 1, "failed_count" = 0, "updated_at" = ? WHERE "user_id" = ?"#,
-            ),
-            reset_account_lock: q(
-                r#"UPDATE /*schema*/"yauth_account_locks" SET "failed_count" = 0, "locked_until" = NULL, "locked_reason" = NULL, "updated_at" = ? WHERE "user_id" = ?"#,
+                r#"UPDATE /*schema*/"yauth_account_locks" SET "locked_until" = ?, "locked_reason" = ?, "lock_count" = ?, "expires_at" = ?, "updated_at" = ? WHERE "email_hash" = ? AND "lock_count" = ?"#,
             ),
             delete_account_lock: q(
-                r#"DELETE FROM /*schema*/"yauth_account_locks" WHERE "user_id" = ?"#,
+                r#"DELETE FROM /*schema*/"yauth_account_locks" WHERE "email_hash" = ?"#,
+            ),
+            delete_expired_account_locks: q(
+                r#"DELETE FROM /*schema*/"yauth_account_locks" WHERE "expires_at" <= ?"#,
             ),
             insert_unlock_token: q(
                 r#"INSERT INTO /*schema*/"yauth_unlock_tokens" ("id", "user_id", "token_hash", "expires_at", "created_at") VALUES (?, ?, ?, ?, ?)"#,
@@ -2249,6 +2252,8 @@ pub(crate) mod q {
                 ()), Box::new((row.metadata.as_ref().map(wire::enc_json)).into_sql::<
                 diesel::sql_types::Nullable < diesel::sql_types::Jsonb >> ()),
                 Box::new((row.ip_address.as_deref()).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
+                Box::new((row.user_agent.as_deref()).into_sql::<
                 diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
                 Box::new((wire::enc_ts(row.created_at)).into_sql::<
                 diesel::sql_types::Timestamptz > ()),
@@ -4256,14 +4261,11 @@ pub(crate) mod q {
     pub(crate) async fn get_account_lock(
         conn: &mut Conn,
         st: &Statements,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
         let query = Prepared {
             sql: &st.get_account_lock,
-            binds: vec![
-                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
-                ()),
-            ],
+            binds: vec![Box::new((email_hash).into_sql::< diesel::sql_types::Text > ()),],
         };
         let found: Option<RawAccountLock> = query
             .get_result(conn)
@@ -4272,26 +4274,26 @@ pub(crate) mod q {
             .map_err(db_err)?;
         found.map(RawAccountLock::into_domain).transpose()
     }
-    pub(crate) async fn record_failed_login(
+    pub(crate) async fn ensure_account_lock(
         conn: &mut Conn,
         st: &Statements,
         row: &AccountLock,
     ) -> Result<(), RepoError> {
         let query = Prepared {
-            sql: &st.record_failed_login,
+            sql: &st.ensure_account_lock,
             binds: vec![
                 Box::new((wire::enc_uuid(row.id)).into_sql::< diesel::sql_types::Uuid >
-                ()), Box::new((wire::enc_uuid(row.user_id)).into_sql::<
-                diesel::sql_types::Uuid > ()), Box::new((row.failed_count).into_sql::<
-                diesel::sql_types::Integer > ()), Box::new((row.locked_until
+                ()), Box::new((row.email_hash.as_str()).into_sql::<
+                diesel::sql_types::Text > ()), Box::new((row.locked_until
                 .map(wire::enc_ts)).into_sql::< diesel::sql_types::Nullable <
                 diesel::sql_types::Timestamptz >> ()), Box::new((row.lock_count)
                 .into_sql::< diesel::sql_types::Integer > ()), Box::new((row
                 .locked_reason.as_deref()).into_sql::< diesel::sql_types::Nullable <
-                diesel::sql_types::Text >> ()), Box::new((wire::enc_ts(row.created_at))
+                diesel::sql_types::Text >> ()), Box::new((wire::enc_ts(row.expires_at))
                 .into_sql::< diesel::sql_types::Timestamptz > ()),
-                Box::new((wire::enc_ts(row.updated_at)).into_sql::<
-                diesel::sql_types::Timestamptz > ()),
+                Box::new((wire::enc_ts(row.created_at)).into_sql::<
+                diesel::sql_types::Timestamptz > ()), Box::new((wire::enc_ts(row
+                .updated_at)).into_sql::< diesel::sql_types::Timestamptz > ()),
             ],
         };
         query.execute(conn).await.map_err(db_err)?;
@@ -4302,50 +4304,49 @@ pub(crate) mod q {
         st: &Statements,
         locked_until: Option<DateTime<Utc>>,
         locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError> {
         let query = Prepared {
             sql: &st.lock_account,
             binds: vec![
                 Box::new((locked_until.map(wire::enc_ts)).into_sql::<
                 diesel::sql_types::Nullable < diesel::sql_types::Timestamptz >> ()),
                 Box::new((locked_reason).into_sql::< diesel::sql_types::Nullable <
-                diesel::sql_types::Text >> ()), Box::new((wire::enc_ts(updated_at))
+                diesel::sql_types::Text >> ()), Box::new((lock_count).into_sql::<
+                diesel::sql_types::Integer > ()), Box::new((wire::enc_ts(expires_at))
                 .into_sql::< diesel::sql_types::Timestamptz > ()),
-                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
-                ()),
-            ],
-        };
-        query.execute(conn).await.map_err(db_err)?;
-        Ok(())
-    }
-    pub(crate) async fn reset_account_lock(
-        conn: &mut Conn,
-        st: &Statements,
-        updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
-        let query = Prepared {
-            sql: &st.reset_account_lock,
-            binds: vec![
                 Box::new((wire::enc_ts(updated_at)).into_sql::<
-                diesel::sql_types::Timestamptz > ()), Box::new((wire::enc_uuid(user_id))
-                .into_sql::< diesel::sql_types::Uuid > ()),
+                diesel::sql_types::Timestamptz > ()), Box::new((email_hash).into_sql::<
+                diesel::sql_types::Text > ()), Box::new((seen_lock_count).into_sql::<
+                diesel::sql_types::Integer > ()),
             ],
         };
-        query.execute(conn).await.map_err(db_err)?;
-        Ok(())
+        Ok(query.execute(conn).await.map_err(db_err)? > 0)
     }
     pub(crate) async fn delete_account_lock(
         conn: &mut Conn,
         st: &Statements,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<u64, RepoError> {
         let query = Prepared {
             sql: &st.delete_account_lock,
+            binds: vec![Box::new((email_hash).into_sql::< diesel::sql_types::Text > ()),],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? as u64)
+    }
+    pub(crate) async fn delete_expired_account_locks(
+        conn: &mut Conn,
+        st: &Statements,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let query = Prepared {
+            sql: &st.delete_expired_account_locks,
             binds: vec![
-                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
+                Box::new((wire::enc_ts(now)).into_sql::< diesel::sql_types::Timestamptz >
                 ()),
             ],
         };
@@ -5710,44 +5711,49 @@ impl Oauth2RefreshTokensRepository for DieselPgBackend {
 impl AccountLocksRepository for DieselPgBackend {
     async fn get_account_lock(
         &self,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
         let mut conn = self.conn().await?;
-        q::get_account_lock(&mut conn, &self.statements, user_id).await
+        q::get_account_lock(&mut conn, &self.statements, email_hash).await
     }
-    async fn record_failed_login(&self, row: &AccountLock) -> Result<(), RepoError> {
+    async fn ensure_account_lock(&self, row: &AccountLock) -> Result<(), RepoError> {
         let mut conn = self.conn().await?;
-        q::record_failed_login(&mut conn, &self.statements, row).await
+        q::ensure_account_lock(&mut conn, &self.statements, row).await
     }
     async fn lock_account(
         &self,
         locked_until: Option<DateTime<Utc>>,
         locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.conn().await?;
         q::lock_account(
                 &mut conn,
                 &self.statements,
                 locked_until,
                 locked_reason,
+                lock_count,
+                expires_at,
                 updated_at,
-                user_id,
+                email_hash,
+                seen_lock_count,
             )
             .await
     }
-    async fn reset_account_lock(
-        &self,
-        updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn delete_account_lock(&self, email_hash: &str) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
-        q::reset_account_lock(&mut conn, &self.statements, updated_at, user_id).await
+        q::delete_account_lock(&mut conn, &self.statements, email_hash).await
     }
-    async fn delete_account_lock(&self, user_id: Uuid) -> Result<u64, RepoError> {
+    async fn delete_expired_account_locks(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
-        q::delete_account_lock(&mut conn, &self.statements, user_id).await
+        q::delete_expired_account_locks(&mut conn, &self.statements, now).await
     }
 }
 #[async_trait]

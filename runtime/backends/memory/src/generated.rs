@@ -530,23 +530,6 @@ fn cascade_users(t: &mut Tables, removed: &[User]) {
     for p in removed {
         pks.extend(
             t
-                .account_locks
-                .lookup(0, t.account_locks.hash(&p.id))
-                .filter(|x| x.user_id == p.id)
-                .map(|x| x.pk()),
-        );
-    }
-    let gone: Vec<_> = pks
-        .iter()
-        .filter_map(|pk| t.account_locks.remove(pk, &mut t.journal))
-        .collect();
-    if !gone.is_empty() {
-        cascade_account_locks(t, &gone);
-    }
-    let mut pks = Vec::new();
-    for p in removed {
-        pks.extend(
-            t
                 .unlock_tokens
                 .lookup(1, t.unlock_tokens.hash(&p.id))
                 .filter(|x| x.user_id == p.id)
@@ -1706,7 +1689,7 @@ impl Stored for AccountLock {
     }
     fn index_key(&self, index: usize, s: &RandomState) -> Option<u64> {
         match index {
-            0 => Some(s.hash_one(&self.user_id)),
+            0 => Some(s.hash_one(self.email_hash.as_str())),
             _ => None,
         }
     }
@@ -1717,6 +1700,7 @@ impl Stored for AccountLock {
 /// Truncates timestamps to microseconds, as every database stores them.
 fn normalize_account_locks(mut row: AccountLock) -> AccountLock {
     row.locked_until = row.locked_until.map(crate::micros);
+    row.expires_at = crate::micros(row.expires_at);
     row.created_at = crate::micros(row.created_at);
     row.updated_at = crate::micros(row.updated_at);
     row
@@ -1726,11 +1710,8 @@ fn check_account_locks(t: &Tables, row: &AccountLock) -> Result<(), RepoError> {
     if t.account_locks.get(&row.id).into_iter().any(|o| o.id == row.id) {
         return Err(conflict("account_locks.id"));
     }
-    if t.account_locks.colliding(0, row).any(|o| o.user_id == row.user_id) {
-        return Err(conflict("account_locks.user_id"));
-    }
-    if !(t.users.get(&row.user_id).into_iter().any(|p| p.id == row.user_id)) {
-        return Err(foreign_key_violation("account_locks.user_id"));
+    if t.account_locks.colliding(0, row).any(|o| o.email_hash == row.email_hash) {
+        return Err(conflict("account_locks.email_hash"));
     }
     Ok(())
 }
@@ -4236,17 +4217,17 @@ pub(crate) mod q {
     }
     pub(crate) fn get_account_lock(
         t: &mut Tables,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
         Ok(
             t
                 .account_locks
-                .lookup(0, t.account_locks.hash(&user_id))
-                .find(|r| r.user_id == user_id)
+                .lookup(0, t.account_locks.hash(email_hash))
+                .find(|r| r.email_hash == email_hash)
                 .cloned(),
         )
     }
-    pub(crate) fn record_failed_login(
+    pub(crate) fn ensure_account_lock(
         t: &mut Tables,
         row: &AccountLock,
     ) -> Result<(), RepoError> {
@@ -4254,7 +4235,7 @@ pub(crate) mod q {
         let existing = t
             .account_locks
             .colliding(0, &row)
-            .find(|r| r.user_id == row.user_id)
+            .find(|r| r.email_hash == row.email_hash)
             .map(|r| r.pk());
         if let Some(pk) = existing {
             t.account_locks
@@ -4262,7 +4243,6 @@ pub(crate) mod q {
                     &pk,
                     &mut t.journal,
                     |r| {
-                        r.failed_count += 1;
                         r.updated_at = row.updated_at;
                     },
                 );
@@ -4276,13 +4256,16 @@ pub(crate) mod q {
         t: &mut Tables,
         locked_until: Option<DateTime<Utc>>,
         locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError> {
         let pks: Vec<Uuid> = t
             .account_locks
-            .lookup(0, t.account_locks.hash(&user_id))
-            .filter(|r| r.user_id == user_id)
+            .lookup(0, t.account_locks.hash(email_hash))
+            .filter(|r| r.email_hash == email_hash && r.lock_count == seen_lock_count)
             .map(|r| r.pk())
             .collect();
         for pk in &pks {
@@ -4294,49 +4277,39 @@ pub(crate) mod q {
                     |r| {
                         r.locked_until = locked_until.map(crate::micros);
                         r.locked_reason = locked_reason.map(str::to_string);
-                        r.lock_count += 1;
-                        r.failed_count = 0;
+                        r.lock_count = lock_count;
+                        r.expires_at = crate::micros(expires_at);
                         r.updated_at = crate::micros(updated_at);
                     },
                 );
         }
-        Ok(())
-    }
-    pub(crate) fn reset_account_lock(
-        t: &mut Tables,
-        updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
-        let pks: Vec<Uuid> = t
-            .account_locks
-            .lookup(0, t.account_locks.hash(&user_id))
-            .filter(|r| r.user_id == user_id)
-            .map(|r| r.pk())
-            .collect();
-        for pk in &pks {
-            let changed = t
-                .account_locks
-                .modify(
-                    pk,
-                    &mut t.journal,
-                    |r| {
-                        r.failed_count = 0;
-                        r.locked_until = None;
-                        r.locked_reason = None;
-                        r.updated_at = crate::micros(updated_at);
-                    },
-                );
-        }
-        Ok(())
+        Ok(!pks.is_empty())
     }
     pub(crate) fn delete_account_lock(
         t: &mut Tables,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<u64, RepoError> {
         let pks: Vec<Uuid> = t
             .account_locks
-            .lookup(0, t.account_locks.hash(&user_id))
-            .filter(|r| r.user_id == user_id)
+            .lookup(0, t.account_locks.hash(email_hash))
+            .filter(|r| r.email_hash == email_hash)
+            .map(|r| r.pk())
+            .collect();
+        let removed: Vec<AccountLock> = pks
+            .iter()
+            .filter_map(|pk| t.account_locks.remove(pk, &mut t.journal))
+            .collect();
+        cascade_account_locks(t, &removed);
+        Ok(removed.len() as u64)
+    }
+    pub(crate) fn delete_expired_account_locks(
+        t: &mut Tables,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let pks: Vec<Uuid> = t
+            .account_locks
+            .iter()
+            .filter(|r| r.expires_at <= now)
             .map(|r| r.pk())
             .collect();
         let removed: Vec<AccountLock> = pks
@@ -5771,13 +5744,13 @@ impl Oauth2RefreshTokensRepository for InMemoryBackend {
 impl AccountLocksRepository for InMemoryBackend {
     async fn get_account_lock(
         &self,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
-        q::get_account_lock(&mut self.lock(), user_id)
+        q::get_account_lock(&mut self.lock(), email_hash)
     }
-    async fn record_failed_login(&self, row: &AccountLock) -> Result<(), RepoError> {
+    async fn ensure_account_lock(&self, row: &AccountLock) -> Result<(), RepoError> {
         let mut t = self.lock();
-        let outcome = q::record_failed_login(&mut t, row);
+        let outcome = q::ensure_account_lock(&mut t, row);
         t.finish(outcome.is_ok());
         outcome
     }
@@ -5785,33 +5758,38 @@ impl AccountLocksRepository for InMemoryBackend {
         &self,
         locked_until: Option<DateTime<Utc>>,
         locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError> {
         let mut t = self.lock();
         let outcome = q::lock_account(
             &mut t,
             locked_until,
             locked_reason,
+            lock_count,
+            expires_at,
             updated_at,
-            user_id,
+            email_hash,
+            seen_lock_count,
         );
         t.finish(outcome.is_ok());
         outcome
     }
-    async fn reset_account_lock(
-        &self,
-        updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn delete_account_lock(&self, email_hash: &str) -> Result<u64, RepoError> {
         let mut t = self.lock();
-        let outcome = q::reset_account_lock(&mut t, updated_at, user_id);
+        let outcome = q::delete_account_lock(&mut t, email_hash);
         t.finish(outcome.is_ok());
         outcome
     }
-    async fn delete_account_lock(&self, user_id: Uuid) -> Result<u64, RepoError> {
+    async fn delete_expired_account_locks(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
         let mut t = self.lock();
-        let outcome = q::delete_account_lock(&mut t, user_id);
+        let outcome = q::delete_expired_account_locks(&mut t, now);
         t.finish(outcome.is_ok());
         outcome
     }

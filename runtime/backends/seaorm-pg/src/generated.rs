@@ -133,6 +133,7 @@ fn read_audit_log(r: &QueryResult, pre: &str) -> Result<AuditLog, RepoError> {
             .map(wire::dec_json)
             .transpose()?,
         ip_address: get::<Option<String>>(r, pre, "ip_address")?,
+        user_agent: get::<Option<String>>(r, pre, "user_agent")?,
         created_at: wire::dec_ts(
             get::<chrono::DateTime<chrono::Utc>>(r, pre, "created_at")?,
         )?,
@@ -551,8 +552,7 @@ fn read_oauth2_refresh_tokens(
 fn read_account_locks(r: &QueryResult, pre: &str) -> Result<AccountLock, RepoError> {
     Ok(AccountLock {
         id: wire::dec_uuid(get::<uuid::Uuid>(r, pre, "id")?)?,
-        user_id: wire::dec_uuid(get::<uuid::Uuid>(r, pre, "user_id")?)?,
-        failed_count: get::<i32>(r, pre, "failed_count")?,
+        email_hash: get::<String>(r, pre, "email_hash")?,
         locked_until: get::<
             Option<chrono::DateTime<chrono::Utc>>,
         >(r, pre, "locked_until")?
@@ -560,6 +560,9 @@ fn read_account_locks(r: &QueryResult, pre: &str) -> Result<AccountLock, RepoErr
             .transpose()?,
         lock_count: get::<i32>(r, pre, "lock_count")?,
         locked_reason: get::<Option<String>>(r, pre, "locked_reason")?,
+        expires_at: wire::dec_ts(
+            get::<chrono::DateTime<chrono::Utc>>(r, pre, "expires_at")?,
+        )?,
         created_at: wire::dec_ts(
             get::<chrono::DateTime<chrono::Utc>>(r, pre, "created_at")?,
         )?,
@@ -1028,13 +1031,14 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_audit_log" ("id", "user_id", "event_type", "metadata", "ip_address", "created_at") VALUES ($1, $2, $3, $4, $5, $6)"#,
+            r#"INSERT INTO "yauth_audit_log" ("id", "user_id", "event_type", "metadata", "ip_address", "user_agent", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(row.user_id.map(wire::enc_uuid)),
                 v(row.event_type.as_str()),
                 v(row.metadata.as_ref().map(wire::enc_json)),
                 v(row.ip_address.as_deref()),
+                v(row.user_agent.as_deref()),
                 v(wire::enc_ts(row.created_at)),
             ],
         );
@@ -1049,7 +1053,7 @@ pub(crate) mod q {
     ) -> Result<Vec<AuditLog>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "user_id" AS "user_id", "event_type" AS "event_type", "metadata" AS "metadata", "ip_address" AS "ip_address", "created_at" AS "created_at" FROM "yauth_audit_log" WHERE "user_id" = $1 ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3"#,
+            r#"SELECT "id" AS "id", "user_id" AS "user_id", "event_type" AS "event_type", "metadata" AS "metadata", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "created_at" AS "created_at" FROM "yauth_audit_log" WHERE "user_id" = $1 ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3"#,
             [
                 v(wire::enc_uuid(user_id)),
                 v(wire::enc_count(limit)),
@@ -1067,7 +1071,7 @@ pub(crate) mod q {
     ) -> Result<Vec<AuditLog>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "user_id" AS "user_id", "event_type" AS "event_type", "metadata" AS "metadata", "ip_address" AS "ip_address", "created_at" AS "created_at" FROM "yauth_audit_log" WHERE "event_type" = $1 ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3"#,
+            r#"SELECT "id" AS "id", "user_id" AS "user_id", "event_type" AS "event_type", "metadata" AS "metadata", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "created_at" AS "created_at" FROM "yauth_audit_log" WHERE "event_type" = $1 ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3"#,
             [v(event_type), v(wire::enc_count(limit)), v(wire::enc_count(offset))],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
@@ -2654,32 +2658,32 @@ pub(crate) mod q {
     }
     pub(crate) async fn get_account_lock<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "user_id" AS "user_id", "failed_count" AS "failed_count", "locked_until" AS "locked_until", "lock_count" AS "lock_count", "locked_reason" AS "locked_reason", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_account_locks" WHERE "user_id" = $1"#,
-            [v(wire::enc_uuid(user_id))],
+            r#"SELECT "id" AS "id", "email_hash" AS "email_hash", "locked_until" AS "locked_until", "lock_count" AS "lock_count", "locked_reason" AS "locked_reason", "expires_at" AS "expires_at", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_account_locks" WHERE "email_hash" = $1"#,
+            [v(email_hash)],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
             return Ok(None);
         };
         Ok(Some(read_account_locks(&r, "")?))
     }
-    pub(crate) async fn record_failed_login<C: ConnectionTrait + TransactionTrait>(
+    pub(crate) async fn ensure_account_lock<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         row: &AccountLock,
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_account_locks" ("id", "user_id", "failed_count", "locked_until", "lock_count", "locked_reason", "created_at", "updated_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT ("user_id") DO UPDATE SET "failed_count" = "yauth_account_locks"."failed_count" + 1, "updated_at" = excluded."updated_at""#,
+            r#"INSERT INTO "yauth_account_locks" ("id", "email_hash", "locked_until", "lock_count", "locked_reason", "expires_at", "created_at", "updated_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT ("email_hash") DO UPDATE SET "updated_at" = excluded."updated_at""#,
             [
                 v(wire::enc_uuid(row.id)),
-                v(wire::enc_uuid(row.user_id)),
-                v(row.failed_count),
+                v(row.email_hash.as_str()),
                 v(row.locked_until.map(wire::enc_ts)),
                 v(row.lock_count),
                 v(row.locked_reason.as_deref()),
+                v(wire::enc_ts(row.expires_at)),
                 v(wire::enc_ts(row.created_at)),
                 v(wire::enc_ts(row.updated_at)),
             ],
@@ -2691,43 +2695,45 @@ pub(crate) mod q {
         conn: &C,
         locked_until: Option<DateTime<Utc>>,
         locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"UPDATE "yauth_account_locks" SET "locked_until" = $1, "locked_reason" = $2, "lock_count" = "lock_count" + 1, "failed_count" = 0, "updated_at" = $3 WHERE "user_id" = $4"#,
+            r#"UPDATE "yauth_account_locks" SET "locked_until" = $1, "locked_reason" = $2, "lock_count" = $3, "expires_at" = $4, "updated_at" = $5 WHERE "email_hash" = $6 AND "lock_count" = $7"#,
             [
                 v(locked_until.map(wire::enc_ts)),
                 v(locked_reason),
+                v(lock_count),
+                v(wire::enc_ts(expires_at)),
                 v(wire::enc_ts(updated_at)),
-                v(wire::enc_uuid(user_id)),
+                v(email_hash),
+                v(seen_lock_count),
             ],
         );
-        conn.execute_raw(stmt).await.map_err(db_err)?;
-        Ok(())
-    }
-    pub(crate) async fn reset_account_lock<C: ConnectionTrait + TransactionTrait>(
-        conn: &C,
-        updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
-        let stmt = Statement::from_sql_and_values(
-            BACKEND,
-            r#"UPDATE "yauth_account_locks" SET "failed_count" = 0, "locked_until" = NULL, "locked_reason" = NULL, "updated_at" = $1 WHERE "user_id" = $2"#,
-            [v(wire::enc_ts(updated_at)), v(wire::enc_uuid(user_id))],
-        );
-        conn.execute_raw(stmt).await.map_err(db_err)?;
-        Ok(())
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
     }
     pub(crate) async fn delete_account_lock<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<u64, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"DELETE FROM "yauth_account_locks" WHERE "user_id" = $1"#,
-            [v(wire::enc_uuid(user_id))],
+            r#"DELETE FROM "yauth_account_locks" WHERE "email_hash" = $1"#,
+            [v(email_hash)],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
+    }
+    pub(crate) async fn delete_expired_account_locks<
+        C: ConnectionTrait + TransactionTrait,
+    >(conn: &C, now: DateTime<Utc>) -> Result<u64, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"DELETE FROM "yauth_account_locks" WHERE "expires_at" <= $1"#,
+            [v(wire::enc_ts(now))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
@@ -3868,31 +3874,43 @@ impl Oauth2RefreshTokensRepository for SeaOrmPgBackend {
 impl AccountLocksRepository for SeaOrmPgBackend {
     async fn get_account_lock(
         &self,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
-        q::get_account_lock(&self.db, user_id).await
+        q::get_account_lock(&self.db, email_hash).await
     }
-    async fn record_failed_login(&self, row: &AccountLock) -> Result<(), RepoError> {
-        q::record_failed_login(&self.db, row).await
+    async fn ensure_account_lock(&self, row: &AccountLock) -> Result<(), RepoError> {
+        q::ensure_account_lock(&self.db, row).await
     }
     async fn lock_account(
         &self,
         locked_until: Option<DateTime<Utc>>,
         locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
-        q::lock_account(&self.db, locked_until, locked_reason, updated_at, user_id).await
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError> {
+        q::lock_account(
+                &self.db,
+                locked_until,
+                locked_reason,
+                lock_count,
+                expires_at,
+                updated_at,
+                email_hash,
+                seen_lock_count,
+            )
+            .await
     }
-    async fn reset_account_lock(
+    async fn delete_account_lock(&self, email_hash: &str) -> Result<u64, RepoError> {
+        q::delete_account_lock(&self.db, email_hash).await
+    }
+    async fn delete_expired_account_locks(
         &self,
-        updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
-        q::reset_account_lock(&self.db, updated_at, user_id).await
-    }
-    async fn delete_account_lock(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        q::delete_account_lock(&self.db, user_id).await
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        q::delete_expired_account_locks(&self.db, now).await
     }
 }
 #[async_trait]

@@ -514,10 +514,10 @@ pub(crate) mod q {
         row: &AuditLog,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO `yauth_audit_log` (`id`, `user_id`, `event_type`, `metadata`, `ip_address`, `created_at`) VALUES (?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO `yauth_audit_log` (`id`, `user_id`, `event_type`, `metadata`, `ip_address`, `user_agent`, `created_at`) VALUES (?, ?, ?, ?, ?, ?, ?)"#,
             wire::enc_uuid(row.id), row.user_id.map(wire::enc_uuid), row.event_type
             .as_str(), row.metadata.as_ref().map(wire::enc_json), row.ip_address
-            .as_deref(), wire::enc_ts(row.created_at)
+            .as_deref(), row.user_agent.as_deref(), wire::enc_ts(row.created_at)
         )
             .execute(&mut *conn)
             .await
@@ -531,7 +531,7 @@ pub(crate) mod q {
         offset: u64,
     ) -> Result<Vec<AuditLog>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT `id` AS `id!: String`, `user_id` AS `user_id?: String`, `event_type` AS `event_type!: String`, `metadata` AS `metadata?: String`, `ip_address` AS `ip_address?: String`, `created_at` AS `created_at!: chrono::NaiveDateTime` FROM `yauth_audit_log` WHERE `user_id` = ? ORDER BY `created_at` DESC, `id` DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT `id` AS `id!: String`, `user_id` AS `user_id?: String`, `event_type` AS `event_type!: String`, `metadata` AS `metadata?: String`, `ip_address` AS `ip_address?: String`, `user_agent` AS `user_agent?: String`, `created_at` AS `created_at!: chrono::NaiveDateTime` FROM `yauth_audit_log` WHERE `user_id` = ? ORDER BY `created_at` DESC, `id` DESC LIMIT ? OFFSET ?"#,
             wire::enc_uuid(user_id), wire::enc_count(limit), wire::enc_count(offset)
         )
             .fetch_all(&mut *conn)
@@ -545,6 +545,7 @@ pub(crate) mod q {
                 event_type: r.event_type,
                 metadata: r.metadata.map(wire::dec_json).transpose()?,
                 ip_address: r.ip_address,
+                user_agent: r.user_agent,
                 created_at: wire::dec_ts(r.created_at)?,
             });
         }
@@ -557,7 +558,7 @@ pub(crate) mod q {
         offset: u64,
     ) -> Result<Vec<AuditLog>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT `id` AS `id!: String`, `user_id` AS `user_id?: String`, `event_type` AS `event_type!: String`, `metadata` AS `metadata?: String`, `ip_address` AS `ip_address?: String`, `created_at` AS `created_at!: chrono::NaiveDateTime` FROM `yauth_audit_log` WHERE `event_type` = ? ORDER BY `created_at` DESC, `id` DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT `id` AS `id!: String`, `user_id` AS `user_id?: String`, `event_type` AS `event_type!: String`, `metadata` AS `metadata?: String`, `ip_address` AS `ip_address?: String`, `user_agent` AS `user_agent?: String`, `created_at` AS `created_at!: chrono::NaiveDateTime` FROM `yauth_audit_log` WHERE `event_type` = ? ORDER BY `created_at` DESC, `id` DESC LIMIT ? OFFSET ?"#,
             event_type, wire::enc_count(limit), wire::enc_count(offset)
         )
             .fetch_all(&mut *conn)
@@ -571,6 +572,7 @@ pub(crate) mod q {
                 event_type: r.event_type,
                 metadata: r.metadata.map(wire::dec_json).transpose()?,
                 ip_address: r.ip_address,
+                user_agent: r.user_agent,
                 created_at: wire::dec_ts(r.created_at)?,
             });
         }
@@ -2524,11 +2526,11 @@ pub(crate) mod q {
     }
     pub(crate) async fn get_account_lock(
         conn: &mut sqlx::MySqlConnection,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT `id` AS `id!: String`, `user_id` AS `user_id!: String`, `failed_count` AS `failed_count!: i32`, `locked_until` AS `locked_until?: chrono::NaiveDateTime`, `lock_count` AS `lock_count!: i32`, `locked_reason` AS `locked_reason?: String`, `created_at` AS `created_at!: chrono::NaiveDateTime`, `updated_at` AS `updated_at!: chrono::NaiveDateTime` FROM `yauth_account_locks` WHERE `user_id` = ?"#,
-            wire::enc_uuid(user_id)
+            r#"SELECT `id` AS `id!: String`, `email_hash` AS `email_hash!: String`, `locked_until` AS `locked_until?: chrono::NaiveDateTime`, `lock_count` AS `lock_count!: i32`, `locked_reason` AS `locked_reason?: String`, `expires_at` AS `expires_at!: chrono::NaiveDateTime`, `created_at` AS `created_at!: chrono::NaiveDateTime`, `updated_at` AS `updated_at!: chrono::NaiveDateTime` FROM `yauth_account_locks` WHERE `email_hash` = ?"#,
+            email_hash
         )
             .fetch_optional(&mut *conn)
             .await
@@ -2537,25 +2539,26 @@ pub(crate) mod q {
         };
         let row = AccountLock {
             id: wire::dec_uuid(r.id)?,
-            user_id: wire::dec_uuid(r.user_id)?,
-            failed_count: r.failed_count,
+            email_hash: r.email_hash,
             locked_until: r.locked_until.map(wire::dec_ts).transpose()?,
             lock_count: r.lock_count,
             locked_reason: r.locked_reason,
+            expires_at: wire::dec_ts(r.expires_at)?,
             created_at: wire::dec_ts(r.created_at)?,
             updated_at: wire::dec_ts(r.updated_at)?,
         };
         Ok(Some(row))
     }
-    pub(crate) async fn record_failed_login(
+    pub(crate) async fn ensure_account_lock(
         conn: &mut sqlx::MySqlConnection,
         row: &AccountLock,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO `yauth_account_locks` (`id`, `user_id`, `failed_count`, `locked_until`, `lock_count`, `locked_reason`, `created_at`, `updated_at`) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE `failed_count` = `failed_count` + 1, `updated_at` = VALUES(`updated_at`)"#,
-            wire::enc_uuid(row.id), wire::enc_uuid(row.user_id), row.failed_count, row
-            .locked_until.map(wire::enc_ts), row.lock_count, row.locked_reason
-            .as_deref(), wire::enc_ts(row.created_at), wire::enc_ts(row.updated_at)
+            r#"INSERT INTO `yauth_account_locks` (`id`, `email_hash`, `locked_until`, `lock_count`, `locked_reason`, `expires_at`, `created_at`, `updated_at`) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE `updated_at` = VALUES(`updated_at`)"#,
+            wire::enc_uuid(row.id), row.email_hash.as_str(), row.locked_until
+            .map(wire::enc_ts), row.lock_count, row.locked_reason.as_deref(),
+            wire::enc_ts(row.expires_at), wire::enc_ts(row.created_at), wire::enc_ts(row
+            .updated_at)
         )
             .execute(&mut *conn)
             .await
@@ -2566,40 +2569,42 @@ pub(crate) mod q {
         conn: &mut sqlx::MySqlConnection,
         locked_until: Option<DateTime<Utc>>,
         locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
-        sqlx::query!(
-            r#"UPDATE `yauth_account_locks` SET `locked_until` = ?, `locked_reason` = ?, `lock_count` = `lock_count` + 1, `failed_count` = 0, `updated_at` = ? WHERE `user_id` = ?"#,
-            locked_until.map(wire::enc_ts), locked_reason, wire::enc_ts(updated_at),
-            wire::enc_uuid(user_id)
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError> {
+        let done = sqlx::query!(
+            r#"UPDATE `yauth_account_locks` SET `locked_until` = ?, `locked_reason` = ?, `lock_count` = ?, `expires_at` = ?, `updated_at` = ? WHERE `email_hash` = ? AND `lock_count` = ?"#,
+            locked_until.map(wire::enc_ts), locked_reason, lock_count,
+            wire::enc_ts(expires_at), wire::enc_ts(updated_at), email_hash,
+            seen_lock_count
         )
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
-        Ok(())
-    }
-    pub(crate) async fn reset_account_lock(
-        conn: &mut sqlx::MySqlConnection,
-        updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
-        sqlx::query!(
-            r#"UPDATE `yauth_account_locks` SET `failed_count` = 0, `locked_until` = NULL, `locked_reason` = NULL, `updated_at` = ? WHERE `user_id` = ?"#,
-            wire::enc_ts(updated_at), wire::enc_uuid(user_id)
-        )
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn delete_account_lock(
         conn: &mut sqlx::MySqlConnection,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM `yauth_account_locks` WHERE `user_id` = ?"#,
-            wire::enc_uuid(user_id)
+            r#"DELETE FROM `yauth_account_locks` WHERE `email_hash` = ?"#, email_hash
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+    pub(crate) async fn delete_expired_account_locks(
+        conn: &mut sqlx::MySqlConnection,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let done = sqlx::query!(
+            r#"DELETE FROM `yauth_account_locks` WHERE `expires_at` <= ?"#,
+            wire::enc_ts(now)
         )
             .execute(&mut *conn)
             .await
@@ -3946,37 +3951,48 @@ impl Oauth2RefreshTokensRepository for SqlxMysqlBackend {
 impl AccountLocksRepository for SqlxMysqlBackend {
     async fn get_account_lock(
         &self,
-        user_id: Uuid,
+        email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::get_account_lock(&mut conn, user_id).await
+        q::get_account_lock(&mut conn, email_hash).await
     }
-    async fn record_failed_login(&self, row: &AccountLock) -> Result<(), RepoError> {
+    async fn ensure_account_lock(&self, row: &AccountLock) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::record_failed_login(&mut conn, row).await
+        q::ensure_account_lock(&mut conn, row).await
     }
     async fn lock_account(
         &self,
         locked_until: Option<DateTime<Utc>>,
         locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
         updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::lock_account(&mut conn, locked_until, locked_reason, updated_at, user_id)
+        q::lock_account(
+                &mut conn,
+                locked_until,
+                locked_reason,
+                lock_count,
+                expires_at,
+                updated_at,
+                email_hash,
+                seen_lock_count,
+            )
             .await
     }
-    async fn reset_account_lock(
-        &self,
-        updated_at: DateTime<Utc>,
-        user_id: Uuid,
-    ) -> Result<(), RepoError> {
+    async fn delete_account_lock(&self, email_hash: &str) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::reset_account_lock(&mut conn, updated_at, user_id).await
+        q::delete_account_lock(&mut conn, email_hash).await
     }
-    async fn delete_account_lock(&self, user_id: Uuid) -> Result<u64, RepoError> {
+    async fn delete_expired_account_locks(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::delete_account_lock(&mut conn, user_id).await
+        q::delete_expired_account_locks(&mut conn, now).await
     }
 }
 #[async_trait]

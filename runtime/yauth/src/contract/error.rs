@@ -79,6 +79,20 @@ impl ApiError {
         }
     }
 
+    /// 423 `account_locked`, with `Retry-After` when the lock lifts by itself. The same
+    /// answer for an email with an account and one without.
+    pub fn locked(retry_after: Option<u64>) -> Self {
+        ApiError {
+            retry_after: retry_after.map(|s| s.max(1)),
+            ..Self::new(
+                StatusCode::LOCKED,
+                "account_locked",
+                "too many failed attempts: sign-in with a password is locked for this account; \
+                 try again later or ask for an unlock link",
+            )
+        }
+    }
+
     /// 503 `overloaded` with `Retry-After`: the server is too busy to do this now (the
     /// password-hashing queue is full).
     pub fn overloaded(retry_after: u64) -> Self {

@@ -11,10 +11,31 @@
 //! [`YAuthState::emit`]: crate::contract::state::YAuthState::emit
 //! [`YAuthState::ask`]: crate::contract::state::YAuthState::ask
 
+use std::net::IpAddr;
+
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::entity::User;
+
+/// The client of a request: its IP and User-Agent, as the audit row records them. Read by
+/// its extractor (`kit::request`, under the configured trusted proxies); `default()` for
+/// work that no request caused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    /// The client IP, when known.
+    pub ip: Option<IpAddr>,
+    /// The User-Agent header, cut to `kit::request::MAX_USER_AGENT` characters.
+    pub user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    /// The IP as text (audit rows, sessions).
+    pub fn ip_text(&self) -> Option<String> {
+        self.ip.map(|ip| ip.to_string())
+    }
+}
 
 /// Something that happened. The variant names are part of the public contract: their
 /// [`AuthEvent::name`] is stored in `audit_log.event_type` and matched by webhook
@@ -101,15 +122,20 @@ pub enum AuthEvent {
         /// The user concerned.
         user_id: Uuid,
     },
-    /// Too many failures locked an account.
+    /// Too many failed password attempts locked an account (an email without an account is
+    /// locked alike, but has nobody to audit).
     AccountLocked {
         /// The user concerned.
         user_id: Uuid,
+        /// When the lock lifts by itself (`None`: only an unlock lifts it).
+        until: Option<DateTime<Utc>>,
     },
-    /// A locked account was unlocked.
+    /// A locked account was unlocked: by a mailed token, by an admin, or by a password reset.
     AccountUnlocked {
         /// The user concerned.
         user_id: Uuid,
+        /// The admin who did it, when one did.
+        admin_id: Option<Uuid>,
     },
     /// A webhook delivery succeeded.
     WebhookDelivered {
@@ -268,8 +294,8 @@ impl AuthEvent {
             | AuthEvent::ImpersonationStarted { user_id, .. }
             | AuthEvent::SessionRevoked { user_id, .. }
             | AuthEvent::MagicLinkVerified { user_id }
-            | AuthEvent::AccountLocked { user_id }
-            | AuthEvent::AccountUnlocked { user_id }
+            | AuthEvent::AccountLocked { user_id, .. }
+            | AuthEvent::AccountUnlocked { user_id, .. }
             | AuthEvent::PasswordReset { user_id }
             | AuthEvent::ProfileUpdated { user_id }
             | AuthEvent::TokenIssued { user_id, .. }
@@ -325,6 +351,11 @@ impl AuthEvent {
             AuthEvent::WebhookDelivered { webhook_id } => {
                 serde_json::json!({ "webhook_id": webhook_id })
             }
+            AuthEvent::AccountLocked { until, .. } => serde_json::json!({ "until": until }),
+            AuthEvent::AccountUnlocked {
+                admin_id: Some(admin_id),
+                ..
+            } => serde_json::json!({ "admin_id": admin_id }),
             _ => serde_json::json!({}),
         }
     }
@@ -338,6 +369,16 @@ pub enum Attempt<'a> {
     Register {
         /// The normalised email.
         email: &'a str,
+    },
+    /// A password is about to be checked for `email` (normalised; with or without an
+    /// account: the answer must not tell them apart). Asked before the verification, so a
+    /// lock refuses the right password as well as wrong ones. The account-lockout plugin
+    /// counts the attempt here and answers [`Verdict::Locked`] past its threshold.
+    Password {
+        /// The normalised email.
+        email: &'a str,
+        /// Who is trying (for the audit row of a lock).
+        client: &'a RequestMeta,
     },
     /// `user` proved who they are with `method` and is about to be signed in (a session or a
     /// token pair). The only attempt that [`Verdict::RequireMfa`] applies to.
@@ -354,6 +395,7 @@ impl Attempt<'_> {
     pub fn name(&self) -> &'static str {
         match self {
             Attempt::Register { .. } => "register",
+            Attempt::Password { .. } => "password",
             Attempt::SignIn { .. } => "sign_in",
         }
     }
@@ -376,5 +418,11 @@ pub enum Verdict {
         status: StatusCode,
         /// A sentence for people.
         message: String,
+    },
+    /// Refuse: the account (or the email) is locked. Answered 423 `account_locked`, with
+    /// `Retry-After` when the lock lifts by itself.
+    Locked {
+        /// Seconds until the lock lifts by itself; `None` when only an unlock lifts it.
+        retry_after: Option<u64>,
     },
 }

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::YAuthConfig;
 use crate::contract::error::ApiError;
-use crate::contract::event::{Attempt, AuthEvent, Verdict};
+use crate::contract::event::{Attempt, AuthEvent, RequestMeta, Verdict};
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
 use crate::entity::User;
@@ -117,14 +117,14 @@ pub trait TokenIssuer: Send + Sync + 'static {
     /// default ones when absent; 400 `invalid_scope` for a scope the issuer does not grant.
     fn scopes(&self, requested: Option<&str>) -> Result<Vec<String>, ApiError>;
 
-    /// A new pair (a new refresh family) for `user` with `scopes`; `ip` goes to the audit
-    /// row.
+    /// A new pair (a new refresh family) for `user` with `scopes`; `client` goes to the
+    /// audit row.
     fn issue<'a>(
         &'a self,
         state: &'a YAuthState,
         user: &'a User,
         scopes: &'a [String],
-        ip: Option<&'a str>,
+        client: &'a RequestMeta,
     ) -> BoxFuture<'a, Result<TokenPair, ApiError>>;
 }
 

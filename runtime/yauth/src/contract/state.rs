@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::config::YAuthConfig;
 use crate::contract::error::ApiError;
-use crate::contract::event::{Attempt, AuthEvent, Verdict};
+use crate::contract::event::{Attempt, AuthEvent, RequestMeta, Verdict};
 use crate::contract::plugin::{CredentialExtractor, TokenIssuer, YAuthPlugin};
 use crate::contract::user::AuthUser;
 use crate::entity::{AuditLog, Repositories};
@@ -140,11 +140,12 @@ impl YAuthState {
         Ok(None)
     }
 
-    /// Records that something happened: writes the audit row, then shows the event to every
-    /// plugin. A failed audit write is logged, never fatal. Nothing is returned: an event
-    /// cannot be vetoed (ask with [`YAuthState::ask`] before committing instead).
-    pub async fn emit(&self, event: AuthEvent, ip: Option<&str>) {
-        let row = Self::audit_row(&event, ip);
+    /// Records that something happened: writes the audit row (with the client's IP and
+    /// User-Agent), then shows the event to every plugin. A failed audit write is logged,
+    /// never fatal. Nothing is returned: an event cannot be vetoed (ask with
+    /// [`YAuthState::ask`] before committing instead).
+    pub async fn emit(&self, event: AuthEvent, client: &RequestMeta) {
+        let row = Self::audit_row(&event, client);
         if let Err(e) = self.repos().audit_log.insert_audit(&row).await {
             tracing::error!(error = %e, event = event.name(), "could not write the audit log");
         }
@@ -166,6 +167,7 @@ impl YAuthState {
         match self.verdict(attempt).await {
             Verdict::Allow => Ok(()),
             Verdict::Block { status, message } => Err(ApiError::new(status, "blocked", message)),
+            Verdict::Locked { retry_after } => Err(ApiError::locked(retry_after)),
             Verdict::RequireMfa { .. } => {
                 tracing::error!(
                     attempt = attempt.name(),
@@ -190,6 +192,7 @@ impl YAuthState {
                 Ok(SignInClearance::SecondFactor { pending_session_id })
             }
             Verdict::Block { status, message } => Err(ApiError::new(status, "blocked", message)),
+            Verdict::Locked { retry_after } => Err(ApiError::locked(retry_after)),
         }
     }
 
@@ -200,7 +203,7 @@ impl YAuthState {
         let mut combined = Verdict::Allow;
         for plugin in &self.inner.plugins {
             match plugin.check(attempt, self).await {
-                block @ Verdict::Block { .. } => return block,
+                block @ (Verdict::Block { .. } | Verdict::Locked { .. }) => return block,
                 mfa @ Verdict::RequireMfa { .. } if combined == Verdict::Allow => combined = mfa,
                 _ => {}
             }
@@ -225,13 +228,14 @@ impl YAuthState {
     }
 
     /// The audit row an event is written as.
-    pub fn audit_row(event: &AuthEvent, ip: Option<&str>) -> AuditLog {
+    pub fn audit_row(event: &AuthEvent, client: &RequestMeta) -> AuditLog {
         AuditLog {
             id: Uuid::now_v7(),
             user_id: event.user_id(),
             event_type: event.name().to_string(),
             metadata: Some(event.metadata()),
-            ip_address: ip.map(str::to_string),
+            ip_address: client.ip_text(),
+            user_agent: client.user_agent.clone(),
             created_at: Utc::now(),
         }
     }

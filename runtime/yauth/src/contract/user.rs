@@ -87,6 +87,23 @@ impl AuthUser {
         self.require_scope(ACCOUNT_SCOPE)
     }
 
+    /// 403 `forbidden` unless the caller is an admin (role [`ADMIN_ROLE`]), acting as
+    /// themselves (not through an impersonation session, whatever the target's role), with
+    /// the `admin` scope when the credential is a bearer token or an API key: a narrow key
+    /// of an admin account is not an admin key. What every admin route asks first.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.role != ADMIN_ROLE {
+            return Err(ApiError::forbidden("forbidden", "admins only"));
+        }
+        if self.impersonated_by.is_some() {
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "an impersonation session cannot use the admin routes",
+            ));
+        }
+        self.require_scope(ADMIN_ROLE)
+    }
+
     /// [`AuthUser::from_user`] taking the row, whose strings it keeps instead of copying.
     pub(crate) fn from_owned_user(user: User, auth_method: AuthMethod) -> Self {
         AuthUser {
@@ -109,6 +126,9 @@ impl AuthUser {
 /// key given to an integration cannot manage the account unless it was granted this. A
 /// session always can.
 pub const ACCOUNT_SCOPE: &str = "account";
+
+/// The role that opens the admin routes (and the scope a token or key needs for them).
+pub const ADMIN_ROLE: &str = "admin";
 
 /// Whether a ban is in force now.
 pub fn is_banned(user: &User) -> bool {

@@ -38,7 +38,18 @@ pub async fn per_address_allowed(
     email: &str,
     limit: Limit,
 ) -> Result<bool, ApiError> {
-    match limits::check(state, &limits::email_key("mail", email), limit).await {
+    budget_allows(state, "mail", email, limit).await
+}
+
+/// [`per_address_allowed`] with a budget of its own, named `purpose`: mail that must reach
+/// its owner even when someone spent the address's shared budget (unlock links).
+pub async fn budget_allows(
+    state: &YAuthState,
+    purpose: &str,
+    email: &str,
+    limit: Limit,
+) -> Result<bool, ApiError> {
+    match limits::check(state, &limits::email_key(purpose, email), limit).await {
         Ok(()) => Ok(true),
         Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => Ok(false),
         Err(e) => Err(e),

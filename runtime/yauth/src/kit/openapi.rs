@@ -24,6 +24,16 @@ pub struct Unauthorized(pub ErrorBody);
 )]
 pub struct RateLimited(pub ErrorBody);
 
+/// The 423 answer of a password sign-in (`POST /login`, `POST /token`) when the
+/// account-lockout plugin has locked the email: the same for an email without an account.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 423,
+    description = "`account_locked` (account-lockout plugin): too many failed attempts for this email, whether or not it has an account; the right password is refused too until the lock lifts (`Retry-After`) or an unlock link is used",
+    headers(("Retry-After" = u64, description = "Seconds until the lock lifts by itself (absent when only an unlock lifts it)"))
+)]
+pub struct Locked(pub ErrorBody);
+
 /// The 503 answer of a route that hashes a password when the hashing queue is full.
 #[derive(Debug, utoipa::IntoResponses)]
 #[response(

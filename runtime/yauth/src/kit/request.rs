@@ -12,14 +12,7 @@ use crate::contract::state::YAuthState;
 /// The longest User-Agent kept (sessions, audit), in characters.
 pub const MAX_USER_AGENT: usize = 512;
 
-/// The client of a request: its IP (see [`client_ip`]) and User-Agent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestMeta {
-    /// The client IP, when known.
-    pub ip: Option<IpAddr>,
-    /// The User-Agent header, cut to [`MAX_USER_AGENT`] characters.
-    pub user_agent: Option<String>,
-}
+pub use crate::contract::event::RequestMeta;
 
 impl RequestMeta {
     /// Reads the request's client.
@@ -28,11 +21,6 @@ impl RequestMeta {
             ip: client_ip(parts, state),
             user_agent: user_agent(parts).map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
         }
-    }
-
-    /// The IP as text (audit rows, sessions).
-    pub fn ip_text(&self) -> Option<String> {
-        self.ip.map(|ip| ip.to_string())
     }
 }
 

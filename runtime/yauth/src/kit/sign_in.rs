@@ -171,7 +171,7 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
                         user_id: Some(user.id),
                         reason: "blocked".into(),
                     },
-                    ip.as_deref(),
+                    meta,
                 )
                 .await;
             return Err(blocked);
@@ -181,14 +181,14 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
         return Ok(SignInOutcome::MfaRequired { pending_session_id });
     }
     if let Some((scopes, issuer)) = tokens {
-        let pair = issuer.issue(state, user, scopes, ip.as_deref()).await?;
+        let pair = issuer.issue(state, user, scopes, meta).await?;
         state
             .emit(
                 AuthEvent::LoginSucceeded {
                     user_id: user.id,
                     method: method.into(),
                 },
-                ip.as_deref(),
+                meta,
             )
             .await;
         return Ok(SignInOutcome::Tokens(pair));
@@ -209,7 +209,7 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
                 user_id: user.id,
                 method: method.into(),
             },
-            ip.as_deref(),
+            meta,
         )
         .await;
     state
@@ -218,7 +218,7 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
                 user_id: user.id,
                 session_id: session.id,
             },
-            ip.as_deref(),
+            meta,
         )
         .await;
     let config = state.config();
@@ -261,7 +261,7 @@ pub async fn impersonate(
                 user_id: target.id,
                 session_id: session.id,
             },
-            ip.as_deref(),
+            meta,
         )
         .await;
     let cookie = session_cookie(&state.config().cookie, token, None);

@@ -1,6 +1,8 @@
 //! The built-in plugins, one folder each (`routes`, `flows`, `mail` as they need), each
 //! behind its cargo feature. `core` is always on.
 
+#[cfg(feature = "account-lockout")]
+pub mod account_lockout;
 #[cfg(feature = "admin")]
 pub mod admin;
 #[cfg(feature = "api-key")]

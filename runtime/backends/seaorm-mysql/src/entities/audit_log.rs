@@ -15,6 +15,8 @@ pub struct Model {
     pub metadata: Option<Json>,
     #[sea_orm(column_type = "String(StringLen::N(255u32))", nullable)]
     pub ip_address: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub user_agent: Option<String>,
     #[sea_orm(column_type = "DateTime")]
     pub created_at: DateTimeUtc,
 }

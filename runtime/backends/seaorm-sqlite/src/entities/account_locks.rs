@@ -8,9 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
     pub id: String,
     #[sea_orm(unique, column_type = "Text")]
-    pub user_id: String,
-    #[sea_orm(column_type = "Integer")]
-    pub failed_count: i32,
+    pub email_hash: String,
     #[sea_orm(column_type = "DateTime", nullable)]
     pub locked_until: Option<DateTime>,
     #[sea_orm(column_type = "Integer")]
@@ -18,24 +16,12 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub locked_reason: Option<String>,
     #[sea_orm(column_type = "DateTime")]
+    pub expires_at: DateTime,
+    #[sea_orm(column_type = "DateTime")]
     pub created_at: DateTime,
     #[sea_orm(column_type = "DateTime")]
     pub updated_at: DateTime,
 }
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::users::Entity",
-        from = "Column::UserId",
-        to = "super::users::Column::Id",
-        on_update = "NoAction",
-        on_delete = "Cascade"
-    )]
-    User,
-}
-impl Related<super::users::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::User.def()
-    }
-}
+pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}

@@ -68,8 +68,6 @@ pub enum Relation {
     Oauth2AccessTokens,
     #[sea_orm(has_many = "super::oauth2_refresh_tokens::Entity")]
     Oauth2RefreshTokens,
-    #[sea_orm(has_many = "super::account_locks::Entity")]
-    AccountLocks,
     #[sea_orm(has_many = "super::unlock_tokens::Entity")]
     UnlockTokens,
     #[sea_orm(has_many = "super::webhooks::Entity")]
@@ -173,11 +171,6 @@ impl Related<super::oauth2_access_tokens::Entity> for Entity {
 impl Related<super::oauth2_refresh_tokens::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Oauth2RefreshTokens.def()
-    }
-}
-impl Related<super::account_locks::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::AccountLocks.def()
     }
 }
 impl Related<super::unlock_tokens::Entity> for Entity {

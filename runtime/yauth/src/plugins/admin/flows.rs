@@ -93,23 +93,6 @@ pub(super) struct SessionPage {
     per_page: u64,
 }
 
-/// 403 `forbidden` unless the caller is an admin. A bearer token or an API key must also
-/// carry the `admin` scope: a narrow key of an admin account is not an admin key.
-pub(super) fn require_admin(caller: &AuthUser) -> Result<(), ApiError> {
-    if caller.role != ADMIN_ROLE {
-        return Err(ApiError::forbidden("forbidden", "admins only"));
-    }
-    // An admin acting as someone else is that someone else, never an admin: a session
-    // opened by impersonation reaches no admin route, whatever the target's role.
-    if caller.impersonated_by.is_some() {
-        return Err(ApiError::forbidden(
-            "forbidden",
-            "an impersonation session cannot use the admin routes",
-        ));
-    }
-    caller.require_scope(ADMIN_ROLE)
-}
-
 /// `(page, per_page)`: page from 1, 1 to [`MAX_PER_PAGE`] per page (out-of-range values are
 /// brought into range, as the document says).
 fn paging(page: Option<i32>, per_page: Option<i32>) -> (u64, u64) {
@@ -265,7 +248,7 @@ pub(super) async fn update_user(
                 user_id: target.id,
                 admin_id: caller.id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     Ok(target.into())
@@ -290,7 +273,7 @@ pub(super) async fn delete_user(
                 user_id: target.id,
                 admin_id: caller.id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     Ok(())
@@ -340,7 +323,7 @@ pub(super) async fn ban(
                 user_id: target.id,
                 admin_id: caller.id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     target.banned = true;
@@ -366,7 +349,7 @@ pub(super) async fn unban(
                 user_id: target.id,
                 admin_id: caller.id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     target.banned = false;
@@ -461,7 +444,7 @@ pub(super) async fn end_session(
                 admin_id: caller.id,
                 session_id: id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     Ok(())

@@ -20,8 +20,7 @@ mod routes;
 /// The plugin's name.
 pub const NAME: &str = "admin";
 
-/// The role that opens the admin routes.
-pub const ADMIN_ROLE: &str = "admin";
+pub use crate::contract::user::ADMIN_ROLE;
 
 /// The largest page of `GET /admin/users` and `GET /admin/sessions`.
 pub const MAX_PER_PAGE: u64 = 100;

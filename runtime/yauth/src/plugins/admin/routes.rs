@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::flows::{self, AdminUser, SessionPage, UserChanges, UserPage, require_admin};
+use super::flows::{self, AdminUser, SessionPage, UserChanges, UserPage};
 use crate::contract::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
@@ -61,7 +61,7 @@ async fn list_users(
     caller: AuthUser,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<UserPage>, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin()?;
     let page = flows::list_users(&state, query.page, query.per_page, query.search.as_deref());
     Ok(Json(page.await?))
 }
@@ -87,7 +87,7 @@ async fn get_user(
     caller: AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AdminUser>, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin()?;
     Ok(Json(flows::get_user(&state, id).await?))
 }
 
@@ -134,7 +134,7 @@ async fn update_user(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Json<AdminUser>, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin()?;
     let changes = UserChanges {
         display_name: body.display_name.as_ref().map(|n| n.as_deref()),
         role: body.role.as_deref(),
@@ -167,7 +167,7 @@ async fn delete_user(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin()?;
     flows::delete_user(&state, &caller, id, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -205,7 +205,7 @@ async fn ban(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<BanBody>,
 ) -> Result<Json<AdminUser>, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin()?;
     let banned = flows::ban(
         &state,
         &caller,
@@ -239,7 +239,7 @@ async fn unban(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AdminUser>, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin()?;
     Ok(Json(flows::unban(&state, &caller, id, &meta).await?))
 }
 
@@ -265,7 +265,7 @@ async fn impersonate(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin()?;
     Ok(flows::impersonate_user(&state, &caller, id, &meta)
         .await?
         .into_response())
@@ -302,7 +302,7 @@ async fn list_sessions(
     caller: AuthUser,
     ApiQuery(query): ApiQuery<SessionQuery>,
 ) -> Result<Json<SessionPage>, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin()?;
     let page = flows::list_sessions(&state, query.page, query.per_page, query.user_id);
     Ok(Json(page.await?))
 }
@@ -329,7 +329,7 @@ async fn end_session(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&caller)?;
+    caller.require_admin()?;
     flows::end_session(&state, &caller, id, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

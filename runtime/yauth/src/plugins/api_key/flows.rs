@@ -168,7 +168,7 @@ pub(super) async fn create(
                 user_id: caller.id,
                 key_id: row.id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     Ok(CreatedKey {
@@ -209,7 +209,7 @@ pub(super) async fn delete(
                 user_id: caller.id,
                 key_id: id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     Ok(())

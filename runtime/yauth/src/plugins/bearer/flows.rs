@@ -116,7 +116,7 @@ pub(super) async fn issue(
     service: &Service,
     user: &User,
     scopes: &[String],
-    ip: Option<&str>,
+    client: &RequestMeta,
 ) -> Result<TokenPair, ApiError> {
     let refresh = Issued::new(service.config.refresh_token_ttl);
     let family_id = Uuid::now_v7();
@@ -141,7 +141,7 @@ pub(super) async fn issue(
                 user_id: user.id,
                 family_id,
             },
-            ip,
+            client,
         )
         .await;
     Ok(pair(service, access, refresh.plain))
@@ -216,7 +216,7 @@ pub(super) async fn refresh(
                 user_id: row.user_id,
                 family_id: row.family_id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     Ok(pair(service, access, successor))
@@ -271,7 +271,7 @@ async fn reused(
                 user_id: row.user_id,
                 family_id: row.family_id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     Err(invalid_refresh_token())
@@ -307,7 +307,7 @@ pub(super) async fn revoke(
                 user_id: row.user_id,
                 family_id: row.family_id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     Ok(())

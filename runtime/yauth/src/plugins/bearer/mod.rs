@@ -282,9 +282,9 @@ impl TokenIssuer for Issuer {
         state: &'a YAuthState,
         user: &'a User,
         scopes: &'a [String],
-        ip: Option<&'a str>,
+        client: &'a crate::contract::event::RequestMeta,
     ) -> BoxFuture<'a, Result<TokenPair, ApiError>> {
-        Box::pin(flows::issue(state, &self.service, user, scopes, ip))
+        Box::pin(flows::issue(state, &self.service, user, scopes, client))
     }
 }
 

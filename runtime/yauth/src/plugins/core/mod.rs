@@ -109,7 +109,7 @@ async fn logout(
                     user_id: user.id,
                     session_id,
                 },
-                meta.ip_text().as_deref(),
+                &meta,
             )
             .await;
     }
@@ -154,10 +154,7 @@ async fn update_me(
         .update_user_profile(display_name.as_deref(), Utc::now(), user.id)
         .await?;
     state
-        .emit(
-            AuthEvent::ProfileUpdated { user_id: user.id },
-            meta.ip_text().as_deref(),
-        )
+        .emit(AuthEvent::ProfileUpdated { user_id: user.id }, &meta)
         .await;
     Ok(Json(AuthUser {
         display_name,
@@ -260,7 +257,7 @@ async fn end_session(
                 user_id: user.id,
                 session_id: id,
             },
-            meta.ip_text().as_deref(),
+            &meta,
         )
         .await;
     let jar = if user.session_id == Some(id) {

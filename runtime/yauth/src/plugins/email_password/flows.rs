@@ -119,7 +119,7 @@ async fn create_account(
         user_id: user.id,
         email: email.clone(),
     };
-    let audit = YAuthState::audit_row(&event, meta.ip_text().as_deref());
+    let audit = YAuthState::audit_row(&event, meta);
     let password = Password {
         user_id: user.id,
         password_hash: hash,
@@ -247,6 +247,17 @@ pub(super) async fn login(
     limits::check_ip(state, "login", meta.ip, limits.login_per_ip).await?;
     // A malformed email is just an unknown one: same work, same answer.
     let email = normalize_email(email).ok();
+    // Plugins (account lockout) see every password attempt for an email before the
+    // verification, so a lock refuses the right password too; known and unknown emails
+    // alike. (A malformed one can never have an account: nothing to lock.)
+    if let Some(email) = &email {
+        state
+            .ask(&Attempt::Password {
+                email,
+                client: meta,
+            })
+            .await?;
+    }
     let counters = email
         .as_deref()
         .map(|email| LoginCounters::new(email, meta));
@@ -361,7 +372,7 @@ async fn failed_login(
                 user_id,
                 reason: reason.into(),
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     invalid_credentials()
@@ -453,7 +464,7 @@ pub(super) async fn verify_email(
             AuthEvent::EmailVerified {
                 user_id: verification.user_id,
             },
-            meta.ip_text().as_deref(),
+            meta,
         )
         .await;
     Ok(())
@@ -486,16 +497,14 @@ async fn mail_in_background(
     let Ok(email) = normalize_email(email) else {
         return Ok(());
     };
-    let (state, service, ip) = (state.clone(), service.clone(), meta.ip_text());
+    let (state, service, meta) = (state.clone(), service.clone(), meta.clone());
     tokio::spawn(async move {
         let lookup = state.repos().users.find_user_by_email(&email).await;
         let user = match lookup {
             Ok(user) => user,
             Err(e) => return tracing::error!(error = %e, "a mail flow failed in the background"),
         };
-        state
-            .emit(event(user.as_ref().map(|u| u.id)), ip.as_deref())
-            .await;
+        state.emit(event(user.as_ref().map(|u| u.id)), &meta).await;
         if let Some(user) = user
             && let Err(e) = work(state, service, user).await
         {
@@ -616,7 +625,7 @@ pub(super) async fn reset_password(
     let event = AuthEvent::PasswordReset {
         user_id: reset.user_id,
     };
-    let audit = YAuthState::audit_row(&event, meta.ip_text().as_deref());
+    let audit = YAuthState::audit_row(&event, meta);
     let won = repos
         .composite
         .reset_password(
@@ -694,7 +703,7 @@ pub(super) async fn change_password(
         created_at: Utc::now(),
     });
     let event = AuthEvent::PasswordChanged { user_id: user.id };
-    let audit = YAuthState::audit_row(&event, meta.ip_text().as_deref());
+    let audit = YAuthState::audit_row(&event, meta);
     repos
         .composite
         .change_password(

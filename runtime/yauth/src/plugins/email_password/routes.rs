@@ -16,7 +16,7 @@ use crate::contract::error::{ApiError, ApiJson, ErrorBody};
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
-use crate::kit::openapi::{AccountScope, BadRequest, Overloaded, RateLimited};
+use crate::kit::openapi::{AccountScope, BadRequest, Locked, Overloaded, RateLimited};
 use crate::kit::request::RequestMeta;
 use crate::kit::sign_in::{Grant, SignInAnswer, TokenAnswer};
 
@@ -123,6 +123,7 @@ struct LoginBody {
         BadRequest,
         (status = 401, description = "`invalid_credentials`: an unknown email, a wrong password, or (when verification is required) an unverified account, which is mailed a new link", body = ErrorBody),
         (status = 403, description = "`user_banned`, or `blocked` by a plugin", body = ErrorBody),
+        Locked,
         RateLimited,
         Overloaded,
     )
@@ -164,6 +165,7 @@ struct PasswordTokenBody {
         (status = 400, description = "`invalid_request`: a malformed body; `invalid_scope`: a scope the server does not grant", body = ErrorBody),
         (status = 401, description = "`invalid_credentials`, exactly as `POST /login` answers it", body = ErrorBody),
         (status = 403, description = "`user_banned`, or `blocked` by a plugin", body = ErrorBody),
+        Locked,
         RateLimited,
         Overloaded,
     )

@@ -35,9 +35,9 @@ pub(super) async fn send(
     )
     .await?;
     let email = normalize_email(email)?;
-    let (state, service, ip) = (state.clone(), service.clone(), meta.ip_text());
+    let (state, service, meta) = (state.clone(), service.clone(), meta.clone());
     tokio::spawn(async move {
-        if let Err(e) = send_link(&state, &service, &email, ip.as_deref()).await {
+        if let Err(e) = send_link(&state, &service, &email, &meta).await {
             tracing::error!(error = %e.message, "could not send a magic link");
         }
     });
@@ -50,7 +50,7 @@ async fn send_link(
     state: &YAuthState,
     service: &Service,
     email: &str,
-    ip: Option<&str>,
+    client: &RequestMeta,
 ) -> Result<(), ApiError> {
     let repos = state.repos();
     let known = repos.users.find_user_by_email(email).await?.is_some();
@@ -84,7 +84,7 @@ async fn send_link(
             AuthEvent::MagicLinkSent {
                 email: email.to_string(),
             },
-            ip,
+            client,
         )
         .await;
     Ok(())
@@ -121,12 +121,9 @@ pub(super) async fn verify(
     if !repos.magic_links.claim_magic_link(link.id).await? {
         return Err(invalid_token());
     }
-    let ip = meta.ip_text();
     let user = match repos.users.find_user_by_email(&link.email).await? {
         Some(user) => user,
-        None if service.config.allow_signup => {
-            create_user(state, &link.email, ip.as_deref()).await?
-        }
+        None if service.config.allow_signup => create_user(state, &link.email, meta).await?,
         None => return Err(invalid_token()),
     };
     // Refused before anything about the account changes.
@@ -136,13 +133,10 @@ pub(super) async fn verify(
     let user = if user.email_verified {
         user
     } else {
-        prove_mailbox(state, user).await?
+        prove_mailbox(state, user, meta).await?
     };
     state
-        .emit(
-            AuthEvent::MagicLinkVerified { user_id: user.id },
-            ip.as_deref(),
-        )
+        .emit(AuthEvent::MagicLinkVerified { user_id: user.id }, meta)
         .await;
     sign_in(
         state,
@@ -159,21 +153,29 @@ pub(super) async fn verify(
 /// The mailbox's owner just proved it: the email is verified. Whatever was set up on the
 /// account before that proof (a password chosen by whoever registered the address, their
 /// sessions, refresh tokens and API keys) may belong to someone else, and goes.
-async fn prove_mailbox(state: &YAuthState, mut user: User) -> Result<User, ApiError> {
+async fn prove_mailbox(
+    state: &YAuthState,
+    mut user: User,
+    meta: &RequestMeta,
+) -> Result<User, ApiError> {
     forget_credentials(state, user.id).await?;
     let now = Utc::now();
     state.repos().users.set_email_verified(now, user.id).await?;
     user.email_verified = true;
     user.updated_at = now;
     state
-        .emit(AuthEvent::EmailVerified { user_id: user.id }, None)
+        .emit(AuthEvent::EmailVerified { user_id: user.id }, meta)
         .await;
     Ok(user)
 }
 
 /// A new account for `email` (already verified by the link), after every plugin allowed
 /// it. A concurrent sign-up of the same address ends with the account it created.
-async fn create_user(state: &YAuthState, email: &str, ip: Option<&str>) -> Result<User, ApiError> {
+async fn create_user(
+    state: &YAuthState,
+    email: &str,
+    meta: &RequestMeta,
+) -> Result<User, ApiError> {
     state.ask(&Attempt::Register { email }).await?;
     let now = Utc::now();
     let user = User {
@@ -196,7 +198,7 @@ async fn create_user(state: &YAuthState, email: &str, ip: Option<&str>) -> Resul
                         user_id: user.id,
                         email: email.to_string(),
                     },
-                    ip,
+                    meta,
                 )
                 .await;
             Ok(user)
