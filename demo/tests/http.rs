@@ -393,24 +393,13 @@ async fn sign_in_by_link(base: &str, sink: &SmtpSink, email: &str) -> (reqwest::
         .await
         .unwrap();
     assert_eq!(sent.status().as_u16(), 200);
-    let mut mail = None;
-    for _ in 0..500 {
-        mail = sink.to(email).into_iter().nth(before);
-        if mail.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let mail = mail.expect("the sign-in link arrives within 10 s");
+    let mail = mail_after(sink, email, before).await;
     assert!(mail.body().contains("/magic-link?token="));
     let token = yauth::mail::token_in(mail.body()).unwrap();
-    let verified = client
-        .post(format!("{base}/magic-link/verify"))
-        .json(&json!({"token": token}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(verified.status().as_u16(), 200);
+    assert_eq!(
+        redeem(&client, base, "/magic-link/verify", &token).await,
+        200
+    );
     (client, token)
 }
 
@@ -440,15 +429,27 @@ async fn magic_link_flows(base: &str, sink: &SmtpSink) {
     assert_eq!(again.status().as_u16(), 400, "a link works once");
 }
 
-/// The first mail to `email` whose body contains `text`, waited for up to 10 s.
-async fn mail_with(sink: &SmtpSink, email: &str, text: &str) -> smtp_sink::Received {
+/// The mail to `email` that follows the first `before` ones, waited for up to 10 s.
+async fn mail_after(sink: &SmtpSink, email: &str, before: usize) -> smtp_sink::Received {
     for _ in 0..500 {
-        if let Some(mail) = sink.to(email).into_iter().find(|m| m.body().contains(text)) {
+        if let Some(mail) = sink.to(email).into_iter().nth(before) {
             return mail;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    panic!("no mail to {email} containing {text:?}");
+    panic!("mail number {} to {email} did not arrive", before + 1);
+}
+
+/// Posts a mailed `token` to `path`; the status.
+async fn redeem(client: &reqwest::Client, base: &str, path: &str, token: &str) -> u16 {
+    client
+        .post(format!("{base}{path}"))
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 /// Account lockout over the socket (`--lockout-duration 1`): five wrong passwords from five
@@ -467,15 +468,10 @@ async fn lockout_flows(base: &str, sink: &SmtpSink, admin_email: &str) {
         .await
         .unwrap();
     assert_eq!(registered.status().as_u16(), 201);
-    let mail = mail_with(sink, &email, "/verify-email?token=").await;
+    let mail = mail_after(sink, &email, 0).await;
+    assert!(mail.body().contains("/verify-email?token="));
     let token = yauth::mail::token_in(mail.body()).unwrap();
-    let verified = http
-        .post(format!("{base}/verify-email"))
-        .json(&json!({"token": token}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(verified.status().as_u16(), 200);
+    assert_eq!(redeem(&http, base, "/verify-email", &token).await, 200);
     let attempt = |path: &'static str, who: String, password: &'static str, ip: String| {
         let request = http
             .post(format!("{base}{path}"))
@@ -520,6 +516,7 @@ async fn lockout_flows(base: &str, sink: &SmtpSink, admin_email: &str) {
     assert_eq!(doubled.2.as_deref(), Some("2"));
 
     // The mailed link lifts the lock; the right password works again.
+    let before = sink.to(&email).len();
     let asked = http
         .post(format!("{base}/account/request-unlock"))
         .json(&json!({"email": email}))
@@ -527,15 +524,11 @@ async fn lockout_flows(base: &str, sink: &SmtpSink, admin_email: &str) {
         .await
         .unwrap();
     assert_eq!(asked.status().as_u16(), 200);
-    let mail = mail_with(sink, &email, "/unlock-account?token=").await;
+    let mail = mail_after(sink, &email, before).await;
+    assert!(mail.body().contains("/unlock-account?token="));
     let token = yauth::mail::token_in(mail.body()).unwrap();
-    let unlock = |token: String| {
-        http.post(format!("{base}/account/unlock"))
-            .json(&json!({"token": token}))
-            .send()
-    };
-    assert_eq!(unlock(token.clone()).await.unwrap().status().as_u16(), 200);
-    assert_eq!(unlock(token).await.unwrap().status().as_u16(), 400);
+    assert_eq!(redeem(&http, base, "/account/unlock", &token).await, 200);
+    assert_eq!(redeem(&http, base, "/account/unlock", &token).await, 400);
     let (status, ..) = attempt("/login", email.clone(), PASSWORD, "198.51.9.9".into()).await;
     assert_eq!(status, 200);
 

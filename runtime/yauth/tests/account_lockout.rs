@@ -219,6 +219,12 @@ async fn concurrent_attempts_past_the_threshold_lock_once() {
     assert_eq!(lock.lock_count, 1);
 }
 
+/// Asks for a reset link for `email` and returns its token.
+async fn reset_token(app: &App, email: &str) -> String {
+    post(app, "/forgot-password", json!({"email": email})).await;
+    app.mail.last_token(email).expect("a reset link")
+}
+
 fn unlock_token(app: &App, email: &str) -> Option<String> {
     let mail = app.mail.sent();
     let last = mail
@@ -317,15 +323,7 @@ async fn a_reset_voids_the_mailed_unlock_links() {
     )
     .await;
     let token = unlock_token(&app, "void@example.com").unwrap();
-    let reset = {
-        post(
-            &app,
-            "/forgot-password",
-            json!({"email": "void@example.com"}),
-        )
-        .await;
-        app.mail.last_token("void@example.com").unwrap()
-    };
+    let reset = reset_token(&app, "void@example.com").await;
     post(
         &app,
         "/reset-password",
@@ -429,13 +427,7 @@ async fn a_password_reset_lifts_the_lock() {
     let app = lockout_app().await;
     registered(&app, "forgetful@example.com").await;
     fail(&app, "forgetful@example.com", 6).await;
-    post(
-        &app,
-        "/forgot-password",
-        json!({"email": "forgetful@example.com"}),
-    )
-    .await;
-    let token = app.mail.last_token("forgetful@example.com").unwrap();
+    let token = reset_token(&app, "forgetful@example.com").await;
     let r = post(
         &app,
         "/reset-password",
