@@ -168,6 +168,7 @@ macro_rules! seaorm_round_trip {
                 event_type: Set("user_registered".into()),
                 metadata: Set(Some(serde_json::json!({ "ip": "127.0.0.1", "n": 1 }))),
                 ip_address: Set(None),
+                user_agent: Set(Some("agent/1.0".into())),
                 created_at: Set(now),
             }
             .insert(&conn)
