@@ -1,6 +1,7 @@
-//! The demo server over a real socket (reqwest with a cookie jar): every email-password flow
-//! on the memory, SQLite (sqlx), PostgreSQL (diesel) and MariaDB (sea-orm) backends, with
-//! mail going through `--smtp-url` to an SMTP server started by the test on 127.0.0.1.
+//! The demo server over a real socket (reqwest with a cookie jar): the flows of every plugin
+//! (email-password, bearer, api-key, magic-link, admin, account-lockout, status) on the
+//! memory, SQLite (sqlx), PostgreSQL (diesel) and MariaDB (sea-orm) backends, with mail
+//! going through `--smtp-url` to an SMTP server started by the test on 127.0.0.1.
 
 #[path = "../../runtime/yauth/tests/support/smtp_sink.rs"]
 mod smtp_sink;
@@ -621,6 +622,58 @@ async fn admin_flows(
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 401, "signed out by the ban");
+    admin_user_flows(base, sink, admin_email, admin).await;
+}
+
+/// The rest of the admin routes over the socket, on an account made for them: read, edit,
+/// end one of its sessions, impersonate it (marked, ended by a logout), delete it.
+async fn admin_user_flows(base: &str, sink: &SmtpSink, admin_email: &str, admin: reqwest::Client) {
+    let email = format!("managed-{}@example.com", uuid::Uuid::new_v4().simple());
+    let (managed, _) = sign_in_by_link(base, sink, &email).await;
+    let json_of = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    };
+    let (_, found) = json_of(admin.get(format!("{base}/admin/users?search={email}"))).await;
+    let id = found["users"][0]["id"].as_str().unwrap().to_owned();
+    let user = format!("{base}/admin/users/{id}");
+    let (status, read) = json_of(admin.get(&user)).await;
+    assert_eq!(
+        (status, read["email"].as_str()),
+        (200, Some(email.as_str()))
+    );
+    let (status, edited) =
+        json_of(admin.put(&user).json(&json!({"display_name": "Managed"}))).await;
+    assert_eq!(
+        (status, edited["display_name"].as_str()),
+        (200, Some("Managed"))
+    );
+    // Ending the account's session makes its cookie fail at the next request.
+    let (_, sessions) = json_of(admin.get(format!("{base}/admin/sessions?user_id={id}"))).await;
+    let session = sessions["sessions"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = json_of(admin.delete(format!("{base}/admin/sessions/{session}"))).await;
+    assert_eq!(status, 204);
+    let (status, _) = json_of(managed.get(format!("{base}/session"))).await;
+    assert_eq!(status, 401);
+    // An impersonation: the admin's client now holds a session of the account, marked.
+    let (_, me) = json_of(admin.get(format!("{base}/session"))).await;
+    let admin_id = me["id"].as_str().unwrap().to_owned();
+    let (status, _) = json_of(admin.post(format!("{user}/impersonate"))).await;
+    assert_eq!(status, 200);
+    let (_, who) = json_of(admin.get(format!("{base}/session"))).await;
+    assert_eq!(who["email"].as_str(), Some(email.as_str()));
+    assert_eq!(who["impersonated_by"].as_str(), Some(admin_id.as_str()));
+    let (status, _) = json_of(admin.get(format!("{base}/admin/users"))).await;
+    assert_eq!(status, 403, "an impersonation reaches no admin route");
+    let (status, _) = json_of(admin.post(format!("{base}/logout"))).await;
+    assert_eq!(status, 204);
+    let (admin, _) = sign_in_by_link(base, sink, admin_email).await;
+    let (status, _) = json_of(admin.delete(&user)).await;
+    assert_eq!(status, 204);
+    let (status, _) = json_of(admin.get(&user)).await;
+    assert_eq!(status, 404);
 }
 
 /// The SQLite file (and its write-ahead log) holds the signing keys only sealed: no 16-byte
