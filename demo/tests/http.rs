@@ -386,17 +386,15 @@ async fn sign_in_by_link(base: &str, sink: &SmtpSink, email: &str) -> (reqwest::
         .cookie_store(true)
         .build()
         .unwrap();
-    let before = sink.to(email).len();
-    let sent = client
-        .post(format!("{base}/magic-link/send"))
-        .json(&json!({"email": email}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status().as_u16(), 200);
-    let mail = mail_after(sink, email, before).await;
-    assert!(mail.body().contains("/magic-link?token="));
-    let token = yauth::mail::token_in(mail.body()).unwrap();
+    let token = mailed_token(
+        &client,
+        base,
+        sink,
+        "/magic-link/send",
+        email,
+        "/magic-link",
+    )
+    .await;
     assert_eq!(
         redeem(&client, base, "/magic-link/verify", &token).await,
         200
@@ -439,6 +437,33 @@ async fn mail_after(sink: &SmtpSink, email: &str, before: usize) -> smtp_sink::R
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     panic!("mail number {} to {email} did not arrive", before + 1);
+}
+
+/// Posts `{ email }` to `path` (200 expected) and returns the token of the mail that
+/// follows, whose link must open `page` of the demo.
+async fn mailed_token(
+    client: &reqwest::Client,
+    base: &str,
+    sink: &SmtpSink,
+    path: &str,
+    email: &str,
+    page: &str,
+) -> String {
+    let before = sink.to(email).len();
+    let sent = client
+        .post(format!("{base}{path}"))
+        .json(&json!({"email": email}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 200);
+    let mail = mail_after(sink, email, before).await;
+    assert!(
+        mail.body().contains(&format!("{page}?token=")),
+        "{}",
+        mail.body()
+    );
+    yauth::mail::token_in(mail.body()).unwrap()
 }
 
 /// Posts a mailed `token` to `path`; the status.
@@ -517,17 +542,15 @@ async fn lockout_flows(base: &str, sink: &SmtpSink, admin_email: &str) {
     assert_eq!(doubled.2.as_deref(), Some("2"));
 
     // The mailed link lifts the lock; the right password works again.
-    let before = sink.to(&email).len();
-    let asked = http
-        .post(format!("{base}/account/request-unlock"))
-        .json(&json!({"email": email}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(asked.status().as_u16(), 200);
-    let mail = mail_after(sink, &email, before).await;
-    assert!(mail.body().contains("/unlock-account?token="));
-    let token = yauth::mail::token_in(mail.body()).unwrap();
+    let token = mailed_token(
+        &http,
+        base,
+        sink,
+        "/account/request-unlock",
+        &email,
+        "/unlock-account",
+    )
+    .await;
     assert_eq!(redeem(&http, base, "/account/unlock", &token).await, 200);
     assert_eq!(redeem(&http, base, "/account/unlock", &token).await, 400);
     let (status, ..) = attempt("/login", email.clone(), PASSWORD, "198.51.9.9".into()).await;

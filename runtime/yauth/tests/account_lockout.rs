@@ -272,14 +272,7 @@ async fn an_unlock_link_lifts_the_lock_once() {
     );
     let unknown = post(&app, "/account/unlock", json!({"token": "made-up"})).await;
     assert_eq!(again.body, unknown.body);
-    let audit = app
-        .yauth
-        .state()
-        .repos()
-        .audit_log
-        .list_audit_by_event("account_unlocked", 10, 0)
-        .await
-        .unwrap();
+    let audit = audited(&app, "account_unlocked").await;
     assert_eq!(audit.len(), 1);
     assert_eq!(
         audit[0].user_id,
@@ -352,14 +345,7 @@ async fn a_lock_is_audited_with_the_client_and_only_for_an_account() {
         .await;
         assert_eq!(r.status, StatusCode::LOCKED);
     }
-    let audit = app
-        .yauth
-        .state()
-        .repos()
-        .audit_log
-        .list_audit_by_event("account_locked", 10, 0)
-        .await
-        .unwrap();
+    let audit = audited(&app, "account_locked").await;
     assert_eq!(audit.len(), 1, "{audit:?}");
     let row = &audit[0];
     assert_eq!(
@@ -374,16 +360,8 @@ async fn a_lock_is_audited_with_the_client_and_only_for_an_account() {
 #[tokio::test]
 async fn only_an_admin_unlocks_and_the_unlock_is_attributed() {
     let app = lockout_app().await;
-    registered(&app, "boss@example.com").await;
+    let boss_cookie = admin_logged_in(&app, "boss@example.com").await;
     let boss = user_of(&app, "boss@example.com").await;
-    app.yauth
-        .state()
-        .repos()
-        .users
-        .update_user_admin(None, "admin", true, chrono::Utc::now(), boss.id)
-        .await
-        .unwrap();
-    let boss_cookie = logged_in(&app, "boss@example.com").await;
     registered(&app, "plain@example.com").await;
     let plain_cookie = logged_in(&app, "plain@example.com").await;
     registered(&app, "victim@example.com").await;
@@ -407,14 +385,7 @@ async fn only_an_admin_unlocks_and_the_unlock_is_attributed() {
     let missing = format!("/admin/users/{}/unlock", uuid::Uuid::now_v7());
     let r = call(&app, "POST", &missing, Value::Null, Some(&boss_cookie), IP).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let audit = app
-        .yauth
-        .state()
-        .repos()
-        .audit_log
-        .list_audit_by_event("account_unlocked", 10, 0)
-        .await
-        .unwrap();
+    let audit = audited(&app, "account_unlocked").await;
     assert_eq!(audit.len(), 1);
     assert_eq!(
         audit[0].metadata.as_ref().unwrap()["admin_id"],

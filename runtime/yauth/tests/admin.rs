@@ -34,20 +34,6 @@ async fn user_id(app: &App, email: &str) -> Uuid {
     user_of(app, email).await.id
 }
 
-/// A verified account with the admin role and its session cookie.
-async fn admin(app: &App, email: &str) -> String {
-    registered(app, email).await;
-    let id = user_id(app, email).await;
-    app.yauth
-        .state()
-        .repos()
-        .users
-        .update_user_admin(None, "admin", true, chrono::Utc::now(), id)
-        .await
-        .unwrap();
-    logged_in(app, email).await
-}
-
 async fn plain(app: &App, email: &str) -> String {
     registered(app, email).await;
     logged_in(app, email).await
@@ -91,7 +77,7 @@ async fn admin_routes_refuse_a_plain_user_and_anonymous_callers() {
 #[tokio::test]
 async fn users_are_paged_capped_and_searched_case_insensitively() {
     let app = admin_app().await;
-    let cookie = admin(&app, "root@example.com").await;
+    let cookie = admin_logged_in(&app, "root@example.com").await;
     for i in 0..3 {
         registered(&app, &format!("person{i}@example.com")).await;
     }
@@ -139,7 +125,7 @@ async fn users_are_paged_capped_and_searched_case_insensitively() {
 #[tokio::test]
 async fn a_ban_takes_effect_on_cookie_bearer_and_api_key_at_the_next_request() {
     let app = admin_app().await;
-    let root = admin(&app, "root@example.com").await;
+    let root = admin_logged_in(&app, "root@example.com").await;
     let cookie = plain(&app, "user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     let pair = post(
@@ -241,7 +227,7 @@ async fn a_ban_takes_effect_on_cookie_bearer_and_api_key_at_the_next_request() {
 #[tokio::test]
 async fn a_ban_with_an_end_lifts_itself() {
     let app = admin_app().await;
-    let root = admin(&app, "root@example.com").await;
+    let root = admin_logged_in(&app, "root@example.com").await;
     plain(&app, "user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     let until = chrono::Utc::now() + chrono::Duration::milliseconds(300);
@@ -278,8 +264,8 @@ async fn a_ban_with_an_end_lifts_itself() {
 #[tokio::test]
 async fn admins_cannot_ban_delete_or_impersonate_themselves_or_each_other() {
     let app = admin_app().await;
-    let root = admin(&app, "root@example.com").await;
-    admin(&app, "other@example.com").await;
+    let root = admin_logged_in(&app, "root@example.com").await;
+    admin_logged_in(&app, "other@example.com").await;
     let me = user_id(&app, "root@example.com").await;
     let other = user_id(&app, "other@example.com").await;
     for action in ["ban", "impersonate"] {
@@ -342,7 +328,7 @@ async fn admins_cannot_ban_delete_or_impersonate_themselves_or_each_other() {
 #[tokio::test]
 async fn an_impersonation_is_marked_audited_and_ends_with_a_logout() {
     let app = admin_app().await;
-    let root = admin(&app, "root@example.com").await;
+    let root = admin_logged_in(&app, "root@example.com").await;
     plain(&app, "user@example.com").await;
     let (me, id) = (
         user_id(&app, "root@example.com").await,
@@ -411,7 +397,7 @@ async fn an_impersonation_is_marked_audited_and_ends_with_a_logout() {
 #[tokio::test]
 async fn sessions_can_be_listed_and_ended_by_an_admin() {
     let app = admin_app().await;
-    let root = admin(&app, "root@example.com").await;
+    let root = admin_logged_in(&app, "root@example.com").await;
     let user = plain(&app, "user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     let r = get(&app, &root, &format!("/admin/sessions?user_id={id}")).await;
@@ -447,7 +433,7 @@ async fn sessions_can_be_listed_and_ended_by_an_admin() {
 #[tokio::test]
 async fn an_admin_edits_and_deletes_users_and_everything_they_own_goes() {
     let app = admin_app().await;
-    let root = admin(&app, "root@example.com").await;
+    let root = admin_logged_in(&app, "root@example.com").await;
     let cookie = plain(&app, "user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     let key = act(&app, &cookie, "POST", "/api-keys", json!({"name": "k"})).await;
@@ -532,7 +518,7 @@ async fn an_admin_edits_and_deletes_users_and_everything_they_own_goes() {
 #[tokio::test]
 async fn an_admins_token_needs_the_admin_scope() {
     let app = admin_app().await;
-    admin(&app, "root@example.com").await;
+    admin_logged_in(&app, "root@example.com").await;
     for (scope, status) in [("read", StatusCode::FORBIDDEN), ("admin", StatusCode::OK)] {
         let pair = post(
             &app,
@@ -558,8 +544,8 @@ async fn an_admins_token_needs_the_admin_scope() {
 #[tokio::test]
 async fn an_admin_cannot_demote_or_sign_out_another_admin() {
     let app = admin_app().await;
-    let root = admin(&app, "root@example.com").await;
-    let other_cookie = admin(&app, "other@example.com").await;
+    let root = admin_logged_in(&app, "root@example.com").await;
+    let other_cookie = admin_logged_in(&app, "other@example.com").await;
     let other = user_id(&app, "other@example.com").await;
     for body in [
         json!({"role": "user"}),
@@ -606,7 +592,7 @@ async fn an_admin_cannot_demote_or_sign_out_another_admin() {
 #[tokio::test]
 async fn an_impersonation_session_has_no_admin_powers_and_mints_no_keys() {
     let app = admin_app().await;
-    let root = admin(&app, "root@example.com").await;
+    let root = admin_logged_in(&app, "root@example.com").await;
     plain(&app, "user@example.com").await;
     let id = user_id(&app, "user@example.com").await;
     let r = act(

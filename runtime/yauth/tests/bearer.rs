@@ -101,14 +101,7 @@ fn claims_of(jwt: &str) -> Value {
 }
 
 async fn events(app: &App, name: &str) -> usize {
-    app.yauth
-        .state()
-        .repos()
-        .audit_log
-        .list_audit_by_event(name, 100, 0)
-        .await
-        .unwrap()
-        .len()
+    audited(app, name).await.len()
 }
 
 #[tokio::test]

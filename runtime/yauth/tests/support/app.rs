@@ -201,3 +201,29 @@ pub async fn ban(app: &App, email: &str) {
         .await
         .unwrap();
 }
+
+/// Registers `email`, gives it the role `admin` in the repository, and signs it in: the
+/// session cookie.
+pub async fn admin_logged_in(app: &App, email: &str) -> String {
+    registered(app, email).await;
+    let id = user_of(app, email).await.id;
+    app.yauth
+        .state()
+        .repos()
+        .users
+        .update_user_admin(None, "admin", true, chrono::Utc::now(), id)
+        .await
+        .unwrap();
+    logged_in(app, email).await
+}
+
+/// The audit rows of the event `name` (newest first, at most 100).
+pub async fn audited(app: &App, name: &str) -> Vec<yauth::entity::AuditLog> {
+    app.yauth
+        .state()
+        .repos()
+        .audit_log
+        .list_audit_by_event(name, 100, 0)
+        .await
+        .unwrap()
+}
