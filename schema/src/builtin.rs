@@ -324,8 +324,13 @@ pub fn all_tables() -> Vec<Table> {
             .owner()
             .col("token_hash", Str)
             .unique()
+            // added: how the first factor was proved (`email-password`, `magic-link`, …), the
+            // `method` of the sign-in that the second factor finishes.
+            .col("method", Str)
             .col("remember_me", Bool)
             .default_bool(false)
+            // added: the scopes of a token sign-in (`POST /token`); null for a session.
+            .opt("scopes", Json)
             .opt("ip_address", Str)
             .opt("user_agent", Text)
             .col("attempts", Int)

@@ -1161,6 +1161,21 @@ pub fn catalogue() -> Catalogue {
             vec![eq("user_id")],
             "Disables TOTP for a user.",
             "DELETE /mfa/totp",
+        )
+        .list(
+            "list_totp_secrets",
+            vec![],
+            oldest(),
+            true,
+            "One page of every user's TOTP secret, oldest first.",
+            "YAuth::reseal",
+        )
+        .update(
+            "reseal_totp_secret",
+            vec![set("encrypted_secret")],
+            vec![eq("id")],
+            "Stores a secret sealed again under the current secret key.",
+            "YAuth::reseal",
         );
     c.on("backup_codes")
         .insert(
@@ -1224,6 +1239,12 @@ pub fn catalogue() -> Catalogue {
             vec![eq("id")],
             "Consumes a pending login; 1 means this caller won.",
             "POST /mfa/verify",
+        )
+        .delete(
+            "delete_user_mfa_pending_logins",
+            vec![eq("user_id")],
+            "Ends a user's pending logins (the password they proved changed, MFA was turned off).",
+            "password change or reset, DELETE /mfa/totp",
         )
         .sweep("delete_expired_mfa_pending_logins");
 

@@ -136,7 +136,9 @@ pub struct MfaPendingLogin {
     pub id: Uuid,
     pub user_id: Uuid,
     pub token_hash: String,
+    pub method: String,
     pub remember_me: bool,
+    pub scopes: Option<serde_json::Value>,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub attempts: i32,
@@ -816,6 +818,22 @@ pub trait TotpSecretsRepository: Send + Sync {
     ///
     /// Used by: DELETE /mfa/totp.
     async fn delete_totp_secret(&self, user_id: Uuid) -> Result<u64, RepoError>;
+    /// One page of every user's TOTP secret, oldest first.
+    ///
+    /// Used by: YAuth::reseal.
+    async fn list_totp_secrets(
+        &self,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError>;
+    /// Stores a secret sealed again under the current secret key.
+    ///
+    /// Used by: YAuth::reseal.
+    async fn reseal_totp_secret(
+        &self,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError>;
 }
 /// The operations on `backup_codes`.
 #[async_trait]
@@ -875,6 +893,13 @@ pub trait MfaPendingLoginsRepository: Send + Sync {
     ///
     /// Used by: POST /mfa/verify.
     async fn delete_mfa_pending_login(&self, id: Uuid) -> Result<u64, RepoError>;
+    /// Ends a user's pending logins (the password they proved changed, MFA was turned off).
+    ///
+    /// Used by: password change or reset, DELETE /mfa/totp.
+    async fn delete_user_mfa_pending_logins(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError>;
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.

@@ -120,6 +120,34 @@ impl YAuthBuilder {
         }
     }
 
+    /// Enables the MFA plugin (TOTP and backup codes; every primary sign-in of a user with
+    /// MFA on stops for `POST /mfa/verify`). Needs `YAuthConfig::secret_key`.
+    #[cfg(feature = "mfa")]
+    pub fn with_mfa(self, config: crate::plugins::mfa::MfaConfig) -> Self {
+        use crate::plugins::mfa::{Mfa, NAME};
+        match Mfa::new(config) {
+            Ok(plugin) => self.with_plugin(Box::new(plugin)),
+            Err(error) => self.refuse(BuildError::Plugin {
+                plugin: NAME,
+                error,
+            }),
+        }
+    }
+
+    /// Enables the passkey plugin (WebAuthn registration and sign-in). Needs
+    /// `YAuthConfig::secret_key`.
+    #[cfg(feature = "passkey")]
+    pub fn with_passkey(self, config: crate::plugins::passkey::PasskeyConfig) -> Self {
+        use crate::plugins::passkey::{NAME, Passkeys};
+        match Passkeys::new(config) {
+            Ok(plugin) => self.with_plugin(Box::new(plugin)),
+            Err(error) => self.refuse(BuildError::Plugin {
+                plugin: NAME,
+                error,
+            }),
+        }
+    }
+
     /// Enables the admin plugin: user and session management for `role = "admin"`.
     #[cfg(feature = "admin")]
     pub fn with_admin(self) -> Self {

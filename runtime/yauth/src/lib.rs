@@ -141,4 +141,8 @@ pub mod prelude {
     };
     #[cfg(feature = "magic-link")]
     pub use crate::plugins::magic_link::{MagicLink, MagicLinkConfig};
+    #[cfg(feature = "mfa")]
+    pub use crate::plugins::mfa::{Mfa, MfaConfig};
+    #[cfg(feature = "passkey")]
+    pub use crate::plugins::passkey::{PasskeyConfig, Passkeys};
 }

@@ -1322,6 +1322,26 @@ pub async fn totp_and_backup_codes(r: Repositories) {
     assert!(r.totp_secrets.use_totp_step(101, got.id).await.unwrap());
     let got = r.totp_secrets.get_totp_secret(u.id).await.unwrap().unwrap();
     assert_eq!((got.verified, got.last_used_step), (true, Some(101)));
+    // Resealing pages through every secret and rewrites one in place.
+    let mut offset = 0;
+    let listed = loop {
+        let page = r.totp_secrets.list_totp_secrets(50, offset).await.unwrap();
+        if let Some(row) = page.iter().find(|row| row.id == got.id) {
+            break row.clone();
+        }
+        assert_eq!(page.len(), 50, "the secret is on some page");
+        offset += 50;
+    };
+    assert_eq!(listed, got);
+    r.totp_secrets
+        .reseal_totp_secret(&[5; 48], got.id)
+        .await
+        .unwrap();
+    let got = r.totp_secrets.get_totp_secret(u.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.encrypted_secret, got.last_used_step),
+        (vec![5; 48], Some(101))
+    );
     assert_eq!(r.totp_secrets.delete_totp_secret(u.id).await.unwrap(), 1);
 
     let mut codes = Vec::new();
@@ -1392,7 +1412,9 @@ pub async fn totp_and_backup_codes(r: Repositories) {
         id: Uuid::now_v7(),
         user_id: u.id,
         token_hash: unique("pending"),
+        method: "email-password".into(),
         remember_me: false,
+        scopes: Some(serde_json::json!(["account", "read"])),
         ip_address: Some("198.51.100.1".into()),
         user_agent: None,
         attempts: 0,
@@ -1434,6 +1456,38 @@ pub async fn totp_and_backup_codes(r: Repositories) {
     assert_eq!(
         r.mfa_pending_logins
             .delete_mfa_pending_login(pending.id)
+            .await
+            .unwrap(),
+        1
+    );
+    // A password change ends every pending login of the user, and only theirs.
+    let parked = |user_id, tag: &str| MfaPendingLogin {
+        id: Uuid::now_v7(),
+        user_id,
+        token_hash: unique(tag),
+        scopes: None,
+        ..pending.clone()
+    };
+    for row in [
+        parked(u.id, "p1"),
+        parked(u.id, "p2"),
+        parked(other.id, "p3"),
+    ] {
+        r.mfa_pending_logins
+            .insert_mfa_pending_login(&row)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        r.mfa_pending_logins
+            .delete_user_mfa_pending_logins(u.id)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        r.mfa_pending_logins
+            .delete_user_mfa_pending_logins(other.id)
             .await
             .unwrap(),
         1

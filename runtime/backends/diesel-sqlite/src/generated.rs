@@ -485,8 +485,12 @@ struct RawMfaPendingLogin {
     user_id: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     token_hash: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    method: String,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     remember_me: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    scopes: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     ip_address: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
@@ -504,7 +508,9 @@ impl RawMfaPendingLogin {
             id: wire::dec_uuid(self.id)?,
             user_id: wire::dec_uuid(self.user_id)?,
             token_hash: self.token_hash,
+            method: self.method,
             remember_me: self.remember_me,
+            scopes: self.scopes.map(wire::dec_json).transpose()?,
             ip_address: self.ip_address,
             user_agent: self.user_agent,
             attempts: self.attempts,
@@ -1166,6 +1172,8 @@ pub(crate) struct Statements {
     confirm_totp_secret: String,
     use_totp_step: String,
     delete_totp_secret: String,
+    list_totp_secrets: String,
+    reseal_totp_secret: String,
     insert_backup_code: String,
     find_backup_code: String,
     claim_backup_code: String,
@@ -1176,6 +1184,7 @@ pub(crate) struct Statements {
     find_mfa_pending_login: String,
     count_mfa_attempt: String,
     delete_mfa_pending_login: String,
+    delete_user_mfa_pending_logins: String,
     delete_expired_mfa_pending_logins: String,
     insert_oauth_account: String,
     find_oauth_account: String,
@@ -1469,6 +1478,12 @@ impl Statements {
             delete_totp_secret: q(
                 r#"DELETE FROM /*schema*/"yauth_totp_secrets" WHERE "user_id" = ?"#,
             ),
+            list_totp_secrets: q(
+                r#"SELECT "id" AS "id", "user_id" AS "user_id", "encrypted_secret" AS "encrypted_secret", "verified" AS "verified", "last_used_step" AS "last_used_step", "created_at" AS "created_at" FROM /*schema*/"yauth_totp_secrets" ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
+            ),
+            reseal_totp_secret: q(
+                r#"UPDATE /*schema*/"yauth_totp_secrets" SET "encrypted_secret" = ? WHERE "id" = ?"#,
+            ),
             insert_backup_code: q(
                 r#"INSERT INTO /*schema*/"yauth_backup_codes" ("id", "user_id", "code_hash", "used", "created_at") VALUES (?, ?, ?, ?, ?)"#,
             ),
@@ -1488,16 +1503,19 @@ impl Statements {
                 r#"DELETE FROM /*schema*/"yauth_backup_codes" WHERE "user_id" = ?"#,
             ),
             insert_mfa_pending_login: q(
-                r#"INSERT INTO /*schema*/"yauth_mfa_pending_logins" ("id", "user_id", "token_hash", "remember_me", "ip_address", "user_agent", "attempts", "expires_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+                r#"INSERT INTO /*schema*/"yauth_mfa_pending_logins" ("id", "user_id", "token_hash", "method", "remember_me", "scopes", "ip_address", "user_agent", "attempts", "expires_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             ),
             find_mfa_pending_login: q(
-                r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "remember_me" AS "remember_me", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "attempts" AS "attempts", "expires_at" AS "expires_at", "created_at" AS "created_at" FROM /*schema*/"yauth_mfa_pending_logins" WHERE "token_hash" = ? AND "expires_at" > ?"#,
+                r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "method" AS "method", "remember_me" AS "remember_me", "scopes" AS "scopes", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "attempts" AS "attempts", "expires_at" AS "expires_at", "created_at" AS "created_at" FROM /*schema*/"yauth_mfa_pending_logins" WHERE "token_hash" = ? AND "expires_at" > ?"#,
             ),
             count_mfa_attempt: q(
                 r#"UPDATE /*schema*/"yauth_mfa_pending_logins" SET "attempts" = "attempts" + 1 WHERE "id" = ? RETURNING "attempts" AS "n""#,
             ),
             delete_mfa_pending_login: q(
                 r#"DELETE FROM /*schema*/"yauth_mfa_pending_logins" WHERE "id" = ?"#,
+            ),
+            delete_user_mfa_pending_logins: q(
+                r#"DELETE FROM /*schema*/"yauth_mfa_pending_logins" WHERE "user_id" = ?"#,
             ),
             delete_expired_mfa_pending_logins: q(
                 r#"DELETE FROM /*schema*/"yauth_mfa_pending_logins" WHERE "expires_at" <= ?"#,
@@ -2940,6 +2958,39 @@ pub(crate) mod q {
         };
         Ok(query.execute(conn).await.map_err(db_err)? as u64)
     }
+    pub(crate) async fn list_totp_secrets(
+        conn: &mut Conn,
+        st: &Statements,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError> {
+        let query = Prepared {
+            sql: &st.list_totp_secrets,
+            binds: vec![
+                Box::new((wire::enc_count(limit)).into_sql::< diesel::sql_types::BigInt >
+                ()), Box::new((wire::enc_count(offset)).into_sql::<
+                diesel::sql_types::BigInt > ()),
+            ],
+        };
+        let rows: Vec<RawTotpSecret> = query.load(conn).await.map_err(db_err)?;
+        rows.into_iter().map(RawTotpSecret::into_domain).collect()
+    }
+    pub(crate) async fn reseal_totp_secret(
+        conn: &mut Conn,
+        st: &Statements,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.reseal_totp_secret,
+            binds: vec![
+                Box::new((encrypted_secret).into_sql::< diesel::sql_types::Binary > ()),
+                Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn insert_backup_code(
         conn: &mut Conn,
         st: &Statements,
@@ -3047,13 +3098,17 @@ pub(crate) mod q {
                 Box::new((wire::enc_uuid(row.id)).into_sql::< diesel::sql_types::Text >
                 ()), Box::new((wire::enc_uuid(row.user_id)).into_sql::<
                 diesel::sql_types::Text > ()), Box::new((row.token_hash.as_str())
-                .into_sql::< diesel::sql_types::Text > ()), Box::new((row.remember_me)
-                .into_sql::< diesel::sql_types::Bool > ()), Box::new((row.ip_address
-                .as_deref()).into_sql::< diesel::sql_types::Nullable <
-                diesel::sql_types::Text >> ()), Box::new((row.user_agent.as_deref())
-                .into_sql::< diesel::sql_types::Nullable < diesel::sql_types::Text >>
-                ()), Box::new((row.attempts).into_sql::< diesel::sql_types::Integer >
-                ()), Box::new((wire::enc_ts(row.expires_at)).into_sql::<
+                .into_sql::< diesel::sql_types::Text > ()), Box::new((row.method
+                .as_str()).into_sql::< diesel::sql_types::Text > ()), Box::new((row
+                .remember_me).into_sql::< diesel::sql_types::Bool > ()), Box::new((row
+                .scopes.as_ref().map(wire::enc_json)).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
+                Box::new((row.ip_address.as_deref()).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
+                Box::new((row.user_agent.as_deref()).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
+                Box::new((row.attempts).into_sql::< diesel::sql_types::Integer > ()),
+                Box::new((wire::enc_ts(row.expires_at)).into_sql::<
                 diesel::sql_types::Text > ()), Box::new((wire::enc_ts(row.created_at))
                 .into_sql::< diesel::sql_types::Text > ()),
             ],
@@ -3104,6 +3159,20 @@ pub(crate) mod q {
             sql: &st.delete_mfa_pending_login,
             binds: vec![
                 Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
+            ],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? as u64)
+    }
+    pub(crate) async fn delete_user_mfa_pending_logins(
+        conn: &mut Conn,
+        st: &Statements,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let query = Prepared {
+            sql: &st.delete_user_mfa_pending_logins,
+            binds: vec![
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Text >
+                ()),
             ],
         };
         Ok(query.execute(conn).await.map_err(db_err)? as u64)
@@ -5162,6 +5231,22 @@ impl TotpSecretsRepository for DieselSqliteBackend {
         let mut conn = self.conn().await?;
         q::delete_totp_secret(&mut conn, &self.statements, user_id).await
     }
+    async fn list_totp_secrets(
+        &self,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError> {
+        let mut conn = self.conn().await?;
+        q::list_totp_secrets(&mut conn, &self.statements, limit, offset).await
+    }
+    async fn reseal_totp_secret(
+        &self,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::reseal_totp_secret(&mut conn, &self.statements, encrypted_secret, id).await
+    }
 }
 #[async_trait]
 impl BackupCodesRepository for DieselSqliteBackend {
@@ -5221,6 +5306,13 @@ impl MfaPendingLoginsRepository for DieselSqliteBackend {
     async fn delete_mfa_pending_login(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
         q::delete_mfa_pending_login(&mut conn, &self.statements, id).await
+    }
+    async fn delete_user_mfa_pending_logins(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let mut conn = self.conn().await?;
+        q::delete_user_mfa_pending_logins(&mut conn, &self.statements, user_id).await
     }
     async fn delete_expired_mfa_pending_logins(
         &self,

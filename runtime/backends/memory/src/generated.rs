@@ -2973,6 +2973,48 @@ pub(crate) mod q {
         cascade_totp_secrets(t, &removed);
         Ok(removed.len() as u64)
     }
+    pub(crate) fn list_totp_secrets(
+        t: &mut Tables,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError> {
+        let mut rows: Vec<&TotpSecret> = t
+            .totp_secrets
+            .iter()
+            .filter(|r| true)
+            .collect();
+        rows.sort_by(|a, b| {
+            a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id))
+        });
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(rows.into_iter().skip(offset).take(limit).cloned().collect())
+    }
+    pub(crate) fn reseal_totp_secret(
+        t: &mut Tables,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let pks: Vec<Uuid> = t
+            .totp_secrets
+            .get(&id)
+            .into_iter()
+            .filter(|r| r.id == id)
+            .map(|r| r.pk())
+            .collect();
+        for pk in &pks {
+            let changed = t
+                .totp_secrets
+                .modify(
+                    pk,
+                    &mut t.journal,
+                    |r| {
+                        r.encrypted_secret = encrypted_secret.to_vec();
+                    },
+                );
+        }
+        Ok(())
+    }
     pub(crate) fn insert_backup_code(
         t: &mut Tables,
         row: &BackupCode,
@@ -3130,6 +3172,23 @@ pub(crate) mod q {
             .get(&id)
             .into_iter()
             .filter(|r| r.id == id)
+            .map(|r| r.pk())
+            .collect();
+        let removed: Vec<MfaPendingLogin> = pks
+            .iter()
+            .filter_map(|pk| t.mfa_pending_logins.remove(pk, &mut t.journal))
+            .collect();
+        cascade_mfa_pending_logins(t, &removed);
+        Ok(removed.len() as u64)
+    }
+    pub(crate) fn delete_user_mfa_pending_logins(
+        t: &mut Tables,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let pks: Vec<Uuid> = t
+            .mfa_pending_logins
+            .lookup(1, t.mfa_pending_logins.hash(&user_id))
+            .filter(|r| r.user_id == user_id)
             .map(|r| r.pk())
             .collect();
         let removed: Vec<MfaPendingLogin> = pks
@@ -5157,6 +5216,23 @@ impl TotpSecretsRepository for InMemoryBackend {
         t.finish(outcome.is_ok());
         outcome
     }
+    async fn list_totp_secrets(
+        &self,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError> {
+        q::list_totp_secrets(&mut self.lock(), limit, offset)
+    }
+    async fn reseal_totp_secret(
+        &self,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut t = self.lock();
+        let outcome = q::reseal_totp_secret(&mut t, encrypted_secret, id);
+        t.finish(outcome.is_ok());
+        outcome
+    }
 }
 #[async_trait]
 impl BackupCodesRepository for InMemoryBackend {
@@ -5225,6 +5301,15 @@ impl MfaPendingLoginsRepository for InMemoryBackend {
     async fn delete_mfa_pending_login(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut t = self.lock();
         let outcome = q::delete_mfa_pending_login(&mut t, id);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn delete_user_mfa_pending_logins(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let mut t = self.lock();
+        let outcome = q::delete_user_mfa_pending_logins(&mut t, user_id);
         t.finish(outcome.is_ok());
         outcome
     }

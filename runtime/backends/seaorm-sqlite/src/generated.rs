@@ -244,7 +244,11 @@ fn read_mfa_pending_logins(
         id: wire::dec_uuid(get::<String>(r, pre, "id")?)?,
         user_id: wire::dec_uuid(get::<String>(r, pre, "user_id")?)?,
         token_hash: get::<String>(r, pre, "token_hash")?,
+        method: get::<String>(r, pre, "method")?,
         remember_me: get::<bool>(r, pre, "remember_me")?,
+        scopes: get::<Option<String>>(r, pre, "scopes")?
+            .map(wire::dec_json)
+            .transpose()?,
         ip_address: get::<Option<String>>(r, pre, "ip_address")?,
         user_agent: get::<Option<String>>(r, pre, "user_agent")?,
         attempts: get::<i32>(r, pre, "attempts")?,
@@ -1492,6 +1496,32 @@ pub(crate) mod q {
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
+    pub(crate) async fn list_totp_secrets<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"SELECT "id" AS "id", "user_id" AS "user_id", "encrypted_secret" AS "encrypted_secret", "verified" AS "verified", "last_used_step" AS "last_used_step", "created_at" AS "created_at" FROM "yauth_totp_secrets" ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
+            [v(wire::enc_count(limit)), v(wire::enc_count(offset))],
+        );
+        let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
+        rows.iter().map(|r| read_totp_secrets(r, "")).collect()
+    }
+    pub(crate) async fn reseal_totp_secret<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_totp_secrets" SET "encrypted_secret" = ? WHERE "id" = ?"#,
+            [v(encrypted_secret), v(wire::enc_uuid(id))],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn insert_backup_code<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         row: &BackupCode,
@@ -1580,12 +1610,14 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_mfa_pending_logins" ("id", "user_id", "token_hash", "remember_me", "ip_address", "user_agent", "attempts", "expires_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_mfa_pending_logins" ("id", "user_id", "token_hash", "method", "remember_me", "scopes", "ip_address", "user_agent", "attempts", "expires_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(wire::enc_uuid(row.user_id)),
                 v(row.token_hash.as_str()),
+                v(row.method.as_str()),
                 v(row.remember_me),
+                v(row.scopes.as_ref().map(wire::enc_json)),
                 v(row.ip_address.as_deref()),
                 v(row.user_agent.as_deref()),
                 v(row.attempts),
@@ -1603,7 +1635,7 @@ pub(crate) mod q {
     ) -> Result<Option<MfaPendingLogin>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "remember_me" AS "remember_me", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "attempts" AS "attempts", "expires_at" AS "expires_at", "created_at" AS "created_at" FROM "yauth_mfa_pending_logins" WHERE "token_hash" = ? AND "expires_at" > ?"#,
+            r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "method" AS "method", "remember_me" AS "remember_me", "scopes" AS "scopes", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "attempts" AS "attempts", "expires_at" AS "expires_at", "created_at" AS "created_at" FROM "yauth_mfa_pending_logins" WHERE "token_hash" = ? AND "expires_at" > ?"#,
             [v(token_hash), v(wire::enc_ts(now))],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -1631,6 +1663,16 @@ pub(crate) mod q {
             BACKEND,
             r#"DELETE FROM "yauth_mfa_pending_logins" WHERE "id" = ?"#,
             [v(wire::enc_uuid(id))],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
+    }
+    pub(crate) async fn delete_user_mfa_pending_logins<
+        C: ConnectionTrait + TransactionTrait,
+    >(conn: &C, user_id: Uuid) -> Result<u64, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"DELETE FROM "yauth_mfa_pending_logins" WHERE "user_id" = ?"#,
+            [v(wire::enc_uuid(user_id))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
@@ -3339,6 +3381,20 @@ impl TotpSecretsRepository for SeaOrmSqliteBackend {
     async fn delete_totp_secret(&self, user_id: Uuid) -> Result<u64, RepoError> {
         q::delete_totp_secret(&self.db, user_id).await
     }
+    async fn list_totp_secrets(
+        &self,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError> {
+        q::list_totp_secrets(&self.db, limit, offset).await
+    }
+    async fn reseal_totp_secret(
+        &self,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        q::reseal_totp_secret(&self.db, encrypted_secret, id).await
+    }
 }
 #[async_trait]
 impl BackupCodesRepository for SeaOrmSqliteBackend {
@@ -3388,6 +3444,12 @@ impl MfaPendingLoginsRepository for SeaOrmSqliteBackend {
     }
     async fn delete_mfa_pending_login(&self, id: Uuid) -> Result<u64, RepoError> {
         q::delete_mfa_pending_login(&self.db, id).await
+    }
+    async fn delete_user_mfa_pending_logins(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        q::delete_user_mfa_pending_logins(&self.db, user_id).await
     }
     async fn delete_expired_mfa_pending_logins(
         &self,

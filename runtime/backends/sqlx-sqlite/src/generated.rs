@@ -1194,6 +1194,45 @@ pub(crate) mod q {
             .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+    pub(crate) async fn list_totp_secrets(
+        conn: &mut sqlx::SqliteConnection,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError> {
+        let rows = sqlx::query!(
+            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "encrypted_secret" AS "encrypted_secret!: Vec<u8>", "verified" AS "verified!: bool", "last_used_step" AS "last_used_step?: i64", "created_at" AS "created_at!: String" FROM "yauth_totp_secrets" ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
+            wire::enc_count(limit), wire::enc_count(offset)
+        )
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(TotpSecret {
+                id: wire::dec_uuid(r.id)?,
+                user_id: wire::dec_uuid(r.user_id)?,
+                encrypted_secret: r.encrypted_secret,
+                verified: r.verified,
+                last_used_step: r.last_used_step,
+                created_at: wire::dec_ts(r.created_at)?,
+            });
+        }
+        Ok(out)
+    }
+    pub(crate) async fn reseal_totp_secret(
+        conn: &mut sqlx::SqliteConnection,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            r#"UPDATE "yauth_totp_secrets" SET "encrypted_secret" = ? WHERE "id" = ?"#,
+            encrypted_secret, wire::enc_uuid(id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn insert_backup_code(
         conn: &mut sqlx::SqliteConnection,
         row: &BackupCode,
@@ -1288,10 +1327,11 @@ pub(crate) mod q {
         row: &MfaPendingLogin,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO "yauth_mfa_pending_logins" ("id", "user_id", "token_hash", "remember_me", "ip_address", "user_agent", "attempts", "expires_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_mfa_pending_logins" ("id", "user_id", "token_hash", "method", "remember_me", "scopes", "ip_address", "user_agent", "attempts", "expires_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             wire::enc_uuid(row.id), wire::enc_uuid(row.user_id), row.token_hash.as_str(),
-            row.remember_me, row.ip_address.as_deref(), row.user_agent.as_deref(), row
-            .attempts, wire::enc_ts(row.expires_at), wire::enc_ts(row.created_at)
+            row.method.as_str(), row.remember_me, row.scopes.as_ref()
+            .map(wire::enc_json), row.ip_address.as_deref(), row.user_agent.as_deref(),
+            row.attempts, wire::enc_ts(row.expires_at), wire::enc_ts(row.created_at)
         )
             .execute(&mut *conn)
             .await
@@ -1304,7 +1344,7 @@ pub(crate) mod q {
         now: DateTime<Utc>,
     ) -> Result<Option<MfaPendingLogin>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "token_hash" AS "token_hash!: String", "remember_me" AS "remember_me!: bool", "ip_address" AS "ip_address?: String", "user_agent" AS "user_agent?: String", "attempts" AS "attempts!: i32", "expires_at" AS "expires_at!: String", "created_at" AS "created_at!: String" FROM "yauth_mfa_pending_logins" WHERE "token_hash" = ? AND "expires_at" > ?"#,
+            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "token_hash" AS "token_hash!: String", "method" AS "method!: String", "remember_me" AS "remember_me!: bool", "scopes" AS "scopes?: String", "ip_address" AS "ip_address?: String", "user_agent" AS "user_agent?: String", "attempts" AS "attempts!: i32", "expires_at" AS "expires_at!: String", "created_at" AS "created_at!: String" FROM "yauth_mfa_pending_logins" WHERE "token_hash" = ? AND "expires_at" > ?"#,
             token_hash, wire::enc_ts(now)
         )
             .fetch_optional(&mut *conn)
@@ -1316,7 +1356,9 @@ pub(crate) mod q {
             id: wire::dec_uuid(r.id)?,
             user_id: wire::dec_uuid(r.user_id)?,
             token_hash: r.token_hash,
+            method: r.method,
             remember_me: r.remember_me,
+            scopes: r.scopes.map(wire::dec_json).transpose()?,
             ip_address: r.ip_address,
             user_agent: r.user_agent,
             attempts: r.attempts,
@@ -1345,6 +1387,19 @@ pub(crate) mod q {
         let done = sqlx::query!(
             r#"DELETE FROM "yauth_mfa_pending_logins" WHERE "id" = ?"#,
             wire::enc_uuid(id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+    pub(crate) async fn delete_user_mfa_pending_logins(
+        conn: &mut sqlx::SqliteConnection,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let done = sqlx::query!(
+            r#"DELETE FROM "yauth_mfa_pending_logins" WHERE "user_id" = ?"#,
+            wire::enc_uuid(user_id)
         )
             .execute(&mut *conn)
             .await
@@ -3420,6 +3475,22 @@ impl TotpSecretsRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_totp_secret(&mut conn, user_id).await
     }
+    async fn list_totp_secrets(
+        &self,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::list_totp_secrets(&mut conn, limit, offset).await
+    }
+    async fn reseal_totp_secret(
+        &self,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::reseal_totp_secret(&mut conn, encrypted_secret, id).await
+    }
 }
 #[async_trait]
 impl BackupCodesRepository for SqlxSqliteBackend {
@@ -3479,6 +3550,13 @@ impl MfaPendingLoginsRepository for SqlxSqliteBackend {
     async fn delete_mfa_pending_login(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_mfa_pending_login(&mut conn, id).await
+    }
+    async fn delete_user_mfa_pending_logins(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::delete_user_mfa_pending_logins(&mut conn, user_id).await
     }
     async fn delete_expired_mfa_pending_logins(
         &self,

@@ -37,6 +37,22 @@ impl RequestMeta {
     }
 }
 
+/// What a signed-in user gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant<'a> {
+    /// A session and its cookie.
+    Session {
+        /// A long-lived session (`remember_me_ttl`) with a persistent cookie, instead of the
+        /// default one.
+        remember_me: bool,
+    },
+    /// An access token and a refresh token (the bearer plugin's issuer), with these scopes.
+    Tokens {
+        /// The scopes granted (already checked against what the issuer allows).
+        scopes: &'a [String],
+    },
+}
+
 /// Something that happened. The variant names are part of the public contract: their
 /// [`AuthEvent::name`] is stored in `audit_log.event_type` and matched by webhook
 /// subscriptions, so they never change once released.
@@ -238,6 +254,44 @@ pub enum AuthEvent {
         /// The refresh family.
         family_id: Uuid,
     },
+    /// A second-factor code was accepted (a sign-in's second step, or an MFA change).
+    MfaCodeAccepted {
+        /// The user concerned.
+        user_id: Uuid,
+        /// `totp` or `backup_code`.
+        kind: String,
+    },
+    /// A second-factor code was refused (wrong, replayed, or a used backup code).
+    MfaCodeRefused {
+        /// The user concerned.
+        user_id: Uuid,
+    },
+    /// A user replaced their backup codes.
+    BackupCodesRegenerated {
+        /// The user concerned.
+        user_id: Uuid,
+    },
+    /// A user registered a passkey.
+    PasskeyRegistered {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The passkey (`GET /passkeys` id).
+        passkey_id: Uuid,
+    },
+    /// A user deleted a passkey.
+    PasskeyDeleted {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The passkey.
+        passkey_id: Uuid,
+    },
+    /// A passkey proved its user (a passkey sign-in).
+    PasskeyUsed {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The passkey.
+        passkey_id: Uuid,
+    },
 }
 
 impl AuthEvent {
@@ -274,6 +328,12 @@ impl AuthEvent {
             AuthEvent::UserDeleted { .. } => "user_deleted",
             AuthEvent::ImpersonationStarted { .. } => "impersonation_started",
             AuthEvent::SessionRevoked { .. } => "session_revoked",
+            AuthEvent::MfaCodeAccepted { .. } => "mfa_code_accepted",
+            AuthEvent::MfaCodeRefused { .. } => "mfa_code_refused",
+            AuthEvent::BackupCodesRegenerated { .. } => "backup_codes_regenerated",
+            AuthEvent::PasskeyRegistered { .. } => "passkey_registered",
+            AuthEvent::PasskeyDeleted { .. } => "passkey_deleted",
+            AuthEvent::PasskeyUsed { .. } => "passkey_used",
         }
     }
 
@@ -303,7 +363,13 @@ impl AuthEvent {
             | AuthEvent::TokenRevoked { user_id, .. }
             | AuthEvent::RefreshTokenReused { user_id, .. }
             | AuthEvent::ApiKeyCreated { user_id, .. }
-            | AuthEvent::ApiKeyDeleted { user_id, .. } => Some(*user_id),
+            | AuthEvent::ApiKeyDeleted { user_id, .. }
+            | AuthEvent::MfaCodeAccepted { user_id, .. }
+            | AuthEvent::MfaCodeRefused { user_id }
+            | AuthEvent::BackupCodesRegenerated { user_id }
+            | AuthEvent::PasskeyRegistered { user_id, .. }
+            | AuthEvent::PasskeyDeleted { user_id, .. }
+            | AuthEvent::PasskeyUsed { user_id, .. } => Some(*user_id),
             AuthEvent::LoginFailed { user_id, .. }
             | AuthEvent::PasswordResetRequested { user_id }
             | AuthEvent::VerificationResent { user_id } => *user_id,
@@ -352,6 +418,12 @@ impl AuthEvent {
                 serde_json::json!({ "webhook_id": webhook_id })
             }
             AuthEvent::AccountLocked { until, .. } => serde_json::json!({ "until": until }),
+            AuthEvent::MfaCodeAccepted { kind, .. } => serde_json::json!({ "kind": kind }),
+            AuthEvent::PasskeyRegistered { passkey_id, .. }
+            | AuthEvent::PasskeyDeleted { passkey_id, .. }
+            | AuthEvent::PasskeyUsed { passkey_id, .. } => {
+                serde_json::json!({ "passkey_id": passkey_id })
+            }
             AuthEvent::AccountUnlocked {
                 admin_id: Some(admin_id),
                 ..
@@ -386,7 +458,14 @@ pub enum Attempt<'a> {
         /// The user about to be signed in.
         user: &'a User,
         /// How they proved it: `email-password`, `magic-link`, `passkey`, …
-        method: &'static str,
+        method: &'a str,
+        /// What they get: a session or a token pair (what a second factor must finish).
+        grant: Grant<'a>,
+        /// Who is signing in.
+        client: &'a RequestMeta,
+        /// The proof already covered a second factor: a user-verified passkey, or the MFA
+        /// plugin finishing a pending login. The MFA plugin asks for nothing more then.
+        second_factor: bool,
     },
 }
 

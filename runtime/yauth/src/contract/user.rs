@@ -87,6 +87,19 @@ impl AuthUser {
         self.require_scope(ACCOUNT_SCOPE)
     }
 
+    /// [`AuthUser::require_account_scope`], and not through an impersonation session (403
+    /// `forbidden`): what the routes that add or remove a user's sign-in factors (passkeys,
+    /// TOTP, backup codes) ask, so an admin acting as a user cannot plant or strip them.
+    pub fn require_credential_owner(&self) -> Result<(), ApiError> {
+        if self.impersonated_by.is_some() {
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "an impersonation session cannot change the user's sign-in factors",
+            ));
+        }
+        self.require_account_scope()
+    }
+
     /// 403 `forbidden` unless the caller is an admin (role [`ADMIN_ROLE`]), acting as
     /// themselves (not through an impersonation session, whatever the target's role), with
     /// the `admin` scope when the credential is a bearer token or an API key: a narrow key

@@ -104,6 +104,8 @@ pub enum SealError {
 pub struct Sealer {
     current: Key,
     old: Vec<Key>,
+    /// A key of its own for [`Sealer::derive`], from the current secret key.
+    derive_key: Zeroizing<[u8; 32]>,
 }
 
 struct Key {
@@ -142,10 +144,30 @@ fn associated_data(purpose: &str, context: &[u8]) -> Vec<u8> {
 impl Sealer {
     /// A sealer with `current` for sealing and opening, and `old` for opening only.
     pub fn new(current: &SecretKey, old: &[SecretKey]) -> Self {
+        let mut derive_key = Zeroizing::new([0u8; 32]);
+        derive_key.copy_from_slice(
+            &Sha256::new()
+                .chain_update(b"yauth derive key\0")
+                .chain_update(current.0)
+                .finalize(),
+        );
         Sealer {
             current: Key::new(current),
             old: old.iter().map(Key::new).collect(),
+            derive_key,
         }
+    }
+
+    /// 32 bytes that only the holder of the secret key can compute from `purpose` and
+    /// `input`, the same on every replica: stable stand-ins that reveal nothing (the passkey
+    /// plugin's credential ids for emails without passkeys). They change when the secret
+    /// key is rotated.
+    pub fn derive(&self, purpose: &str, input: &[u8]) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(*self.derive_key)
+            .chain_update(associated_data(purpose, input))
+            .finalize()
+            .into()
     }
 
     /// Seals `plaintext` for `purpose` and the row named by `context` (its id or kid).

@@ -51,3 +51,11 @@ pub struct Overloaded(pub ErrorBody);
     description = "`insufficient_scope`: a bearer token or an API key without the `account` scope (a session may always)"
 )]
 pub struct AccountScope(pub ErrorBody);
+
+/// The 403 answer of a route that adds or removes a user's sign-in factors (passkeys, MFA).
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 403,
+    description = "`insufficient_scope`: a bearer token or an API key without the `account` scope; or `forbidden`: an admin's impersonation session"
+)]
+pub struct FactorOwner(pub ErrorBody);

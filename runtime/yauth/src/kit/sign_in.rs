@@ -11,6 +11,7 @@ use axum_extra::extract::cookie::Cookie;
 use serde::Serialize;
 
 use crate::contract::error::ApiError;
+pub use crate::contract::event::Grant;
 use crate::contract::event::{Attempt, AuthEvent};
 use crate::contract::plugin::TokenPair;
 use crate::contract::state::{SignInClearance, YAuthState};
@@ -107,33 +108,20 @@ pub fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// What a signed-in user gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grant<'a> {
-    /// A session and its cookie.
-    Session {
-        /// A long-lived session (`remember_me_ttl`) with a persistent cookie, instead of the
-        /// default one.
-        remember_me: bool,
-    },
-    /// An access token and a refresh token (the bearer plugin's issuer), with these scopes.
-    Tokens {
-        /// The scopes granted (already checked against what the issuer allows).
-        scopes: &'a [String],
-    },
-}
-
 /// What a sign-in asks for.
 #[derive(Debug, Clone, Copy)]
 pub struct SignIn<'a> {
     /// Who proved who they are.
     pub user: &'a User,
     /// How (`email-password`, `magic-link`, …): the event's `method`.
-    pub method: &'static str,
+    pub method: &'a str,
     /// A session or a token pair.
     pub grant: Grant<'a>,
     /// The request's client, stored with the session and the audit rows.
     pub meta: &'a RequestMeta,
+    /// The proof already covered a second factor (a user-verified passkey; the MFA plugin
+    /// finishing a pending login): no plugin asks for one again.
+    pub second_factor: bool,
 }
 
 /// Signs `user` in: 403 `user_banned` for a ban in force; then every plugin is asked (a
@@ -146,6 +134,7 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
         method,
         grant,
         meta,
+        second_factor,
     } = request;
     // Checked before anything is asked or written: a grant nobody can issue is a 404 of
     // the route, never a half-done sign-in.
@@ -162,7 +151,14 @@ pub async fn sign_in(state: &YAuthState, request: SignIn<'_>) -> Result<SignInOu
     if is_banned(user) {
         return Err(ApiError::forbidden("user_banned", "this account is banned"));
     }
-    let clearance = match state.ask_sign_in(&Attempt::SignIn { user, method }).await {
+    let attempt = Attempt::SignIn {
+        user,
+        method,
+        grant,
+        client: meta,
+        second_factor,
+    };
+    let clearance = match state.ask_sign_in(&attempt).await {
         Ok(clearance) => clearance,
         Err(blocked) => {
             state

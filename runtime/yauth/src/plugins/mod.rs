@@ -14,5 +14,9 @@ pub mod core;
 pub mod email_password;
 #[cfg(feature = "magic-link")]
 pub mod magic_link;
+#[cfg(feature = "mfa")]
+pub mod mfa;
+#[cfg(feature = "passkey")]
+pub mod passkey;
 #[cfg(feature = "status")]
 pub mod status;

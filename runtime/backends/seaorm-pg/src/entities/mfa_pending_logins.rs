@@ -11,8 +11,12 @@ pub struct Model {
     pub user_id: Uuid,
     #[sea_orm(unique, column_type = "String(StringLen::N(255u32))")]
     pub token_hash: String,
+    #[sea_orm(column_type = "String(StringLen::N(255u32))")]
+    pub method: String,
     #[sea_orm(column_type = "Boolean")]
     pub remember_me: bool,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub scopes: Option<Json>,
     #[sea_orm(column_type = "String(StringLen::N(255u32))", nullable)]
     pub ip_address: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

@@ -11,8 +11,12 @@ pub struct Model {
     pub user_id: String,
     #[sea_orm(unique, column_type = "Text")]
     pub token_hash: String,
+    #[sea_orm(column_type = "Text")]
+    pub method: String,
     #[sea_orm(column_type = "Boolean")]
     pub remember_me: bool,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub scopes: Option<Json>,
     #[sea_orm(column_type = "Text", nullable)]
     pub ip_address: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

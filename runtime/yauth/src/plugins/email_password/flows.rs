@@ -316,6 +316,7 @@ pub(super) async fn login(
             method: super::NAME,
             grant,
             meta,
+            second_factor: false,
         },
     )
     .await?;

@@ -145,6 +145,7 @@ pub(super) async fn verify(
             method: NAME,
             grant: Grant::Session { remember_me: false },
             meta,
+            second_factor: false,
         },
     )
     .await
