@@ -53,7 +53,8 @@ pub struct Args {
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<yauth::config::IpNet>,
     /// The plugins to enable, comma-separated
-    /// (`email-password,bearer,api-key,magic-link,account-lockout,admin,status`), or `all`.
+    /// (`email-password,bearer,api-key,magic-link,account-lockout,passkey,mfa,admin,status`),
+    /// or `all`.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     pub plugins: Vec<String>,
     /// How long a bearer access token works, in seconds (try expiry in a minute with 60).
@@ -82,6 +83,8 @@ pub const PLUGINS: &[&str] = &[
     "api-key",
     "magic-link",
     "account-lockout",
+    "passkey",
+    "mfa",
     "admin",
     "status",
 ];
@@ -342,8 +345,11 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
     }
     let base_url = match &args.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
-        // A wildcard address is not one a browser can open: name this machine instead.
-        None if args.addr.ip().is_unspecified() => format!("http://localhost:{}", args.addr.port()),
+        // A wildcard address is not one a browser can open, and browsers refuse passkeys
+        // on an IP address: a loopback or wildcard address is named `localhost`.
+        None if args.addr.ip().is_unspecified() || args.addr.ip().is_loopback() => {
+            format!("http://localhost:{}", args.addr.port())
+        }
         None => format!("http://{}", args.addr),
     };
     // A browser on this machine may name it either way; both are this app's origin.
@@ -367,9 +373,14 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
     };
     config.cookie.secure = secure;
     let plugins = args.enabled_plugins()?;
-    if plugins.contains(&"bearer") {
+    // Bearer signing keys, TOTP secrets and passkey stand-ins all hang off the secret key.
+    if ["bearer", "mfa", "passkey"]
+        .iter()
+        .any(|name| plugins.contains(name))
+    {
         config.secret_key = Some(secret_key(args)?);
     }
+    let passkey_url = config.base_url.clone();
     let mailer: std::sync::Arc<dyn Mailer> = match &args.smtp_url {
         Some(url) => {
             let smtp = yauth::mail::SmtpConfig::from_url(url, args.mail_from.clone())
@@ -435,6 +446,24 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
             lockout_duration: std::time::Duration::from_secs(args.lockout_duration),
             mailer: Some(mailer.clone()),
             ..AccountLockoutConfig::default()
+        });
+    }
+    if plugins.contains(&"passkey") {
+        // The relying party is the public URL: `localhost` for a local run.
+        match PasskeyConfig::for_public_url(&passkey_url) {
+            Ok(config) if config.rp_id.parse::<std::net::IpAddr>().is_err() => {
+                builder = builder.with_passkey(config);
+            }
+            _ => tracing::warn!(
+                url = %passkey_url,
+                "passkeys are off: browsers refuse them on an IP address; pass --public-url with a host name"
+            ),
+        }
+    }
+    if plugins.contains(&"mfa") {
+        builder = builder.with_mfa(MfaConfig {
+            issuer: "yauth demo".into(),
+            ..MfaConfig::default()
         });
     }
     if plugins.contains(&"admin") {

@@ -122,7 +122,7 @@ async fn flows(database_url: String, orm: Orm) {
         .unwrap();
     assert_eq!(
         status,
-        json!({"plugins": ["account-lockout", "admin", "api-key", "bearer", "demo-admin-email", "email-password", "magic-link", "status"]})
+        json!({"plugins": ["account-lockout", "admin", "api-key", "bearer", "demo-admin-email", "email-password", "magic-link", "mfa", "passkey", "status"]})
     );
 
     let change = json!({"current_password": PASSWORD, "new_password": "Changed-pass-123"});
@@ -174,8 +174,20 @@ async fn flows(database_url: String, orm: Orm) {
     bearer_flows(&base, &email, "Reset-pass-456").await;
     api_key_flows(&base, &client).await;
     magic_link_flows(&base, &sink).await;
+    let totp_secret = factor_flows(&base, &sink, server.addr.port()).await;
     if let Ok(path) = yauth_demo::sqlite_path(&args_url) {
         sealed_keys_are_not_in_the_file(&args_url, &path, &key_file).await;
+        let mut file = std::fs::read(&path).unwrap();
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        file.extend(std::fs::read(&wal).unwrap_or_default());
+        let base32 = totp_secret.to_base32();
+        let base32 = base32.trim_end_matches('=').as_bytes();
+        assert!(
+            !file.windows(20).any(|w| w == totp_secret.as_bytes())
+                && !file.windows(base32.len()).any(|w| w == base32),
+            "the TOTP secret is readable in the database file"
+        );
     }
     admin_flows(&base, &sink, &admin_email, &email, &client).await;
     lockout_flows(&base, &sink, &admin_email).await;
@@ -198,7 +210,8 @@ async fn flows(database_url: String, orm: Orm) {
     assert_eq!(page.headers()["x-frame-options"], "DENY");
     let page = page.text().await.unwrap();
     assert!(page.contains("yauth demo"));
-    // The mailed links open a page of the demo (they point at `http://<addr>/…`).
+    // The mailed links open a page of the demo (they name the loopback address
+    // `localhost`, the passkeys' relying party).
     let links: Vec<String> = sink
         .to(&email)
         .iter()
@@ -211,10 +224,9 @@ async fn flows(database_url: String, orm: Orm) {
         .collect();
     assert_eq!(links.len(), 3, "two verification links and one reset link");
     for url in links {
-        assert!(
-            url.starts_with(&format!("http://{}/", server.addr)),
-            "{url}"
-        );
+        let local = format!("http://localhost:{}/", server.addr.port());
+        assert!(url.starts_with(&local), "{url}");
+        let url = url.replace(&local, &format!("http://{}/", server.addr));
         let page = reqwest::get(&url).await.unwrap();
         assert_eq!(page.status().as_u16(), 200, "{url}");
         assert!(page.text().await.unwrap().contains("yauth demo"));
@@ -400,6 +412,146 @@ async fn sign_in_by_link(base: &str, sink: &SmtpSink, email: &str) -> (reqwest::
         200
     );
     (client, token)
+}
+
+/// Passkeys and MFA over the socket, with a software passkey and an authenticator app's
+/// codes: register a passkey and sign in with it; turn TOTP on; a magic-link sign-in then
+/// stops for the code, which finishes it; the passkey (user-verified) still signs in
+/// alone. Answers the TOTP secret (for the database-file check).
+async fn factor_flows(base: &str, sink: &SmtpSink, port: u16) -> totp_rs::Secret {
+    use webauthn_authenticator_rs::prelude::{
+        CreationChallengeResponse, RequestChallengeResponse, Url, WebauthnAuthenticator as _,
+    };
+    let email = format!("factor-{}@example.com", uuid::Uuid::new_v4().simple());
+    let (client, _) = sign_in_by_link(base, sink, &email).await;
+    let origin = Url::parse(&format!("http://localhost:{port}")).unwrap();
+    let call = |client: &reqwest::Client, path: &str, body: Value| {
+        let request = client.post(format!("{base}{path}")).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    // A passkey, registered from the signed-in session.
+    let mut device = webauthn_authenticator_rs::softpasskey::SoftPasskey::new(true);
+    let (status, begun) = call(&client, "/passkeys/register/begin", Value::Null).await;
+    assert_eq!(status, 200, "{begun}");
+    let options: CreationChallengeResponse =
+        serde_json::from_value(begun["options"].clone()).unwrap();
+    assert_eq!(options.public_key.rp.id, "localhost");
+    let credential = device.do_registration(origin.clone(), options).unwrap();
+    let body =
+        json!({"challenge_id": begun["challenge_id"], "name": "soft", "credential": credential});
+    let (status, created) = call(&client, "/passkeys/register/finish", body).await;
+    assert_eq!(status, 201, "{created}");
+    let fresh = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login_with_passkey =
+        async |device: &mut webauthn_authenticator_rs::softpasskey::SoftPasskey| {
+            let (status, begun) =
+                call(&fresh, "/passkey/login/begin", json!({"email": email})).await;
+            assert_eq!(status, 200, "{begun}");
+            let options: RequestChallengeResponse =
+                serde_json::from_value(begun["options"].clone()).unwrap();
+            let credential = device.do_authentication(origin.clone(), options).unwrap();
+            call(
+                &fresh,
+                "/passkey/login/finish",
+                json!({"challenge_id": begun["challenge_id"], "credential": credential}),
+            )
+            .await
+        };
+    let (status, who) = login_with_passkey(&mut device).await;
+    assert_eq!(
+        (status, who["email"].as_str()),
+        (200, Some(email.as_str())),
+        "{who}"
+    );
+    let listed = client.get(format!("{base}/passkeys")).send().await.unwrap();
+    let listed: Value = listed.json().await.unwrap();
+    assert!(listed[0]["last_used_at"].is_string(), "{listed}");
+
+    // TOTP on, from the same session.
+    let (status, setup) = call(&client, "/mfa/totp/setup", Value::Null).await;
+    assert_eq!(status, 200, "{setup}");
+    let totp = totp_rs::Totp::from_url(setup["otpauth_url"].as_str().unwrap()).unwrap();
+    let code = |steps: i64| {
+        let now = u64::try_from(chrono_now() + steps * 30).unwrap();
+        totp.generate(now).to_string()
+    };
+    let (status, _) = call(&client, "/mfa/totp/confirm", json!({"code": code(0)})).await;
+    assert_eq!(status, 200);
+    // A magic-link sign-in stops for the code: no cookie until then.
+    let other = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let token = mailed_token(
+        &other,
+        base,
+        sink,
+        "/magic-link/send",
+        &email,
+        "/magic-link",
+    )
+    .await;
+    let (status, step) = call(&other, "/magic-link/verify", json!({"token": token})).await;
+    assert_eq!(
+        (status, &step["mfa_required"]),
+        (200, &json!(true)),
+        "{step}"
+    );
+    let session = other.get(format!("{base}/session")).send().await.unwrap();
+    assert_eq!(session.status().as_u16(), 401);
+    let verify = json!({"pending_session_id": step["pending_session_id"], "code": code(0)});
+    let (status, refused) = call(&other, "/mfa/verify", verify).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (401, Some("invalid_code")),
+        "replayed"
+    );
+    let verify = json!({"pending_session_id": step["pending_session_id"], "code": code(1)});
+    let (status, who) = call(&other, "/mfa/verify", verify).await;
+    assert_eq!(status, 200, "{who}");
+    let session = other.get(format!("{base}/session")).send().await.unwrap();
+    assert_eq!(session.status().as_u16(), 200);
+    // A user-verified passkey is two factors in one: no code asked.
+    let (status, who) = login_with_passkey(&mut device).await;
+    assert_eq!(
+        (status, who["email"].as_str()),
+        (200, Some(email.as_str())),
+        "{who}"
+    );
+    let backups = client
+        .get(format!("{base}/mfa/backup-codes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        backups.json::<Value>().await.unwrap(),
+        json!({"remaining": 10})
+    );
+    let id = created["id"].as_str().unwrap();
+    let deleted = client
+        .delete(format!("{base}/passkeys/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    totp.secret().clone()
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// A sign-in link for a new address, mailed over SMTP: it signs in (creating the account)

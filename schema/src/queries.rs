@@ -1093,6 +1093,12 @@ pub fn catalogue() -> Catalogue {
             "Deletes one of a user's passkeys.",
             "DELETE /passkeys/{id}",
         )
+        .delete(
+            "delete_user_webauthn_credentials",
+            vec![eq("user_id")],
+            "Deletes every passkey of a user.",
+            "password reset (account recovery)",
+        )
         .count(
             "count_user_webauthn_credentials",
             vec![eq("user_id")],

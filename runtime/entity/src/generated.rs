@@ -750,6 +750,13 @@ pub trait WebauthnCredentialsRepository: Send + Sync {
         id: Uuid,
         user_id: Uuid,
     ) -> Result<u64, RepoError>;
+    /// Deletes every passkey of a user.
+    ///
+    /// Used by: password reset (account recovery).
+    async fn delete_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError>;
     /// How many passkeys a user has.
     ///
     /// Used by: GET /passkeys, unlink checks.

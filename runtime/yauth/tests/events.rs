@@ -6,14 +6,16 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use yauth::prelude::*;
 
 mod support;
 
 use support::app::*;
 
-/// Every event name some built plugin emits. Not yet reachable: `mfa_enabled`,
-/// `mfa_disabled` (the MFA plugin) and `webhook_delivered` (webhooks).
+/// Every event name some built plugin emits. Not yet reachable: `webhook_delivered`
+/// (webhooks).
 const REACHABLE: &[&str] = &[
     "user_registered",
     "email_verified",
@@ -42,6 +44,14 @@ const REACHABLE: &[&str] = &[
     "user_deleted",
     "account_locked",
     "account_unlocked",
+    "mfa_enabled",
+    "mfa_disabled",
+    "mfa_code_accepted",
+    "mfa_code_refused",
+    "backup_codes_regenerated",
+    "passkey_registered",
+    "passkey_used",
+    "passkey_deleted",
 ];
 
 async fn everything() -> App {
@@ -60,6 +70,8 @@ async fn everything() -> App {
                     ..AccountLockoutConfig::default()
                 })
                 .with_admin()
+                .with_mfa(MfaConfig::default())
+                .with_passkey(PasskeyConfig::for_public_url("https://app.example").unwrap())
         },
     )
     .await
@@ -180,6 +192,67 @@ async fn every_reachable_event_of_every_plugin_is_audited() {
     let linked = user_of(&app, "linked@example.com").await.id;
     let path = format!("/admin/users/{linked}");
     with_cookie(&app, &admin, "DELETE", &path, Value::Null).await;
+
+    // MFA: setup and confirmation, a refused and an accepted code at sign-in, new backup
+    // codes, and turning it off.
+    registered(&app, "factor@example.com").await;
+    let factor = logged_in(&app, "factor@example.com").await;
+    let setup = with_cookie(&app, &factor, "POST", "/mfa/totp/setup", Value::Null).await;
+    let totp = totp_rs::Totp::from_url(setup.body["otpauth_url"].as_str().unwrap()).unwrap();
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    let code = totp.generate(now).to_string();
+    with_cookie(
+        &app,
+        &factor,
+        "POST",
+        "/mfa/totp/confirm",
+        json!({"code": code}),
+    )
+    .await;
+    let factor_login = json!({"email": "factor@example.com", "password": PASSWORD});
+    let pending = ok(&app, "/login", factor_login).await.body["pending_session_id"].clone();
+    let verify = |code: Value| json!({"pending_session_id": pending, "code": code});
+    post(&app, "/mfa/verify", verify(json!("000000"))).await;
+    ok(
+        &app,
+        "/mfa/verify",
+        verify(setup.body["backup_codes"][0].clone()),
+    )
+    .await;
+    let path = "/mfa/backup-codes/regenerate";
+    let code = json!({"code": setup.body["backup_codes"][1]});
+    let fresh = with_cookie(&app, &factor, "POST", path, code).await;
+    let code = json!({"code": fresh.body["backup_codes"][0]});
+    with_cookie(&app, &factor, "DELETE", "/mfa/totp", code).await;
+
+    // Passkeys: one registered, used and deleted.
+    let begun = with_cookie(
+        &app,
+        &factor,
+        "POST",
+        "/passkeys/register/begin",
+        Value::Null,
+    )
+    .await;
+    let mut device = SoftPasskey::new(true);
+    let origin = webauthn_rs::prelude::Url::parse("https://app.example").unwrap();
+    let options = serde_json::from_value(begun.body["options"].clone()).unwrap();
+    let credential = device.do_registration(origin.clone(), options).unwrap();
+    let body =
+        json!({"challenge_id": begun.body["challenge_id"], "name": "k", "credential": credential});
+    let key = with_cookie(&app, &factor, "POST", "/passkeys/register/finish", body).await;
+    let begun = ok(
+        &app,
+        "/passkey/login/begin",
+        json!({"email": "factor@example.com"}),
+    )
+    .await;
+    let options = serde_json::from_value(begun.body["options"].clone()).unwrap();
+    let credential = device.do_authentication(origin, options).unwrap();
+    let body = json!({"challenge_id": begun.body["challenge_id"], "credential": credential});
+    ok(&app, "/passkey/login/finish", body).await;
+    let path = format!("/passkeys/{}", key.body["id"].as_str().unwrap());
+    with_cookie(&app, &factor, "DELETE", &path, Value::Null).await;
 
     // Account lockout: a lock and the admin's unlock.
     for _ in 0..6 {

@@ -16,18 +16,8 @@ use support::app::*;
 const SECRET: [u8; 32] = [7; 32];
 
 async fn mfa_app_with(change: impl FnOnce(&mut MfaConfig)) -> App {
-    mfa_app_changed(|_| {}, change).await
-}
-
-async fn mfa_app_changed(
-    password: impl FnOnce(&mut yauth::email_password::EmailPasswordConfig),
-    change: impl FnOnce(&mut MfaConfig),
-) -> App {
     app_built(
-        |ep, core| {
-            core.secret_key = Some(SecretKey::from_bytes(SECRET));
-            password(ep);
-        },
+        |_, core| core.secret_key = Some(SecretKey::from_bytes(SECRET)),
         |builder, mail| {
             let mut config = MfaConfig::default();
             change(&mut config);
@@ -242,15 +232,10 @@ async fn a_totp_code_replayed_within_its_window_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_verifications_of_one_code_have_exactly_one_winner() {
     let app = Arc::new(
-        mfa_app_changed(
-            // A right password that stops at MFA stays counted like a failure (the answer
-            // confirms the password): 24 logins need a larger budget.
-            |ep| ep.rate_limits.failed_logins_per_email = Limit::per_minute(100),
-            |c| {
-                c.verify_per_user = Limit::per_minute(100);
-                c.verify_per_ip = Limit::per_minute(100);
-            },
-        )
+        mfa_app_with(|c| {
+            c.verify_per_user = Limit::per_minute(100);
+            c.verify_per_ip = Limit::per_minute(100);
+        })
         .await,
     );
     let (authenticator, _, _) = enrolled_waiting(&app, "ada@example.com").await;
@@ -311,11 +296,26 @@ async fn a_backup_code_works_once_and_regeneration_voids_the_old_set() {
     )
     .await;
     assert_eq!(r.body, json!({"remaining": 9}));
+    let path = "/mfa/backup-codes/regenerate";
     let r = call(
         &app,
         "POST",
-        "/mfa/backup-codes/regenerate",
-        Value::Null,
+        path,
+        json!({"code": "000000"}),
+        Some(&cookie),
+        IP,
+    )
+    .await;
+    assert_eq!(
+        r.error(),
+        Some("invalid_code"),
+        "a stolen session cannot renew them"
+    );
+    let r = call(
+        &app,
+        "POST",
+        path,
+        json!({"code": backup[5]}),
         Some(&cookie),
         IP,
     )
@@ -581,4 +581,43 @@ async fn an_impersonating_admin_cannot_touch_the_users_factors() {
             .unwrap()
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn right_passwords_that_stop_at_mfa_do_not_count_as_failures() {
+    let app = mfa_app().await;
+    let (authenticator, _, _) = enrolled(&app, "ada@example.com").await;
+    // More sign-ins than the failed-login budget of an email (10 per 15 minutes).
+    for _ in 0..12 {
+        pending(&app, "ada@example.com").await;
+    }
+    let p = pending(&app, "ada@example.com").await;
+    assert_eq!(
+        verify(&app, &p, &authenticator.code(1)).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_bearer_token_cannot_manage_the_users_factors() {
+    let app = mfa_app().await;
+    registered(&app, "ada@example.com").await;
+    let r = post(
+        &app,
+        "/token",
+        json!({"email": "ada@example.com", "password": PASSWORD}),
+    )
+    .await;
+    let bearer = format!("Bearer {}", r.body["access_token"].as_str().unwrap());
+    let r = send(
+        &app,
+        "POST",
+        "/mfa/totp/setup",
+        Value::Null,
+        None,
+        &[("authorization", &bearer)],
+        IP,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 }

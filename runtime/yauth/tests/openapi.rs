@@ -41,6 +41,8 @@ async fn everything() -> YAuth {
         })
         .with_admin()
         .with_status()
+        .with_mfa(MfaConfig::default())
+        .with_passkey(PasskeyConfig::for_public_url("https://app.example").unwrap())
         .build()
         .await
         .unwrap()
@@ -159,6 +161,43 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     ("GET", "/admin/sessions", "admin", "adminListSessions"),
     ("DELETE", "/admin/sessions/{id}", "admin", "adminEndSession"),
+    ("POST", "/mfa/verify", "mfa", "mfaVerify"),
+    ("POST", "/mfa/totp/setup", "mfa", "mfaTotpSetup"),
+    ("POST", "/mfa/totp/confirm", "mfa", "mfaTotpConfirm"),
+    ("DELETE", "/mfa/totp", "mfa", "mfaTotpDisable"),
+    ("GET", "/mfa/backup-codes", "mfa", "mfaBackupCodes"),
+    (
+        "POST",
+        "/mfa/backup-codes/regenerate",
+        "mfa",
+        "mfaBackupCodesRegenerate",
+    ),
+    (
+        "POST",
+        "/passkeys/register/begin",
+        "passkey",
+        "passkeyRegisterBegin",
+    ),
+    (
+        "POST",
+        "/passkeys/register/finish",
+        "passkey",
+        "passkeyRegisterFinish",
+    ),
+    ("GET", "/passkeys", "passkey", "passkeyList"),
+    ("DELETE", "/passkeys/{id}", "passkey", "passkeyDelete"),
+    (
+        "POST",
+        "/passkey/login/begin",
+        "passkey",
+        "passkeyLoginBegin",
+    ),
+    (
+        "POST",
+        "/passkey/login/finish",
+        "passkey",
+        "passkeyLoginFinish",
+    ),
 ];
 
 #[tokio::test]
@@ -205,6 +244,15 @@ async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
                 | "/api-keys"
                 | "/api-keys/{id}"
                 | "/status"
+                | "/mfa/totp/setup"
+                | "/mfa/totp/confirm"
+                | "/mfa/totp"
+                | "/mfa/backup-codes"
+                | "/mfa/backup-codes/regenerate"
+                | "/passkeys/register/begin"
+                | "/passkeys/register/finish"
+                | "/passkeys"
+                | "/passkeys/{id}"
         ) || path.starts_with("/admin/");
         assert_eq!(
             op.get("security").is_some(),

@@ -1251,6 +1251,26 @@ pub async fn passkeys(r: Repositories) {
             .unwrap(),
         1
     );
+    // Account recovery removes the rest, and nobody else's.
+    let left = r
+        .webauthn_credentials
+        .count_user_webauthn_credentials(u.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.webauthn_credentials
+            .delete_user_webauthn_credentials(u.id)
+            .await
+            .unwrap(),
+        left
+    );
+    assert_eq!(
+        r.webauthn_credentials
+            .delete_user_webauthn_credentials(stranger.id)
+            .await
+            .unwrap(),
+        0
+    );
 
     let ch = WebauthnChallenge {
         id: Uuid::now_v7(),

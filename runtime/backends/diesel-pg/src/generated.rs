@@ -1160,6 +1160,7 @@ pub(crate) struct Statements {
     find_webauthn_credential: String,
     update_webauthn_credential_use: String,
     delete_user_webauthn_credential: String,
+    delete_user_webauthn_credentials: String,
     count_user_webauthn_credentials: String,
     insert_webauthn_challenge: String,
     find_webauthn_challenge: String,
@@ -1445,6 +1446,9 @@ impl Statements {
             ),
             delete_user_webauthn_credential: q(
                 r#"DELETE FROM /*schema*/"yauth_webauthn_credentials" WHERE "id" = ? AND "user_id" = ?"#,
+            ),
+            delete_user_webauthn_credentials: q(
+                r#"DELETE FROM /*schema*/"yauth_webauthn_credentials" WHERE "user_id" = ?"#,
             ),
             count_user_webauthn_credentials: q(
                 r#"SELECT COUNT(*) AS "n" FROM /*schema*/"yauth_webauthn_credentials" WHERE "user_id" = ?"#,
@@ -2797,6 +2801,20 @@ pub(crate) mod q {
             sql: &st.delete_user_webauthn_credential,
             binds: vec![
                 Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Uuid > ()),
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
+                ()),
+            ],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? as u64)
+    }
+    pub(crate) async fn delete_user_webauthn_credentials(
+        conn: &mut Conn,
+        st: &Statements,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let query = Prepared {
+            sql: &st.delete_user_webauthn_credentials,
+            binds: vec![
                 Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
                 ()),
             ],
@@ -5197,6 +5215,13 @@ impl WebauthnCredentialsRepository for DieselPgBackend {
         let mut conn = self.conn().await?;
         q::delete_user_webauthn_credential(&mut conn, &self.statements, id, user_id)
             .await
+    }
+    async fn delete_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let mut conn = self.conn().await?;
+        q::delete_user_webauthn_credentials(&mut conn, &self.statements, user_id).await
     }
     async fn count_user_webauthn_credentials(
         &self,

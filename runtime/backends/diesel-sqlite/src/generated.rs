@@ -1162,6 +1162,7 @@ pub(crate) struct Statements {
     find_webauthn_credential: String,
     update_webauthn_credential_use: String,
     delete_user_webauthn_credential: String,
+    delete_user_webauthn_credentials: String,
     count_user_webauthn_credentials: String,
     insert_webauthn_challenge: String,
     find_webauthn_challenge: String,
@@ -1447,6 +1448,9 @@ impl Statements {
             ),
             delete_user_webauthn_credential: q(
                 r#"DELETE FROM /*schema*/"yauth_webauthn_credentials" WHERE "id" = ? AND "user_id" = ?"#,
+            ),
+            delete_user_webauthn_credentials: q(
+                r#"DELETE FROM /*schema*/"yauth_webauthn_credentials" WHERE "user_id" = ?"#,
             ),
             count_user_webauthn_credentials: q(
                 r#"SELECT COUNT(*) AS "n" FROM /*schema*/"yauth_webauthn_credentials" WHERE "user_id" = ?"#,
@@ -2786,6 +2790,20 @@ pub(crate) mod q {
             sql: &st.delete_user_webauthn_credential,
             binds: vec![
                 Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Text >
+                ()),
+            ],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? as u64)
+    }
+    pub(crate) async fn delete_user_webauthn_credentials(
+        conn: &mut Conn,
+        st: &Statements,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let query = Prepared {
+            sql: &st.delete_user_webauthn_credentials,
+            binds: vec![
                 Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Text >
                 ()),
             ],
@@ -5164,6 +5182,13 @@ impl WebauthnCredentialsRepository for DieselSqliteBackend {
         let mut conn = self.conn().await?;
         q::delete_user_webauthn_credential(&mut conn, &self.statements, id, user_id)
             .await
+    }
+    async fn delete_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let mut conn = self.conn().await?;
+        q::delete_user_webauthn_credentials(&mut conn, &self.statements, user_id).await
     }
     async fn count_user_webauthn_credentials(
         &self,

@@ -2796,6 +2796,23 @@ pub(crate) mod q {
         cascade_webauthn_credentials(t, &removed);
         Ok(removed.len() as u64)
     }
+    pub(crate) fn delete_user_webauthn_credentials(
+        t: &mut Tables,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let pks: Vec<Uuid> = t
+            .webauthn_credentials
+            .lookup(1, t.webauthn_credentials.hash(&user_id))
+            .filter(|r| r.user_id == user_id)
+            .map(|r| r.pk())
+            .collect();
+        let removed: Vec<WebauthnCredential> = pks
+            .iter()
+            .filter_map(|pk| t.webauthn_credentials.remove(pk, &mut t.journal))
+            .collect();
+        cascade_webauthn_credentials(t, &removed);
+        Ok(removed.len() as u64)
+    }
     pub(crate) fn count_user_webauthn_credentials(
         t: &mut Tables,
         user_id: Uuid,
@@ -5136,6 +5153,15 @@ impl WebauthnCredentialsRepository for InMemoryBackend {
     ) -> Result<u64, RepoError> {
         let mut t = self.lock();
         let outcome = q::delete_user_webauthn_credential(&mut t, id, user_id);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn delete_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let mut t = self.lock();
+        let outcome = q::delete_user_webauthn_credentials(&mut t, user_id);
         t.finish(outcome.is_ok());
         outcome
     }

@@ -1459,6 +1459,16 @@ pub(crate) mod q {
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
+    pub(crate) async fn delete_user_webauthn_credentials<
+        C: ConnectionTrait + TransactionTrait,
+    >(conn: &C, user_id: Uuid) -> Result<u64, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"DELETE FROM "yauth_webauthn_credentials" WHERE "user_id" = $1"#,
+            [v(wire::enc_uuid(user_id))],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
+    }
     pub(crate) async fn count_user_webauthn_credentials<
         C: ConnectionTrait + TransactionTrait,
     >(conn: &C, user_id: Uuid) -> Result<u64, RepoError> {
@@ -3424,6 +3434,12 @@ impl WebauthnCredentialsRepository for SeaOrmPgBackend {
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
         q::delete_user_webauthn_credential(&self.db, id, user_id).await
+    }
+    async fn delete_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        q::delete_user_webauthn_credentials(&self.db, user_id).await
     }
     async fn count_user_webauthn_credentials(
         &self,

@@ -1359,6 +1359,16 @@ pub(crate) mod q {
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
+    pub(crate) async fn delete_user_webauthn_credentials<
+        C: ConnectionTrait + TransactionTrait,
+    >(conn: &C, user_id: Uuid) -> Result<u64, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"DELETE FROM "yauth_webauthn_credentials" WHERE "user_id" = ?"#,
+            [v(wire::enc_uuid(user_id))],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
+    }
     pub(crate) async fn count_user_webauthn_credentials<
         C: ConnectionTrait + TransactionTrait,
     >(conn: &C, user_id: Uuid) -> Result<u64, RepoError> {
@@ -3324,6 +3334,12 @@ impl WebauthnCredentialsRepository for SeaOrmSqliteBackend {
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
         q::delete_user_webauthn_credential(&self.db, id, user_id).await
+    }
+    async fn delete_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        q::delete_user_webauthn_credentials(&self.db, user_id).await
     }
     async fn count_user_webauthn_credentials(
         &self,

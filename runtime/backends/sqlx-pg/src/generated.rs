@@ -1035,6 +1035,19 @@ pub(crate) mod q {
             .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+    pub(crate) async fn delete_user_webauthn_credentials(
+        conn: &mut sqlx::PgConnection,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let done = sqlx::query!(
+            r#"DELETE FROM "yauth_webauthn_credentials" WHERE "user_id" = $1"#,
+            wire::enc_uuid(user_id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
     pub(crate) async fn count_user_webauthn_credentials(
         conn: &mut sqlx::PgConnection,
         user_id: Uuid,
@@ -3404,6 +3417,13 @@ impl WebauthnCredentialsRepository for SqlxPgBackend {
     ) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user_webauthn_credential(&mut conn, id, user_id).await
+    }
+    async fn delete_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::delete_user_webauthn_credentials(&mut conn, user_id).await
     }
     async fn count_user_webauthn_credentials(
         &self,

@@ -87,17 +87,18 @@ impl AuthUser {
         self.require_scope(ACCOUNT_SCOPE)
     }
 
-    /// [`AuthUser::require_account_scope`], and not through an impersonation session (403
-    /// `forbidden`): what the routes that add or remove a user's sign-in factors (passkeys,
-    /// TOTP, backup codes) ask, so an admin acting as a user cannot plant or strip them.
+    /// 403 `forbidden` unless the caller is the user in their own signed-in session: not a
+    /// bearer token or an API key (a leaked program credential must not plant a factor that
+    /// outlives it), not an admin's impersonation session. What the routes that add or
+    /// remove a user's sign-in factors (passkeys, TOTP, backup codes) ask.
     pub fn require_credential_owner(&self) -> Result<(), ApiError> {
-        if self.impersonated_by.is_some() {
+        if self.auth_method != AuthMethod::Session || self.impersonated_by.is_some() {
             return Err(ApiError::forbidden(
                 "forbidden",
-                "an impersonation session cannot change the user's sign-in factors",
+                "sign-in factors are managed from the user's own signed-in session",
             ));
         }
-        self.require_account_scope()
+        Ok(())
     }
 
     /// 403 `forbidden` unless the caller is an admin (role [`ADMIN_ROLE`]), acting as

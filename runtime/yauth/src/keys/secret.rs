@@ -141,6 +141,25 @@ fn associated_data(purpose: &str, context: &[u8]) -> Vec<u8> {
     aad
 }
 
+/// HMAC-SHA256 (RFC 2104) with a 32-byte key (shorter than the 64-byte block: zero-padded).
+fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
+    let mut inner = Zeroizing::new([0x36u8; 64]);
+    let mut outer = Zeroizing::new([0x5cu8; 64]);
+    for (i, byte) in key.iter().enumerate() {
+        inner[i] ^= byte;
+        outer[i] ^= byte;
+    }
+    let inner_hash = Sha256::new()
+        .chain_update(&inner[..])
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(&outer[..])
+        .chain_update(inner_hash)
+        .finalize()
+        .into()
+}
+
 impl Sealer {
     /// A sealer with `current` for sealing and opening, and `old` for opening only.
     pub fn new(current: &SecretKey, old: &[SecretKey]) -> Self {
@@ -163,11 +182,7 @@ impl Sealer {
     /// plugin's credential ids for emails without passkeys). They change when the secret
     /// key is rotated.
     pub fn derive(&self, purpose: &str, input: &[u8]) -> [u8; 32] {
-        Sha256::new()
-            .chain_update(*self.derive_key)
-            .chain_update(associated_data(purpose, input))
-            .finalize()
-            .into()
+        hmac_sha256(&self.derive_key, &associated_data(purpose, input))
     }
 
     /// Seals `plaintext` for `purpose` and the row named by `context` (its id or kid).
@@ -257,6 +272,35 @@ mod tests {
 
     fn key(byte: u8) -> SecretKey {
         SecretKey::from_bytes([byte; 32])
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// RFC 4231 test cases 1 and 2 (their keys are shorter than 32 bytes; HMAC pads keys
+    /// with zeros to the block size, so the zero-padded 32-byte key is the same key).
+    #[test]
+    fn derive_is_hmac_sha256_per_rfc_4231() {
+        let mut one = [0u8; 32];
+        one[..20].fill(0x0b);
+        assert_eq!(
+            hex(&hmac_sha256(&one, b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        let mut jefe = [0u8; 32];
+        jefe[..4].copy_from_slice(b"Jefe");
+        assert_eq!(
+            hex(&hmac_sha256(&jefe, b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let sealer = Sealer::new(&key(1), &[]);
+        assert_eq!(sealer.derive("a", b"x"), sealer.derive("a", b"x"));
+        assert_ne!(sealer.derive("a", b"x"), sealer.derive("b", b"x"));
+        assert_ne!(
+            sealer.derive("a", b"x"),
+            Sealer::new(&key(2), &[]).derive("a", b"x")
+        );
     }
 
     #[test]

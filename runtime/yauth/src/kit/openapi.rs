@@ -56,6 +56,6 @@ pub struct AccountScope(pub ErrorBody);
 #[derive(Debug, utoipa::IntoResponses)]
 #[response(
     status = 403,
-    description = "`insufficient_scope`: a bearer token or an API key without the `account` scope; or `forbidden`: an admin's impersonation session"
+    description = "`forbidden`: a bearer token, an API key, or an admin's impersonation session (factors are managed from the user's own session)"
 )]
 pub struct FactorOwner(pub ErrorBody);

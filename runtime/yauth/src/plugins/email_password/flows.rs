@@ -322,7 +322,13 @@ pub(super) async fn login(
     .await?;
     // A reset or change that committed between the verification and the new session must
     // not leave that session alive: the password it proved is no longer the password.
+    // A right password that stops at the second factor counts as a right password: the
+    // reservation is released (wrong guesses stay counted; holding right ones would lock
+    // out every MFA user after a few sign-ins).
     if matches!(outcome, SignInOutcome::MfaRequired { .. }) {
+        if let Some(counters) = &counters {
+            counters.succeeded(state, limits).await?;
+        }
         return Ok(outcome);
     }
     let now = state.repos().passwords.get_password(user.id).await?;

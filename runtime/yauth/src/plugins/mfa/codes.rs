@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn a_code_is_accepted_one_step_either_side_and_not_two() {
         let secret = new_secret();
-        let now = 1_000_000;
+        let now: u64 = 1_000_000;
         for (offset, accepted) in [(-2i64, false), (-1, true), (0, true), (1, true), (2, false)] {
             let step = now.checked_add_signed(offset).unwrap();
             let code = code_at(&secret, step).unwrap();

@@ -134,6 +134,12 @@ async fn check_code(
         service.config.verify_per_user,
     )
     .await?;
+    limits::check(
+        state,
+        &format!("mfa:user-day:{user_id}"),
+        service.config.verify_per_user_daily,
+    )
+    .await?;
     let proof = if let Some(digits) = codes::as_totp(code) {
         accept_totp(state, secret, &digits).await?
     } else if backup {
@@ -410,16 +416,17 @@ pub(super) async fn remaining(state: &YAuthState, user: &AuthUser) -> Result<u64
         .await?)
 }
 
-/// `POST /mfa/backup-codes/regenerate`: a new set; every earlier code stops working.
+/// `POST /mfa/backup-codes/regenerate`: with a current TOTP code (or an unused backup
+/// code), a new set; every earlier code stops working.
 pub(super) async fn regenerate(
     state: &YAuthState,
     service: &Service,
     user: &AuthUser,
+    code: &str,
     meta: &RequestMeta,
 ) -> Result<Vec<String>, ApiError> {
-    if enrolled(state, user.id).await?.is_none() {
-        return Err(not_enabled());
-    }
+    let secret = enrolled(state, user.id).await?.ok_or_else(not_enabled)?;
+    check_code(state, service, &secret, code, true, meta).await?;
     let codes = new_backup_codes(state, service, user.id).await?;
     state
         .emit(AuthEvent::BackupCodesRegenerated { user_id: user.id }, meta)

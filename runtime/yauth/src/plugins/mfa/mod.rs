@@ -51,6 +51,8 @@ pub struct MfaConfig {
     /// Code checks per user, over every pending login and MFA change together. Default 10
     /// per 15 minutes.
     pub verify_per_user: Limit,
+    /// The same over a day, so that slow guessing stays slow. Default 30 per 24 hours.
+    pub verify_per_user_daily: Limit,
     /// `POST /mfa/verify`, per client IP. Default 30 per minute.
     pub verify_per_ip: Limit,
 }
@@ -65,6 +67,10 @@ impl Default for MfaConfig {
             verify_per_user: Limit {
                 max: 10,
                 window: Duration::from_secs(15 * 60),
+            },
+            verify_per_user_daily: Limit {
+                max: 30,
+                window: Duration::from_secs(24 * 3600),
             },
             verify_per_ip: Limit::per_minute(30),
         }

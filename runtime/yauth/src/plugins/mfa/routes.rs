@@ -137,7 +137,8 @@ async fn setup(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CodeBody {
-    /// A 6-digit TOTP code (for `DELETE /mfa/totp`, a backup code also works).
+    /// A 6-digit TOTP code (to turn MFA off or renew the backup codes, an unused backup
+    /// code also works).
     code: String,
 }
 
@@ -249,13 +250,15 @@ struct NewCodes {
     path = "/mfa/backup-codes/regenerate",
     tag = "mfa",
     operation_id = "mfaBackupCodesRegenerate",
-    summary = "Replace the backup codes (the old ones stop working)",
+    summary = "Replace the backup codes (the old ones stop working), with a current code",
     security(("session" = [])),
+    request_body = CodeBody,
     responses(
         (status = 200, description = "The new codes, shown once (`Cache-Control: no-store`)", body = NewCodes),
-        (status = 400, description = "`mfa_not_enabled`", body = ErrorBody),
-        Unauthorized,
+        (status = 400, description = "`mfa_not_enabled`, or a malformed body", body = ErrorBody),
+        (status = 401, description = "`invalid_code`, or no valid credentials", body = ErrorBody),
         FactorOwner,
+        RateLimited,
     )
 )]
 async fn regenerate(
@@ -263,8 +266,9 @@ async fn regenerate(
     State(service): State<Arc<Service>>,
     user: AuthUser,
     meta: RequestMeta,
+    ApiJson(body): ApiJson<CodeBody>,
 ) -> Result<Response, ApiError> {
     user.require_credential_owner()?;
-    let backup_codes = flows::regenerate(&state, &service, &user, &meta).await?;
+    let backup_codes = flows::regenerate(&state, &service, &user, &body.code, &meta).await?;
     Ok(no_store(Json(NewCodes { backup_codes }).into_response()))
 }

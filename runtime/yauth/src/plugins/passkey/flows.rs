@@ -199,10 +199,8 @@ pub(super) async fn register_finish(
         .webauthn
         .finish_passkey_registration(credential, &registration)
         .map_err(|e| {
-            ApiError::bad_request(
-                "invalid_credential",
-                format!("the new passkey was not accepted: {e}"),
-            )
+            tracing::debug!(error = %e, "a passkey registration was refused");
+            ApiError::bad_request("invalid_credential", "the new passkey was not accepted")
         })?;
     let already = || {
         ApiError::bad_request(
@@ -287,19 +285,18 @@ pub(super) async fn login_begin(
     if let Some(email) = email {
         let email = normalize_email(email)?;
         let repos = state.repos();
-        let passkeys = match repos.users.find_user_by_email(&email).await? {
-            Some(user) => {
-                let rows = repos
-                    .webauthn_credentials
-                    .list_user_webauthn_credentials(user.id)
-                    .await?;
-                if !rows.is_empty() {
-                    owner = Some(user.id);
-                }
-                rows.into_iter().map(|row| row.credential_id).collect()
-            }
-            None => Vec::new(),
-        };
+        let user = repos.users.find_user_by_email(&email).await?;
+        // The same two queries whether or not the email has an account.
+        let rows = repos
+            .webauthn_credentials
+            .list_user_webauthn_credentials(user.as_ref().map_or(Uuid::nil(), |u| u.id))
+            .await?;
+        if let Some(user) = &user
+            && !rows.is_empty()
+        {
+            owner = Some(user.id);
+        }
+        let passkeys: Vec<Vec<u8>> = rows.into_iter().map(|row| row.credential_id).collect();
         let ids = if owner.is_some() {
             passkeys
         } else {

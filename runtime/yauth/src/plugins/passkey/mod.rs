@@ -17,6 +17,8 @@
 //! - A finished sign-in stores the new counter and backup flags; a counter that does not
 //!   advance (a possibly cloned authenticator) is refused, logged and audited. A
 //!   user-verified passkey satisfies MFA unless `satisfies_mfa` is off.
+//! - Passkeys are managed from the user's own session only (not a bearer token, an API key
+//!   or an impersonation), and a password reset (account recovery) removes them all.
 //!
 //! - `flows`: the ceremonies; `routes`: the HTTP surface.
 
@@ -28,6 +30,7 @@ use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
 
 use crate::config::YAuthConfig;
 use crate::contract::error::ApiError;
+use crate::contract::event::AuthEvent;
 use crate::contract::plugin::{BoxFuture, PluginError, YAuthPlugin};
 use crate::contract::state::YAuthState;
 use crate::kit::limits::Limit;
@@ -155,6 +158,22 @@ impl YAuthPlugin for Passkeys {
 
     fn protected_routes(&self, state: &YAuthState) -> Option<OpenApiRouter<YAuthState>> {
         Some(routes::protected(state, self.service.clone()))
+    }
+
+    fn on_event<'a>(&'a self, event: &'a AuthEvent, state: &'a YAuthState) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            // A reset by mailed link is account recovery: whoever held the account before
+            // (a passkey planted from a stolen session) is out, like their sessions.
+            if let AuthEvent::PasswordReset { user_id } = event
+                && let Err(e) = state
+                    .repos()
+                    .webauthn_credentials
+                    .delete_user_webauthn_credentials(*user_id)
+                    .await
+            {
+                tracing::error!(error = %e, user_id = %user_id, "could not remove passkeys after a reset");
+            }
+        })
     }
 
     fn maintain<'a>(&'a self, state: &'a YAuthState) -> BoxFuture<'a, Result<u64, ApiError>> {
