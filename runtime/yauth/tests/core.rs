@@ -489,6 +489,9 @@ async fn a_plugin_adds_routes_an_extractor_sees_events_and_vetoes_attempts() {
         .ask(&Attempt::SignIn {
             user: &u,
             method: "test",
+            grant: yauth::contract::event::Grant::Session { remember_me: false },
+            client: &RequestMeta::default(),
+            second_factor: false,
         })
         .await
         .unwrap_err();
@@ -680,6 +683,9 @@ async fn a_block_wins_over_a_second_factor_request_from_an_earlier_plugin() {
         .ask(&Attempt::SignIn {
             user: &u,
             method: "test",
+            grant: yauth::contract::event::Grant::Session { remember_me: false },
+            client: &RequestMeta::default(),
+            second_factor: false,
         })
         .await
         .unwrap_err();

@@ -389,7 +389,7 @@ async fn a_usernameless_sign_in_needs_the_user_handle_of_the_credentials_owner()
     let (challenge, mut options) = login_begin(&app, None).await;
     options["publicKey"]["allowCredentials"] = listed["publicKey"]["allowCredentials"].clone();
     credential = assert_with(&mut device, &options);
-    credential.response.user_handle = Some(user.id.as_bytes().to_vec().into());
+    credential.response.user_handle = Some(user.id.as_bytes().to_vec());
     let r = login_finish(&app, &challenge, &credential).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }

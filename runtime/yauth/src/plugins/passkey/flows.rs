@@ -143,7 +143,7 @@ pub(super) async fn register_begin(
     }
     let exclude = existing
         .iter()
-        .map(|row| row.credential_id.clone().into())
+        .map(|row| row.credential_id.clone())
         .collect();
     let display = user.display_name.as_deref().unwrap_or(&user.email);
     let (options, registration) = service
