@@ -2,10 +2,11 @@
 //! authenticator apps read from an `otpauth://` URL) and backup codes.
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, Builder, Secret};
 use uuid::Uuid;
 use zeroize::Zeroizing;
+
+use crate::kit::token::hash_token;
 
 /// Digits of a TOTP code.
 pub(super) const DIGITS: usize = 6;
@@ -131,12 +132,7 @@ pub(super) fn canonical_backup_code(code: &str) -> Option<String> {
 /// What `backup_codes.code_hash` stores: the hex SHA-256 of the user id and the canonical
 /// code, so equal codes of two users differ and a table dump holds no code.
 pub(super) fn backup_code_hash(user_id: Uuid, canonical: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(b"yauth backup code\0")
-        .chain_update(user_id.as_bytes())
-        .chain_update(canonical.as_bytes())
-        .finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hash_token(&format!("backup code\0{user_id}\0{canonical}"))
 }
 
 #[cfg(test)]

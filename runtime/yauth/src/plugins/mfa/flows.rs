@@ -318,38 +318,29 @@ pub(super) async fn verify(
         .count_mfa_attempt(pending.id)
         .await?
         .ok_or_else(login_expired)?;
-    let max = i64::from(service.config.max_attempts);
-    if i64::from(attempts) > max {
+    let end = || {
         repos
             .mfa_pending_logins
             .delete_mfa_pending_login(pending.id)
-            .await?;
+    };
+    let max = i64::from(service.config.max_attempts);
+    if i64::from(attempts) > max {
+        end().await?;
         return Err(login_expired());
     }
     let Some(secret) = enrolled(state, pending.user_id).await? else {
         // MFA was turned off meanwhile: the pending login asked for a factor that is gone.
-        repos
-            .mfa_pending_logins
-            .delete_mfa_pending_login(pending.id)
-            .await?;
+        end().await?;
         return Err(login_expired());
     };
     if let Err(refused) = check_code(state, service, &secret, code, true, meta).await {
         if i64::from(attempts) >= max {
-            repos
-                .mfa_pending_logins
-                .delete_mfa_pending_login(pending.id)
-                .await?;
+            end().await?;
         }
         return Err(refused);
     }
     // One pending login signs in once, however many right codes arrive together.
-    if repos
-        .mfa_pending_logins
-        .delete_mfa_pending_login(pending.id)
-        .await?
-        != 1
-    {
+    if end().await? != 1 {
         return Err(login_expired());
     }
     let user = repos
