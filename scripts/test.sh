@@ -23,3 +23,6 @@ cargo test --workspace --locked
 cargo test --locked -p yauth --features full,all-backends
 # Shares the workspace's target folder so that common dependencies build once.
 cargo test --locked --manifest-path tests/toasty-models/Cargo.toml
+# The demo page in Debian's Chromium with a virtual authenticator: passkeys and TOTP as a
+# person meets them (installs chromium and the npm packages it needs).
+scripts/browser-test.sh

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The demo page in a real browser (demo/browser/passkeys-and-mfa.mjs): Debian's Chromium,
+# driven by playwright-core, with Chromium's virtual authenticator. Installs what it needs:
+# the `chromium` package (apt, when /usr/bin/chromium is missing) and the npm packages of
+# demo/browser (`npm ci`, from its package-lock.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yauth-ci-target}"
+
+if [ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
+  echo "browser-test: installing Debian's chromium"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+npm ci --prefix demo/browser --no-audit --no-fund --loglevel=error
+cargo build -q --locked -p yauth-demo
+YAUTH_DEMO_BIN="$CARGO_TARGET_DIR/debug/yauth-demo" RUST_LOG="${RUST_LOG:-warn}" \
+  node demo/browser/passkeys-and-mfa.mjs
