@@ -544,6 +544,41 @@ async fn factor_flows(base: &str, sink: &SmtpSink, port: u16) -> totp_rs::Secret
         .await
         .unwrap();
     assert_eq!(deleted.status().as_u16(), 204);
+    // New backup codes need a code (a backup code here: the TOTP steps are used); the old
+    // set stops working, and a new code turns MFA off.
+    let old = setup["backup_codes"].as_array().unwrap().clone();
+    let (status, fresh) = call(
+        &client,
+        "/mfa/backup-codes/regenerate",
+        json!({"code": old[0]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{fresh}");
+    let disable = |code: &Value| {
+        client
+            .delete(format!("{base}/mfa/totp"))
+            .json(&json!({ "code": code }))
+            .send()
+    };
+    assert_eq!(disable(&old[1]).await.unwrap().status().as_u16(), 401);
+    let off = disable(&fresh["backup_codes"][0]).await.unwrap();
+    assert_eq!(off.status().as_u16(), 200);
+    // Sign-ins no longer stop for a code.
+    let token = mailed_token(
+        &other,
+        base,
+        sink,
+        "/magic-link/send",
+        &email,
+        "/magic-link",
+    )
+    .await;
+    let (status, who) = call(&other, "/magic-link/verify", json!({"token": token})).await;
+    assert_eq!(
+        (status, who["email"].as_str()),
+        (200, Some(email.as_str())),
+        "{who}"
+    );
     totp.secret().clone()
 }
 
