@@ -14,7 +14,7 @@ if [ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
-npm ci --prefix demo/browser --no-audit --no-fund --loglevel=error
+npm ci --prefix demo/browser --ignore-scripts --no-audit --no-fund --loglevel=error
 cargo build -q --locked -p yauth-demo
 YAUTH_DEMO_BIN="$CARGO_TARGET_DIR/debug/yauth-demo" RUST_LOG="${RUST_LOG:-warn}" \
   node demo/browser/passkeys-and-mfa.mjs

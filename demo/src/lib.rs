@@ -332,6 +332,14 @@ pub async fn backend(url: &str, orm: Orm) -> anyhow::Result<Box<dyn DatabaseBack
     })
 }
 
+/// Whether `localhost` names this address: the loopback address of either family, or a
+/// wildcard (which includes it). Other loopback addresses (`127.0.0.2`) are not `localhost`.
+fn names_localhost(ip: std::net::IpAddr) -> bool {
+    ip.is_unspecified()
+        || ip == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        || ip == std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+}
+
 /// Builds the app: yauth at `/api/auth`, the page at `/`.
 pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Result<axum::Router> {
     let backend = backend(&args.database_url, args.orm).await?;
@@ -346,21 +354,17 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
     let base_url = match &args.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         // A wildcard address is not one a browser can open, and browsers refuse passkeys
-        // on an IP address: a loopback or wildcard address is named `localhost`.
-        None if args.addr.ip().is_unspecified() || args.addr.ip().is_loopback() => {
-            format!("http://localhost:{}", args.addr.port())
-        }
+        // on an IP address: the loopback address (or a wildcard) is named `localhost`.
+        None if names_localhost(args.addr.ip()) => format!("http://localhost:{}", args.addr.port()),
         None => format!("http://{}", args.addr),
     };
-    // A browser on this machine may name it either way; both are this app's origin.
-    let allowed_origins = if args.addr.ip().is_loopback() || args.addr.ip().is_unspecified() {
-        vec![
-            format!("http://localhost:{}", args.addr.port()),
-            format!("http://127.0.0.1:{}", args.addr.port()),
-        ]
-    } else {
-        Vec::new()
-    };
+    // A browser on this machine may name it by the address too: that is this app's
+    // origin as well.
+    let mut allowed_origins = vec![format!("http://{}", args.addr)];
+    if names_localhost(args.addr.ip()) {
+        allowed_origins.push(format!("http://localhost:{}", args.addr.port()));
+        allowed_origins.push(format!("http://127.0.0.1:{}", args.addr.port()));
+    }
     let mut config = YAuthConfig {
         base_url,
         allowed_origins,
