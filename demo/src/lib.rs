@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<yauth::config::IpNet>,
     /// The plugins to enable, comma-separated
-    /// (`email-password,bearer,api-key,magic-link,account-lockout,passkey,mfa,admin,status`),
+    /// (`email-password,bearer,api-key,magic-link,account-lockout,passkey,mfa,admin,status,oauth2-server`),
     /// or `all`.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     pub plugins: Vec<String>,
@@ -74,6 +74,14 @@ pub struct Args {
     /// `YAUTH_SECRET_KEY` or this flag.
     #[arg(long, value_name = "PATH")]
     pub secret_key_file: Option<PathBuf>,
+    /// Let OAuth 2 clients register (`POST /api/auth/oauth/register`) with
+    /// `Authorization: Bearer TOKEN` (at least 16 characters). Without it (or
+    /// `--dcr-open`), registration is off.
+    #[arg(long, value_name = "TOKEN")]
+    pub dcr_token: Option<String>,
+    /// Let anyone register OAuth 2 clients (for local experiments).
+    #[arg(long, conflicts_with = "dcr_token")]
+    pub dcr_open: bool,
 }
 
 /// Every plugin the demo can enable, in the order it adds them.
@@ -87,6 +95,7 @@ pub const PLUGINS: &[&str] = &[
     "mfa",
     "admin",
     "status",
+    "oauth2-server",
 ];
 
 impl Args {
@@ -378,13 +387,14 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
     config.cookie.secure = secure;
     let plugins = args.enabled_plugins()?;
     // Bearer signing keys, TOTP secrets and passkey stand-ins all hang off the secret key.
-    if ["bearer", "mfa", "passkey"]
+    if ["bearer", "mfa", "passkey", "oauth2-server"]
         .iter()
         .any(|name| plugins.contains(name))
     {
         config.secret_key = Some(secret_key(args)?);
     }
     let passkey_url = config.base_url.clone();
+    let config_base_url = config.base_url.clone();
     let mailer: std::sync::Arc<dyn Mailer> = match &args.smtp_url {
         Some(url) => {
             let smtp = yauth::mail::SmtpConfig::from_url(url, args.mail_from.clone())
@@ -486,6 +496,24 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
     if plugins.contains(&"status") {
         builder = builder.with_status();
     }
+    if plugins.contains(&"oauth2-server") {
+        if !plugins.contains(&"bearer") {
+            bail!(
+                "oauth2-server signs its tokens with the bearer plugin's keys: enable bearer too"
+            );
+        }
+        // The issuer is where the API is mounted; the sign-in and consent pages are the
+        // demo page's.
+        builder = builder.with_oauth2_server(OAuth2ServerConfig {
+            registration: match (&args.dcr_token, args.dcr_open) {
+                (Some(token), _) => ClientRegistration::InitialAccessToken(token.clone()),
+                (None, true) => ClientRegistration::Open,
+                (None, false) => ClientRegistration::Off,
+            },
+            oidc: Some(OidcConfig::new(format!("{}/api/auth", config_base_url))),
+            ..OAuth2ServerConfig::default()
+        });
+    }
     let yauth = builder.build().await?;
     if let Some(email) = &admin_email {
         promote(yauth.state(), email).await?;
@@ -500,8 +528,13 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         .route("/reset-password", axum::routing::get(page))
         .route("/magic-link", axum::routing::get(page))
         .route("/unlock-account", axum::routing::get(page))
+        // The authorization server's sign-in and consent pages.
+        .route("/login", axum::routing::get(page))
+        .route("/consent", axum::routing::get(page))
         .nest("/api/auth", yauth.router())
-        .with_state(yauth.state().clone()))
+        .with_state(yauth.state().clone())
+        // RFC 8414's metadata at the host's root, for the issuer's path.
+        .merge(yauth.root_router()))
 }
 
 /// `--admin-email`: the account with this (normalised) email becomes an admin when its owner

@@ -440,6 +440,10 @@ pub fn all_tables() -> Vec<Table> {
             .opt("scopes", Json)
             .col("is_public", Bool)
             .default_bool(false)
+            // added: the rest of the registered metadata (RFC 7591: the token endpoint's
+            // authentication method, the id_token's algorithm, logout redirect URIs, ...),
+            // echoed back and read by the authorization server.
+            .opt("metadata", Json)
             .created_at()
             .build(),
         table("authorization_codes", "oauth2-server")
@@ -454,6 +458,9 @@ pub fn all_tables() -> Vec<Table> {
             .col("code_challenge_method", Str)
             // Always present (OIDC fills it): columns never depend on other plugins.
             .opt("nonce", Str)
+            // added: when the user signed in (their session's start), for `auth_time` in
+            // the id_token and `max_age`.
+            .opt("auth_time", Timestamp)
             .expires()
             .col("used", Bool)
             .default_bool(false)
@@ -501,6 +508,11 @@ pub fn all_tables() -> Vec<Table> {
             .references("users", "id", OnDelete::Cascade)
             .indexed()
             .opt("scopes", Json)
+            // added: the grant it belongs to (the refresh family, whose id is the
+            // authorization code's for the code grant): a reused code or refresh token
+            // revokes every access token of its grant.
+            .opt("grant_id", Uuid)
+            .indexed()
             .expires()
             .col("revoked", Bool)
             .default_bool(false)

@@ -1527,9 +1527,9 @@ pub fn catalogue() -> Catalogue {
         )
         .update(
             "touch_device_code_poll",
-            vec![set("last_polled_at")],
+            vec![set("last_polled_at"), set("interval")],
             vec![eq("id")],
-            "Records a poll, for slow_down.",
+            "Records a poll, and the interval (raised by 5 s after a `slow_down`).",
             "POST /oauth/token (device grant)",
         )
         .claim(
@@ -1558,6 +1558,13 @@ pub fn catalogue() -> Catalogue {
             vec![eq("jti"), is("revoked", false)],
             "Revokes an access token.",
             "POST /oauth/revoke",
+        )
+        .update(
+            "revoke_oauth2_grant_access_tokens",
+            vec![set_bool("revoked", true)],
+            vec![eq("grant_id"), is("revoked", false)],
+            "Revokes every access token of a grant (a reused code or refresh token, a revoked refresh token).",
+            "POST /oauth/token, /oauth/revoke",
         )
         .sweep("delete_expired_oauth2_access_tokens");
     c.on("oauth2_refresh_tokens")

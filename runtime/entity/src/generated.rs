@@ -229,6 +229,7 @@ pub struct Oauth2Client {
     pub grant_types: serde_json::Value,
     pub scopes: Option<serde_json::Value>,
     pub is_public: bool,
+    pub metadata: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
 }
 /// A row of `authorization_codes` (plugin `oauth2-server`).
@@ -243,6 +244,7 @@ pub struct AuthorizationCode {
     pub code_challenge: String,
     pub code_challenge_method: String,
     pub nonce: Option<String>,
+    pub auth_time: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
     pub used: bool,
     pub created_at: DateTime<Utc>,
@@ -279,6 +281,7 @@ pub struct Oauth2AccessToken {
     pub client_id: String,
     pub user_id: Option<Uuid>,
     pub scopes: Option<serde_json::Value>,
+    pub grant_id: Option<Uuid>,
     pub expires_at: DateTime<Utc>,
     pub revoked: bool,
     pub created_at: DateTime<Utc>,
@@ -1266,12 +1269,13 @@ pub trait DeviceCodesRepository: Send + Sync {
     ///
     /// Used by: POST /oauth/device.
     async fn deny_device_code(&self, id: Uuid) -> Result<bool, RepoError>;
-    /// Records a poll, for slow_down.
+    /// Records a poll, and the interval (raised by 5 s after a `slow_down`).
     ///
     /// Used by: POST /oauth/token (device grant).
     async fn touch_device_code_poll(
         &self,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError>;
     /// Exchanges an approved authorization once.
@@ -1307,6 +1311,13 @@ pub trait Oauth2AccessTokensRepository: Send + Sync {
     ///
     /// Used by: POST /oauth/revoke.
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError>;
+    /// Revokes every access token of a grant (a reused code or refresh token, a revoked refresh token).
+    ///
+    /// Used by: POST /oauth/token, /oauth/revoke.
+    async fn revoke_oauth2_grant_access_tokens(
+        &self,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError>;
     /// Deletes the rows whose `expires_at` has passed.
     ///
     /// Used by: background sweep.

@@ -148,6 +148,18 @@ impl YAuthBuilder {
         }
     }
 
+    /// Enables the OAuth 2 authorization server (and, with `config.oidc`, the OpenID Connect
+    /// provider). Needs `YAuthConfig::secret_key` and the bearer plugin's key store.
+    #[cfg(feature = "oauth2-server")]
+    pub fn with_oauth2_server(
+        self,
+        config: crate::plugins::oauth2_server::OAuth2ServerConfig,
+    ) -> Self {
+        self.with_plugin(Box::new(crate::plugins::oauth2_server::OAuth2Server::new(
+            config,
+        )))
+    }
+
     /// Enables the admin plugin: user and session management for `role = "admin"`.
     #[cfg(feature = "admin")]
     pub fn with_admin(self) -> Self {
@@ -261,10 +273,18 @@ impl YAuthBuilder {
         let state = YAuthState::new(self.repos, self.config, plugins.clone(), extractors);
 
         let mut public = OpenApiRouter::new();
+        let mut cross_origin = OpenApiRouter::new();
         let mut protected = OpenApiRouter::new();
+        let mut root = Router::new();
         for plugin in &plugins {
             if let Some(routes) = plugin.public_routes(&state) {
                 public = public.merge(routes);
+            }
+            if let Some(routes) = plugin.cross_origin_routes(&state) {
+                cross_origin = cross_origin.merge(routes);
+            }
+            if let Some(routes) = plugin.root_routes(&state) {
+                root = root.merge(routes);
             }
             if let Some(routes) = plugin.protected_routes(&state) {
                 protected = protected.merge(routes);
@@ -281,13 +301,20 @@ impl YAuthBuilder {
                     refuse_cross_site,
                 ))
         });
+        let cross_origin = when_routed(cross_origin, |routes| {
+            routes.layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        });
         let protected = when_routed(protected, |protected| {
             protected.route_layer(ProtectedLayer::new(state.clone(), MAX_BODY))
         });
-        let (router, paths) = public.merge(protected).split_for_parts();
+        let (router, paths) = public
+            .merge(cross_origin)
+            .merge(protected)
+            .split_for_parts();
         let openapi = crate::openapi::document(paths, &state.config().cookie.name, schemes);
         Ok(YAuth {
             router,
+            root,
             state,
             openapi,
         })
@@ -310,6 +337,7 @@ fn when_routed(
 /// [`YAuth::state`].
 pub struct YAuth {
     router: Router<YAuthState>,
+    root: Router,
     state: YAuthState,
     #[cfg_attr(not(feature = "openapi"), allow(dead_code))]
     openapi: utoipa::openapi::OpenApi,
@@ -327,6 +355,14 @@ impl YAuth {
     /// The routes of every plugin, to nest where the API lives (`/api/auth`).
     pub fn router(&self) -> Router<YAuthState> {
         self.router.clone()
+    }
+
+    /// The routes to mount at the host's root (merge them into the application's router),
+    /// outside the API's mount: with the oauth2-server plugin and an issuer with a path,
+    /// the RFC 8414 metadata at `/.well-known/oauth-authorization-server/<issuer path>`.
+    /// Empty when no plugin has any.
+    pub fn root_router(&self) -> Router {
+        self.root.clone()
     }
 
     /// The state to give the application's router (`.with_state(yauth.state().clone())`).

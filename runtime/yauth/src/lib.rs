@@ -143,6 +143,10 @@ pub mod prelude {
     pub use crate::plugins::magic_link::{MagicLink, MagicLinkConfig};
     #[cfg(feature = "mfa")]
     pub use crate::plugins::mfa::{Mfa, MfaConfig};
+    #[cfg(feature = "oauth2-server")]
+    pub use crate::plugins::oauth2_server::{
+        ClientMetadata, ClientRegistration, OAuth2Server, OAuth2ServerConfig, OidcConfig,
+    };
     #[cfg(feature = "passkey")]
     pub use crate::plugins::passkey::{PasskeyConfig, Passkeys};
 }

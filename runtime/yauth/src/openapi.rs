@@ -28,7 +28,10 @@ pub(crate) fn document(
         .version(env!("CARGO_PKG_VERSION"))
         .description(Some(
             "Authentication routes of yauth, relative to where the router is nested (e.g. `/api/auth`). \
-             Every error answers `{ \"error\", \"message\" }` with a 4xx or 5xx status.",
+             Every error answers `{ \"error\", \"message\" }` with a 4xx or 5xx status, except \
+             the OAuth 2 endpoints of clients (`/oauth/token`, `/oauth/introspect`, \
+             `/oauth/revoke`, `/oauth/register`, `/userinfo`), which answer \
+             `{ \"error\", \"error_description\" }` as RFC 6749 says.",
         ))
         .build();
     let components = paths.components.get_or_insert_with(Default::default);

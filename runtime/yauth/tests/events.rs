@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
+use base64::Engine as _;
 use serde_json::{Value, json};
+use sha2::Digest as _;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use yauth::prelude::*;
@@ -52,6 +54,12 @@ const REACHABLE: &[&str] = &[
     "passkey_registered",
     "passkey_used",
     "passkey_deleted",
+    "oauth_client_registered",
+    "oauth_consent_granted",
+    "oauth_code_issued",
+    "oauth_token_issued",
+    "oauth_token_revoked",
+    "oauth_grant_reused",
 ];
 
 async fn everything() -> App {
@@ -72,6 +80,7 @@ async fn everything() -> App {
                 .with_admin()
                 .with_mfa(MfaConfig::default())
                 .with_passkey(PasskeyConfig::for_public_url("https://app.example").unwrap())
+                .with_oauth2_server(OAuth2ServerConfig::default())
         },
     )
     .await
@@ -81,6 +90,25 @@ async fn with_cookie(app: &App, cookie: &str, method: &str, path: &str, body: Va
     let r = call(app, method, path, body, Some(cookie), IP).await;
     assert!(r.status.is_success(), "{method} {path}: {}", r.body);
     r
+}
+
+/// A form POST; the JSON answer (or null).
+async fn form_post(app: &App, path: &str, pairs: &[(&str, &str)]) -> Value {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri(format!("/api/auth{path}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", IP)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
 }
 
 async fn ok(app: &App, path: &str, body: Value) -> Reply {
@@ -253,6 +281,62 @@ async fn every_reachable_event_of_every_plugin_is_audited() {
     ok(&app, "/passkey/login/finish", body).await;
     let path = format!("/passkeys/{}", key.body["id"].as_str().unwrap());
     with_cookie(&app, &factor, "DELETE", &path, Value::Null).await;
+
+    // The authorization server: a client, a consent and a code, tokens, a reused code, a
+    // revocation.
+    let client = yauth::plugins::oauth2_server::register_client(
+        app.yauth.state(),
+        ClientMetadata {
+            redirect_uris: vec!["https://rp.example/cb".into()],
+            scope: Some("openid offline_access".into()),
+            grant_types: Some(vec!["authorization_code".into(), "refresh_token".into()]),
+            ..ClientMetadata::default()
+        },
+    )
+    .await
+    .unwrap();
+    let verifier = "v".repeat(43);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let consent = with_cookie(
+        &app,
+        &factor,
+        "POST",
+        "/oauth/authorize",
+        json!({"client_id": client.client_id, "redirect_uri": "https://rp.example/cb",
+               "response_type": "code", "scope": "openid offline_access",
+               "code_challenge": challenge, "code_challenge_method": "S256", "approved": true}),
+    )
+    .await;
+    let redirect = url::Url::parse(consent.body["redirect_to"].as_str().unwrap()).unwrap();
+    let code = redirect
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let secret = client.client_secret.clone().unwrap();
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "https://rp.example/cb"),
+        ("code_verifier", verifier.as_str()),
+        ("client_id", client.client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    let tokens = form_post(&app, "/oauth/token", &exchange).await;
+    assert_eq!(tokens["token_type"], "Bearer", "{tokens}");
+    form_post(
+        &app,
+        "/oauth/revoke",
+        &[
+            ("token", tokens["access_token"].as_str().unwrap()),
+            ("client_id", client.client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ],
+    )
+    .await;
+    form_post(&app, "/oauth/token", &exchange).await;
 
     // Account lockout: a lock and the admin's unlock.
     for _ in 0..6 {

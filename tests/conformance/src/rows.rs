@@ -118,6 +118,7 @@ pub fn client() -> Oauth2Client {
         grant_types: json!(["authorization_code", "refresh_token"]),
         scopes: None,
         is_public: true,
+        metadata: Some(json!({"token_endpoint_auth_method": "none"})),
         created_at: now(),
     }
 }
@@ -137,6 +138,7 @@ pub fn authorization_code(
         code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
         code_challenge_method: "S256".into(),
         nonce: Some("n-0S6_WzA2Mj".into()),
+        auth_time: Some(now()),
         expires_at,
         used: false,
         created_at: now(),
@@ -150,6 +152,7 @@ pub fn access_token(client_id: &str, user_id: Option<Uuid>) -> Oauth2AccessToken
         client_id: client_id.into(),
         user_id,
         scopes: Some(json!(["openid"])),
+        grant_id: None,
         expires_at: later(),
         revoked: false,
         created_at: now(),

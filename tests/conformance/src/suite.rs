@@ -1991,6 +1991,32 @@ pub async fn oauth2_server(r: Repositories) {
             .await
             .unwrap()
     );
+    // Every access token of one grant, and only those, end together.
+    let grant = Uuid::now_v7();
+    let of_grant = |grant_id| Oauth2AccessToken {
+        grant_id,
+        ..rows::access_token(&c.client_id, Some(u.id))
+    };
+    let (first, second, other) = (of_grant(Some(grant)), of_grant(Some(grant)), of_grant(None));
+    for token in [&first, &second, &other] {
+        r.oauth2_access_tokens
+            .insert_oauth2_access_token(token)
+            .await
+            .unwrap();
+    }
+    r.oauth2_access_tokens
+        .revoke_oauth2_grant_access_tokens(grant)
+        .await
+        .unwrap();
+    for (token, revoked) in [(&first, true), (&second, true), (&other, false)] {
+        let got = r
+            .oauth2_access_tokens
+            .find_oauth2_access_token(&token.jti)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((got.revoked, got.grant_id), (revoked, token.grant_id));
+    }
 
     let device = DeviceCode {
         id: Uuid::now_v7(),
@@ -2017,7 +2043,7 @@ pub async fn oauth2_server(r: Repositories) {
     assert!(!r.device_codes.consume_device_code(device.id).await.unwrap());
     let polled = now();
     r.device_codes
-        .touch_device_code_poll(Some(polled), device.id)
+        .touch_device_code_poll(Some(polled), 10, device.id)
         .await
         .unwrap();
     assert!(
@@ -2034,8 +2060,13 @@ pub async fn oauth2_server(r: Repositories) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (got.status.as_str(), got.user_id, got.last_polled_at),
-        ("approved", Some(u.id), Some(polled))
+        (
+            got.status.as_str(),
+            got.user_id,
+            got.last_polled_at,
+            got.interval
+        ),
+        ("approved", Some(u.id), Some(polled), 10)
     );
     assert!(r.device_codes.consume_device_code(device.id).await.unwrap());
     assert!(!r.device_codes.consume_device_code(device.id).await.unwrap());

@@ -745,6 +745,8 @@ struct RawOauth2Client {
     scopes: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     is_public: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    metadata: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Text)]
     created_at: String,
 }
@@ -759,6 +761,7 @@ impl RawOauth2Client {
             grant_types: wire::dec_json(self.grant_types)?,
             scopes: self.scopes.map(wire::dec_json).transpose()?,
             is_public: self.is_public,
+            metadata: self.metadata.map(wire::dec_json).transpose()?,
             created_at: wire::dec_ts(self.created_at)?,
         })
     }
@@ -784,6 +787,8 @@ struct RawAuthorizationCode {
     code_challenge_method: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     nonce: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    auth_time: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Text)]
     expires_at: String,
     #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -803,6 +808,7 @@ impl RawAuthorizationCode {
             code_challenge: self.code_challenge,
             code_challenge_method: self.code_challenge_method,
             nonce: self.nonce,
+            auth_time: self.auth_time.map(wire::dec_ts).transpose()?,
             expires_at: wire::dec_ts(self.expires_at)?,
             used: self.used,
             created_at: wire::dec_ts(self.created_at)?,
@@ -890,6 +896,8 @@ struct RawOauth2AccessToken {
     user_id: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     scopes: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    grant_id: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Text)]
     expires_at: String,
     #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -905,6 +913,7 @@ impl RawOauth2AccessToken {
             client_id: self.client_id,
             user_id: self.user_id.map(wire::dec_uuid).transpose()?,
             scopes: self.scopes.map(wire::dec_json).transpose()?,
+            grant_id: self.grant_id.map(wire::dec_uuid).transpose()?,
             expires_at: wire::dec_ts(self.expires_at)?,
             revoked: self.revoked,
             created_at: wire::dec_ts(self.created_at)?,
@@ -1245,6 +1254,7 @@ pub(crate) struct Statements {
     insert_oauth2_access_token: String,
     find_oauth2_access_token: String,
     revoke_oauth2_access_token: String,
+    revoke_oauth2_grant_access_tokens: String,
     delete_expired_oauth2_access_tokens: String,
     insert_oauth2_refresh_token: String,
     find_oauth2_refresh_token: String,
@@ -1630,22 +1640,22 @@ impl Statements {
                 r#"DELETE FROM /*schema*/"yauth_magic_links" WHERE "expires_at" <= ?"#,
             ),
             insert_oauth2_client: q(
-                r#"INSERT INTO /*schema*/"yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+                r#"INSERT INTO /*schema*/"yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "metadata", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             ),
             find_oauth2_client: q(
-                r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "created_at" AS "created_at" FROM /*schema*/"yauth_oauth2_clients" WHERE "client_id" = ?"#,
+                r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "metadata" AS "metadata", "created_at" AS "created_at" FROM /*schema*/"yauth_oauth2_clients" WHERE "client_id" = ?"#,
             ),
             list_oauth2_clients: q(
-                r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "created_at" AS "created_at" FROM /*schema*/"yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+                r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "metadata" AS "metadata", "created_at" AS "created_at" FROM /*schema*/"yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             ),
             delete_oauth2_client: q(
                 r#"DELETE FROM /*schema*/"yauth_oauth2_clients" WHERE "client_id" = ?"#,
             ),
             insert_authorization_code: q(
-                r#"INSERT INTO /*schema*/"yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "expires_at", "used", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+                r#"INSERT INTO /*schema*/"yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "auth_time", "expires_at", "used", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             ),
             find_authorization_code: q(
-                r#"SELECT "id" AS "id", "code_hash" AS "code_hash", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "redirect_uri" AS "redirect_uri", "code_challenge" AS "code_challenge", "code_challenge_method" AS "code_challenge_method", "nonce" AS "nonce", "expires_at" AS "expires_at", "used" AS "used", "created_at" AS "created_at" FROM /*schema*/"yauth_authorization_codes" WHERE "code_hash" = ?"#,
+                r#"SELECT "id" AS "id", "code_hash" AS "code_hash", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "redirect_uri" AS "redirect_uri", "code_challenge" AS "code_challenge", "code_challenge_method" AS "code_challenge_method", "nonce" AS "nonce", "auth_time" AS "auth_time", "expires_at" AS "expires_at", "used" AS "used", "created_at" AS "created_at" FROM /*schema*/"yauth_authorization_codes" WHERE "code_hash" = ?"#,
             ),
             claim_authorization_code: q(
                 r#"UPDATE /*schema*/"yauth_authorization_codes" SET "used" = 1 WHERE "id" = ? AND "used" = 0 AND "expires_at" > ?"#,
@@ -1681,7 +1691,7 @@ impl Statements {
                 r#"UPDATE /*schema*/"yauth_device_codes" SET "status" = 'denied' WHERE "id" = ? AND "status" = 'pending'"#,
             ),
             touch_device_code_poll: q(
-                r#"UPDATE /*schema*/"yauth_device_codes" SET "last_polled_at" = ? WHERE "id" = ?"#,
+                r#"UPDATE /*schema*/"yauth_device_codes" SET "last_polled_at" = ?, "interval" = ? WHERE "id" = ?"#,
             ),
             consume_device_code: q(
                 r#"UPDATE /*schema*/"yauth_device_codes" SET "status" = 'consumed' WHERE "id" = ? AND "status" = 'approved'"#,
@@ -1690,13 +1700,16 @@ impl Statements {
                 r#"DELETE FROM /*schema*/"yauth_device_codes" WHERE "expires_at" <= ?"#,
             ),
             insert_oauth2_access_token: q(
-                r#"INSERT INTO /*schema*/"yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "expires_at", "revoked", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
+                r#"INSERT INTO /*schema*/"yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "grant_id", "expires_at", "revoked", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             ),
             find_oauth2_access_token: q(
-                r#"SELECT "id" AS "id", "jti" AS "jti", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM /*schema*/"yauth_oauth2_access_tokens" WHERE "jti" = ?"#,
+                r#"SELECT "id" AS "id", "jti" AS "jti", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "grant_id" AS "grant_id", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM /*schema*/"yauth_oauth2_access_tokens" WHERE "jti" = ?"#,
             ),
             revoke_oauth2_access_token: q(
                 r#"UPDATE /*schema*/"yauth_oauth2_access_tokens" SET "revoked" = 1 WHERE "jti" = ? AND "revoked" = 0"#,
+            ),
+            revoke_oauth2_grant_access_tokens: q(
+                r#"UPDATE /*schema*/"yauth_oauth2_access_tokens" SET "revoked" = 1 WHERE "grant_id" = ? AND "revoked" = 0"#,
             ),
             delete_expired_oauth2_access_tokens: q(
                 r#"DELETE FROM /*schema*/"yauth_oauth2_access_tokens" WHERE "expires_at" <= ?"#,
@@ -3838,6 +3851,8 @@ pub(crate) mod q {
                 .scopes.as_ref().map(wire::enc_json)).into_sql::<
                 diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
                 Box::new((row.is_public).into_sql::< diesel::sql_types::Bool > ()),
+                Box::new((row.metadata.as_ref().map(wire::enc_json)).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
                 Box::new((wire::enc_ts(row.created_at)).into_sql::<
                 diesel::sql_types::Text > ()),
             ],
@@ -3909,6 +3924,8 @@ pub(crate) mod q {
                 diesel::sql_types::Text > ()), Box::new((row.code_challenge_method
                 .as_str()).into_sql::< diesel::sql_types::Text > ()), Box::new((row.nonce
                 .as_deref()).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Text >> ()), Box::new((row.auth_time
+                .map(wire::enc_ts)).into_sql::< diesel::sql_types::Nullable <
                 diesel::sql_types::Text >> ()), Box::new((wire::enc_ts(row.expires_at))
                 .into_sql::< diesel::sql_types::Text > ()), Box::new((row.used)
                 .into_sql::< diesel::sql_types::Bool > ()), Box::new((wire::enc_ts(row
@@ -4132,6 +4149,7 @@ pub(crate) mod q {
         conn: &mut Conn,
         st: &Statements,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let query = Prepared {
@@ -4139,6 +4157,7 @@ pub(crate) mod q {
             binds: vec![
                 Box::new((last_polled_at.map(wire::enc_ts)).into_sql::<
                 diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
+                Box::new((interval).into_sql::< diesel::sql_types::Integer > ()),
                 Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text > ()),
             ],
         };
@@ -4186,6 +4205,8 @@ pub(crate) mod q {
                 .into_sql::< diesel::sql_types::Nullable < diesel::sql_types::Text >>
                 ()), Box::new((row.scopes.as_ref().map(wire::enc_json)).into_sql::<
                 diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
+                Box::new((row.grant_id.map(wire::enc_uuid)).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
                 Box::new((wire::enc_ts(row.expires_at)).into_sql::<
                 diesel::sql_types::Text > ()), Box::new((row.revoked).into_sql::<
                 diesel::sql_types::Bool > ()), Box::new((wire::enc_ts(row.created_at))
@@ -4221,6 +4242,21 @@ pub(crate) mod q {
             binds: vec![Box::new((jti).into_sql::< diesel::sql_types::Text > ()),],
         };
         Ok(query.execute(conn).await.map_err(db_err)? > 0)
+    }
+    pub(crate) async fn revoke_oauth2_grant_access_tokens(
+        conn: &mut Conn,
+        st: &Statements,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.revoke_oauth2_grant_access_tokens,
+            binds: vec![
+                Box::new((wire::enc_uuid(grant_id)).into_sql::< diesel::sql_types::Text >
+                ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn delete_expired_oauth2_access_tokens(
         conn: &mut Conn,
@@ -5711,10 +5747,18 @@ impl DeviceCodesRepository for DieselSqliteBackend {
     async fn touch_device_code_poll(
         &self,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.conn().await?;
-        q::touch_device_code_poll(&mut conn, &self.statements, last_polled_at, id).await
+        q::touch_device_code_poll(
+                &mut conn,
+                &self.statements,
+                last_polled_at,
+                interval,
+                id,
+            )
+            .await
     }
     async fn consume_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
         let mut conn = self.conn().await?;
@@ -5747,6 +5791,13 @@ impl Oauth2AccessTokensRepository for DieselSqliteBackend {
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
         let mut conn = self.conn().await?;
         q::revoke_oauth2_access_token(&mut conn, &self.statements, jti).await
+    }
+    async fn revoke_oauth2_grant_access_tokens(
+        &self,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::revoke_oauth2_grant_access_tokens(&mut conn, &self.statements, grant_id).await
     }
     async fn delete_expired_oauth2_access_tokens(
         &self,

@@ -497,7 +497,7 @@ fn cascade_users(t: &mut Tables, removed: &[User]) {
         pks.extend(
             t
                 .oauth2_access_tokens
-                .lookup(2, t.oauth2_access_tokens.hash(&p.id))
+                .lookup(3, t.oauth2_access_tokens.hash(&p.id))
                 .filter(|x| x.user_id.as_ref() == Some(&p.id))
                 .map(|x| x.pk()),
         );
@@ -1362,7 +1362,7 @@ fn cascade_oauth2_clients(t: &mut Tables, removed: &[Oauth2Client]) {
         pks.extend(
             t
                 .oauth2_access_tokens
-                .lookup(1, t.oauth2_access_tokens.hash(p.client_id.as_str()))
+                .lookup(2, t.oauth2_access_tokens.hash(p.client_id.as_str()))
                 .filter(|x| x.client_id == p.client_id)
                 .map(|x| x.pk()),
         );
@@ -1412,6 +1412,7 @@ impl Stored for AuthorizationCode {
 }
 /// Truncates timestamps to microseconds, as every database stores them.
 fn normalize_authorization_codes(mut row: AuthorizationCode) -> AuthorizationCode {
+    row.auth_time = row.auth_time.map(crate::micros);
     row.expires_at = crate::micros(row.expires_at);
     row.created_at = crate::micros(row.created_at);
     row
@@ -1574,15 +1575,21 @@ fn check_device_codes(t: &Tables, row: &DeviceCode) -> Result<(), RepoError> {
 fn cascade_device_codes(t: &mut Tables, removed: &[DeviceCode]) {}
 impl Stored for Oauth2AccessToken {
     type Pk = Uuid;
-    const INDEXES: usize = 3;
+    const INDEXES: usize = 4;
     fn pk(&self) -> Uuid {
         self.id
     }
     fn index_key(&self, index: usize, s: &RandomState) -> Option<u64> {
         match index {
             0 => Some(s.hash_one(self.jti.as_str())),
-            1 => Some(s.hash_one(self.client_id.as_str())),
-            2 => {
+            1 => {
+                match (self.grant_id.as_ref(),) {
+                    (Some(v0),) => Some(s.hash_one(v0)),
+                    _ => None,
+                }
+            }
+            2 => Some(s.hash_one(self.client_id.as_str())),
+            3 => {
                 match (self.user_id.as_ref(),) {
                     (Some(v0),) => Some(s.hash_one(v0)),
                     _ => None,
@@ -4082,6 +4089,7 @@ pub(crate) mod q {
     pub(crate) fn touch_device_code_poll(
         t: &mut Tables,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let pks: Vec<Uuid> = t
@@ -4099,6 +4107,7 @@ pub(crate) mod q {
                     &mut t.journal,
                     |r| {
                         r.last_polled_at = last_polled_at.map(crate::micros);
+                        r.interval = interval;
                     },
                 );
         }
@@ -4188,6 +4197,29 @@ pub(crate) mod q {
                 );
         }
         Ok(!pks.is_empty())
+    }
+    pub(crate) fn revoke_oauth2_grant_access_tokens(
+        t: &mut Tables,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let pks: Vec<Uuid> = t
+            .oauth2_access_tokens
+            .lookup(1, t.oauth2_access_tokens.hash(&grant_id))
+            .filter(|r| r.grant_id == Some(grant_id) && !r.revoked)
+            .map(|r| r.pk())
+            .collect();
+        for pk in &pks {
+            let changed = t
+                .oauth2_access_tokens
+                .modify(
+                    pk,
+                    &mut t.journal,
+                    |r| {
+                        r.revoked = true;
+                    },
+                );
+        }
+        Ok(())
     }
     pub(crate) fn delete_expired_oauth2_access_tokens(
         t: &mut Tables,
@@ -5753,10 +5785,11 @@ impl DeviceCodesRepository for InMemoryBackend {
     async fn touch_device_code_poll(
         &self,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut t = self.lock();
-        let outcome = q::touch_device_code_poll(&mut t, last_polled_at, id);
+        let outcome = q::touch_device_code_poll(&mut t, last_polled_at, interval, id);
         t.finish(outcome.is_ok());
         outcome
     }
@@ -5796,6 +5829,15 @@ impl Oauth2AccessTokensRepository for InMemoryBackend {
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
         let mut t = self.lock();
         let outcome = q::revoke_oauth2_access_token(&mut t, jti);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn revoke_oauth2_grant_access_tokens(
+        &self,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut t = self.lock();
+        let outcome = q::revoke_oauth2_grant_access_tokens(&mut t, grant_id);
         t.finish(outcome.is_ok());
         outcome
     }

@@ -432,6 +432,9 @@ fn read_oauth2_clients(r: &QueryResult, pre: &str) -> Result<Oauth2Client, RepoE
             .map(wire::dec_json)
             .transpose()?,
         is_public: get::<bool>(r, pre, "is_public")?,
+        metadata: get::<Option<serde_json::Value>>(r, pre, "metadata")?
+            .map(wire::dec_json)
+            .transpose()?,
         created_at: wire::dec_ts(
             get::<chrono::DateTime<chrono::Utc>>(r, pre, "created_at")?,
         )?,
@@ -454,6 +457,9 @@ fn read_authorization_codes(
         code_challenge: get::<String>(r, pre, "code_challenge")?,
         code_challenge_method: get::<String>(r, pre, "code_challenge_method")?,
         nonce: get::<Option<String>>(r, pre, "nonce")?,
+        auth_time: get::<Option<chrono::DateTime<chrono::Utc>>>(r, pre, "auth_time")?
+            .map(wire::dec_ts)
+            .transpose()?,
         expires_at: wire::dec_ts(
             get::<chrono::DateTime<chrono::Utc>>(r, pre, "expires_at")?,
         )?,
@@ -519,6 +525,9 @@ fn read_oauth2_access_tokens(
             .transpose()?,
         scopes: get::<Option<serde_json::Value>>(r, pre, "scopes")?
             .map(wire::dec_json)
+            .transpose()?,
+        grant_id: get::<Option<uuid::Uuid>>(r, pre, "grant_id")?
+            .map(wire::dec_uuid)
             .transpose()?,
         expires_at: wire::dec_ts(
             get::<chrono::DateTime<chrono::Utc>>(r, pre, "expires_at")?,
@@ -2304,7 +2313,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+            r#"INSERT INTO "yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "metadata", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(row.client_id.as_str()),
@@ -2314,6 +2323,7 @@ pub(crate) mod q {
                 v(wire::enc_json(&row.grant_types)),
                 v(row.scopes.as_ref().map(wire::enc_json)),
                 v(row.is_public),
+                v(row.metadata.as_ref().map(wire::enc_json)),
                 v(wire::enc_ts(row.created_at)),
             ],
         );
@@ -2326,7 +2336,7 @@ pub(crate) mod q {
     ) -> Result<Option<Oauth2Client>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "created_at" AS "created_at" FROM "yauth_oauth2_clients" WHERE "client_id" = $1"#,
+            r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "metadata" AS "metadata", "created_at" AS "created_at" FROM "yauth_oauth2_clients" WHERE "client_id" = $1"#,
             [v(client_id)],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -2341,7 +2351,7 @@ pub(crate) mod q {
     ) -> Result<Vec<Oauth2Client>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "created_at" AS "created_at" FROM "yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT $1 OFFSET $2"#,
+            r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "metadata" AS "metadata", "created_at" AS "created_at" FROM "yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT $1 OFFSET $2"#,
             [v(wire::enc_count(limit)), v(wire::enc_count(offset))],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
@@ -2364,7 +2374,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "expires_at", "used", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"#,
+            r#"INSERT INTO "yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "auth_time", "expires_at", "used", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(row.code_hash.as_str()),
@@ -2375,6 +2385,7 @@ pub(crate) mod q {
                 v(row.code_challenge.as_str()),
                 v(row.code_challenge_method.as_str()),
                 v(row.nonce.as_deref()),
+                v(row.auth_time.map(wire::enc_ts)),
                 v(wire::enc_ts(row.expires_at)),
                 v(row.used),
                 v(wire::enc_ts(row.created_at)),
@@ -2389,7 +2400,7 @@ pub(crate) mod q {
     ) -> Result<Option<AuthorizationCode>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "code_hash" AS "code_hash", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "redirect_uri" AS "redirect_uri", "code_challenge" AS "code_challenge", "code_challenge_method" AS "code_challenge_method", "nonce" AS "nonce", "expires_at" AS "expires_at", "used" AS "used", "created_at" AS "created_at" FROM "yauth_authorization_codes" WHERE "code_hash" = $1"#,
+            r#"SELECT "id" AS "id", "code_hash" AS "code_hash", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "redirect_uri" AS "redirect_uri", "code_challenge" AS "code_challenge", "code_challenge_method" AS "code_challenge_method", "nonce" AS "nonce", "auth_time" AS "auth_time", "expires_at" AS "expires_at", "used" AS "used", "created_at" AS "created_at" FROM "yauth_authorization_codes" WHERE "code_hash" = $1"#,
             [v(code_hash)],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -2557,12 +2568,13 @@ pub(crate) mod q {
     pub(crate) async fn touch_device_code_poll<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"UPDATE "yauth_device_codes" SET "last_polled_at" = $1 WHERE "id" = $2"#,
-            [v(last_polled_at.map(wire::enc_ts)), v(wire::enc_uuid(id))],
+            r#"UPDATE "yauth_device_codes" SET "last_polled_at" = $1, "interval" = $2 WHERE "id" = $3"#,
+            [v(last_polled_at.map(wire::enc_ts)), v(interval), v(wire::enc_uuid(id))],
         );
         conn.execute_raw(stmt).await.map_err(db_err)?;
         Ok(())
@@ -2593,13 +2605,14 @@ pub(crate) mod q {
     >(conn: &C, row: &Oauth2AccessToken) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "expires_at", "revoked", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
+            r#"INSERT INTO "yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "grant_id", "expires_at", "revoked", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(row.jti.as_str()),
                 v(row.client_id.as_str()),
                 v(row.user_id.map(wire::enc_uuid)),
                 v(row.scopes.as_ref().map(wire::enc_json)),
+                v(row.grant_id.map(wire::enc_uuid)),
                 v(wire::enc_ts(row.expires_at)),
                 v(row.revoked),
                 v(wire::enc_ts(row.created_at)),
@@ -2614,7 +2627,7 @@ pub(crate) mod q {
     ) -> Result<Option<Oauth2AccessToken>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "jti" AS "jti", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM "yauth_oauth2_access_tokens" WHERE "jti" = $1"#,
+            r#"SELECT "id" AS "id", "jti" AS "jti", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "grant_id" AS "grant_id", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM "yauth_oauth2_access_tokens" WHERE "jti" = $1"#,
             [v(jti)],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -2631,6 +2644,17 @@ pub(crate) mod q {
             [v(jti)],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
+    }
+    pub(crate) async fn revoke_oauth2_grant_access_tokens<
+        C: ConnectionTrait + TransactionTrait,
+    >(conn: &C, grant_id: Uuid) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_oauth2_access_tokens" SET "revoked" = TRUE WHERE "grant_id" = $1 AND "revoked" = FALSE"#,
+            [v(wire::enc_uuid(grant_id))],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn delete_expired_oauth2_access_tokens<
         C: ConnectionTrait + TransactionTrait,
@@ -3880,9 +3904,10 @@ impl DeviceCodesRepository for SeaOrmPgBackend {
     async fn touch_device_code_poll(
         &self,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        q::touch_device_code_poll(&self.db, last_polled_at, id).await
+        q::touch_device_code_poll(&self.db, last_polled_at, interval, id).await
     }
     async fn consume_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
         q::consume_device_code(&self.db, id).await
@@ -3910,6 +3935,12 @@ impl Oauth2AccessTokensRepository for SeaOrmPgBackend {
     }
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
         q::revoke_oauth2_access_token(&self.db, jti).await
+    }
+    async fn revoke_oauth2_grant_access_tokens(
+        &self,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        q::revoke_oauth2_grant_access_tokens(&self.db, grant_id).await
     }
     async fn delete_expired_oauth2_access_tokens(
         &self,

@@ -364,6 +364,9 @@ fn read_oauth2_clients(r: &QueryResult, pre: &str) -> Result<Oauth2Client, RepoE
             .map(wire::dec_json)
             .transpose()?,
         is_public: get::<bool>(r, pre, "is_public")?,
+        metadata: get::<Option<String>>(r, pre, "metadata")?
+            .map(wire::dec_json)
+            .transpose()?,
         created_at: wire::dec_ts(get::<String>(r, pre, "created_at")?)?,
     })
 }
@@ -384,6 +387,9 @@ fn read_authorization_codes(
         code_challenge: get::<String>(r, pre, "code_challenge")?,
         code_challenge_method: get::<String>(r, pre, "code_challenge_method")?,
         nonce: get::<Option<String>>(r, pre, "nonce")?,
+        auth_time: get::<Option<String>>(r, pre, "auth_time")?
+            .map(wire::dec_ts)
+            .transpose()?,
         expires_at: wire::dec_ts(get::<String>(r, pre, "expires_at")?)?,
         used: get::<bool>(r, pre, "used")?,
         created_at: wire::dec_ts(get::<String>(r, pre, "created_at")?)?,
@@ -437,6 +443,9 @@ fn read_oauth2_access_tokens(
             .transpose()?,
         scopes: get::<Option<String>>(r, pre, "scopes")?
             .map(wire::dec_json)
+            .transpose()?,
+        grant_id: get::<Option<String>>(r, pre, "grant_id")?
+            .map(wire::dec_uuid)
             .transpose()?,
         expires_at: wire::dec_ts(get::<String>(r, pre, "expires_at")?)?,
         revoked: get::<bool>(r, pre, "revoked")?,
@@ -2204,7 +2213,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "metadata", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(row.client_id.as_str()),
@@ -2214,6 +2223,7 @@ pub(crate) mod q {
                 v(wire::enc_json(&row.grant_types)),
                 v(row.scopes.as_ref().map(wire::enc_json)),
                 v(row.is_public),
+                v(row.metadata.as_ref().map(wire::enc_json)),
                 v(wire::enc_ts(row.created_at)),
             ],
         );
@@ -2226,7 +2236,7 @@ pub(crate) mod q {
     ) -> Result<Option<Oauth2Client>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "created_at" AS "created_at" FROM "yauth_oauth2_clients" WHERE "client_id" = ?"#,
+            r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "metadata" AS "metadata", "created_at" AS "created_at" FROM "yauth_oauth2_clients" WHERE "client_id" = ?"#,
             [v(client_id)],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -2241,7 +2251,7 @@ pub(crate) mod q {
     ) -> Result<Vec<Oauth2Client>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "created_at" AS "created_at" FROM "yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "metadata" AS "metadata", "created_at" AS "created_at" FROM "yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             [v(wire::enc_count(limit)), v(wire::enc_count(offset))],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
@@ -2264,7 +2274,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "expires_at", "used", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "auth_time", "expires_at", "used", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(row.code_hash.as_str()),
@@ -2275,6 +2285,7 @@ pub(crate) mod q {
                 v(row.code_challenge.as_str()),
                 v(row.code_challenge_method.as_str()),
                 v(row.nonce.as_deref()),
+                v(row.auth_time.map(wire::enc_ts)),
                 v(wire::enc_ts(row.expires_at)),
                 v(row.used),
                 v(wire::enc_ts(row.created_at)),
@@ -2289,7 +2300,7 @@ pub(crate) mod q {
     ) -> Result<Option<AuthorizationCode>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "code_hash" AS "code_hash", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "redirect_uri" AS "redirect_uri", "code_challenge" AS "code_challenge", "code_challenge_method" AS "code_challenge_method", "nonce" AS "nonce", "expires_at" AS "expires_at", "used" AS "used", "created_at" AS "created_at" FROM "yauth_authorization_codes" WHERE "code_hash" = ?"#,
+            r#"SELECT "id" AS "id", "code_hash" AS "code_hash", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "redirect_uri" AS "redirect_uri", "code_challenge" AS "code_challenge", "code_challenge_method" AS "code_challenge_method", "nonce" AS "nonce", "auth_time" AS "auth_time", "expires_at" AS "expires_at", "used" AS "used", "created_at" AS "created_at" FROM "yauth_authorization_codes" WHERE "code_hash" = ?"#,
             [v(code_hash)],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -2457,12 +2468,13 @@ pub(crate) mod q {
     pub(crate) async fn touch_device_code_poll<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"UPDATE "yauth_device_codes" SET "last_polled_at" = ? WHERE "id" = ?"#,
-            [v(last_polled_at.map(wire::enc_ts)), v(wire::enc_uuid(id))],
+            r#"UPDATE "yauth_device_codes" SET "last_polled_at" = ?, "interval" = ? WHERE "id" = ?"#,
+            [v(last_polled_at.map(wire::enc_ts)), v(interval), v(wire::enc_uuid(id))],
         );
         conn.execute_raw(stmt).await.map_err(db_err)?;
         Ok(())
@@ -2493,13 +2505,14 @@ pub(crate) mod q {
     >(conn: &C, row: &Oauth2AccessToken) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "expires_at", "revoked", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "grant_id", "expires_at", "revoked", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(row.jti.as_str()),
                 v(row.client_id.as_str()),
                 v(row.user_id.map(wire::enc_uuid)),
                 v(row.scopes.as_ref().map(wire::enc_json)),
+                v(row.grant_id.map(wire::enc_uuid)),
                 v(wire::enc_ts(row.expires_at)),
                 v(row.revoked),
                 v(wire::enc_ts(row.created_at)),
@@ -2514,7 +2527,7 @@ pub(crate) mod q {
     ) -> Result<Option<Oauth2AccessToken>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "jti" AS "jti", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM "yauth_oauth2_access_tokens" WHERE "jti" = ?"#,
+            r#"SELECT "id" AS "id", "jti" AS "jti", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "grant_id" AS "grant_id", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM "yauth_oauth2_access_tokens" WHERE "jti" = ?"#,
             [v(jti)],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -2531,6 +2544,17 @@ pub(crate) mod q {
             [v(jti)],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
+    }
+    pub(crate) async fn revoke_oauth2_grant_access_tokens<
+        C: ConnectionTrait + TransactionTrait,
+    >(conn: &C, grant_id: Uuid) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_oauth2_access_tokens" SET "revoked" = 1 WHERE "grant_id" = ? AND "revoked" = 0"#,
+            [v(wire::enc_uuid(grant_id))],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn delete_expired_oauth2_access_tokens<
         C: ConnectionTrait + TransactionTrait,
@@ -3780,9 +3804,10 @@ impl DeviceCodesRepository for SeaOrmSqliteBackend {
     async fn touch_device_code_poll(
         &self,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        q::touch_device_code_poll(&self.db, last_polled_at, id).await
+        q::touch_device_code_poll(&self.db, last_polled_at, interval, id).await
     }
     async fn consume_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
         q::consume_device_code(&self.db, id).await
@@ -3810,6 +3835,12 @@ impl Oauth2AccessTokensRepository for SeaOrmSqliteBackend {
     }
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
         q::revoke_oauth2_access_token(&self.db, jti).await
+    }
+    async fn revoke_oauth2_grant_access_tokens(
+        &self,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        q::revoke_oauth2_grant_access_tokens(&self.db, grant_id).await
     }
     async fn delete_expired_oauth2_access_tokens(
         &self,

@@ -2055,11 +2055,12 @@ pub(crate) mod q {
         row: &Oauth2Client,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO "yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+            r#"INSERT INTO "yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "metadata", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
             wire::enc_uuid(row.id), row.client_id.as_str(), row.client_secret_hash
             .as_deref(), wire::enc_json(& row.redirect_uris), row.client_name.as_deref(),
             wire::enc_json(& row.grant_types), row.scopes.as_ref().map(wire::enc_json),
-            row.is_public, wire::enc_ts(row.created_at)
+            row.is_public, row.metadata.as_ref().map(wire::enc_json), wire::enc_ts(row
+            .created_at)
         )
             .execute(&mut *conn)
             .await
@@ -2071,7 +2072,7 @@ pub(crate) mod q {
         client_id: &str,
     ) -> Result<Option<Oauth2Client>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: uuid::Uuid", "client_id" AS "client_id!: String", "client_secret_hash" AS "client_secret_hash?: String", "redirect_uris" AS "redirect_uris!: serde_json::Value", "client_name" AS "client_name?: String", "grant_types" AS "grant_types!: serde_json::Value", "scopes" AS "scopes?: serde_json::Value", "is_public" AS "is_public!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_oauth2_clients" WHERE "client_id" = $1"#,
+            r#"SELECT "id" AS "id!: uuid::Uuid", "client_id" AS "client_id!: String", "client_secret_hash" AS "client_secret_hash?: String", "redirect_uris" AS "redirect_uris!: serde_json::Value", "client_name" AS "client_name?: String", "grant_types" AS "grant_types!: serde_json::Value", "scopes" AS "scopes?: serde_json::Value", "is_public" AS "is_public!: bool", "metadata" AS "metadata?: serde_json::Value", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_oauth2_clients" WHERE "client_id" = $1"#,
             client_id
         )
             .fetch_optional(&mut *conn)
@@ -2088,6 +2089,7 @@ pub(crate) mod q {
             grant_types: wire::dec_json(r.grant_types)?,
             scopes: r.scopes.map(wire::dec_json).transpose()?,
             is_public: r.is_public,
+            metadata: r.metadata.map(wire::dec_json).transpose()?,
             created_at: wire::dec_ts(r.created_at)?,
         };
         Ok(Some(row))
@@ -2098,7 +2100,7 @@ pub(crate) mod q {
         offset: u64,
     ) -> Result<Vec<Oauth2Client>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: uuid::Uuid", "client_id" AS "client_id!: String", "client_secret_hash" AS "client_secret_hash?: String", "redirect_uris" AS "redirect_uris!: serde_json::Value", "client_name" AS "client_name?: String", "grant_types" AS "grant_types!: serde_json::Value", "scopes" AS "scopes?: serde_json::Value", "is_public" AS "is_public!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT $1 OFFSET $2"#,
+            r#"SELECT "id" AS "id!: uuid::Uuid", "client_id" AS "client_id!: String", "client_secret_hash" AS "client_secret_hash?: String", "redirect_uris" AS "redirect_uris!: serde_json::Value", "client_name" AS "client_name?: String", "grant_types" AS "grant_types!: serde_json::Value", "scopes" AS "scopes?: serde_json::Value", "is_public" AS "is_public!: bool", "metadata" AS "metadata?: serde_json::Value", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT $1 OFFSET $2"#,
             wire::enc_count(limit), wire::enc_count(offset)
         )
             .fetch_all(&mut *conn)
@@ -2115,6 +2117,7 @@ pub(crate) mod q {
                 grant_types: wire::dec_json(r.grant_types)?,
                 scopes: r.scopes.map(wire::dec_json).transpose()?,
                 is_public: r.is_public,
+                metadata: r.metadata.map(wire::dec_json).transpose()?,
                 created_at: wire::dec_ts(r.created_at)?,
             });
         }
@@ -2137,12 +2140,13 @@ pub(crate) mod q {
         row: &AuthorizationCode,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO "yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "expires_at", "used", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"#,
+            r#"INSERT INTO "yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "auth_time", "expires_at", "used", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"#,
             wire::enc_uuid(row.id), row.code_hash.as_str(), row.client_id.as_str(),
             wire::enc_uuid(row.user_id), row.scopes.as_ref().map(wire::enc_json), row
             .redirect_uri.as_str(), row.code_challenge.as_str(), row
-            .code_challenge_method.as_str(), row.nonce.as_deref(), wire::enc_ts(row
-            .expires_at), row.used, wire::enc_ts(row.created_at)
+            .code_challenge_method.as_str(), row.nonce.as_deref(), row.auth_time
+            .map(wire::enc_ts), wire::enc_ts(row.expires_at), row.used, wire::enc_ts(row
+            .created_at)
         )
             .execute(&mut *conn)
             .await
@@ -2154,7 +2158,7 @@ pub(crate) mod q {
         code_hash: &str,
     ) -> Result<Option<AuthorizationCode>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: uuid::Uuid", "code_hash" AS "code_hash!: String", "client_id" AS "client_id!: String", "user_id" AS "user_id!: uuid::Uuid", "scopes" AS "scopes?: serde_json::Value", "redirect_uri" AS "redirect_uri!: String", "code_challenge" AS "code_challenge!: String", "code_challenge_method" AS "code_challenge_method!: String", "nonce" AS "nonce?: String", "expires_at" AS "expires_at!: chrono::DateTime<chrono::Utc>", "used" AS "used!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_authorization_codes" WHERE "code_hash" = $1"#,
+            r#"SELECT "id" AS "id!: uuid::Uuid", "code_hash" AS "code_hash!: String", "client_id" AS "client_id!: String", "user_id" AS "user_id!: uuid::Uuid", "scopes" AS "scopes?: serde_json::Value", "redirect_uri" AS "redirect_uri!: String", "code_challenge" AS "code_challenge!: String", "code_challenge_method" AS "code_challenge_method!: String", "nonce" AS "nonce?: String", "auth_time" AS "auth_time?: chrono::DateTime<chrono::Utc>", "expires_at" AS "expires_at!: chrono::DateTime<chrono::Utc>", "used" AS "used!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_authorization_codes" WHERE "code_hash" = $1"#,
             code_hash
         )
             .fetch_optional(&mut *conn)
@@ -2172,6 +2176,7 @@ pub(crate) mod q {
             code_challenge: r.code_challenge,
             code_challenge_method: r.code_challenge_method,
             nonce: r.nonce,
+            auth_time: r.auth_time.map(wire::dec_ts).transpose()?,
             expires_at: wire::dec_ts(r.expires_at)?,
             used: r.used,
             created_at: wire::dec_ts(r.created_at)?,
@@ -2383,11 +2388,12 @@ pub(crate) mod q {
     pub(crate) async fn touch_device_code_poll(
         conn: &mut sqlx::PgConnection,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"UPDATE "yauth_device_codes" SET "last_polled_at" = $1 WHERE "id" = $2"#,
-            last_polled_at.map(wire::enc_ts), wire::enc_uuid(id)
+            r#"UPDATE "yauth_device_codes" SET "last_polled_at" = $1, "interval" = $2 WHERE "id" = $3"#,
+            last_polled_at.map(wire::enc_ts), interval, wire::enc_uuid(id)
         )
             .execute(&mut *conn)
             .await
@@ -2425,10 +2431,11 @@ pub(crate) mod q {
         row: &Oauth2AccessToken,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO "yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "expires_at", "revoked", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
+            r#"INSERT INTO "yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "grant_id", "expires_at", "revoked", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
             wire::enc_uuid(row.id), row.jti.as_str(), row.client_id.as_str(), row.user_id
-            .map(wire::enc_uuid), row.scopes.as_ref().map(wire::enc_json),
-            wire::enc_ts(row.expires_at), row.revoked, wire::enc_ts(row.created_at)
+            .map(wire::enc_uuid), row.scopes.as_ref().map(wire::enc_json), row.grant_id
+            .map(wire::enc_uuid), wire::enc_ts(row.expires_at), row.revoked,
+            wire::enc_ts(row.created_at)
         )
             .execute(&mut *conn)
             .await
@@ -2440,7 +2447,7 @@ pub(crate) mod q {
         jti: &str,
     ) -> Result<Option<Oauth2AccessToken>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: uuid::Uuid", "jti" AS "jti!: String", "client_id" AS "client_id!: String", "user_id" AS "user_id?: uuid::Uuid", "scopes" AS "scopes?: serde_json::Value", "expires_at" AS "expires_at!: chrono::DateTime<chrono::Utc>", "revoked" AS "revoked!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_oauth2_access_tokens" WHERE "jti" = $1"#,
+            r#"SELECT "id" AS "id!: uuid::Uuid", "jti" AS "jti!: String", "client_id" AS "client_id!: String", "user_id" AS "user_id?: uuid::Uuid", "scopes" AS "scopes?: serde_json::Value", "grant_id" AS "grant_id?: uuid::Uuid", "expires_at" AS "expires_at!: chrono::DateTime<chrono::Utc>", "revoked" AS "revoked!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_oauth2_access_tokens" WHERE "jti" = $1"#,
             jti
         )
             .fetch_optional(&mut *conn)
@@ -2454,6 +2461,7 @@ pub(crate) mod q {
             client_id: r.client_id,
             user_id: r.user_id.map(wire::dec_uuid).transpose()?,
             scopes: r.scopes.map(wire::dec_json).transpose()?,
+            grant_id: r.grant_id.map(wire::dec_uuid).transpose()?,
             expires_at: wire::dec_ts(r.expires_at)?,
             revoked: r.revoked,
             created_at: wire::dec_ts(r.created_at)?,
@@ -2472,6 +2480,19 @@ pub(crate) mod q {
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
+    }
+    pub(crate) async fn revoke_oauth2_grant_access_tokens(
+        conn: &mut sqlx::PgConnection,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            r#"UPDATE "yauth_oauth2_access_tokens" SET "revoked" = TRUE WHERE "grant_id" = $1 AND "revoked" = FALSE"#,
+            wire::enc_uuid(grant_id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn delete_expired_oauth2_access_tokens(
         conn: &mut sqlx::PgConnection,
@@ -3940,10 +3961,11 @@ impl DeviceCodesRepository for SqlxPgBackend {
     async fn touch_device_code_poll(
         &self,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::touch_device_code_poll(&mut conn, last_polled_at, id).await
+        q::touch_device_code_poll(&mut conn, last_polled_at, interval, id).await
     }
     async fn consume_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
@@ -3976,6 +3998,13 @@ impl Oauth2AccessTokensRepository for SqlxPgBackend {
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_oauth2_access_token(&mut conn, jti).await
+    }
+    async fn revoke_oauth2_grant_access_tokens(
+        &self,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::revoke_oauth2_grant_access_tokens(&mut conn, grant_id).await
     }
     async fn delete_expired_oauth2_access_tokens(
         &self,

@@ -2059,11 +2059,12 @@ pub(crate) mod q {
         row: &Oauth2Client,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO "yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_oauth2_clients" ("id", "client_id", "client_secret_hash", "redirect_uris", "client_name", "grant_types", "scopes", "is_public", "metadata", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             wire::enc_uuid(row.id), row.client_id.as_str(), row.client_secret_hash
             .as_deref(), wire::enc_json(& row.redirect_uris), row.client_name.as_deref(),
             wire::enc_json(& row.grant_types), row.scopes.as_ref().map(wire::enc_json),
-            row.is_public, wire::enc_ts(row.created_at)
+            row.is_public, row.metadata.as_ref().map(wire::enc_json), wire::enc_ts(row
+            .created_at)
         )
             .execute(&mut *conn)
             .await
@@ -2075,7 +2076,7 @@ pub(crate) mod q {
         client_id: &str,
     ) -> Result<Option<Oauth2Client>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "client_id" AS "client_id!: String", "client_secret_hash" AS "client_secret_hash?: String", "redirect_uris" AS "redirect_uris!: String", "client_name" AS "client_name?: String", "grant_types" AS "grant_types!: String", "scopes" AS "scopes?: String", "is_public" AS "is_public!: bool", "created_at" AS "created_at!: String" FROM "yauth_oauth2_clients" WHERE "client_id" = ?"#,
+            r#"SELECT "id" AS "id!: String", "client_id" AS "client_id!: String", "client_secret_hash" AS "client_secret_hash?: String", "redirect_uris" AS "redirect_uris!: String", "client_name" AS "client_name?: String", "grant_types" AS "grant_types!: String", "scopes" AS "scopes?: String", "is_public" AS "is_public!: bool", "metadata" AS "metadata?: String", "created_at" AS "created_at!: String" FROM "yauth_oauth2_clients" WHERE "client_id" = ?"#,
             client_id
         )
             .fetch_optional(&mut *conn)
@@ -2092,6 +2093,7 @@ pub(crate) mod q {
             grant_types: wire::dec_json(r.grant_types)?,
             scopes: r.scopes.map(wire::dec_json).transpose()?,
             is_public: r.is_public,
+            metadata: r.metadata.map(wire::dec_json).transpose()?,
             created_at: wire::dec_ts(r.created_at)?,
         };
         Ok(Some(row))
@@ -2102,7 +2104,7 @@ pub(crate) mod q {
         offset: u64,
     ) -> Result<Vec<Oauth2Client>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "client_id" AS "client_id!: String", "client_secret_hash" AS "client_secret_hash?: String", "redirect_uris" AS "redirect_uris!: String", "client_name" AS "client_name?: String", "grant_types" AS "grant_types!: String", "scopes" AS "scopes?: String", "is_public" AS "is_public!: bool", "created_at" AS "created_at!: String" FROM "yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT "id" AS "id!: String", "client_id" AS "client_id!: String", "client_secret_hash" AS "client_secret_hash?: String", "redirect_uris" AS "redirect_uris!: String", "client_name" AS "client_name?: String", "grant_types" AS "grant_types!: String", "scopes" AS "scopes?: String", "is_public" AS "is_public!: bool", "metadata" AS "metadata?: String", "created_at" AS "created_at!: String" FROM "yauth_oauth2_clients" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             wire::enc_count(limit), wire::enc_count(offset)
         )
             .fetch_all(&mut *conn)
@@ -2119,6 +2121,7 @@ pub(crate) mod q {
                 grant_types: wire::dec_json(r.grant_types)?,
                 scopes: r.scopes.map(wire::dec_json).transpose()?,
                 is_public: r.is_public,
+                metadata: r.metadata.map(wire::dec_json).transpose()?,
                 created_at: wire::dec_ts(r.created_at)?,
             });
         }
@@ -2141,12 +2144,13 @@ pub(crate) mod q {
         row: &AuthorizationCode,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO "yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "expires_at", "used", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_authorization_codes" ("id", "code_hash", "client_id", "user_id", "scopes", "redirect_uri", "code_challenge", "code_challenge_method", "nonce", "auth_time", "expires_at", "used", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             wire::enc_uuid(row.id), row.code_hash.as_str(), row.client_id.as_str(),
             wire::enc_uuid(row.user_id), row.scopes.as_ref().map(wire::enc_json), row
             .redirect_uri.as_str(), row.code_challenge.as_str(), row
-            .code_challenge_method.as_str(), row.nonce.as_deref(), wire::enc_ts(row
-            .expires_at), row.used, wire::enc_ts(row.created_at)
+            .code_challenge_method.as_str(), row.nonce.as_deref(), row.auth_time
+            .map(wire::enc_ts), wire::enc_ts(row.expires_at), row.used, wire::enc_ts(row
+            .created_at)
         )
             .execute(&mut *conn)
             .await
@@ -2158,7 +2162,7 @@ pub(crate) mod q {
         code_hash: &str,
     ) -> Result<Option<AuthorizationCode>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "code_hash" AS "code_hash!: String", "client_id" AS "client_id!: String", "user_id" AS "user_id!: String", "scopes" AS "scopes?: String", "redirect_uri" AS "redirect_uri!: String", "code_challenge" AS "code_challenge!: String", "code_challenge_method" AS "code_challenge_method!: String", "nonce" AS "nonce?: String", "expires_at" AS "expires_at!: String", "used" AS "used!: bool", "created_at" AS "created_at!: String" FROM "yauth_authorization_codes" WHERE "code_hash" = ?"#,
+            r#"SELECT "id" AS "id!: String", "code_hash" AS "code_hash!: String", "client_id" AS "client_id!: String", "user_id" AS "user_id!: String", "scopes" AS "scopes?: String", "redirect_uri" AS "redirect_uri!: String", "code_challenge" AS "code_challenge!: String", "code_challenge_method" AS "code_challenge_method!: String", "nonce" AS "nonce?: String", "auth_time" AS "auth_time?: String", "expires_at" AS "expires_at!: String", "used" AS "used!: bool", "created_at" AS "created_at!: String" FROM "yauth_authorization_codes" WHERE "code_hash" = ?"#,
             code_hash
         )
             .fetch_optional(&mut *conn)
@@ -2176,6 +2180,7 @@ pub(crate) mod q {
             code_challenge: r.code_challenge,
             code_challenge_method: r.code_challenge_method,
             nonce: r.nonce,
+            auth_time: r.auth_time.map(wire::dec_ts).transpose()?,
             expires_at: wire::dec_ts(r.expires_at)?,
             used: r.used,
             created_at: wire::dec_ts(r.created_at)?,
@@ -2387,11 +2392,12 @@ pub(crate) mod q {
     pub(crate) async fn touch_device_code_poll(
         conn: &mut sqlx::SqliteConnection,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"UPDATE "yauth_device_codes" SET "last_polled_at" = ? WHERE "id" = ?"#,
-            last_polled_at.map(wire::enc_ts), wire::enc_uuid(id)
+            r#"UPDATE "yauth_device_codes" SET "last_polled_at" = ?, "interval" = ? WHERE "id" = ?"#,
+            last_polled_at.map(wire::enc_ts), interval, wire::enc_uuid(id)
         )
             .execute(&mut *conn)
             .await
@@ -2429,10 +2435,11 @@ pub(crate) mod q {
         row: &Oauth2AccessToken,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO "yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "expires_at", "revoked", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_oauth2_access_tokens" ("id", "jti", "client_id", "user_id", "scopes", "grant_id", "expires_at", "revoked", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             wire::enc_uuid(row.id), row.jti.as_str(), row.client_id.as_str(), row.user_id
-            .map(wire::enc_uuid), row.scopes.as_ref().map(wire::enc_json),
-            wire::enc_ts(row.expires_at), row.revoked, wire::enc_ts(row.created_at)
+            .map(wire::enc_uuid), row.scopes.as_ref().map(wire::enc_json), row.grant_id
+            .map(wire::enc_uuid), wire::enc_ts(row.expires_at), row.revoked,
+            wire::enc_ts(row.created_at)
         )
             .execute(&mut *conn)
             .await
@@ -2444,7 +2451,7 @@ pub(crate) mod q {
         jti: &str,
     ) -> Result<Option<Oauth2AccessToken>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "jti" AS "jti!: String", "client_id" AS "client_id!: String", "user_id" AS "user_id?: String", "scopes" AS "scopes?: String", "expires_at" AS "expires_at!: String", "revoked" AS "revoked!: bool", "created_at" AS "created_at!: String" FROM "yauth_oauth2_access_tokens" WHERE "jti" = ?"#,
+            r#"SELECT "id" AS "id!: String", "jti" AS "jti!: String", "client_id" AS "client_id!: String", "user_id" AS "user_id?: String", "scopes" AS "scopes?: String", "grant_id" AS "grant_id?: String", "expires_at" AS "expires_at!: String", "revoked" AS "revoked!: bool", "created_at" AS "created_at!: String" FROM "yauth_oauth2_access_tokens" WHERE "jti" = ?"#,
             jti
         )
             .fetch_optional(&mut *conn)
@@ -2458,6 +2465,7 @@ pub(crate) mod q {
             client_id: r.client_id,
             user_id: r.user_id.map(wire::dec_uuid).transpose()?,
             scopes: r.scopes.map(wire::dec_json).transpose()?,
+            grant_id: r.grant_id.map(wire::dec_uuid).transpose()?,
             expires_at: wire::dec_ts(r.expires_at)?,
             revoked: r.revoked,
             created_at: wire::dec_ts(r.created_at)?,
@@ -2476,6 +2484,19 @@ pub(crate) mod q {
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
+    }
+    pub(crate) async fn revoke_oauth2_grant_access_tokens(
+        conn: &mut sqlx::SqliteConnection,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            r#"UPDATE "yauth_oauth2_access_tokens" SET "revoked" = 1 WHERE "grant_id" = ? AND "revoked" = 0"#,
+            wire::enc_uuid(grant_id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn delete_expired_oauth2_access_tokens(
         conn: &mut sqlx::SqliteConnection,
@@ -3944,10 +3965,11 @@ impl DeviceCodesRepository for SqlxSqliteBackend {
     async fn touch_device_code_poll(
         &self,
         last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::touch_device_code_poll(&mut conn, last_polled_at, id).await
+        q::touch_device_code_poll(&mut conn, last_polled_at, interval, id).await
     }
     async fn consume_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
@@ -3980,6 +4002,13 @@ impl Oauth2AccessTokensRepository for SqlxSqliteBackend {
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_oauth2_access_token(&mut conn, jti).await
+    }
+    async fn revoke_oauth2_grant_access_tokens(
+        &self,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::revoke_oauth2_grant_access_tokens(&mut conn, grant_id).await
     }
     async fn delete_expired_oauth2_access_tokens(
         &self,

@@ -292,6 +292,54 @@ pub enum AuthEvent {
         /// The passkey.
         passkey_id: Uuid,
     },
+    /// An OAuth 2 client was registered (`POST /oauth/register`, or the Rust API).
+    OAuthClientRegistered {
+        /// The new client's `client_id`.
+        client_id: String,
+    },
+    /// A user granted an OAuth 2 client scopes (the consent decision).
+    OAuthConsentGranted {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The client.
+        client_id: String,
+        /// Every scope the user has now granted the client.
+        scopes: Vec<String>,
+    },
+    /// An authorization code went to a client's redirect URI.
+    OAuthCodeIssued {
+        /// The user who authorized it.
+        user_id: Uuid,
+        /// The client.
+        client_id: String,
+    },
+    /// The token endpoint issued an access token.
+    OAuthTokenIssued {
+        /// The user the token acts for; `None` for a client's own token
+        /// (`client_credentials`).
+        user_id: Option<Uuid>,
+        /// The client.
+        client_id: String,
+        /// `authorization_code`, `refresh_token`, `client_credentials`, …
+        grant_type: String,
+    },
+    /// A client revoked one of its tokens (`POST /oauth/revoke`).
+    OAuthTokenRevoked {
+        /// The user the token acted for, if any.
+        user_id: Option<Uuid>,
+        /// The client.
+        client_id: String,
+    },
+    /// An authorization code or a rotated OAuth 2 refresh token was presented again: every
+    /// token of its grant was revoked.
+    OAuthGrantReused {
+        /// The user of the grant.
+        user_id: Uuid,
+        /// The client that presented it.
+        client_id: String,
+        /// `authorization_code` or `refresh_token`.
+        grant_type: String,
+    },
 }
 
 impl AuthEvent {
@@ -332,6 +380,12 @@ impl AuthEvent {
             AuthEvent::MfaCodeRefused { .. } => "mfa_code_refused",
             AuthEvent::BackupCodesRegenerated { .. } => "backup_codes_regenerated",
             AuthEvent::PasskeyRegistered { .. } => "passkey_registered",
+            AuthEvent::OAuthClientRegistered { .. } => "oauth_client_registered",
+            AuthEvent::OAuthConsentGranted { .. } => "oauth_consent_granted",
+            AuthEvent::OAuthCodeIssued { .. } => "oauth_code_issued",
+            AuthEvent::OAuthTokenIssued { .. } => "oauth_token_issued",
+            AuthEvent::OAuthTokenRevoked { .. } => "oauth_token_revoked",
+            AuthEvent::OAuthGrantReused { .. } => "oauth_grant_reused",
             AuthEvent::PasskeyDeleted { .. } => "passkey_deleted",
             AuthEvent::PasskeyUsed { .. } => "passkey_used",
         }
@@ -369,13 +423,19 @@ impl AuthEvent {
             | AuthEvent::BackupCodesRegenerated { user_id }
             | AuthEvent::PasskeyRegistered { user_id, .. }
             | AuthEvent::PasskeyDeleted { user_id, .. }
-            | AuthEvent::PasskeyUsed { user_id, .. } => Some(*user_id),
+            | AuthEvent::PasskeyUsed { user_id, .. }
+            | AuthEvent::OAuthConsentGranted { user_id, .. }
+            | AuthEvent::OAuthCodeIssued { user_id, .. }
+            | AuthEvent::OAuthGrantReused { user_id, .. } => Some(*user_id),
+            AuthEvent::OAuthTokenIssued { user_id, .. }
+            | AuthEvent::OAuthTokenRevoked { user_id, .. } => *user_id,
             AuthEvent::LoginFailed { user_id, .. }
             | AuthEvent::PasswordResetRequested { user_id }
             | AuthEvent::VerificationResent { user_id } => *user_id,
             AuthEvent::MagicLinkSent { .. }
             | AuthEvent::WebhookDelivered { .. }
-            | AuthEvent::UserDeleted { .. } => None,
+            | AuthEvent::UserDeleted { .. }
+            | AuthEvent::OAuthClientRegistered { .. } => None,
         }
     }
 
@@ -428,6 +488,24 @@ impl AuthEvent {
                 admin_id: Some(admin_id),
                 ..
             } => serde_json::json!({ "admin_id": admin_id }),
+            AuthEvent::OAuthClientRegistered { client_id }
+            | AuthEvent::OAuthCodeIssued { client_id, .. }
+            | AuthEvent::OAuthTokenRevoked { client_id, .. } => {
+                serde_json::json!({ "client_id": client_id })
+            }
+            AuthEvent::OAuthConsentGranted {
+                client_id, scopes, ..
+            } => serde_json::json!({ "client_id": client_id, "scopes": scopes }),
+            AuthEvent::OAuthTokenIssued {
+                client_id,
+                grant_type,
+                ..
+            }
+            | AuthEvent::OAuthGrantReused {
+                client_id,
+                grant_type,
+                ..
+            } => serde_json::json!({ "client_id": client_id, "grant_type": grant_type }),
             _ => serde_json::json!({}),
         }
     }

@@ -37,6 +37,12 @@ pub trait YAuthPlugin: Send + Sync + 'static {
     /// A short stable name (`email-password`), listed by the status plugin.
     fn name(&self) -> &'static str;
 
+    /// The plugin as [`std::any::Any`], for [`YAuthState::plugin`]: a plugin that offers a
+    /// Rust API beside its routes answers `Some(self)`.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+
     /// Asynchronous setup (calibrating a hasher, opening a client), run once by
     /// `YAuthBuilder::build` before any route is built; an error stops the build.
     fn init<'a>(&'a mut self, _config: &'a YAuthConfig) -> BoxFuture<'a, Result<(), PluginError>> {
@@ -47,6 +53,22 @@ pub trait YAuthPlugin: Send + Sync + 'static {
     /// `OpenApiRouter::new().routes(routes!(handler))` so that each route carries its
     /// `#[utoipa::path]` description into the OpenAPI document.
     fn public_routes(&self, _state: &YAuthState) -> Option<OpenApiRouter<YAuthState>> {
+        None
+    }
+
+    /// Routes that other sites and servers call with credentials of their own, never the
+    /// session cookie (an OAuth 2 token endpoint, a discovery document): mounted with the
+    /// body limit but without the cross-site refusal of [`YAuthPlugin::public_routes`],
+    /// since a browser application on another origin may call them. A handler here must
+    /// not read the session cookie.
+    fn cross_origin_routes(&self, _state: &YAuthState) -> Option<OpenApiRouter<YAuthState>> {
+        None
+    }
+
+    /// Routes the application mounts at its host's root, outside yauth's own mount
+    /// ([`crate::builder::YAuth::root_router`]): documents whose place a standard fixes
+    /// (RFC 8414 §3.1 puts an issuer's metadata at `/.well-known/…/<issuer path>`).
+    fn root_routes(&self, _state: &YAuthState) -> Option<axum::Router> {
         None
     }
 

@@ -108,6 +108,15 @@ impl YAuthState {
         Ok(changed)
     }
 
+    /// The built plugin of type `P`, if it is enabled and offers itself
+    /// ([`YAuthPlugin::as_any`]): the way to a plugin's Rust API after the build.
+    pub fn plugin<P: YAuthPlugin>(&self) -> Option<&P> {
+        self.inner
+            .plugins
+            .iter()
+            .find_map(|p| p.as_any()?.downcast_ref::<P>())
+    }
+
     /// Every repository of the backend.
     pub fn repos(&self) -> &Repositories {
         &self.inner.repos

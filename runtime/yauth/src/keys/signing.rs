@@ -398,6 +398,17 @@ impl SigningKeys {
             .ok_or_else(|| KeyError::message("the new signing key cannot be opened"))
     }
 
+    /// Makes sure a key of `alg` exists (created on first use otherwise), so that the JWKS
+    /// publishes it before the first token it signs.
+    pub async fn ensure(
+        &self,
+        repos: &Repositories,
+        sealer: &Sealer,
+        alg: SigningAlgorithm,
+    ) -> Result<(), KeyError> {
+        self.signer(repos, sealer, alg).await.map(|_| ())
+    }
+
     /// Signs `claims` as a JWT of type `typ` with the current key of `alg` (created on first
     /// use), its `kid` in the header.
     pub async fn sign<C: Serialize>(

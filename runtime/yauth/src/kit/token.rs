@@ -76,6 +76,12 @@ impl Issued {
     }
 }
 
+/// Equal bytes, in a time that depends only on the length: for comparing a presented
+/// secret (or its hash) with the stored one.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Whether a claim (a guarded `UPDATE` or `DELETE` reporting the rows it changed) won: of
 /// two concurrent uses of one token, exactly one sees `1`.
 pub fn claimed(rows: u64) -> bool {

@@ -16,6 +16,8 @@ pub mod email_password;
 pub mod magic_link;
 #[cfg(feature = "mfa")]
 pub mod mfa;
+#[cfg(feature = "oauth2-server")]
+pub mod oauth2_server;
 #[cfg(feature = "passkey")]
 pub mod passkey;
 #[cfg(feature = "status")]

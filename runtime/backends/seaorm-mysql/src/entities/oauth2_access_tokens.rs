@@ -15,6 +15,8 @@ pub struct Model {
     pub user_id: Option<String>,
     #[sea_orm(column_type = "Json", nullable)]
     pub scopes: Option<Json>,
+    #[sea_orm(column_type = "Char(Some(36u32))", nullable)]
+    pub grant_id: Option<String>,
     #[sea_orm(column_type = "DateTime")]
     pub expires_at: DateTimeUtc,
     #[sea_orm(column_type = "Boolean")]

@@ -21,6 +21,8 @@ pub struct Model {
     pub scopes: Option<Json>,
     #[sea_orm(column_type = "Boolean")]
     pub is_public: bool,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub metadata: Option<Json>,
     #[sea_orm(column_type = "DateTime")]
     pub created_at: DateTimeUtc,
 }

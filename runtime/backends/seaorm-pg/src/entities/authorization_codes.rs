@@ -23,6 +23,8 @@ pub struct Model {
     pub code_challenge_method: String,
     #[sea_orm(column_type = "String(StringLen::N(255u32))", nullable)]
     pub nonce: Option<String>,
+    #[sea_orm(column_type = "TimestampWithTimeZone", nullable)]
+    pub auth_time: Option<DateTimeUtc>,
     #[sea_orm(column_type = "TimestampWithTimeZone")]
     pub expires_at: DateTimeUtc,
     #[sea_orm(column_type = "Boolean")]

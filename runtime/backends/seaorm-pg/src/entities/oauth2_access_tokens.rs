@@ -15,6 +15,8 @@ pub struct Model {
     pub user_id: Option<Uuid>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub scopes: Option<Json>,
+    #[sea_orm(column_type = "Uuid", nullable)]
+    pub grant_id: Option<Uuid>,
     #[sea_orm(column_type = "TimestampWithTimeZone")]
     pub expires_at: DateTimeUtc,
     #[sea_orm(column_type = "Boolean")]

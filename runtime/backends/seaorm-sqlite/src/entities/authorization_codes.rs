@@ -23,6 +23,8 @@ pub struct Model {
     pub code_challenge_method: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub nonce: Option<String>,
+    #[sea_orm(column_type = "DateTime", nullable)]
+    pub auth_time: Option<DateTime>,
     #[sea_orm(column_type = "DateTime")]
     pub expires_at: DateTime,
     #[sea_orm(column_type = "Boolean")]

@@ -15,6 +15,8 @@ pub struct Model {
     pub user_id: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub scopes: Option<Json>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub grant_id: Option<String>,
     #[sea_orm(column_type = "DateTime")]
     pub expires_at: DateTime,
     #[sea_orm(column_type = "Boolean")]

@@ -39,6 +39,10 @@ struct AccessClaims {
     jti: Uuid,
     /// Space-separated, as in OAuth 2.
     scope: String,
+    /// Never set here: the authorization server's access tokens carry it, and they are
+    /// checked by its own extractor (revocation included), never as this plugin's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
 }
 
 /// The scopes of a token request: the requested ones (space-separated, each allowed,
@@ -80,6 +84,7 @@ async fn access_token(
         iat: now.timestamp(),
         jti: Uuid::new_v4(),
         scope: scopes.join(" "),
+        client_id: None,
     };
     Ok(state
         .signing_keys()
@@ -349,7 +354,7 @@ async fn verified_claims(
         return Ok(None);
     }
     let claims: AccessClaims = match keys
-        .verify(
+        .verify::<AccessClaims>(
             state.repos(),
             sealer,
             token,
@@ -358,8 +363,8 @@ async fn verified_claims(
         )
         .await
     {
-        Ok(claims) => claims,
-        Err(Rejected::Invalid) => return Ok(None),
+        Ok(claims) if claims.client_id.is_none() => claims,
+        Ok(_) | Err(Rejected::Invalid) => return Ok(None),
     };
     let kid = jsonwebtoken::decode_header(token)
         .ok()

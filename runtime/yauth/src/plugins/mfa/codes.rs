@@ -6,7 +6,7 @@ use totp_rs::{Algorithm, Builder, Secret};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::kit::token::hash_token;
+use crate::kit::token::{constant_time_eq, hash_token};
 
 /// Digits of a TOTP code.
 pub(super) const DIGITS: usize = 6;
@@ -77,11 +77,6 @@ pub(super) fn matching_step(secret: &[u8], code: &str, now_step: u64) -> Option<
         }
     }
     found
-}
-
-/// Equal bytes, in a time that depends only on the length.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Whether `code` is shaped like a TOTP code (six digits, spaces ignored) rather than a
