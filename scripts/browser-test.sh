@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The demo page in a real browser (demo/browser/passkeys-and-mfa.mjs): Debian's Chromium,
-# driven by playwright-core, with Chromium's virtual authenticator. Installs what it needs:
+# The demo with clients we did not write: its page in a real browser
+# (demo/browser/passkeys-and-mfa.mjs: Debian's Chromium, driven by playwright-core, with
+# Chromium's virtual authenticator), and the demo as an OpenID provider for panva's
+# openid-client, a certified relying party (demo/browser/oidc-relying-party.mjs). Installs
+# what it needs:
 # the `chromium` package (apt, when /usr/bin/chromium is missing) and the npm packages of
 # demo/browser (`npm ci`, from its package-lock.json).
 set -euo pipefail
@@ -18,3 +21,5 @@ npm ci --prefix demo/browser --ignore-scripts --no-audit --no-fund --loglevel=er
 cargo build -q --locked -p yauth-demo
 YAUTH_DEMO_BIN="$CARGO_TARGET_DIR/debug/yauth-demo" RUST_LOG="${RUST_LOG:-warn}" \
   node demo/browser/passkeys-and-mfa.mjs
+YAUTH_DEMO_BIN="$CARGO_TARGET_DIR/debug/yauth-demo" RUST_LOG="${RUST_LOG:-warn}" \
+  node demo/browser/oidc-relying-party.mjs
