@@ -3,7 +3,7 @@
 // client registration with the initial access token, the code flow with PKCE S256, state and
 // nonce (the `iss` of the response, the id_token's signature against the JWKS, iss, aud,
 // azp, nonce, exp, at_hash), userinfo, refresh, introspection, revocation, client
-// credentials, and a reused code refused. The user signs in and consents through the JSON
+// credentials, a reused code refused, and the device flow. The user signs in and consents through the JSON
 // endpoints the demo's pages use.
 //
 //   YAUTH_DEMO_BIN=target/debug/yauth-demo node oidc-relying-party.mjs
@@ -168,6 +168,31 @@ try {
   assert.ok(own.access_token);
   assert.equal((await oc.tokenIntrospection(service, own.access_token)).active, true);
   console.log("rp: client credentials");
+
+  // A device: the device grant, approved by the user on the device page's endpoint while
+  // the library polls at the interval it was given.
+  const tv = await oc.dynamicClientRegistration(
+    issuer,
+    {
+      grant_types: ["urn:ietf:params:oauth:grant-type:device_code"],
+      response_types: [],
+      token_endpoint_auth_method: "none",
+      scope: "openid email",
+    },
+    oc.None(),
+    { execute, initialAccessToken: dcrToken },
+  );
+  const started = await oc.initiateDeviceAuthorization(tv, { scope: "openid email" });
+  assert.match(started.user_code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+  assert.equal(started.verification_uri, `${base}/device`);
+  const polled = oc.pollDeviceAuthorizationGrant(tv, started);
+  const seen = await fetch(`${issuer.href}/oauth/device?user_code=${started.user_code}`, { headers: { cookie } });
+  assert.equal(seen.status, 200);
+  const approval = await json("/oauth/device", { user_code: started.user_code, approved: true }, cookie);
+  assert.equal((await approval.json()).status, "approved");
+  const deviceTokens = await polled;
+  assert.equal(deviceTokens.claims().email, email);
+  console.log("rp: device flow");
   console.log("rp: PASS");
 } catch (e) {
   failed = true;

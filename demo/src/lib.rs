@@ -528,9 +528,10 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         .route("/reset-password", axum::routing::get(page))
         .route("/magic-link", axum::routing::get(page))
         .route("/unlock-account", axum::routing::get(page))
-        // The authorization server's sign-in and consent pages.
+        // The authorization server's sign-in, consent and device pages.
         .route("/login", axum::routing::get(page))
         .route("/consent", axum::routing::get(page))
+        .route("/device", axum::routing::get(page))
         .nest("/api/auth", yauth.router())
         .with_state(yauth.state().clone())
         // RFC 8414's metadata at the host's root, for the issuer's path.

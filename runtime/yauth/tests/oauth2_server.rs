@@ -314,7 +314,16 @@ async fn discovery_advertises_exactly_what_is_implemented() {
         assert_eq!(m["userinfo_endpoint"], format!("{ISSUER}/userinfo"));
         assert_eq!(
             m["grant_types_supported"],
-            json!(["authorization_code", "refresh_token", "client_credentials"])
+            json!([
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code"
+            ])
+        );
+        assert_eq!(
+            m["device_authorization_endpoint"],
+            format!("{ISSUER}/oauth/device/code")
         );
         assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(m["response_types_supported"], json!(["code"]));
@@ -1319,4 +1328,264 @@ async fn a_public_client_uses_pkce_without_a_secret_and_cannot_pose_as_confident
     )
     .await;
     assert_eq!(r.body["error"], "invalid_client");
+}
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+async fn device_client(app: &App) -> Client {
+    client_with(
+        app,
+        json!({"grant_types": [DEVICE_GRANT, "refresh_token"], "response_types": [],
+               "token_endpoint_auth_method": "none", "scope": "openid email offline_access"}),
+    )
+    .await
+}
+
+async fn device_start(app: &App, client: &Client, scope: &str) -> Value {
+    let r = form(
+        app,
+        "/oauth/device/code",
+        &[("client_id", &client.id), ("scope", scope)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
+async fn device_poll(app: &App, client: &Client, device_code: &str) -> Reply {
+    form(
+        app,
+        "/oauth/token",
+        &[
+            ("grant_type", DEVICE_GRANT),
+            ("device_code", device_code),
+            ("client_id", &client.id),
+        ],
+        None,
+    )
+    .await
+}
+
+/// The device row's last poll moved back, as if the device had waited `seconds`.
+async fn waited(app: &App, device_code: &str, seconds: i64) {
+    let repos = app.yauth.state().repos();
+    let row = repos
+        .device_codes
+        .find_device_code(&yauth::kit::token::hash_token(device_code))
+        .await
+        .unwrap()
+        .unwrap();
+    let at = row.last_polled_at.unwrap() - chrono::Duration::seconds(seconds);
+    repos
+        .device_codes
+        .touch_device_code_poll(Some(at), row.interval, row.id)
+        .await
+        .unwrap();
+}
+
+/// RFC 8628 §3.5: pending, slow_down (the interval grows by 5 s), then tokens once approved,
+/// and only once.
+#[tokio::test]
+async fn device_flow_polls_pending_then_slow_down_then_tokens_once() {
+    let app = server().await;
+    let client = device_client(&app).await;
+    let started = device_start(&app, &client, "openid email offline_access").await;
+    let user_code = started["user_code"].as_str().unwrap();
+    assert_eq!(user_code.len(), 9, "XXXX-XXXX");
+    assert!(
+        user_code
+            .chars()
+            .all(|c| c == '-' || "BCDFGHJKLMNPQRSTVWXZ".contains(c))
+    );
+    assert_eq!(started["verification_uri"], "http://localhost:3000/device");
+    assert!(
+        started["verification_uri_complete"]
+            .as_str()
+            .unwrap()
+            .contains("user_code=")
+    );
+    assert_eq!(started["interval"], 5);
+    let device_code = started["device_code"].as_str().unwrap();
+    let first = device_poll(&app, &client, device_code).await;
+    assert_eq!(first.body["error"], "authorization_pending");
+    let fast = device_poll(&app, &client, device_code).await;
+    assert_eq!(fast.body["error"], "slow_down");
+    let row = app
+        .yauth
+        .state()
+        .repos()
+        .device_codes
+        .find_device_code(&yauth::kit::token::hash_token(device_code))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.interval, 10, "slow_down adds 5 seconds");
+    waited(&app, device_code, 6).await;
+    assert_eq!(
+        device_poll(&app, &client, device_code).await.body["error"],
+        "slow_down",
+        "6 s is within the new 10 s interval"
+    );
+    // The user looks it up and approves it, typed in lower case without the dash.
+    let cookie = signed_in_user(&app, "tv@example.com").await;
+    let typed = user_code.replace('-', "").to_lowercase();
+    let seen = call(
+        &app,
+        "GET",
+        &format!("/oauth/device?user_code={typed}"),
+        Value::Null,
+        Some(&cookie),
+        IP,
+    )
+    .await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    assert_eq!(seen.body["client_id"], client.id);
+    assert_eq!(
+        seen.body["scopes"],
+        json!(["openid", "email", "offline_access"])
+    );
+    let decided = call(
+        &app,
+        "POST",
+        "/oauth/device",
+        json!({"user_code": typed, "approved": true}),
+        Some(&cookie),
+        IP,
+    )
+    .await;
+    assert_eq!(decided.body["status"], "approved");
+    waited(&app, device_code, 11).await;
+    let tokens = device_poll(&app, &client, device_code).await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+    assert!(tokens.body["refresh_token"].is_string());
+    let claims = verify(&app, tokens.body["id_token"].as_str().unwrap(), &client.id).await;
+    assert_eq!(claims["email"], "tv@example.com");
+    assert_eq!(
+        device_poll(&app, &client, device_code).await.body["error"],
+        "invalid_grant"
+    );
+    // The decided code cannot be decided again.
+    let again = call(
+        &app,
+        "POST",
+        "/oauth/device",
+        json!({"user_code": typed, "approved": false}),
+        Some(&cookie),
+        IP,
+    )
+    .await;
+    assert_eq!(again.body["error"], "invalid_user_code");
+}
+
+#[tokio::test]
+async fn device_flow_denied_is_access_denied_and_expired_is_expired_token() {
+    let app = server().await;
+    let client = device_client(&app).await;
+    let cookie = signed_in_user(&app, "radio@example.com").await;
+    let started = device_start(&app, &client, "openid").await;
+    let r = call(
+        &app,
+        "POST",
+        "/oauth/device",
+        json!({"user_code": started["user_code"], "approved": false}),
+        Some(&cookie),
+        IP,
+    )
+    .await;
+    assert_eq!(r.body["status"], "denied");
+    let denied = device_poll(&app, &client, started["device_code"].as_str().unwrap()).await;
+    assert_eq!(denied.body["error"], "access_denied");
+    // Expired: the row's expiry passed.
+    let started = device_start(&app, &client, "openid").await;
+    let device_code = started["device_code"].as_str().unwrap();
+    let repos = app.yauth.state().repos();
+    let row = repos
+        .device_codes
+        .find_device_code(&yauth::kit::token::hash_token(device_code))
+        .await
+        .unwrap()
+        .unwrap();
+    repos.device_codes.deny_device_code(row.id).await.unwrap();
+    let expired = yauth::entity::DeviceCode {
+        id: uuid::Uuid::now_v7(),
+        device_code_hash: yauth::kit::token::hash_token("an-expired-device-code"),
+        user_code: "BCDFGHJK".into(),
+        expires_at: chrono::Utc::now() - chrono::Duration::seconds(1),
+        status: "pending".into(),
+        ..row
+    };
+    repos
+        .device_codes
+        .insert_device_code(&expired)
+        .await
+        .unwrap();
+    let r = device_poll(&app, &client, "an-expired-device-code").await;
+    assert_eq!(r.body["error"], "expired_token");
+    let r = call(
+        &app,
+        "GET",
+        "/oauth/device?user_code=BCDF-GHJK",
+        Value::Null,
+        Some(&cookie),
+        IP,
+    )
+    .await;
+    assert_eq!(
+        r.body["error"], "invalid_user_code",
+        "an expired code is not shown"
+    );
+    // Another client's device code is not this client's grant.
+    let other = device_client(&app).await;
+    let started = device_start(&app, &client, "openid").await;
+    let r = device_poll(&app, &other, started["device_code"].as_str().unwrap()).await;
+    assert_eq!(r.body["error"], "invalid_grant");
+    // A client without the device grant cannot start one.
+    let web = confidential(&app).await;
+    let r = form(&app, "/oauth/device/code", &[], web.basic()).await;
+    assert_eq!(r.body["error"], "unauthorized_client");
+}
+
+#[tokio::test]
+async fn device_codes_are_approved_only_from_the_users_own_session_and_guesses_are_capped() {
+    let app = server().await;
+    let client = device_client(&app).await;
+    let started = device_start(&app, &client, "openid").await;
+    let cookie = signed_in_user(&app, "guess@example.com").await;
+    // A token is not a session.
+    let web = confidential(&app).await;
+    let code = code_for(&app, &cookie, &web, "openid").await;
+    let tokens = exchange(&app, &web, &code, VERIFIER).await;
+    let r = send(
+        &app,
+        "POST",
+        "/oauth/device",
+        json!({"user_code": started["user_code"], "approved": true}),
+        None,
+        &[(
+            "authorization",
+            &format!("Bearer {}", tokens.body["access_token"].as_str().unwrap()),
+        )],
+        IP,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut limited = false;
+    for _ in 0..12 {
+        let r = call(
+            &app,
+            "GET",
+            "/oauth/device?user_code=ZZZZ-ZZZZ",
+            Value::Null,
+            Some(&cookie),
+            IP,
+        )
+        .await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+        assert_eq!(r.body["error"], "invalid_user_code");
+    }
+    assert!(limited, "user-code guesses are capped per user");
 }

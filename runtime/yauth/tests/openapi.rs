@@ -215,6 +215,19 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("POST", "/oauth/revoke", "oauth2Server", "oauth2Revoke"),
     ("POST", "/oauth/register", "oauth2Server", "oauth2Register"),
     (
+        "POST",
+        "/oauth/device/code",
+        "oauth2Server",
+        "oauth2DeviceCode",
+    ),
+    ("GET", "/oauth/device", "oauth2Server", "oauth2DeviceLookup"),
+    (
+        "POST",
+        "/oauth/device",
+        "oauth2Server",
+        "oauth2DeviceDecide",
+    ),
+    (
         "GET",
         "/.well-known/oauth-authorization-server",
         "oauth2Server",
@@ -236,7 +249,12 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
 fn oauth_error_body(method: &str, path: &str) -> bool {
     matches!(
         path,
-        "/oauth/token" | "/oauth/introspect" | "/oauth/revoke" | "/oauth/register" | "/userinfo"
+        "/oauth/token"
+            | "/oauth/introspect"
+            | "/oauth/revoke"
+            | "/oauth/register"
+            | "/oauth/device/code"
+            | "/userinfo"
     ) || (method == "GET" && path == "/oauth/authorize")
 }
 
@@ -301,7 +319,8 @@ async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
                 | "/passkeys"
                 | "/passkeys/{id}"
         ) || path.starts_with("/admin/")
-            || (method == "POST" && path == "/oauth/authorize");
+            || (method == "POST" && path == "/oauth/authorize")
+            || path == "/oauth/device";
         assert_eq!(
             op.get("security").is_some(),
             protected,

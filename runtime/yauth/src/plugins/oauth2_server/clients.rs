@@ -13,8 +13,12 @@ use crate::entity::Oauth2Client;
 use crate::kit::token::{hash_token, new_token};
 
 /// The grants a client may register for.
-pub(super) const GRANT_TYPES: &[&str] =
-    &["authorization_code", "refresh_token", "client_credentials"];
+pub(super) const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    super::device::GRANT,
+];
 
 /// The longest redirect URI, client name or scope list accepted, in bytes.
 const MAX_FIELD: usize = 2048;

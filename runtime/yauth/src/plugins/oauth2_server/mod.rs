@@ -14,7 +14,9 @@
 //!   use revokes every token issued from it.
 //! - **The token endpoint** (`POST /oauth/token`): `authorization_code`, `refresh_token`
 //!   (rotated on every use, in families; a reused one revokes its family and the family's
-//!   access tokens) and `client_credentials`. Access tokens are JWTs (`typ: at+jwt`, RFC
+//!   access tokens), `client_credentials`, and the device grant (RFC 8628: `POST
+//!   /oauth/device/code`, the user's decision on the device page, `authorization_pending`,
+//!   `slow_down`, `access_denied`, `expired_token`). Access tokens are JWTs (`typ: at+jwt`, RFC
 //!   9068) signed by the key store and recorded by `jti`, so that introspection (RFC 7662)
 //!   and revocation (RFC 7009) work and yauth's own protected routes accept them (the
 //!   extractor of this plugin: `auth_method: "Bearer"`, the token's scopes).
@@ -23,7 +25,8 @@
 //!   of the granted scopes), `/userinfo`, discovery and the JWKS.
 //!
 //! - `wire`: RFC 6749 errors, form bodies, client authentication; `clients`: registration;
-//!   `authorize`: the authorization endpoint and the consent decision; `tokens`: the grants,
+//!   `authorize`: the authorization endpoint and the consent decision; `device`: the device
+//!   grant; `tokens`: the grants,
 //!   the tokens, introspection, revocation, userinfo and the extractor; `metadata`: the
 //!   discovery documents; `routes`: the HTTP surface.
 
@@ -45,6 +48,7 @@ pub use clients::{ClientMetadata, RegisteredClient, register_client};
 
 mod authorize;
 mod clients;
+mod device;
 mod metadata;
 mod routes;
 mod tokens;
@@ -111,8 +115,13 @@ impl OidcConfig {
 pub struct OAuth2RateLimits {
     /// `POST /oauth/register`.
     pub register_per_ip: Limit,
-    /// `POST /oauth/token`, `/oauth/introspect`, `/oauth/revoke` together.
+    /// `POST /oauth/token`, `/oauth/introspect`, `/oauth/revoke`, `/oauth/device/code`
+    /// together.
     pub token_per_ip: Limit,
+    /// User codes tried on the device page (`GET`/`POST /oauth/device`), per user.
+    pub device_verify_per_user: Limit,
+    /// The same, per client IP.
+    pub device_verify_per_ip: Limit,
 }
 
 impl Default for OAuth2RateLimits {
@@ -120,6 +129,8 @@ impl Default for OAuth2RateLimits {
         OAuth2RateLimits {
             register_per_ip: Limit::per_hour(20),
             token_per_ip: Limit::per_minute(600),
+            device_verify_per_user: Limit::per_minute(10),
+            device_verify_per_ip: Limit::per_minute(20),
         }
     }
 }
@@ -140,6 +151,12 @@ pub struct OAuth2ServerConfig {
     /// answers with `POST /oauth/authorize`. A path is relative to `base_url`. Default
     /// `/consent`.
     pub consent_url: String,
+    /// The device page (RFC 8628's `verification_uri`), where a signed-in user types a
+    /// device's code and answers with `POST /oauth/device`. A path is relative to `base_url`.
+    /// Default `/device`.
+    pub device_url: String,
+    /// How long a device code waits for the user. Default 10 minutes.
+    pub device_code_ttl: Duration,
     /// The scopes clients may ask for. Default `openid profile email offline_access`.
     pub scopes_supported: Vec<String>,
     /// How long an access token is valid. Default 15 minutes. Keep it within the bearer
@@ -167,6 +184,8 @@ impl Default for OAuth2ServerConfig {
             registration: ClientRegistration::Off,
             login_url: "/login".into(),
             consent_url: "/consent".into(),
+            device_url: "/device".into(),
+            device_code_ttl: Duration::from_secs(600),
             scopes_supported: ["openid", "profile", "email", "offline_access"]
                 .map(String::from)
                 .to_vec(),
@@ -202,9 +221,10 @@ pub(crate) struct Service {
     config: OAuth2ServerConfig,
     /// The issuer, without a trailing slash.
     issuer: String,
-    /// Absolute URLs of the login and consent pages.
+    /// Absolute URLs of the login, consent and device pages.
     login_url: String,
     consent_url: String,
+    device_url: String,
     /// The validation of this server's access tokens (issuer and audience: the issuer).
     access_validation: jsonwebtoken::Validation,
 }
@@ -229,6 +249,7 @@ impl OAuth2Server {
                 issuer: String::new(),
                 login_url: String::new(),
                 consent_url: String::new(),
+                device_url: String::new(),
                 access_validation: jsonwebtoken::Validation::default(),
             }),
         }
@@ -283,7 +304,10 @@ impl YAuthPlugin for OAuth2Server {
                 PluginError("the oauth2-server plugin was initialised twice".into())
             })?;
             let own = &service.config;
-            if own.access_token_ttl.is_zero() || own.refresh_token_ttl.is_zero() {
+            if own.access_token_ttl.is_zero()
+                || own.refresh_token_ttl.is_zero()
+                || own.device_code_ttl.is_zero()
+            {
                 return Err(PluginError("token lifetimes must be positive".into()));
             }
             if let Some(scope) = own
@@ -318,6 +342,7 @@ impl YAuthPlugin for OAuth2Server {
             service.issuer = checked_issuer(&issuer)?;
             service.login_url = page_url(&config.base_url, &own.login_url)?;
             service.consent_url = page_url(&config.base_url, &own.consent_url)?;
+            service.device_url = page_url(&config.base_url, &own.device_url)?;
             let mut validation = jsonwebtoken::Validation::default();
             validation.set_issuer(&[&service.issuer]);
             validation.set_audience(&[&service.issuer]);

@@ -14,16 +14,17 @@ use utoipa_axum::routes;
 
 use super::authorize::{self, Params, Refusal};
 use super::clients::{self, ClientMetadata, RegisteredClient};
+use super::device::{self, DeviceAuthorization, PendingDevice};
 use super::metadata::{self, ServerMetadata};
 use super::tokens::{self, Introspection, TokenResponse, UserInfo};
 use super::wire::{Form, OAuthError, OAuthErrorBody};
 use super::{ClientRegistration, Service, SigningAlgorithm};
-use crate::contract::error::{ApiError, ApiJson, ErrorBody};
+use crate::contract::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
 use crate::contract::user::{AuthUser, OptionalAuthUser};
 use crate::kit::limits;
-use crate::kit::openapi::Unauthorized;
+use crate::kit::openapi::{RateLimited, Unauthorized};
 use crate::kit::request::RequestMeta;
 use crate::kit::sign_in::no_store;
 use crate::kit::token::constant_time_eq;
@@ -41,6 +42,7 @@ pub(super) fn public(state: &YAuthState, service: Arc<Service>) -> OpenApiRouter
 pub(super) fn protected(state: &YAuthState, service: Arc<Service>) -> OpenApiRouter<YAuthState> {
     PluginRouter::new()
         .routes(routes!(consent))
+        .routes(routes!(device_lookup, device_decide))
         .with_state(PluginState::new(state, service))
 }
 
@@ -52,6 +54,7 @@ pub(super) fn cross_origin(state: &YAuthState, service: Arc<Service>) -> OpenApi
         .routes(routes!(token))
         .routes(routes!(introspect))
         .routes(routes!(revoke))
+        .routes(routes!(device_code))
         .routes(routes!(server_metadata))
         .routes(routes!(jwks));
     if oidc {
@@ -320,8 +323,11 @@ async fn registered(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[expect(dead_code, reason = "describes the form in the OpenAPI document only")]
 struct TokenForm {
-    /// `authorization_code`, `refresh_token` or `client_credentials`.
+    /// `authorization_code`, `refresh_token`, `client_credentials` or
+    /// `urn:ietf:params:oauth:grant-type:device_code`.
     grant_type: String,
+    /// The device code (the device grant).
+    device_code: Option<String>,
     /// The code (`authorization_code`).
     code: Option<String>,
     /// The redirect URI the code was sent to (`authorization_code`).
@@ -348,7 +354,7 @@ struct TokenForm {
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The tokens; never cached", body = TokenResponse),
-        (status = 400, description = "`invalid_request`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`", body = OAuthErrorBody),
+        (status = 400, description = "`invalid_request`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`; for the device grant also `authorization_pending`, `slow_down`, `access_denied`, `expired_token`", body = OAuthErrorBody),
         (status = 401, description = "`invalid_client`", body = OAuthErrorBody,
             headers(("WWW-Authenticate" = String, description = "`Basic realm=\"oauth\"`"))),
         (status = 429, description = "`rate_limited`", body = OAuthErrorBody,
@@ -440,6 +446,134 @@ async fn revoke(
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(e) => e.into_response(),
     }
+}
+
+/// The form of `POST /oauth/device/code` (RFC 8628 §3.1).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes the form in the OpenAPI document only")]
+struct DeviceCodeForm {
+    /// The client (a device is usually a public client: `client_id` alone).
+    client_id: Option<String>,
+    /// The client's secret, for a confidential client (`client_secret_post`).
+    client_secret: Option<String>,
+    /// Scopes, space-separated.
+    scope: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/oauth/device/code",
+    tag = "oauth2Server",
+    operation_id = "oauth2DeviceCode",
+    summary = "Start a device authorization (RFC 8628)",
+    description = "The device shows `user_code` and `verification_uri` (or a QR code of `verification_uri_complete`), then polls `POST /oauth/token` with `grant_type=urn:ietf:params:oauth:grant-type:device_code` every `interval` seconds.",
+    request_body(content = DeviceCodeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The codes; never cached", body = DeviceAuthorization),
+        (status = 400, description = "`invalid_request`, `unauthorized_client`, `invalid_scope`", body = OAuthErrorBody),
+        (status = 401, description = "`invalid_client`", body = OAuthErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"oauth\"`"))),
+        (status = 429, description = "`rate_limited`", body = OAuthErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+async fn device_code(
+    State(state): State<YAuthState>,
+    State(service): State<Arc<Service>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    form: Form,
+) -> Response {
+    match device::start(&state, &service, &headers, &form, &meta).await {
+        Ok(body) => no_store(Json(body).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DeviceQuery {
+    /// The code the device shows (`XXXX-XXXX`; case, dashes and spaces do not matter).
+    user_code: String,
+}
+
+#[utoipa::path(
+    get,
+    path = "/oauth/device",
+    tag = "oauth2Server",
+    operation_id = "oauth2DeviceLookup",
+    summary = "What a device asks for, before the user decides (the device page)",
+    params(DeviceQuery),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The client and its scopes", body = PendingDevice),
+        (status = 400, description = "`invalid_user_code`: unknown, expired or already decided; or a malformed query", body = ErrorBody),
+        Unauthorized,
+        (status = 403, description = "`forbidden`: not the user's own session", body = ErrorBody),
+        RateLimited,
+    )
+)]
+async fn device_lookup(
+    State(state): State<YAuthState>,
+    State(service): State<Arc<Service>>,
+    caller: AuthUser,
+    meta: RequestMeta,
+    ApiQuery(query): ApiQuery<DeviceQuery>,
+) -> Result<Json<PendingDevice>, ApiError> {
+    Ok(Json(
+        device::lookup(&state, &service, &caller, &query.user_code, &meta).await?,
+    ))
+}
+
+/// The device page's decision.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct DeviceDecision {
+    /// The code the device shows.
+    user_code: String,
+    /// `true` to allow, `false` to deny.
+    approved: bool,
+}
+
+/// What became of the device's request.
+#[derive(Serialize, utoipa::ToSchema)]
+struct DeviceDecided {
+    /// `approved` or `denied`.
+    status: &'static str,
+}
+
+#[utoipa::path(
+    post,
+    path = "/oauth/device",
+    tag = "oauth2Server",
+    operation_id = "oauth2DeviceDecide",
+    summary = "Allow or deny a device (the device page)",
+    request_body = DeviceDecision,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Decided: the device's next poll gets tokens, or `access_denied`", body = DeviceDecided),
+        (status = 400, description = "`invalid_user_code`: unknown, expired or already decided; or a malformed body", body = ErrorBody),
+        Unauthorized,
+        (status = 403, description = "`forbidden`: not the user's own session", body = ErrorBody),
+        RateLimited,
+    )
+)]
+async fn device_decide(
+    State(state): State<YAuthState>,
+    State(service): State<Arc<Service>>,
+    caller: AuthUser,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<DeviceDecision>,
+) -> Result<Json<DeviceDecided>, ApiError> {
+    let status = device::decide(
+        &state,
+        &service,
+        &caller,
+        &body.user_code,
+        body.approved,
+        &meta,
+    )
+    .await?;
+    Ok(Json(DeviceDecided { status }))
 }
 
 #[utoipa::path(

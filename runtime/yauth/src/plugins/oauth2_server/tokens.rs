@@ -110,13 +110,13 @@ pub(super) struct TokenResponse {
     pub id_token: Option<String>,
 }
 
-fn scopes_of(value: Option<&serde_json::Value>) -> Vec<String> {
+pub(super) fn scopes_of(value: Option<&serde_json::Value>) -> Vec<String> {
     value
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default()
 }
 
-fn unauthorized_client(grant: &str) -> OAuthError {
+pub(super) fn unauthorized_client(grant: &str) -> OAuthError {
     OAuthError::bad(
         "unauthorized_client",
         format!("the client is not registered for the {grant} grant"),
@@ -124,12 +124,12 @@ fn unauthorized_client(grant: &str) -> OAuthError {
 }
 
 /// An access token just signed, and the row that records it.
-struct NewAccess {
-    jwt: String,
-    row: Oauth2AccessToken,
+pub(super) struct NewAccess {
+    pub jwt: String,
+    pub row: Oauth2AccessToken,
 }
 
-async fn sign_access(
+pub(super) async fn sign_access(
     state: &YAuthState,
     service: &Service,
     client: &Oauth2Client,
@@ -186,7 +186,7 @@ fn at_hash(access_token: &str) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn id_token(
+pub(super) async fn id_token(
     state: &YAuthState,
     service: &Service,
     client: &Oauth2Client,
@@ -265,7 +265,7 @@ async fn reused(
 }
 
 /// A user a token may still be issued to or used for: present and not banned.
-async fn live_user(state: &YAuthState, user_id: Uuid) -> Result<Option<User>, ApiError> {
+pub(super) async fn live_user(state: &YAuthState, user_id: Uuid) -> Result<Option<User>, ApiError> {
     Ok(state
         .repos()
         .users
@@ -303,6 +303,7 @@ pub(super) async fn token(
     let response = match grant_type {
         "authorization_code" => authorization_code(state, service, &client, form, meta).await?,
         "refresh_token" => refresh_token(state, service, &client, form, meta).await?,
+        super::device::GRANT => super::device::poll(state, service, &client, form).await?,
         _ => client_credentials(state, service, &client, auth, form).await?,
     };
     state
@@ -332,8 +333,33 @@ fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     is_verifier(verifier) && constant_time_eq(computed.as_bytes(), challenge.as_bytes())
 }
 
+/// The first refresh token of a family (`family_id`: the grant's id), living
+/// `refresh_token_ttl`: its plain value and its row.
+pub(super) fn new_family(
+    service: &Service,
+    client: &Oauth2Client,
+    user_id: Uuid,
+    scopes: &[String],
+    family_id: Uuid,
+) -> (String, Oauth2RefreshToken) {
+    let now = Utc::now();
+    let plain = new_token();
+    let stored = Oauth2RefreshToken {
+        id: Uuid::now_v7(),
+        token_hash: TokenHash::of(&plain).as_str().to_owned(),
+        family_id,
+        client_id: client.client_id.clone(),
+        user_id,
+        scopes: Some(serde_json::json!(scopes)),
+        expires_at: expires_after(now, service.config.refresh_token_ttl),
+        revoked: false,
+        created_at: now,
+    };
+    (plain, stored)
+}
+
 /// Whether a code or refresh grant gets a refresh token.
-fn issues_refresh(service: &Service, client: &Oauth2Client, scopes: &[String]) -> bool {
+pub(super) fn issues_refresh(service: &Service, client: &Oauth2Client, scopes: &[String]) -> bool {
     client.may_use("refresh_token")
         && (service.config.always_issue_refresh_tokens
             || scopes.iter().any(|s| s == "offline_access"))
@@ -394,22 +420,9 @@ async fn authorization_code(
         Some(row.id),
     )
     .await?;
-    let refresh = issues_refresh(service, client, &scopes).then(|| {
-        let plain = new_token();
-        let stored = Oauth2RefreshToken {
-            id: Uuid::now_v7(),
-            token_hash: TokenHash::of(&plain).as_str().to_owned(),
-            // The family is the code's: a reused code revokes it.
-            family_id: row.id,
-            client_id: client.client_id.clone(),
-            user_id: user.id,
-            scopes: Some(serde_json::json!(scopes)),
-            expires_at: expires_after(now, service.config.refresh_token_ttl),
-            revoked: false,
-            created_at: now,
-        };
-        (plain, stored)
-    });
+    // The family is the code's: a reused code revokes it.
+    let refresh = issues_refresh(service, client, &scopes)
+        .then(|| new_family(service, client, user.id, &scopes, row.id));
     if !repos
         .composite
         .exchange_authorization_code(row.id, now, &access.row, refresh.as_ref().map(|r| &r.1))
