@@ -1589,3 +1589,98 @@ async fn device_codes_are_approved_only_from_the_users_own_session_and_guesses_a
     }
     assert!(limited, "user-code guesses are capped per user");
 }
+
+#[tokio::test]
+async fn rp_initiated_logout_ends_the_hints_session_and_returns_only_to_a_registered_uri() {
+    let app = server().await;
+    let client = client_with(
+        &app,
+        json!({"redirect_uris": [REDIRECT], "post_logout_redirect_uris": ["https://rp.example/bye"]}),
+    )
+    .await;
+    let cookie = signed_in_user(&app, "uma@example.com").await;
+    let code = code_for(&app, &cookie, &client, "openid").await;
+    let tokens = exchange(&app, &client, &code, VERIFIER).await;
+    let hint = tokens.body["id_token"].as_str().unwrap().to_string();
+    let logout = |pairs: Vec<(&str, String)>| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let app = &app;
+        let cookie = cookie.clone();
+        async move {
+            send(app, "GET", &format!("/oauth/logout?{query}"), Value::Null, Some(&cookie), &[], IP).await
+        }
+    };
+    // An open redirect through post_logout_redirect_uri: refused, nothing ends.
+    let r = logout(vec![
+        ("id_token_hint", hint.clone()),
+        ("post_logout_redirect_uri", "https://attacker.example/".into()),
+    ])
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(!r.headers.contains_key(header::LOCATION));
+    // An access token, or no hint, is no hint.
+    let r = logout(vec![("id_token_hint", tokens.body["access_token"].as_str().unwrap().into())]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(logout(vec![]).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(call(&app, "GET", "/session", Value::Null, Some(&cookie), IP).await.status, StatusCode::OK);
+    // Another user's session is not ended by this user's hint.
+    let other = signed_in_user(&app, "vic@example.com").await;
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("id_token_hint", &hint)
+        .finish();
+    let r = send(&app, "GET", &format!("/oauth/logout?{query}"), Value::Null, Some(&other), &[], IP).await;
+    assert_eq!(r.body, json!({"signed_out": false}));
+    assert_eq!(call(&app, "GET", "/session", Value::Null, Some(&other), IP).await.status, StatusCode::OK);
+    // The hint's user, a registered URI: the session ends, back with state.
+    let r = logout(vec![
+        ("id_token_hint", hint.clone()),
+        ("post_logout_redirect_uri", "https://rp.example/bye".into()),
+        ("state", "s-1".into()),
+    ])
+    .await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.headers[header::LOCATION], "https://rp.example/bye?state=s-1");
+    assert!(r.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(call(&app, "GET", "/session", Value::Null, Some(&cookie), IP).await.status, StatusCode::UNAUTHORIZED);
+    let m = send(&app, "GET", "/.well-known/openid-configuration", Value::Null, None, &[], IP).await;
+    assert_eq!(m.body["end_session_endpoint"], format!("{ISSUER}/oauth/logout"));
+}
+
+#[tokio::test]
+async fn tokens_signed_before_a_key_rotation_keep_verifying_and_the_jwks_shows_both_keys() {
+    let app = server().await;
+    let client = confidential(&app).await;
+    let cookie = signed_in_user(&app, "walt@example.com").await;
+    let code = code_for(&app, &cookie, &client, "openid").await;
+    let before = exchange(&app, &client, &code, VERIFIER).await;
+    let old_access = before.body["access_token"].as_str().unwrap().to_string();
+    let old_kid = jsonwebtoken::decode_header(&old_access).unwrap().kid.unwrap();
+    // Only an admin may rotate.
+    let r = call(&app, "POST", "/admin/signing-keys/rotate", Value::Null, Some(&cookie), IP).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let admin = admin_logged_in(&app, "root@example.com").await;
+    let r = call(&app, "POST", "/admin/signing-keys/rotate", Value::Null, Some(&admin), IP).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rotated: Vec<String> = serde_json::from_value(r.body["rotated"].clone()).unwrap();
+    assert!(!rotated.is_empty() && !rotated.contains(&old_kid));
+    let kids: Vec<String> = jwks(&app)
+        .await
+        .into_iter()
+        .filter_map(|k| k.common.key_id)
+        .collect();
+    assert!(kids.contains(&old_kid), "the old key is still published");
+    assert!(rotated.iter().all(|k| kids.contains(k)), "the new keys are published");
+    // The old tokens still work; new ones carry a new key.
+    assert_eq!(get_bearer(&app, "/userinfo", &old_access).await.status, StatusCode::OK);
+    verify(&app, before.body["id_token"].as_str().unwrap(), &client.id).await;
+    let code = code_for(&app, &cookie, &client, "openid").await;
+    let after = exchange(&app, &client, &code, VERIFIER).await;
+    let new_kid = jsonwebtoken::decode_header(after.body["access_token"].as_str().unwrap())
+        .unwrap()
+        .kid
+        .unwrap();
+    assert_ne!(new_kid, old_kid);
+    assert!(rotated.contains(&new_kid));
+}

@@ -241,6 +241,13 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     ("GET", "/.well-known/jwks.json", "oidc", "oidcJwks"),
     ("GET", "/userinfo", "oidc", "oidcUserinfo"),
+    ("GET", "/oauth/logout", "oidc", "oidcEndSession"),
+    (
+        "POST",
+        "/admin/signing-keys/rotate",
+        "bearer",
+        "bearerRotateSigningKeys",
+    ),
     ("POST", "/userinfo", "oidc", "oidcUserinfoPost"),
 ];
 
@@ -255,7 +262,7 @@ fn oauth_error_body(method: &str, path: &str) -> bool {
             | "/oauth/register"
             | "/oauth/device/code"
             | "/userinfo"
-    ) || (method == "GET" && path == "/oauth/authorize")
+    ) || (method == "GET" && matches!(path, "/oauth/authorize" | "/oauth/logout"))
 }
 
 #[tokio::test]
@@ -283,9 +290,9 @@ async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
         // Every error answer is the one error body; every protected route names the cookie.
         for (status, response) in op["responses"].as_object().unwrap() {
             if !status.starts_with('2') && status != "302" {
-                // The authorization endpoint's 403 (a banned session) is yauth's own.
+                // The browser endpoints' 403 (a banned session) is yauth's own.
                 let oauth = oauth_error_body(&method, &path)
-                    && !(path == "/oauth/authorize" && status == "403");
+                    && !(method == "GET" && status == "403");
                 let body = if oauth {
                     "#/components/schemas/OAuthErrorBody"
                 } else {

@@ -505,6 +505,29 @@ impl SigningKeys {
         Ok(new.kid)
     }
 
+    /// Rotates every algorithm that has a signing key now (a new key signs from now on; the
+    /// old ones keep verifying until maintenance retires them). Answers the new keys' `kid`s.
+    pub async fn rotate_all(
+        &self,
+        repos: &Repositories,
+        sealer: &Sealer,
+    ) -> Result<Vec<String>, KeyError> {
+        let mut algorithms: Vec<SigningAlgorithm> = Vec::new();
+        for key in repos.signing_keys.list_signing_keys().await? {
+            if let Some(alg) = SigningAlgorithm::parse(&key.algorithm)
+                && key.active
+                && !algorithms.contains(&alg)
+            {
+                algorithms.push(alg);
+            }
+        }
+        let mut kids = Vec::new();
+        for alg in algorithms {
+            kids.push(self.rotate(repos, sealer, alg).await?);
+        }
+        Ok(kids)
+    }
+
     /// Upkeep: retires keys rotated more than `verify_for` ago (the longest lifetime of a
     /// token they signed, plus a margin), rotates signers older than `rotate_after`, and
     /// reloads (so keys rotated by another replica are picked up). Answers how many keys it

@@ -140,6 +140,17 @@ impl Bearer {
     }
 }
 
+/// Rotates the signing keys now (`POST /admin/signing-keys/rotate` does the same): every
+/// algorithm in use gets a new key, which signs from now on; tokens signed before keep
+/// verifying, and the JWKS publishes the old keys, until maintenance retires them once the
+/// tokens they signed have expired. Answers the new keys' `kid`s.
+pub async fn rotate_signing_keys(state: &YAuthState) -> Result<Vec<String>, ApiError> {
+    Ok(state
+        .signing_keys()
+        .rotate_all(state.repos(), state.sealer()?)
+        .await?)
+}
+
 /// How much longer than an access token a rotated signing key keeps verifying: covers a
 /// replica that signed with it before it noticed the rotation (each re-reads the keys at
 /// least once a minute while it signs or verifies).

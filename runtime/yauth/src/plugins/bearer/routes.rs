@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -29,10 +29,11 @@ pub(super) fn public(state: &YAuthState, service: Arc<Service>) -> OpenApiRouter
         .with_state(PluginState::new(state, service))
 }
 
-/// Revoke.
+/// Revoke; the admins' key rotation.
 pub(super) fn protected(state: &YAuthState, service: Arc<Service>) -> OpenApiRouter<YAuthState> {
     PluginRouter::new()
         .routes(routes!(revoke))
+        .routes(routes!(rotate_signing_keys))
         .with_state(PluginState::new(state, service))
 }
 
@@ -88,4 +89,35 @@ async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     flows::revoke(&state, &user, &body.refresh_token, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The keys that sign from now on.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Rotated {
+    /// The new keys' ids (one per algorithm in use).
+    rotated: Vec<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/signing-keys/rotate",
+    tag = "bearer",
+    operation_id = "bearerRotateSigningKeys",
+    summary = "Rotate the signing keys now (admins)",
+    description = "Every algorithm in use gets a new key. Tokens signed before keep verifying, and the JWKS keeps the old keys, until the tokens they signed have expired.",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The new keys", body = Rotated),
+        Unauthorized,
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+    )
+)]
+async fn rotate_signing_keys(
+    State(state): State<YAuthState>,
+    user: AuthUser,
+) -> Result<Json<Rotated>, ApiError> {
+    user.require_admin()?;
+    let rotated = super::rotate_signing_keys(&state).await?;
+    tracing::info!(admin = %user.id, kids = ?rotated, "signing keys rotated");
+    Ok(Json(Rotated { rotated }))
 }

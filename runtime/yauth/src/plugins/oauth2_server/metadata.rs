@@ -31,6 +31,8 @@ pub(super) struct ServerMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub userinfo_endpoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_types_supported: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_signing_alg_values_supported: Option<Vec<&'static str>>,
@@ -92,6 +94,7 @@ pub(super) fn document(service: &Service) -> ServerMetadata {
         code_challenge_methods_supported: vec!["S256"],
         authorization_response_iss_parameter_supported: true,
         userinfo_endpoint: oidc.map(|_| service.endpoint("/userinfo")),
+        end_session_endpoint: oidc.map(|_| service.endpoint("/oauth/logout")),
         subject_types_supported: oidc.map(|_| vec!["public"]),
         id_token_signing_alg_values_supported: oidc.map(|_| vec!["RS256", "ES256"]),
         claims_supported: oidc.map(|_| claims),

@@ -22,11 +22,12 @@
 //!   extractor of this plugin: `auth_method: "Bearer"`, the token's scopes).
 //! - **OpenID Connect**: an `id_token` for the `openid` scope (RS256, or ES256 when the client
 //!   registered it; `nonce`, `auth_time`, `at_hash`, `azp`, and the email and profile claims
-//!   of the granted scopes), `/userinfo`, discovery and the JWKS.
+//!   of the granted scopes), `/userinfo`, discovery, the JWKS, and RP-initiated logout
+//!   (`GET /oauth/logout` with `id_token_hint` and a registered `post_logout_redirect_uri`).
 //!
 //! - `wire`: RFC 6749 errors, form bodies, client authentication; `clients`: registration;
 //!   `authorize`: the authorization endpoint and the consent decision; `device`: the device
-//!   grant; `tokens`: the grants,
+//!   grant; `logout`: RP-initiated logout; `tokens`: the grants,
 //!   the tokens, introspection, revocation, userinfo and the extractor; `metadata`: the
 //!   discovery documents; `routes`: the HTTP surface.
 
@@ -49,6 +50,7 @@ pub use clients::{ClientMetadata, RegisteredClient, register_client};
 mod authorize;
 mod clients;
 mod device;
+mod logout;
 mod metadata;
 mod routes;
 mod tokens;
@@ -227,6 +229,8 @@ pub(crate) struct Service {
     device_url: String,
     /// The validation of this server's access tokens (issuer and audience: the issuer).
     access_validation: jsonwebtoken::Validation,
+    /// The validation of an `id_token_hint` (the issuer; any audience, expired or not).
+    hint_validation: jsonwebtoken::Validation,
 }
 
 impl Service {
@@ -251,6 +255,7 @@ impl OAuth2Server {
                 consent_url: String::new(),
                 device_url: String::new(),
                 access_validation: jsonwebtoken::Validation::default(),
+                hint_validation: jsonwebtoken::Validation::default(),
             }),
         }
     }
@@ -349,6 +354,12 @@ impl YAuthPlugin for OAuth2Server {
             validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
             validation.leeway = 30;
             service.access_validation = validation;
+            let mut hint = jsonwebtoken::Validation::default();
+            hint.set_issuer(&[&service.issuer]);
+            hint.set_required_spec_claims(&["iss", "sub", "aud"]);
+            hint.validate_aud = false;
+            hint.validate_exp = false;
+            service.hint_validation = hint;
             Ok(())
         })
     }

@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use super::authorize::{self, Params, Refusal};
 use super::clients::{self, ClientMetadata, RegisteredClient};
 use super::device::{self, DeviceAuthorization, PendingDevice};
+use super::logout::{self, SignedOut};
 use super::metadata::{self, ServerMetadata};
 use super::tokens::{self, Introspection, TokenResponse, UserInfo};
 use super::wire::{Form, OAuthError, OAuthErrorBody};
@@ -33,9 +34,12 @@ type PluginRouter = OpenApiRouter<PluginState<Service>>;
 
 /// The authorization endpoint (a browser navigation: it reads the session cookie).
 pub(super) fn public(state: &YAuthState, service: Arc<Service>) -> OpenApiRouter<YAuthState> {
-    PluginRouter::new()
-        .routes(routes!(authorize_get))
-        .with_state(PluginState::new(state, service))
+    let oidc = service.oidc().is_some();
+    let mut routes = PluginRouter::new().routes(routes!(authorize_get));
+    if oidc {
+        routes = routes.routes(routes!(end_session));
+    }
+    routes.with_state(PluginState::new(state, service))
 }
 
 /// The consent decision (the user's own session).
@@ -161,6 +165,74 @@ async fn authorize_get(
         Ok(url) | Err(Refusal::Redirect(url)) => found(&url),
         Err(Refusal::Show(e)) => e.into_response(),
     }
+}
+
+/// The parameters of RP-initiated logout.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "describes the query in the OpenAPI document only")]
+struct LogoutQuery {
+    /// An id_token this issuer gave the client (expired ones too): whose session to end.
+    id_token_hint: Option<String>,
+    /// One of the client's registered `post_logout_redirect_uris`.
+    post_logout_redirect_uri: Option<String>,
+    /// Returned with the redirect.
+    state: Option<String>,
+    /// The client (the id_token's audience).
+    client_id: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/oauth/logout",
+    tag = "oidc",
+    operation_id = "oidcEndSession",
+    summary = "End the user's session for a relying party (RP-initiated logout)",
+    description = "The session ends when it belongs to the `id_token_hint`'s user (the cookie is removed). Then a 302 to `post_logout_redirect_uri` (with `state`) when it is one the client registered, else 200 `{ signed_out }`. An unregistered redirect URI or a hint that is no id_token of this issuer is 400, and nothing ends.",
+    params(LogoutQuery),
+    responses(
+        (status = 302, description = "Back to the client", headers(("Location" = String, description = "The registered logout redirect URI"))),
+        (status = 200, description = "Nowhere to go back to", body = SignedOut),
+        (status = 400, description = "`invalid_request`: no or a foreign `id_token_hint`, an unregistered `post_logout_redirect_uri`, a repeated parameter", body = OAuthErrorBody),
+        (status = 403, description = "`user_banned`: the session's user is banned", body = ErrorBody),
+    )
+)]
+async fn end_session(
+    State(state): State<YAuthState>,
+    State(service): State<Arc<Service>>,
+    OptionalAuthUser(caller): OptionalAuthUser,
+    meta: RequestMeta,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let ended = match Form::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(form) => logout::end_session(&state, &service, &form, caller.as_ref(), &meta).await,
+        Err(e) => Err(e),
+    };
+    let ended = match ended {
+        Ok(ended) => ended,
+        Err(e) => return e.into_response(),
+    };
+    let mut response = match &ended.redirect {
+        Some(url) => found(url),
+        None => no_store(
+            Json(SignedOut {
+                signed_out: ended.signed_out,
+            })
+            .into_response(),
+        ),
+    };
+    if ended.signed_out {
+        let removal = crate::kit::session::removal_cookie(&state.config().cookie);
+        match HeaderValue::from_str(&removal.to_string()) {
+            Ok(value) => {
+                response
+                    .headers_mut()
+                    .append(axum::http::header::SET_COOKIE, value);
+            }
+            Err(e) => return ApiError::internal(e).into_response(),
+        }
+    }
+    response
 }
 
 /// The consent page's decision: the authorization request it was given, and the answer.
