@@ -3,7 +3,7 @@
 // client registration with the initial access token, the code flow with PKCE S256, state and
 // nonce (the `iss` of the response, the id_token's signature against the JWKS, iss, aud,
 // azp, nonce, exp, at_hash), userinfo, refresh, introspection, revocation, client
-// credentials, a reused code refused, and the device flow. The user signs in and consents through the JSON
+// credentials, a reused code refused, the device flow, and RP-initiated logout. The user signs in and consents through the JSON
 // endpoints the demo's pages use.
 //
 //   YAUTH_DEMO_BIN=target/debug/yauth-demo node oidc-relying-party.mjs
@@ -57,6 +57,7 @@ try {
       token_endpoint_auth_method: "client_secret_basic",
       scope: "openid email profile offline_access",
       client_name: "openid-client test",
+      post_logout_redirect_uris: ["http://127.0.0.1:9/signed-out"],
     },
     undefined,
     { execute, initialAccessToken: dcrToken },
@@ -193,6 +194,19 @@ try {
   const deviceTokens = await polled;
   assert.equal(deviceTokens.claims().email, email);
   console.log("rp: device flow");
+
+  // RP-initiated logout with the id_token: the session ends, back to the registered URI.
+  const endSession = oc.buildEndSessionUrl(config, {
+    id_token_hint: fresh.id_token,
+    post_logout_redirect_uri: "http://127.0.0.1:9/signed-out",
+    state: "bye",
+  });
+  const ended = await fetch(endSession, { redirect: "manual", headers: { cookie } });
+  assert.equal(ended.status, 302);
+  assert.equal(ended.headers.get("location"), "http://127.0.0.1:9/signed-out?state=bye");
+  const after = await fetch(`${issuer.href}/session`, { headers: { cookie } });
+  assert.equal(after.status, 401, "the session ended");
+  console.log("rp: RP-initiated logout");
   console.log("rp: PASS");
 } catch (e) {
   failed = true;

@@ -1560,6 +1560,13 @@ pub fn catalogue() -> Catalogue {
             "POST /oauth/revoke",
         )
         .update(
+            "revoke_user_oauth2_access_tokens",
+            vec![set_bool("revoked", true)],
+            vec![eq("user_id"), is("revoked", false)],
+            "Revokes every access token a client holds for a user (a new password, a ban).",
+            "oauth2-server on password_changed, password_reset, user_banned",
+        )
+        .update(
             "revoke_oauth2_grant_access_tokens",
             vec![set_bool("revoked", true)],
             vec![eq("grant_id"), is("revoked", false)],
@@ -1585,6 +1592,13 @@ pub fn catalogue() -> Catalogue {
             vec![eq("id"), is("revoked", false)],
             "Revokes a token on use; only one caller wins.",
             "POST /oauth/token (refresh), /oauth/revoke",
+        )
+        .update(
+            "revoke_user_oauth2_refresh_tokens",
+            vec![set_bool("revoked", true)],
+            vec![eq("user_id"), is("revoked", false)],
+            "Revokes every refresh token clients hold for a user (a new password, a ban).",
+            "oauth2-server on password_changed, password_reset, user_banned",
         )
         .update(
             "revoke_oauth2_refresh_family",

@@ -1311,6 +1311,13 @@ pub trait Oauth2AccessTokensRepository: Send + Sync {
     ///
     /// Used by: POST /oauth/revoke.
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError>;
+    /// Revokes every access token a client holds for a user (a new password, a ban).
+    ///
+    /// Used by: oauth2-server on password_changed, password_reset, user_banned.
+    async fn revoke_user_oauth2_access_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError>;
     /// Revokes every access token of a grant (a reused code or refresh token, a revoked refresh token).
     ///
     /// Used by: POST /oauth/token, /oauth/revoke.
@@ -1347,6 +1354,13 @@ pub trait Oauth2RefreshTokensRepository: Send + Sync {
     ///
     /// Used by: POST /oauth/token (refresh), /oauth/revoke.
     async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError>;
+    /// Revokes every refresh token clients hold for a user (a new password, a ban).
+    ///
+    /// Used by: oauth2-server on password_changed, password_reset, user_banned.
+    async fn revoke_user_oauth2_refresh_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError>;
     /// Revokes a whole family (reuse detected).
     ///
     /// Used by: POST /oauth/token (refresh).

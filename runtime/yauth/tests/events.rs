@@ -80,7 +80,10 @@ async fn everything() -> App {
                 .with_admin()
                 .with_mfa(MfaConfig::default())
                 .with_passkey(PasskeyConfig::for_public_url("https://app.example").unwrap())
-                .with_oauth2_server(OAuth2ServerConfig::default())
+                .with_oauth2_server(OAuth2ServerConfig {
+                    oidc: Some(OidcConfig::new("https://app.example/api/auth")),
+                    ..OAuth2ServerConfig::default()
+                })
         },
     )
     .await

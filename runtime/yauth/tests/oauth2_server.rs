@@ -1609,30 +1609,65 @@ async fn rp_initiated_logout_ends_the_hints_session_and_returns_only_to_a_regist
         let app = &app;
         let cookie = cookie.clone();
         async move {
-            send(app, "GET", &format!("/oauth/logout?{query}"), Value::Null, Some(&cookie), &[], IP).await
+            send(
+                app,
+                "GET",
+                &format!("/oauth/logout?{query}"),
+                Value::Null,
+                Some(&cookie),
+                &[],
+                IP,
+            )
+            .await
         }
     };
     // An open redirect through post_logout_redirect_uri: refused, nothing ends.
     let r = logout(vec![
         ("id_token_hint", hint.clone()),
-        ("post_logout_redirect_uri", "https://attacker.example/".into()),
+        (
+            "post_logout_redirect_uri",
+            "https://attacker.example/".into(),
+        ),
     ])
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(!r.headers.contains_key(header::LOCATION));
     // An access token, or no hint, is no hint.
-    let r = logout(vec![("id_token_hint", tokens.body["access_token"].as_str().unwrap().into())]).await;
+    let r = logout(vec![(
+        "id_token_hint",
+        tokens.body["access_token"].as_str().unwrap().into(),
+    )])
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(logout(vec![]).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(call(&app, "GET", "/session", Value::Null, Some(&cookie), IP).await.status, StatusCode::OK);
+    assert_eq!(
+        call(&app, "GET", "/session", Value::Null, Some(&cookie), IP)
+            .await
+            .status,
+        StatusCode::OK
+    );
     // Another user's session is not ended by this user's hint.
     let other = signed_in_user(&app, "vic@example.com").await;
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("id_token_hint", &hint)
         .finish();
-    let r = send(&app, "GET", &format!("/oauth/logout?{query}"), Value::Null, Some(&other), &[], IP).await;
+    let r = send(
+        &app,
+        "GET",
+        &format!("/oauth/logout?{query}"),
+        Value::Null,
+        Some(&other),
+        &[],
+        IP,
+    )
+    .await;
     assert_eq!(r.body, json!({"signed_out": false}));
-    assert_eq!(call(&app, "GET", "/session", Value::Null, Some(&other), IP).await.status, StatusCode::OK);
+    assert_eq!(
+        call(&app, "GET", "/session", Value::Null, Some(&other), IP)
+            .await
+            .status,
+        StatusCode::OK
+    );
     // The hint's user, a registered URI: the session ends, back with state.
     let r = logout(vec![
         ("id_token_hint", hint.clone()),
@@ -1641,11 +1676,36 @@ async fn rp_initiated_logout_ends_the_hints_session_and_returns_only_to_a_regist
     ])
     .await;
     assert_eq!(r.status, StatusCode::FOUND);
-    assert_eq!(r.headers[header::LOCATION], "https://rp.example/bye?state=s-1");
-    assert!(r.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(call(&app, "GET", "/session", Value::Null, Some(&cookie), IP).await.status, StatusCode::UNAUTHORIZED);
-    let m = send(&app, "GET", "/.well-known/openid-configuration", Value::Null, None, &[], IP).await;
-    assert_eq!(m.body["end_session_endpoint"], format!("{ISSUER}/oauth/logout"));
+    assert_eq!(
+        r.headers[header::LOCATION],
+        "https://rp.example/bye?state=s-1"
+    );
+    assert!(
+        r.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        call(&app, "GET", "/session", Value::Null, Some(&cookie), IP)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let m = send(
+        &app,
+        "GET",
+        "/.well-known/openid-configuration",
+        Value::Null,
+        None,
+        &[],
+        IP,
+    )
+    .await;
+    assert_eq!(
+        m.body["end_session_endpoint"],
+        format!("{ISSUER}/oauth/logout")
+    );
 }
 
 #[tokio::test]
@@ -1656,12 +1716,31 @@ async fn tokens_signed_before_a_key_rotation_keep_verifying_and_the_jwks_shows_b
     let code = code_for(&app, &cookie, &client, "openid").await;
     let before = exchange(&app, &client, &code, VERIFIER).await;
     let old_access = before.body["access_token"].as_str().unwrap().to_string();
-    let old_kid = jsonwebtoken::decode_header(&old_access).unwrap().kid.unwrap();
+    let old_kid = jsonwebtoken::decode_header(&old_access)
+        .unwrap()
+        .kid
+        .unwrap();
     // Only an admin may rotate.
-    let r = call(&app, "POST", "/admin/signing-keys/rotate", Value::Null, Some(&cookie), IP).await;
+    let r = call(
+        &app,
+        "POST",
+        "/admin/signing-keys/rotate",
+        Value::Null,
+        Some(&cookie),
+        IP,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let admin = admin_logged_in(&app, "root@example.com").await;
-    let r = call(&app, "POST", "/admin/signing-keys/rotate", Value::Null, Some(&admin), IP).await;
+    let r = call(
+        &app,
+        "POST",
+        "/admin/signing-keys/rotate",
+        Value::Null,
+        Some(&admin),
+        IP,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let rotated: Vec<String> = serde_json::from_value(r.body["rotated"].clone()).unwrap();
     assert!(!rotated.is_empty() && !rotated.contains(&old_kid));
@@ -1671,9 +1750,15 @@ async fn tokens_signed_before_a_key_rotation_keep_verifying_and_the_jwks_shows_b
         .filter_map(|k| k.common.key_id)
         .collect();
     assert!(kids.contains(&old_kid), "the old key is still published");
-    assert!(rotated.iter().all(|k| kids.contains(k)), "the new keys are published");
+    assert!(
+        rotated.iter().all(|k| kids.contains(k)),
+        "the new keys are published"
+    );
     // The old tokens still work; new ones carry a new key.
-    assert_eq!(get_bearer(&app, "/userinfo", &old_access).await.status, StatusCode::OK);
+    assert_eq!(
+        get_bearer(&app, "/userinfo", &old_access).await.status,
+        StatusCode::OK
+    );
     verify(&app, before.body["id_token"].as_str().unwrap(), &client.id).await;
     let code = code_for(&app, &cookie, &client, "openid").await;
     let after = exchange(&app, &client, &code, VERIFIER).await;
@@ -1683,4 +1768,149 @@ async fn tokens_signed_before_a_key_rotation_keep_verifying_and_the_jwks_shows_b
         .unwrap();
     assert_ne!(new_kid, old_kid);
     assert!(rotated.contains(&new_kid));
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_grant_clients_hold_for_the_user() {
+    let app = server().await;
+    let client = confidential(&app).await;
+    let cookie = signed_in_user(&app, "xena@example.com").await;
+    let code = code_for(&app, &cookie, &client, "openid offline_access").await;
+    let tokens = exchange(&app, &client, &code, VERIFIER).await;
+    let r = call(
+        &app,
+        "POST",
+        "/change-password",
+        json!({"current_password": PASSWORD, "new_password": "Another-secret-77"}),
+        Some(&cookie),
+        IP,
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let access = tokens.body["access_token"].as_str().unwrap();
+    assert_eq!(
+        get_bearer(&app, "/userinfo", access).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let refresh = form(
+        &app,
+        "/oauth/token",
+        &[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                tokens.body["refresh_token"].as_str().unwrap(),
+            ),
+        ],
+        client.basic(),
+    )
+    .await;
+    assert_eq!(refresh.body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn introspection_shows_a_client_only_its_own_tokens_unless_it_is_a_resource_server() {
+    let app = server().await;
+    let owner = confidential(&app).await;
+    let nosy = confidential(&app).await;
+    let resource_server = yauth::plugins::oauth2_server::register_client(
+        app.yauth.state(),
+        ClientMetadata {
+            grant_types: Some(vec!["client_credentials".into()]),
+            response_types: Some(vec![]),
+            introspect_any: true,
+            ..ClientMetadata::default()
+        },
+    )
+    .await
+    .unwrap();
+    let cookie = signed_in_user(&app, "yara@example.com").await;
+    let code = code_for(&app, &cookie, &owner, "openid").await;
+    let access = exchange(&app, &owner, &code, VERIFIER).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let seen_by = |basic: Option<(&str, &str)>| {
+        let app = &app;
+        let access = access.clone();
+        let basic = basic.map(|(a, b)| (a.to_string(), b.to_string()));
+        async move {
+            let basic = basic.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
+            form(app, "/oauth/introspect", &[("token", &access)], basic)
+                .await
+                .body["active"]
+                .clone()
+        }
+    };
+    assert_eq!(seen_by(owner.basic()).await, true);
+    assert_eq!(seen_by(nosy.basic()).await, false);
+    let rs_secret = resource_server.client_secret.clone().unwrap();
+    assert_eq!(
+        seen_by(Some((&resource_server.client_id, &rs_secret))).await,
+        true
+    );
+    // Registration over HTTP cannot ask for it.
+    let r = register(&app, json!({"grant_types": ["client_credentials"], "response_types": [], "introspect_any": true})).await;
+    let sneaky = Client {
+        id: r.body["client_id"].as_str().unwrap().to_string(),
+        secret: r.body["client_secret"].as_str().map(str::to_string),
+    };
+    assert_eq!(seen_by(sneaky.basic()).await, false);
+}
+
+#[tokio::test]
+async fn reserved_scopes_cannot_be_offered_and_request_objects_are_refused() {
+    let mail = yauth::mail::RecordingMailer::new();
+    let refused = YAuthBuilder::new(
+        yauth::backends::memory::InMemoryBackend::new(),
+        YAuthConfig {
+            secret_key: Some(SecretKey::from_bytes([7; 32])),
+            ..YAuthConfig::default()
+        },
+    )
+    .with_email_password(config(&mail))
+    .with_bearer(BearerConfig::default())
+    .with_oauth2_server(OAuth2ServerConfig {
+        scopes_supported: vec!["openid".into(), "admin".into()],
+        oidc: Some(OidcConfig::new(ISSUER)),
+        ..OAuth2ServerConfig::default()
+    })
+    .build()
+    .await;
+    assert!(refused.is_err(), "admin is yauth's own scope");
+    let app = server().await;
+    let client = confidential(&app).await;
+    let cookie = signed_in_user(&app, "zed@example.com").await;
+    for (name, error) in [
+        ("request", "request_not_supported"),
+        ("request_uri", "request_uri_not_supported"),
+    ] {
+        let mut query = auth_query(&client, "openid");
+        query.push((name.into(), "eyJhbGciOiJub25lIn0.e30.".into()));
+        let (_, location, _) = authorize(&app, &query, Some(&cookie)).await;
+        assert_eq!(params_of(&location)["error"], error);
+    }
+}
+
+#[tokio::test]
+async fn someone_who_saw_a_used_code_cannot_revoke_the_grant_without_its_verifier() {
+    let app = server().await;
+    let client = confidential(&app).await;
+    let cookie = signed_in_user(&app, "amy@example.com").await;
+    let code = code_for(&app, &cookie, &client, "openid").await;
+    let tokens = exchange(&app, &client, &code, VERIFIER).await;
+    let replay = exchange(
+        &app,
+        &client,
+        &code,
+        "a-guessed-verifier-that-is-long-enough-to-be-valid",
+    )
+    .await;
+    assert_eq!(replay.body["error"], "invalid_grant");
+    let access = tokens.body["access_token"].as_str().unwrap();
+    assert_eq!(
+        get_bearer(&app, "/userinfo", access).await.status,
+        StatusCode::OK
+    );
+    assert!(audited(&app, "oauth_grant_reused").await.is_empty());
 }

@@ -1991,6 +1991,54 @@ pub async fn oauth2_server(r: Repositories) {
             .await
             .unwrap()
     );
+    // Every token clients hold for one user, and only those, end together.
+    let stranger = rows::user();
+    r.users.insert_user(&stranger).await.unwrap();
+    let mine = rows::access_token(&c.client_id, Some(u.id));
+    let theirs = rows::access_token(&c.client_id, Some(stranger.id));
+    let my_refresh = rows::oauth2_refresh_token(&c.client_id, u.id, Uuid::now_v7());
+    let their_refresh = rows::oauth2_refresh_token(&c.client_id, stranger.id, Uuid::now_v7());
+    for token in [&mine, &theirs] {
+        r.oauth2_access_tokens
+            .insert_oauth2_access_token(token)
+            .await
+            .unwrap();
+    }
+    for token in [&my_refresh, &their_refresh] {
+        r.oauth2_refresh_tokens
+            .insert_oauth2_refresh_token(token)
+            .await
+            .unwrap();
+    }
+    r.oauth2_access_tokens
+        .revoke_user_oauth2_access_tokens(u.id)
+        .await
+        .unwrap();
+    r.oauth2_refresh_tokens
+        .revoke_user_oauth2_refresh_tokens(u.id)
+        .await
+        .unwrap();
+    for (jti, revoked) in [(&mine.jti, true), (&theirs.jti, false)] {
+        let got = r
+            .oauth2_access_tokens
+            .find_oauth2_access_token(jti)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.revoked, revoked);
+    }
+    for (hash, revoked) in [
+        (&my_refresh.token_hash, true),
+        (&their_refresh.token_hash, false),
+    ] {
+        let got = r
+            .oauth2_refresh_tokens
+            .find_oauth2_refresh_token(hash)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.revoked, revoked);
+    }
     // Every access token of one grant, and only those, end together.
     let grant = Uuid::now_v7();
     let of_grant = |grant_id| Oauth2AccessToken {

@@ -1254,11 +1254,13 @@ pub(crate) struct Statements {
     insert_oauth2_access_token: String,
     find_oauth2_access_token: String,
     revoke_oauth2_access_token: String,
+    revoke_user_oauth2_access_tokens: String,
     revoke_oauth2_grant_access_tokens: String,
     delete_expired_oauth2_access_tokens: String,
     insert_oauth2_refresh_token: String,
     find_oauth2_refresh_token: String,
     claim_oauth2_refresh_token: String,
+    revoke_user_oauth2_refresh_tokens: String,
     revoke_oauth2_refresh_family: String,
     delete_expired_oauth2_refresh_tokens: String,
     get_account_lock: String,
@@ -1714,6 +1716,9 @@ impl Statements {
             revoke_oauth2_access_token: q(
                 r#"UPDATE /*schema*/`yauth_oauth2_access_tokens` SET `revoked` = TRUE WHERE `jti` = ? AND `revoked` = FALSE"#,
             ),
+            revoke_user_oauth2_access_tokens: q(
+                r#"UPDATE /*schema*/`yauth_oauth2_access_tokens` SET `revoked` = TRUE WHERE `user_id` = ? AND `revoked` = FALSE"#,
+            ),
             revoke_oauth2_grant_access_tokens: q(
                 r#"UPDATE /*schema*/`yauth_oauth2_access_tokens` SET `revoked` = TRUE WHERE `grant_id` = ? AND `revoked` = FALSE"#,
             ),
@@ -1728,6 +1733,9 @@ impl Statements {
             ),
             claim_oauth2_refresh_token: q(
                 r#"UPDATE /*schema*/`yauth_oauth2_refresh_tokens` SET `revoked` = TRUE WHERE `id` = ? AND `revoked` = FALSE"#,
+            ),
+            revoke_user_oauth2_refresh_tokens: q(
+                r#"UPDATE /*schema*/`yauth_oauth2_refresh_tokens` SET `revoked` = TRUE WHERE `user_id` = ? AND `revoked` = FALSE"#,
             ),
             revoke_oauth2_refresh_family: q(
                 r#"UPDATE /*schema*/`yauth_oauth2_refresh_tokens` SET `revoked` = TRUE WHERE `family_id` = ? AND `revoked` = FALSE"#,
@@ -4302,6 +4310,21 @@ pub(crate) mod q {
         };
         Ok(query.execute(conn).await.map_err(db_err)? > 0)
     }
+    pub(crate) async fn revoke_user_oauth2_access_tokens(
+        conn: &mut Conn,
+        st: &Statements,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.revoke_user_oauth2_access_tokens,
+            binds: vec![
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Text >
+                ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn revoke_oauth2_grant_access_tokens(
         conn: &mut Conn,
         st: &Statements,
@@ -4384,6 +4407,21 @@ pub(crate) mod q {
             ],
         };
         Ok(query.execute(conn).await.map_err(db_err)? > 0)
+    }
+    pub(crate) async fn revoke_user_oauth2_refresh_tokens(
+        conn: &mut Conn,
+        st: &Statements,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.revoke_user_oauth2_refresh_tokens,
+            binds: vec![
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Text >
+                ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn revoke_oauth2_refresh_family(
         conn: &mut Conn,
@@ -5858,6 +5896,13 @@ impl Oauth2AccessTokensRepository for DieselMysqlBackend {
         let mut conn = self.conn().await?;
         q::revoke_oauth2_access_token(&mut conn, &self.statements, jti).await
     }
+    async fn revoke_user_oauth2_access_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::revoke_user_oauth2_access_tokens(&mut conn, &self.statements, user_id).await
+    }
     async fn revoke_oauth2_grant_access_tokens(
         &self,
         grant_id: Uuid,
@@ -5892,6 +5937,13 @@ impl Oauth2RefreshTokensRepository for DieselMysqlBackend {
     async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
         let mut conn = self.conn().await?;
         q::claim_oauth2_refresh_token(&mut conn, &self.statements, id).await
+    }
+    async fn revoke_user_oauth2_refresh_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::revoke_user_oauth2_refresh_tokens(&mut conn, &self.statements, user_id).await
     }
     async fn revoke_oauth2_refresh_family(
         &self,

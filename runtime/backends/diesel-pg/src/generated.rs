@@ -1252,11 +1252,13 @@ pub(crate) struct Statements {
     insert_oauth2_access_token: String,
     find_oauth2_access_token: String,
     revoke_oauth2_access_token: String,
+    revoke_user_oauth2_access_tokens: String,
     revoke_oauth2_grant_access_tokens: String,
     delete_expired_oauth2_access_tokens: String,
     insert_oauth2_refresh_token: String,
     find_oauth2_refresh_token: String,
     claim_oauth2_refresh_token: String,
+    revoke_user_oauth2_refresh_tokens: String,
     revoke_oauth2_refresh_family: String,
     delete_expired_oauth2_refresh_tokens: String,
     get_account_lock: String,
@@ -1706,6 +1708,9 @@ impl Statements {
             revoke_oauth2_access_token: q(
                 r#"UPDATE /*schema*/"yauth_oauth2_access_tokens" SET "revoked" = TRUE WHERE "jti" = ? AND "revoked" = FALSE"#,
             ),
+            revoke_user_oauth2_access_tokens: q(
+                r#"UPDATE /*schema*/"yauth_oauth2_access_tokens" SET "revoked" = TRUE WHERE "user_id" = ? AND "revoked" = FALSE"#,
+            ),
             revoke_oauth2_grant_access_tokens: q(
                 r#"UPDATE /*schema*/"yauth_oauth2_access_tokens" SET "revoked" = TRUE WHERE "grant_id" = ? AND "revoked" = FALSE"#,
             ),
@@ -1720,6 +1725,9 @@ impl Statements {
             ),
             claim_oauth2_refresh_token: q(
                 r#"UPDATE /*schema*/"yauth_oauth2_refresh_tokens" SET "revoked" = TRUE WHERE "id" = ? AND "revoked" = FALSE"#,
+            ),
+            revoke_user_oauth2_refresh_tokens: q(
+                r#"UPDATE /*schema*/"yauth_oauth2_refresh_tokens" SET "revoked" = TRUE WHERE "user_id" = ? AND "revoked" = FALSE"#,
             ),
             revoke_oauth2_refresh_family: q(
                 r#"UPDATE /*schema*/"yauth_oauth2_refresh_tokens" SET "revoked" = TRUE WHERE "family_id" = ? AND "revoked" = FALSE"#,
@@ -4270,6 +4278,21 @@ pub(crate) mod q {
         };
         Ok(query.execute(conn).await.map_err(db_err)? > 0)
     }
+    pub(crate) async fn revoke_user_oauth2_access_tokens(
+        conn: &mut Conn,
+        st: &Statements,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.revoke_user_oauth2_access_tokens,
+            binds: vec![
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
+                ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn revoke_oauth2_grant_access_tokens(
         conn: &mut Conn,
         st: &Statements,
@@ -4352,6 +4375,21 @@ pub(crate) mod q {
             ],
         };
         Ok(query.execute(conn).await.map_err(db_err)? > 0)
+    }
+    pub(crate) async fn revoke_user_oauth2_refresh_tokens(
+        conn: &mut Conn,
+        st: &Statements,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let query = Prepared {
+            sql: &st.revoke_user_oauth2_refresh_tokens,
+            binds: vec![
+                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
+                ()),
+            ],
+        };
+        query.execute(conn).await.map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn revoke_oauth2_refresh_family(
         conn: &mut Conn,
@@ -5826,6 +5864,13 @@ impl Oauth2AccessTokensRepository for DieselPgBackend {
         let mut conn = self.conn().await?;
         q::revoke_oauth2_access_token(&mut conn, &self.statements, jti).await
     }
+    async fn revoke_user_oauth2_access_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::revoke_user_oauth2_access_tokens(&mut conn, &self.statements, user_id).await
+    }
     async fn revoke_oauth2_grant_access_tokens(
         &self,
         grant_id: Uuid,
@@ -5860,6 +5905,13 @@ impl Oauth2RefreshTokensRepository for DieselPgBackend {
     async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
         let mut conn = self.conn().await?;
         q::claim_oauth2_refresh_token(&mut conn, &self.statements, id).await
+    }
+    async fn revoke_user_oauth2_refresh_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        q::revoke_user_oauth2_refresh_tokens(&mut conn, &self.statements, user_id).await
     }
     async fn revoke_oauth2_refresh_family(
         &self,

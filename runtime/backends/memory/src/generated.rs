@@ -497,7 +497,7 @@ fn cascade_users(t: &mut Tables, removed: &[User]) {
         pks.extend(
             t
                 .oauth2_access_tokens
-                .lookup(3, t.oauth2_access_tokens.hash(&p.id))
+                .lookup(1, t.oauth2_access_tokens.hash(&p.id))
                 .filter(|x| x.user_id.as_ref() == Some(&p.id))
                 .map(|x| x.pk()),
         );
@@ -514,7 +514,7 @@ fn cascade_users(t: &mut Tables, removed: &[User]) {
         pks.extend(
             t
                 .oauth2_refresh_tokens
-                .lookup(3, t.oauth2_refresh_tokens.hash(&p.id))
+                .lookup(1, t.oauth2_refresh_tokens.hash(&p.id))
                 .filter(|x| x.user_id == p.id)
                 .map(|x| x.pk()),
         );
@@ -1362,7 +1362,7 @@ fn cascade_oauth2_clients(t: &mut Tables, removed: &[Oauth2Client]) {
         pks.extend(
             t
                 .oauth2_access_tokens
-                .lookup(2, t.oauth2_access_tokens.hash(p.client_id.as_str()))
+                .lookup(3, t.oauth2_access_tokens.hash(p.client_id.as_str()))
                 .filter(|x| x.client_id == p.client_id)
                 .map(|x| x.pk()),
         );
@@ -1379,7 +1379,7 @@ fn cascade_oauth2_clients(t: &mut Tables, removed: &[Oauth2Client]) {
         pks.extend(
             t
                 .oauth2_refresh_tokens
-                .lookup(2, t.oauth2_refresh_tokens.hash(p.client_id.as_str()))
+                .lookup(3, t.oauth2_refresh_tokens.hash(p.client_id.as_str()))
                 .filter(|x| x.client_id == p.client_id)
                 .map(|x| x.pk()),
         );
@@ -1583,18 +1583,18 @@ impl Stored for Oauth2AccessToken {
         match index {
             0 => Some(s.hash_one(self.jti.as_str())),
             1 => {
-                match (self.grant_id.as_ref(),) {
-                    (Some(v0),) => Some(s.hash_one(v0)),
-                    _ => None,
-                }
-            }
-            2 => Some(s.hash_one(self.client_id.as_str())),
-            3 => {
                 match (self.user_id.as_ref(),) {
                     (Some(v0),) => Some(s.hash_one(v0)),
                     _ => None,
                 }
             }
+            2 => {
+                match (self.grant_id.as_ref(),) {
+                    (Some(v0),) => Some(s.hash_one(v0)),
+                    _ => None,
+                }
+            }
+            3 => Some(s.hash_one(self.client_id.as_str())),
             _ => None,
         }
     }
@@ -1646,9 +1646,9 @@ impl Stored for Oauth2RefreshToken {
     fn index_key(&self, index: usize, s: &RandomState) -> Option<u64> {
         match index {
             0 => Some(s.hash_one(self.token_hash.as_str())),
-            1 => Some(s.hash_one(&self.family_id)),
-            2 => Some(s.hash_one(self.client_id.as_str())),
-            3 => Some(s.hash_one(&self.user_id)),
+            1 => Some(s.hash_one(&self.user_id)),
+            2 => Some(s.hash_one(&self.family_id)),
+            3 => Some(s.hash_one(self.client_id.as_str())),
             _ => None,
         }
     }
@@ -4198,13 +4198,36 @@ pub(crate) mod q {
         }
         Ok(!pks.is_empty())
     }
+    pub(crate) fn revoke_user_oauth2_access_tokens(
+        t: &mut Tables,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let pks: Vec<Uuid> = t
+            .oauth2_access_tokens
+            .lookup(1, t.oauth2_access_tokens.hash(&user_id))
+            .filter(|r| r.user_id == Some(user_id) && !r.revoked)
+            .map(|r| r.pk())
+            .collect();
+        for pk in &pks {
+            let changed = t
+                .oauth2_access_tokens
+                .modify(
+                    pk,
+                    &mut t.journal,
+                    |r| {
+                        r.revoked = true;
+                    },
+                );
+        }
+        Ok(())
+    }
     pub(crate) fn revoke_oauth2_grant_access_tokens(
         t: &mut Tables,
         grant_id: Uuid,
     ) -> Result<(), RepoError> {
         let pks: Vec<Uuid> = t
             .oauth2_access_tokens
-            .lookup(1, t.oauth2_access_tokens.hash(&grant_id))
+            .lookup(2, t.oauth2_access_tokens.hash(&grant_id))
             .filter(|r| r.grant_id == Some(grant_id) && !r.revoked)
             .map(|r| r.pk())
             .collect();
@@ -4283,13 +4306,36 @@ pub(crate) mod q {
         }
         Ok(!pks.is_empty())
     }
+    pub(crate) fn revoke_user_oauth2_refresh_tokens(
+        t: &mut Tables,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let pks: Vec<Uuid> = t
+            .oauth2_refresh_tokens
+            .lookup(1, t.oauth2_refresh_tokens.hash(&user_id))
+            .filter(|r| r.user_id == user_id && !r.revoked)
+            .map(|r| r.pk())
+            .collect();
+        for pk in &pks {
+            let changed = t
+                .oauth2_refresh_tokens
+                .modify(
+                    pk,
+                    &mut t.journal,
+                    |r| {
+                        r.revoked = true;
+                    },
+                );
+        }
+        Ok(())
+    }
     pub(crate) fn revoke_oauth2_refresh_family(
         t: &mut Tables,
         family_id: Uuid,
     ) -> Result<(), RepoError> {
         let pks: Vec<Uuid> = t
             .oauth2_refresh_tokens
-            .lookup(1, t.oauth2_refresh_tokens.hash(&family_id))
+            .lookup(2, t.oauth2_refresh_tokens.hash(&family_id))
             .filter(|r| r.family_id == family_id && !r.revoked)
             .map(|r| r.pk())
             .collect();
@@ -5832,6 +5878,15 @@ impl Oauth2AccessTokensRepository for InMemoryBackend {
         t.finish(outcome.is_ok());
         outcome
     }
+    async fn revoke_user_oauth2_access_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut t = self.lock();
+        let outcome = q::revoke_user_oauth2_access_tokens(&mut t, user_id);
+        t.finish(outcome.is_ok());
+        outcome
+    }
     async fn revoke_oauth2_grant_access_tokens(
         &self,
         grant_id: Uuid,
@@ -5871,6 +5926,15 @@ impl Oauth2RefreshTokensRepository for InMemoryBackend {
     async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
         let mut t = self.lock();
         let outcome = q::claim_oauth2_refresh_token(&mut t, id);
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn revoke_user_oauth2_refresh_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut t = self.lock();
+        let outcome = q::revoke_user_oauth2_refresh_tokens(&mut t, user_id);
         t.finish(outcome.is_ok());
         outcome
     }

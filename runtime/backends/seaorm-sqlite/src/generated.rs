@@ -2545,6 +2545,17 @@ pub(crate) mod q {
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
     }
+    pub(crate) async fn revoke_user_oauth2_access_tokens<
+        C: ConnectionTrait + TransactionTrait,
+    >(conn: &C, user_id: Uuid) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_oauth2_access_tokens" SET "revoked" = 1 WHERE "user_id" = ? AND "revoked" = 0"#,
+            [v(wire::enc_uuid(user_id))],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn revoke_oauth2_grant_access_tokens<
         C: ConnectionTrait + TransactionTrait,
     >(conn: &C, grant_id: Uuid) -> Result<(), RepoError> {
@@ -2610,6 +2621,17 @@ pub(crate) mod q {
             [v(wire::enc_uuid(id))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
+    }
+    pub(crate) async fn revoke_user_oauth2_refresh_tokens<
+        C: ConnectionTrait + TransactionTrait,
+    >(conn: &C, user_id: Uuid) -> Result<(), RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_oauth2_refresh_tokens" SET "revoked" = 1 WHERE "user_id" = ? AND "revoked" = 0"#,
+            [v(wire::enc_uuid(user_id))],
+        );
+        conn.execute_raw(stmt).await.map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn revoke_oauth2_refresh_family<
         C: ConnectionTrait + TransactionTrait,
@@ -3836,6 +3858,12 @@ impl Oauth2AccessTokensRepository for SeaOrmSqliteBackend {
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
         q::revoke_oauth2_access_token(&self.db, jti).await
     }
+    async fn revoke_user_oauth2_access_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        q::revoke_user_oauth2_access_tokens(&self.db, user_id).await
+    }
     async fn revoke_oauth2_grant_access_tokens(
         &self,
         grant_id: Uuid,
@@ -3865,6 +3893,12 @@ impl Oauth2RefreshTokensRepository for SeaOrmSqliteBackend {
     }
     async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
         q::claim_oauth2_refresh_token(&self.db, id).await
+    }
+    async fn revoke_user_oauth2_refresh_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        q::revoke_user_oauth2_refresh_tokens(&self.db, user_id).await
     }
     async fn revoke_oauth2_refresh_family(
         &self,

@@ -2506,6 +2506,19 @@ pub(crate) mod q {
             .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
+    pub(crate) async fn revoke_user_oauth2_access_tokens(
+        conn: &mut sqlx::MySqlConnection,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            r#"UPDATE `yauth_oauth2_access_tokens` SET `revoked` = TRUE WHERE `user_id` = ? AND `revoked` = FALSE"#,
+            wire::enc_uuid(user_id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
     pub(crate) async fn revoke_oauth2_grant_access_tokens(
         conn: &mut sqlx::MySqlConnection,
         grant_id: Uuid,
@@ -2586,6 +2599,19 @@ pub(crate) mod q {
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
+    }
+    pub(crate) async fn revoke_user_oauth2_refresh_tokens(
+        conn: &mut sqlx::MySqlConnection,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            r#"UPDATE `yauth_oauth2_refresh_tokens` SET `revoked` = TRUE WHERE `user_id` = ? AND `revoked` = FALSE"#,
+            wire::enc_uuid(user_id)
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
     pub(crate) async fn revoke_oauth2_refresh_family(
         conn: &mut sqlx::MySqlConnection,
@@ -4024,6 +4050,13 @@ impl Oauth2AccessTokensRepository for SqlxMysqlBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::revoke_oauth2_access_token(&mut conn, jti).await
     }
+    async fn revoke_user_oauth2_access_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::revoke_user_oauth2_access_tokens(&mut conn, user_id).await
+    }
     async fn revoke_oauth2_grant_access_tokens(
         &self,
         grant_id: Uuid,
@@ -4058,6 +4091,13 @@ impl Oauth2RefreshTokensRepository for SqlxMysqlBackend {
     async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::claim_oauth2_refresh_token(&mut conn, id).await
+    }
+    async fn revoke_user_oauth2_refresh_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::revoke_user_oauth2_refresh_tokens(&mut conn, user_id).await
     }
     async fn revoke_oauth2_refresh_family(
         &self,

@@ -46,6 +46,11 @@ pub struct AuthUser {
     /// The admin who opened this session by impersonation; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub impersonated_by: Option<Uuid>,
+    /// The OAuth 2 client whose access token this is (the authorization server's tokens,
+    /// `auth_method: "Bearer"`); absent for the user's own credentials. An application's
+    /// route that only the user's own app may use refuses callers with a `client_id`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_id: Option<String>,
     /// The session the request came with (for logout and "other sessions").
     #[serde(skip)]
     pub session_id: Option<Uuid>,
@@ -64,6 +69,7 @@ impl AuthUser {
             auth_method,
             scopes: None,
             impersonated_by: None,
+            client_id: None,
             session_id: None,
         }
     }
@@ -130,6 +136,7 @@ impl AuthUser {
             auth_method,
             scopes: None,
             impersonated_by: None,
+            client_id: None,
             session_id: None,
         }
     }
@@ -202,6 +209,7 @@ mod tests {
             },
             scopes,
             impersonated_by: None,
+            client_id: None,
             session_id: None,
         }
     }

@@ -49,6 +49,9 @@ pub(super) struct Params {
     pub max_age: Option<String>,
     pub login_hint: Option<String>,
     pub login_after: Option<String>,
+    /// OpenID Connect request objects, which are not supported (refused, never ignored).
+    pub request: bool,
+    pub request_uri: bool,
 }
 
 impl Params {
@@ -68,6 +71,8 @@ impl Params {
             max_age: get("max_age"),
             login_hint: get("login_hint"),
             login_after: get(LOGIN_AFTER),
+            request: form.get("request").is_some(),
+            request_uri: form.get("request_uri").is_some(),
         }
     }
 
@@ -199,6 +204,18 @@ pub(super) fn check(
         |error: &str, description: &str| error_to_client(service, target, error, description);
     if params.state.as_ref().is_some_and(|s| s.len() > MAX_STATE) {
         return Err(refuse("invalid_request", "`state` is too long"));
+    }
+    if params.request {
+        return Err(refuse(
+            "request_not_supported",
+            "request objects are not supported",
+        ));
+    }
+    if params.request_uri {
+        return Err(refuse(
+            "request_uri_not_supported",
+            "request_uri is not supported",
+        ));
     }
     if params
         .response_mode

@@ -47,6 +47,11 @@ pub struct ClientMetadata {
     pub id_token_signed_response_alg: Option<String>,
     /// Where RP-initiated logout may return to; the same rules as `redirect_uris`.
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// A resource server: as a confidential client it may introspect every client's tokens
+    /// (others see only their own). Only [`register_client`] sets it; `POST /oauth/register`
+    /// ignores it.
+    #[serde(skip)]
+    pub introspect_any: bool,
 }
 
 /// A registered client: its metadata as stored, its id, and its secret (shown once).
@@ -89,6 +94,7 @@ pub(super) struct StoredMetadata {
     pub token_endpoint_auth_method: String,
     pub id_token_signed_response_alg: String,
     pub post_logout_redirect_uris: Vec<String>,
+    pub introspect_any: bool,
 }
 
 fn invalid_metadata(description: impl Into<String>) -> OAuthError {
@@ -250,6 +256,7 @@ pub(super) async fn register(
         token_endpoint_auth_method: method.to_string(),
         id_token_signed_response_alg: alg.to_string(),
         post_logout_redirect_uris: logout_uris.clone(),
+        introspect_any: metadata.introspect_any && !public,
     };
     let row = Oauth2Client {
         id: Uuid::now_v7(),

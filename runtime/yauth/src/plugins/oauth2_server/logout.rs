@@ -51,15 +51,11 @@ pub(super) async fn end_session(
     let sealer = state.sealer()?;
     let hint: Hint = state
         .signing_keys()
-        .verify(
-            state.repos(),
-            sealer,
-            hint,
-            "JWT",
-            &service.hint_validation,
-        )
+        .verify(state.repos(), sealer, hint, "JWT", &service.hint_validation)
         .await
-        .map_err(|_| OAuthError::invalid_request("`id_token_hint` is not an id_token of this issuer"))?;
+        .map_err(|_| {
+            OAuthError::invalid_request("`id_token_hint` is not an id_token of this issuer")
+        })?;
     if params.get("client_id").is_some_and(|id| id != hint.aud) {
         return Err(OAuthError::invalid_request(
             "`client_id` is not the id_token's audience",
@@ -74,9 +70,16 @@ pub(super) async fn end_session(
     // Checked before anything ends: a wrong URI is shown, never followed.
     let redirect = match params.get("post_logout_redirect_uri") {
         None => None,
-        Some(uri) if client.stored().post_logout_redirect_uris.iter().any(|r| r == uri) => {
-            let mut url = url::Url::parse(uri)
-                .map_err(|_| OAuthError::invalid_request("`post_logout_redirect_uri` is not a URL"))?;
+        Some(uri)
+            if client
+                .stored()
+                .post_logout_redirect_uris
+                .iter()
+                .any(|r| r == uri) =>
+        {
+            let mut url = url::Url::parse(uri).map_err(|_| {
+                OAuthError::invalid_request("`post_logout_redirect_uri` is not a URL")
+            })?;
             if let Some(value) = params.get("state") {
                 url.query_pairs_mut().append_pair("state", value);
             }

@@ -59,6 +59,13 @@ mod wire;
 /// The plugin's name.
 pub const NAME: &str = "oauth2-server";
 
+/// Scopes of yauth's own credentials (`account` for account changes, `admin` for the admin
+/// routes), never granted to an OAuth client.
+pub const RESERVED_SCOPES: &[&str] = &[
+    crate::contract::user::ACCOUNT_SCOPE,
+    crate::contract::user::ADMIN_ROLE,
+];
+
 /// How long an authorization code may be redeemed.
 pub const CODE_TTL: Duration = Duration::from_secs(60);
 
@@ -141,7 +148,7 @@ impl Default for OAuth2RateLimits {
 #[derive(Debug, Clone)]
 pub struct OAuth2ServerConfig {
     /// The issuer, when OpenID Connect is off (with `oidc`, its issuer is the one): the URL
-    /// where yauth is mounted. Default: `YAuthConfig::base_url`.
+    /// where yauth is mounted. Required then: there is no default.
     pub issuer: Option<String>,
     /// Who may register clients at `POST /oauth/register`. Default off.
     pub registration: ClientRegistration,
@@ -159,7 +166,9 @@ pub struct OAuth2ServerConfig {
     pub device_url: String,
     /// How long a device code waits for the user. Default 10 minutes.
     pub device_code_ttl: Duration,
-    /// The scopes clients may ask for. Default `openid profile email offline_access`.
+    /// The scopes clients may ask for. Default `openid profile email offline_access`
+    /// (`openid` only with OpenID Connect on). `account` and `admin` are refused: they are
+    /// yauth's own.
     pub scopes_supported: Vec<String>,
     /// How long an access token is valid. Default 15 minutes. Keep it within the bearer
     /// plugin's `access_token_ttl` plus an hour: that is how long a rotated signing key
@@ -322,6 +331,17 @@ impl YAuthPlugin for OAuth2Server {
             {
                 return Err(PluginError(format!("`{scope}` is not a valid scope")));
             }
+            // yauth's own routes read these scopes on every token: a client must never be
+            // granted them.
+            if let Some(scope) = own
+                .scopes_supported
+                .iter()
+                .find(|s| RESERVED_SCOPES.contains(&s.as_str()))
+            {
+                return Err(PluginError(format!(
+                    "`{scope}` is reserved for yauth's own credentials and cannot be offered to OAuth clients"
+                )));
+            }
             if let ClientRegistration::InitialAccessToken(token) = &own.registration
                 && token.len() < 16
             {
@@ -329,6 +349,12 @@ impl YAuthPlugin for OAuth2Server {
                     "the initial access token must be at least 16 characters".into(),
                 ));
             }
+            let oidc_on = own.oidc().is_some();
+            if !oidc_on {
+                // No id_tokens without OpenID Connect: `openid` is not offered.
+                service.config.scopes_supported.retain(|s| s != "openid");
+            }
+            let own = &service.config;
             let issuer = match (own.oidc(), &own.issuer) {
                 (Some(oidc), Some(issuer)) if oidc.issuer != *issuer => {
                     return Err(PluginError(
@@ -337,7 +363,13 @@ impl YAuthPlugin for OAuth2Server {
                 }
                 (Some(oidc), _) => oidc.issuer.clone(),
                 (None, Some(issuer)) => issuer.clone(),
-                (None, None) => config.base_url.trim_end_matches('/').to_string(),
+                (None, None) => {
+                    return Err(PluginError(
+                        "set OAuth2ServerConfig::issuer (or OidcConfig::issuer): the URL where \
+                         yauth is mounted, e.g. https://app.example.com/api/auth"
+                            .into(),
+                    ));
+                }
             };
             if let Some(oidc) = own.oidc()
                 && oidc.id_token_ttl.is_zero()
@@ -384,6 +416,39 @@ impl YAuthPlugin for OAuth2Server {
         vec![Box::new(AccessToken {
             service: self.service.clone(),
         })]
+    }
+
+    fn on_event<'a>(
+        &'a self,
+        event: &'a crate::contract::event::AuthEvent,
+        state: &'a YAuthState,
+    ) -> BoxFuture<'a, ()> {
+        use crate::contract::event::AuthEvent;
+        Box::pin(async move {
+            // A new password or a ban ends what clients hold for the user: after an account
+            // is recovered, a client the intruder authorized must not keep working.
+            let user_id = match event {
+                AuthEvent::PasswordChanged { user_id }
+                | AuthEvent::PasswordReset { user_id }
+                | AuthEvent::UserBanned { user_id, .. } => *user_id,
+                _ => return,
+            };
+            let repos = state.repos();
+            if let Err(e) = repos
+                .oauth2_refresh_tokens
+                .revoke_user_oauth2_refresh_tokens(user_id)
+                .await
+            {
+                tracing::error!(error = %e, %user_id, "could not revoke the user's OAuth refresh tokens");
+            }
+            if let Err(e) = repos
+                .oauth2_access_tokens
+                .revoke_user_oauth2_access_tokens(user_id)
+                .await
+            {
+                tracing::error!(error = %e, %user_id, "could not revoke the user's OAuth access tokens");
+            }
+        })
     }
 
     fn maintain<'a>(&'a self, state: &'a YAuthState) -> BoxFuture<'a, Result<u64, ApiError>> {

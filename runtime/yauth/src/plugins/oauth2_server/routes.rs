@@ -337,6 +337,14 @@ async fn registered(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<RegisteredClient, OAuthError> {
+    // Counted before the initial access token is compared: guesses are limited too.
+    limits::check_ip(
+        state,
+        "oauth-register",
+        meta.ip,
+        service.config.rate_limits.register_per_ip,
+    )
+    .await?;
     match &service.config.registration {
         ClientRegistration::Off => {
             return Err(OAuthError::new(
@@ -363,13 +371,6 @@ async fn registered(
             }
         }
     }
-    limits::check_ip(
-        state,
-        "oauth-register",
-        meta.ip,
-        service.config.rate_limits.register_per_ip,
-    )
-    .await?;
     let json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -466,7 +467,7 @@ struct TokenOnlyForm {
     tag = "oauth2Server",
     operation_id = "oauth2Introspect",
     summary = "Whether a token is live, and what it carries (RFC 7662)",
-    description = "A confidential client may ask about any token; a public client about its own. Anything else is `{ \"active\": false }`.",
+    description = "A client may ask about its own tokens; a resource server registered from Rust with `introspect_any` about every client's. Anything else is `{ \"active\": false }`.",
     request_body(content = TokenOnlyForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "The token's state", body = Introspection),

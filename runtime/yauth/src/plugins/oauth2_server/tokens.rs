@@ -388,6 +388,15 @@ async fn authorization_code(
     if row.client_id != client.client_id {
         return Err(OAuthError::invalid_grant());
     }
+    // Only a request that proves the code's PKCE verifier and redirect URI counts as the
+    // code's reuse: someone who merely saw a used code cannot revoke the grant.
+    let verifier = form.get("code_verifier").unwrap_or("");
+    if row.redirect_uri != redirect_uri
+        || row.code_challenge_method != "S256"
+        || !pkce_matches(verifier, &row.code_challenge)
+    {
+        return Err(OAuthError::invalid_grant());
+    }
     if row.used {
         return Err(reused(
             state,
@@ -399,11 +408,7 @@ async fn authorization_code(
         )
         .await);
     }
-    if row.expires_at <= now || row.redirect_uri != redirect_uri {
-        return Err(OAuthError::invalid_grant());
-    }
-    let verifier = form.get("code_verifier").unwrap_or("");
-    if row.code_challenge_method != "S256" || !pkce_matches(verifier, &row.code_challenge) {
+    if row.expires_at <= now {
         return Err(OAuthError::invalid_grant());
     }
     let Some(user) = live_user(state, row.user_id).await? else {
@@ -423,6 +428,18 @@ async fn authorization_code(
     // The family is the code's: a reused code revokes it.
     let refresh = issues_refresh(service, client, &scopes)
         .then(|| new_family(service, client, user.id, &scopes, row.id));
+    // Signed before the code is used up: a signing failure leaves the code redeemable.
+    let id_token = id_token(
+        state,
+        service,
+        client,
+        &user,
+        &scopes,
+        row.auth_time,
+        row.nonce.clone(),
+        &access.jwt,
+    )
+    .await?;
     if !repos
         .composite
         .exchange_authorization_code(row.id, now, &access.row, refresh.as_ref().map(|r| &r.1))
@@ -439,17 +456,6 @@ async fn authorization_code(
         )
         .await);
     }
-    let id_token = id_token(
-        state,
-        service,
-        client,
-        &user,
-        &scopes,
-        row.auth_time,
-        row.nonce.clone(),
-        &access.jwt,
-    )
-    .await?;
     Ok((
         TokenResponse {
             access_token: access.jwt,
@@ -676,6 +682,7 @@ pub(super) async fn authenticate(
             .map(str::to_string)
             .collect(),
     );
+    auth.client_id = Some(claims.client_id);
     Ok(Some(auth))
 }
 
@@ -761,10 +768,11 @@ pub(super) struct Introspection {
     pub jti: Option<String>,
 }
 
-/// Whether `caller` may learn about a token issued to `owner`: a confidential client (a
-/// resource server) may ask about any token, a public client only about its own.
+/// Whether `caller` may learn about a token issued to `owner`: its own, or any when it is a
+/// confidential client registered from Rust as a resource server
+/// (`ClientMetadata::introspect_any`; registration over HTTP cannot ask for it).
 fn may_see(caller: &Oauth2Client, auth: ClientAuth, owner: &str) -> bool {
-    auth == ClientAuth::Secret || caller.client_id == owner
+    caller.client_id == owner || (auth == ClientAuth::Secret && caller.stored().introspect_any)
 }
 
 /// `POST /oauth/introspect`.

@@ -222,13 +222,15 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
         .map_err(|_| bad())?;
     let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    // Form-decoded: `+` is a space, `%XX` a byte; nothing else is special (an `&` or `=`
+    // stays part of the value).
     let unescape = |part: &str| {
-        url::form_urlencoded::parse(format!("x={part}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
+        percent_encoding::percent_decode_str(&part.replace('+', " "))
+            .decode_utf8()
+            .map(|v| v.into_owned())
+            .map_err(|_| bad())
     };
-    Ok(Some((unescape(id), unescape(secret))))
+    Ok(Some((unescape(id)?, unescape(secret)?)))
 }
 
 /// The client a request authenticates as: by `Authorization: Basic`, by `client_id` and
@@ -300,14 +302,14 @@ mod tests {
     #[test]
     fn basic_credentials_are_form_decoded() {
         let mut headers = HeaderMap::new();
-        let encoded = base64::engine::general_purpose::STANDARD.encode("my%3Aclient:p%40ss+w");
+        let encoded = base64::engine::general_purpose::STANDARD.encode("my%3Aclient:p%40ss+w&x=1");
         headers.insert(
             AUTHORIZATION,
             HeaderValue::from_str(&format!("Basic {encoded}")).unwrap(),
         );
         assert_eq!(
             basic_credentials(&headers).unwrap(),
-            Some(("my:client".into(), "p@ss w".into()))
+            Some(("my:client".into(), "p@ss w&x=1".into()))
         );
         headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
         assert_eq!(
