@@ -82,6 +82,10 @@ pub struct Args {
     /// Let anyone register OAuth 2 clients (for local experiments).
     #[arg(long, conflicts_with = "dcr_token")]
     pub dcr_open: bool,
+    /// Requests per minute and client IP to the OAuth 2 token, introspection, revocation and
+    /// device endpoints together.
+    #[arg(long, value_name = "N", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
+    pub oauth_token_rate: u32,
 }
 
 /// Every plugin the demo can enable, in the order it adds them.
@@ -511,6 +515,10 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
                 (None, false) => ClientRegistration::Off,
             },
             oidc: Some(OidcConfig::new(format!("{}/api/auth", config_base_url))),
+            rate_limits: yauth::plugins::oauth2_server::OAuth2RateLimits {
+                token_per_ip: yauth::kit::limits::Limit::per_minute(args.oauth_token_rate),
+                ..Default::default()
+            },
             ..OAuth2ServerConfig::default()
         });
     }

@@ -36,6 +36,20 @@ where
     }
 }
 
+/// The token of `Authorization: Bearer <token>`, if the request has one (the scheme in any
+/// case, the token trimmed and not empty).
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 /// The client's IP under [`TrustedProxies`]: the connection's address (`ConnectInfo`, present
 /// when the app is served with `into_make_service_with_connect_info`), or what a trusted
 /// proxy says. An address that does not parse is never believed. `None` when nothing is

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use axum::http::StatusCode;
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -381,16 +380,6 @@ async fn verified_claims(
     Ok(Some(claims))
 }
 
-/// The bearer token of `Authorization`, if the request has one.
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
 /// The caller of a valid access token: signature, `kid`, algorithm, issuer, audience and
 /// expiry checked, then the user loaded (a deleted user is unauthenticated, a banned one
 /// refused).
@@ -399,7 +388,7 @@ pub(super) async fn authenticate(
     service: &Service,
     parts: &Parts,
 ) -> Result<Option<AuthUser>, ApiError> {
-    let Some(token) = bearer_token(parts) else {
+    let Some(token) = crate::kit::request::bearer_token(&parts.headers) else {
         return Ok(None);
     };
     let Some(claims) = verified_claims(state, service, token).await? else {

@@ -85,13 +85,7 @@ pub(super) async fn start(
     form: &Form,
     meta: &RequestMeta,
 ) -> Result<DeviceAuthorization, OAuthError> {
-    limits::check_ip(
-        state,
-        "oauth-token",
-        meta.ip,
-        service.config.rate_limits.token_per_ip,
-    )
-    .await?;
+    tokens::token_limit(state, service, meta).await?;
     let (client, _) = authenticate_client(state, headers, form).await?;
     if !client.may_use(GRANT) {
         return Err(tokens::unauthorized_client("device_code"));
@@ -355,14 +349,7 @@ pub(super) async fn poll(
             )
             .await?;
             Ok((
-                TokenResponse {
-                    access_token: access.jwt,
-                    token_type: "Bearer",
-                    expires_in: service.config.access_token_ttl.as_secs(),
-                    scope: scopes.join(" "),
-                    refresh_token: refresh,
-                    id_token,
-                },
+                TokenResponse::new(service, access.jwt, &scopes, refresh, id_token),
                 Some(user.id),
             ))
         }

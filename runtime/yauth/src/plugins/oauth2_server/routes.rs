@@ -18,7 +18,7 @@ use super::device::{self, DeviceAuthorization, PendingDevice};
 use super::logout::{self, SignedOut};
 use super::metadata::{self, ServerMetadata};
 use super::tokens::{self, Introspection, TokenResponse, UserInfo};
-use super::wire::{Form, OAuthError, OAuthErrorBody};
+use super::wire::{Form, InvalidClient, OAuthError, OAuthErrorBody, OAuthRateLimited};
 use super::{ClientRegistration, Service, SigningAlgorithm};
 use crate::contract::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::contract::plugin::PluginState;
@@ -313,8 +313,7 @@ async fn consent(
         (status = 400, description = "`invalid_redirect_uri` or `invalid_client_metadata`", body = OAuthErrorBody),
         (status = 401, description = "`invalid_token`: the initial access token is missing or wrong", body = OAuthErrorBody),
         (status = 403, description = "`access_denied`: registration is off", body = OAuthErrorBody),
-        (status = 429, description = "`rate_limited`", body = OAuthErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        OAuthRateLimited,
     )
 )]
 async fn register(
@@ -428,10 +427,8 @@ struct TokenForm {
     responses(
         (status = 200, description = "The tokens; never cached", body = TokenResponse),
         (status = 400, description = "`invalid_request`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`; for the device grant also `authorization_pending`, `slow_down`, `access_denied`, `expired_token`", body = OAuthErrorBody),
-        (status = 401, description = "`invalid_client`", body = OAuthErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"oauth\"`"))),
-        (status = 429, description = "`rate_limited`", body = OAuthErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        InvalidClient,
+        OAuthRateLimited,
     )
 )]
 async fn token(
@@ -472,10 +469,8 @@ struct TokenOnlyForm {
     responses(
         (status = 200, description = "The token's state", body = Introspection),
         (status = 400, description = "`invalid_request`", body = OAuthErrorBody),
-        (status = 401, description = "`invalid_client`", body = OAuthErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"oauth\"`"))),
-        (status = 429, description = "`rate_limited`", body = OAuthErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        InvalidClient,
+        OAuthRateLimited,
     )
 )]
 async fn introspect(
@@ -502,10 +497,8 @@ async fn introspect(
     responses(
         (status = 200, description = "Done (or nothing to do)"),
         (status = 400, description = "`invalid_request`", body = OAuthErrorBody),
-        (status = 401, description = "`invalid_client`", body = OAuthErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"oauth\"`"))),
-        (status = 429, description = "`rate_limited`", body = OAuthErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        InvalidClient,
+        OAuthRateLimited,
     )
 )]
 async fn revoke(
@@ -544,10 +537,8 @@ struct DeviceCodeForm {
     responses(
         (status = 200, description = "The codes; never cached", body = DeviceAuthorization),
         (status = 400, description = "`invalid_request`, `unauthorized_client`, `invalid_scope`", body = OAuthErrorBody),
-        (status = 401, description = "`invalid_client`", body = OAuthErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"oauth\"`"))),
-        (status = 429, description = "`rate_limited`", body = OAuthErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        InvalidClient,
+        OAuthRateLimited,
     )
 )]
 async fn device_code(

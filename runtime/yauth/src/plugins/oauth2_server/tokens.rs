@@ -1,7 +1,6 @@
 //! The token endpoint's grants, the tokens themselves (access tokens, id_tokens), and what
 //! reads them back: introspection, revocation, `/userinfo` and the extractor.
 
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
@@ -19,6 +18,7 @@ use crate::contract::state::YAuthState;
 use crate::contract::user::{AuthMethod, AuthUser, is_banned};
 use crate::entity::{Oauth2AccessToken, Oauth2Client, Oauth2RefreshToken, User};
 use crate::kit::limits;
+use crate::kit::request::bearer_token;
 use crate::kit::token::{TokenHash, constant_time_eq, expires_after, new_token};
 
 /// The `typ` of access tokens (RFC 9068), which no other token of the key store has.
@@ -108,6 +108,26 @@ pub(super) struct TokenResponse {
     /// The id_token (OpenID Connect, with the `openid` scope and a user).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+}
+
+impl TokenResponse {
+    /// The answer for an access token with `scopes`, and the refresh and id tokens if any.
+    pub(super) fn new(
+        service: &Service,
+        access_token: String,
+        scopes: &[String],
+        refresh_token: Option<String>,
+        id_token: Option<String>,
+    ) -> Self {
+        TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: service.config.access_token_ttl.as_secs(),
+            scope: scopes.join(" "),
+            refresh_token,
+            id_token,
+        }
+    }
 }
 
 pub(super) fn scopes_of(value: Option<&serde_json::Value>) -> Vec<String> {
@@ -274,6 +294,21 @@ pub(super) async fn live_user(state: &YAuthState, user_id: Uuid) -> Result<Optio
         .filter(|u| !is_banned(u)))
 }
 
+/// The per-IP limit shared by the token, introspection, revocation and device endpoints.
+pub(super) async fn token_limit(
+    state: &YAuthState,
+    service: &Service,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    limits::check_ip(
+        state,
+        "oauth-token",
+        meta.ip,
+        service.config.rate_limits.token_per_ip,
+    )
+    .await
+}
+
 /// `POST /oauth/token`.
 pub(super) async fn token(
     state: &YAuthState,
@@ -282,13 +317,7 @@ pub(super) async fn token(
     form: &Form,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
-    limits::check_ip(
-        state,
-        "oauth-token",
-        meta.ip,
-        service.config.rate_limits.token_per_ip,
-    )
-    .await?;
+    token_limit(state, service, meta).await?;
     let grant_type = form.require("grant_type")?;
     if !super::clients::GRANT_TYPES.contains(&grant_type) {
         return Err(OAuthError::bad(
@@ -457,14 +486,7 @@ async fn authorization_code(
         .await);
     }
     Ok((
-        TokenResponse {
-            access_token: access.jwt,
-            token_type: "Bearer",
-            expires_in: service.config.access_token_ttl.as_secs(),
-            scope: scopes.join(" "),
-            refresh_token: refresh.map(|r| r.0),
-            id_token,
-        },
+        TokenResponse::new(service, access.jwt, &scopes, refresh.map(|r| r.0), id_token),
         Some(user.id),
     ))
 }
@@ -554,14 +576,7 @@ async fn refresh_token(
         .await);
     }
     Ok((
-        TokenResponse {
-            access_token: access.jwt,
-            token_type: "Bearer",
-            expires_in: service.config.access_token_ttl.as_secs(),
-            scope: scopes.join(" "),
-            refresh_token: Some(plain),
-            id_token: None,
-        },
+        TokenResponse::new(service, access.jwt, &scopes, Some(plain), None),
         Some(user.id),
     ))
 }
@@ -595,14 +610,7 @@ async fn client_credentials(
         .insert_oauth2_access_token(&access.row)
         .await?;
     Ok((
-        TokenResponse {
-            access_token: access.jwt,
-            token_type: "Bearer",
-            expires_in: service.config.access_token_ttl.as_secs(),
-            scope: scopes.join(" "),
-            refresh_token: None,
-            id_token: None,
-        },
+        TokenResponse::new(service, access.jwt, &scopes, None, None),
         None,
     ))
 }
@@ -639,16 +647,6 @@ async fn live_access_token(
         return Ok(None);
     }
     Ok(Some((claims, row)))
-}
-
-/// The bearer token of `Authorization`, if any.
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
 }
 
 /// The extractor: the user of a live access token of this server, with its scopes. A
@@ -783,13 +781,7 @@ pub(super) async fn introspect(
     form: &Form,
     meta: &RequestMeta,
 ) -> Result<Introspection, OAuthError> {
-    limits::check_ip(
-        state,
-        "oauth-token",
-        meta.ip,
-        service.config.rate_limits.token_per_ip,
-    )
-    .await?;
+    token_limit(state, service, meta).await?;
     let (caller, auth) = authenticate_client(state, headers, form).await?;
     let token = form.require("token")?;
     let refresh_first = form.get("token_type_hint") == Some("refresh_token");
@@ -886,13 +878,7 @@ pub(super) async fn revoke(
     form: &Form,
     meta: &RequestMeta,
 ) -> Result<(), OAuthError> {
-    limits::check_ip(
-        state,
-        "oauth-token",
-        meta.ip,
-        service.config.rate_limits.token_per_ip,
-    )
-    .await?;
+    token_limit(state, service, meta).await?;
     let (client, _) = authenticate_client(state, headers, form).await?;
     let token = form.require("token")?;
     let repos = state.repos();

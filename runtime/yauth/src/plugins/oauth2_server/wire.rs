@@ -39,6 +39,32 @@ pub(super) struct OAuthErrorBody {
     pub(super) error_description: String,
 }
 
+/// 401 `invalid_client`, for the OpenAPI document of the client-authenticated routes.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 401,
+    description = "`invalid_client`: client authentication failed (the same for an unknown client and a wrong secret)",
+    headers(("WWW-Authenticate" = String, description = "`Basic realm=\"oauth\"`"))
+)]
+#[expect(
+    dead_code,
+    reason = "describes the answer in the OpenAPI document only"
+)]
+pub(super) struct InvalidClient(pub OAuthErrorBody);
+
+/// 429 `rate_limited`, in the OAuth error body.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 429,
+    description = "`rate_limited`: wait the seconds of `Retry-After`",
+    headers(("Retry-After" = u64, description = "Seconds to wait"))
+)]
+#[expect(
+    dead_code,
+    reason = "describes the answer in the OpenAPI document only"
+)]
+pub(super) struct OAuthRateLimited(pub OAuthErrorBody);
+
 impl OAuthError {
     pub(super) fn new(
         status: StatusCode,
