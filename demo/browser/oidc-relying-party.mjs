@@ -136,6 +136,19 @@ try {
     (e) => e.error === "invalid_grant",
   );
 
+  // A nonce mismatch: the library refuses the id_token (and the code is spent).
+  const mismatch = await authorize("openid");
+  await assert.rejects(
+    oc.authorizationCodeGrant(config, mismatch.callback, {
+      pkceCodeVerifier: mismatch.verifier,
+      expectedState: mismatch.state,
+      expectedNonce: "another-nonce",
+      idTokenExpected: true,
+    }),
+    (e) => /nonce/.test(String(e.message) + String(e.cause?.message ?? "")),
+  );
+  console.log("rp: a nonce mismatch is refused");
+
   // The code's reuse revoked the family: a new grant for the rest.
   const second = await authorize("openid email offline_access");
   const fresh = await oc.authorizationCodeGrant(config, second.callback, {
