@@ -87,6 +87,14 @@ pub(super) fn root(_state: &YAuthState, service: Arc<Service>) -> Option<axum::R
     ))
 }
 
+/// The JSON answer of a client endpoint (never cached), or its OAuth error.
+fn answer<T: Serialize>(result: Result<T, OAuthError>) -> Response {
+    match result {
+        Ok(body) => no_store(Json(body).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// A 302 to `url`, never cached (it may carry a code).
 fn found(url: &str) -> Response {
     match HeaderValue::from_str(url) {
@@ -438,10 +446,7 @@ async fn token(
     headers: HeaderMap,
     form: Form,
 ) -> Response {
-    match tokens::token(&state, &service, &headers, &form, &meta).await {
-        Ok(body) => no_store(Json(body).into_response()),
-        Err(e) => e.into_response(),
-    }
+    answer(tokens::token(&state, &service, &headers, &form, &meta).await)
 }
 
 /// The form of `POST /oauth/introspect` and `/oauth/revoke`.
@@ -480,10 +485,7 @@ async fn introspect(
     headers: HeaderMap,
     form: Form,
 ) -> Response {
-    match tokens::introspect(&state, &service, &headers, &form, &meta).await {
-        Ok(body) => no_store(Json(body).into_response()),
-        Err(e) => e.into_response(),
-    }
+    answer(tokens::introspect(&state, &service, &headers, &form, &meta).await)
 }
 
 #[utoipa::path(
@@ -548,10 +550,7 @@ async fn device_code(
     headers: HeaderMap,
     form: Form,
 ) -> Response {
-    match device::start(&state, &service, &headers, &form, &meta).await {
-        Ok(body) => no_store(Json(body).into_response()),
-        Err(e) => e.into_response(),
-    }
+    answer(device::start(&state, &service, &headers, &form, &meta).await)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
