@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<yauth::config::IpNet>,
     /// The plugins to enable, comma-separated
-    /// (`email-password,bearer,api-key,magic-link,account-lockout,passkey,mfa,admin,status,oauth2-server`),
+    /// (`email-password,bearer,api-key,magic-link,account-lockout,passkey,mfa,admin,status,oauth2-server,oauth`),
     /// or `all`.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     pub plugins: Vec<String>,
@@ -86,6 +86,64 @@ pub struct Args {
     /// device endpoints together.
     #[arg(long, value_name = "N", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
     pub oauth_token_rate: u32,
+    /// An OpenID provider to sign in with (repeatable):
+    /// `name=NAME,issuer=URL,client-id=ID,client-secret=SECRET` (the secret may be left out
+    /// for a public client). Register `<public URL>/api/auth/oauth/NAME/callback` as its
+    /// redirect URI.
+    #[arg(long = "oidc-provider", value_name = "SPEC", value_parser = parse_oidc_provider)]
+    pub oidc_providers: Vec<OidcProviderArg>,
+    /// The session cookie's name. Browsers share cookies across the ports of one host: two
+    /// demos on one machine need different names (or one on `localhost`, the other on
+    /// `127.0.0.1`).
+    #[arg(long, value_name = "NAME")]
+    pub cookie_name: Option<String>,
+}
+
+/// One `--oidc-provider`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OidcProviderArg {
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for OidcProviderArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProviderArg")
+            .field("name", &self.name)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses `name=…,issuer=…,client-id=…[,client-secret=…]`.
+pub fn parse_oidc_provider(spec: &str) -> Result<OidcProviderArg, String> {
+    let (mut name, mut issuer, mut client_id, mut client_secret) = (None, None, None, None);
+    for part in spec.split(',') {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` is not key=value"))?;
+        let slot = match key.trim() {
+            "name" => &mut name,
+            "issuer" => &mut issuer,
+            "client-id" => &mut client_id,
+            "client-secret" => &mut client_secret,
+            other => {
+                return Err(format!(
+                    "unknown key `{other}` (name, issuer, client-id, client-secret)"
+                ));
+            }
+        };
+        *slot = Some(value.trim().to_owned());
+    }
+    Ok(OidcProviderArg {
+        name: name.ok_or("name= is missing")?,
+        issuer: issuer.ok_or("issuer= is missing")?,
+        client_id: client_id.ok_or("client-id= is missing")?,
+        client_secret,
+    })
 }
 
 /// Every plugin the demo can enable, in the order it adds them.
@@ -100,6 +158,7 @@ pub const PLUGINS: &[&str] = &[
     "admin",
     "status",
     "oauth2-server",
+    "oauth",
 ];
 
 impl Args {
@@ -389,9 +448,12 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         ..YAuthConfig::default()
     };
     config.cookie.secure = secure;
+    if let Some(name) = &args.cookie_name {
+        config.cookie.name = name.clone();
+    }
     let plugins = args.enabled_plugins()?;
     // Bearer signing keys, TOTP secrets and passkey stand-ins all hang off the secret key.
-    if ["bearer", "mfa", "passkey", "oauth2-server"]
+    if ["bearer", "mfa", "passkey", "oauth2-server", "oauth"]
         .iter()
         .any(|name| plugins.contains(name))
     {
@@ -520,6 +582,23 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
                 ..Default::default()
             },
             ..OAuth2ServerConfig::default()
+        });
+    }
+    if plugins.contains(&"oauth") {
+        builder = builder.with_oauth(OAuthConfig {
+            providers: args
+                .oidc_providers
+                .iter()
+                .map(|p| {
+                    OAuthProvider::oidc(
+                        p.name.clone(),
+                        p.issuer.clone(),
+                        p.client_id.clone(),
+                        p.client_secret.clone(),
+                    )
+                })
+                .collect(),
+            ..OAuthConfig::default()
         });
     }
     let yauth = builder.build().await?;

@@ -148,6 +148,14 @@ impl YAuthBuilder {
         }
     }
 
+    /// Enables the OAuth client plugin: sign in with OpenID Connect and OAuth 2 providers,
+    /// and link them to accounts. Needs `YAuthConfig::secret_key` (provider tokens are
+    /// stored sealed).
+    #[cfg(feature = "oauth")]
+    pub fn with_oauth(self, config: crate::plugins::oauth::OAuthConfig) -> Self {
+        self.with_plugin(Box::new(crate::plugins::oauth::OAuth::new(config)))
+    }
+
     /// Enables the OAuth 2 authorization server (and, with `config.oidc`, the OpenID Connect
     /// provider). Needs `YAuthConfig::secret_key` and the bearer plugin's key store.
     #[cfg(feature = "oauth2-server")]

@@ -2,7 +2,6 @@
 //! SHA-1 leave the server. The check fails open: when the service cannot be reached in time,
 //! the password is accepted and the failure logged.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sha1::{Digest, Sha1};
@@ -26,10 +25,8 @@ impl Default for HibpConfig {
     }
 }
 
-/// A client of the range API. It carries its own rustls configuration (ring, webpki roots),
-/// so it needs no process-wide TLS provider. yauth enables reqwest's `rustls-no-provider`
-/// feature; if your own code builds `reqwest` clients without TLS settings, install a provider
-/// first (`rustls::crypto::ring::default_provider().install_default()`).
+/// A client of the range API, built by [`crate::kit::http::client`] (its own TLS
+/// configuration; answers capped at [`crate::kit::http::MAX_BODY`]).
 #[derive(Debug, Clone)]
 pub struct Hibp {
     config: HibpConfig,
@@ -39,22 +36,7 @@ pub struct Hibp {
 impl Hibp {
     /// A client for `config` (its own TLS configuration; no request is made yet).
     pub fn new(config: HibpConfig) -> Result<Self, String> {
-        // rustls with ring and the webpki roots: no OpenSSL and no aws-lc in the build.
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .timeout(config.timeout)
-            .user_agent("yauth")
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = crate::kit::http::client(config.timeout)?;
         Ok(Hibp { config, client })
     }
 
@@ -68,16 +50,13 @@ impl Hibp {
             "{}/range/{prefix}",
             self.config.base_url.trim_end_matches('/')
         );
-        let response = self
-            .client
-            .get(&url)
-            .header("Add-Padding", "true")
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status);
-        let body = match response {
-            Ok(response) => read_capped(response, MAX_BODY).await,
-            Err(e) => Err(e.to_string()),
+        let request = self.client.get(&url).header("Add-Padding", "true");
+        let body = match crate::kit::http::send(request).await {
+            Ok(fetched) if fetched.status.is_success() => {
+                String::from_utf8(fetched.body).map_err(|_| "the answer is not UTF-8".to_string())
+            }
+            Ok(fetched) => Err(format!("HIBP answered {}", fetched.status)),
+            Err(e) => Err(e),
         };
         match body {
             Ok(body) => Some(contains(&body, suffix)),
@@ -87,22 +66,6 @@ impl Hibp {
             }
         }
     }
-}
-
-/// The most of a range answer read. A real one is about 40 KB (padding included); a larger
-/// one is not HIBP's, and reading on would let it fill the memory.
-pub const MAX_BODY: usize = 1024 * 1024;
-
-/// The body as text, refused once it passes `cap` bytes.
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<String, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > cap {
-            return Err(format!("the answer is larger than {cap} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    String::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())
 }
 
 /// Whether the range answer lists `suffix` with a count above zero (padding lines have 0).

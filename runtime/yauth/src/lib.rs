@@ -143,6 +143,8 @@ pub mod prelude {
     pub use crate::plugins::magic_link::{MagicLink, MagicLinkConfig};
     #[cfg(feature = "mfa")]
     pub use crate::plugins::mfa::{Mfa, MfaConfig};
+    #[cfg(feature = "oauth")]
+    pub use crate::plugins::oauth::{OAuth, OAuthConfig, OAuthProvider};
     #[cfg(feature = "oauth2-server")]
     pub use crate::plugins::oauth2_server::{
         ClientMetadata, ClientRegistration, OAuth2Server, OAuth2ServerConfig, OidcConfig,

@@ -330,6 +330,29 @@ pub enum AuthEvent {
         /// The client.
         client_id: String,
     },
+    /// A provider account was linked to a user (a sign-in that linked or created the
+    /// account, or `POST /oauth/{provider}/link`).
+    OAuthAccountLinked {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The provider's name.
+        provider: String,
+    },
+    /// A user unlinked a provider (`DELETE /oauth/{provider}`).
+    OAuthAccountUnlinked {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The provider's name.
+        provider: String,
+    },
+    /// A provider account proved its user (an OAuth sign-in; `login_succeeded` follows
+    /// unless a second factor is asked for).
+    OAuthAccountUsed {
+        /// The user concerned.
+        user_id: Uuid,
+        /// The provider's name.
+        provider: String,
+    },
     /// An authorization code or a rotated OAuth 2 refresh token was presented again: every
     /// token of its grant was revoked.
     OAuthGrantReused {
@@ -386,6 +409,9 @@ impl AuthEvent {
             AuthEvent::OAuthTokenIssued { .. } => "oauth_token_issued",
             AuthEvent::OAuthTokenRevoked { .. } => "oauth_token_revoked",
             AuthEvent::OAuthGrantReused { .. } => "oauth_grant_reused",
+            AuthEvent::OAuthAccountLinked { .. } => "oauth_account_linked",
+            AuthEvent::OAuthAccountUnlinked { .. } => "oauth_account_unlinked",
+            AuthEvent::OAuthAccountUsed { .. } => "oauth_account_used",
             AuthEvent::PasskeyDeleted { .. } => "passkey_deleted",
             AuthEvent::PasskeyUsed { .. } => "passkey_used",
         }
@@ -426,7 +452,10 @@ impl AuthEvent {
             | AuthEvent::PasskeyUsed { user_id, .. }
             | AuthEvent::OAuthConsentGranted { user_id, .. }
             | AuthEvent::OAuthCodeIssued { user_id, .. }
-            | AuthEvent::OAuthGrantReused { user_id, .. } => Some(*user_id),
+            | AuthEvent::OAuthGrantReused { user_id, .. }
+            | AuthEvent::OAuthAccountLinked { user_id, .. }
+            | AuthEvent::OAuthAccountUnlinked { user_id, .. }
+            | AuthEvent::OAuthAccountUsed { user_id, .. } => Some(*user_id),
             AuthEvent::OAuthTokenIssued { user_id, .. }
             | AuthEvent::OAuthTokenRevoked { user_id, .. } => *user_id,
             AuthEvent::LoginFailed { user_id, .. }
@@ -492,6 +521,11 @@ impl AuthEvent {
             | AuthEvent::OAuthCodeIssued { client_id, .. }
             | AuthEvent::OAuthTokenRevoked { client_id, .. } => {
                 serde_json::json!({ "client_id": client_id })
+            }
+            AuthEvent::OAuthAccountLinked { provider, .. }
+            | AuthEvent::OAuthAccountUnlinked { provider, .. }
+            | AuthEvent::OAuthAccountUsed { provider, .. } => {
+                serde_json::json!({ "provider": provider })
             }
             AuthEvent::OAuthConsentGranted {
                 client_id, scopes, ..

@@ -137,9 +137,9 @@ pub(crate) async fn create_session(
     Ok((session, token))
 }
 
-/// Removes every credential of a user: password, sessions, refresh tokens, API keys. For an
-/// account whose mailbox was just proven by someone who may not be the person who set those
-/// up (a magic link to a pre-registered address, a promotion to admin).
+/// Removes every credential of a user: password, sessions, refresh tokens, API keys, linked
+/// providers. For an account whose mailbox was just proven by someone who may not be the
+/// person who set those up (a magic link to a pre-registered address, a promotion to admin).
 pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(), ApiError> {
     let repos = state.repos();
     repos.passwords.delete_password(user_id).await?;
@@ -149,5 +149,41 @@ pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(),
         .revoke_user_refresh_tokens(user_id)
         .await?;
     repos.api_keys.delete_user_api_keys(user_id).await?;
+    unlink_providers(state, user_id).await?;
     Ok(())
+}
+
+/// Unlinks every OAuth provider of a user (part of [`forget_credentials`]).
+pub async fn unlink_providers(state: &YAuthState, user_id: Uuid) -> Result<u64, ApiError> {
+    let accounts = &state.repos().oauth_accounts;
+    let mut unlinked = 0;
+    for account in accounts.list_user_oauth_accounts(user_id).await? {
+        unlinked += accounts
+            .delete_user_oauth_account(user_id, &account.provider)
+            .await?;
+    }
+    Ok(unlinked)
+}
+
+/// The mailbox's owner just proved it (a magic link, a provider that verified the email):
+/// the email is verified. Whatever was set up on the account before that proof (a password
+/// chosen by whoever registered the address, their sessions, refresh tokens, API keys and
+/// linked providers) may belong to someone else, and goes.
+pub async fn prove_mailbox(
+    state: &YAuthState,
+    mut user: crate::entity::User,
+    meta: &crate::kit::request::RequestMeta,
+) -> Result<crate::entity::User, ApiError> {
+    forget_credentials(state, user.id).await?;
+    let now = Utc::now();
+    state.repos().users.set_email_verified(now, user.id).await?;
+    user.email_verified = true;
+    user.updated_at = now;
+    state
+        .emit(
+            crate::contract::event::AuthEvent::EmailVerified { user_id: user.id },
+            meta,
+        )
+        .await;
+    Ok(user)
 }

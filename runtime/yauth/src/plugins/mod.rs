@@ -16,6 +16,8 @@ pub mod email_password;
 pub mod magic_link;
 #[cfg(feature = "mfa")]
 pub mod mfa;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 #[cfg(feature = "oauth2-server")]
 pub mod oauth2_server;
 #[cfg(feature = "passkey")]

@@ -14,7 +14,7 @@ use crate::entity::{MagicLink, RepoError, User};
 use crate::kit::limits;
 use crate::kit::mail::{dispatch, per_address_allowed, token_link};
 use crate::kit::request::RequestMeta;
-use crate::kit::session::forget_credentials;
+use crate::kit::session::prove_mailbox;
 use crate::kit::sign_in::{Grant, SignIn, SignInOutcome, sign_in};
 use crate::kit::token::{Issued, TokenHash};
 use crate::kit::validate::normalize_email;
@@ -149,25 +149,6 @@ pub(super) async fn verify(
         },
     )
     .await
-}
-
-/// The mailbox's owner just proved it: the email is verified. Whatever was set up on the
-/// account before that proof (a password chosen by whoever registered the address, their
-/// sessions, refresh tokens and API keys) may belong to someone else, and goes.
-async fn prove_mailbox(
-    state: &YAuthState,
-    mut user: User,
-    meta: &RequestMeta,
-) -> Result<User, ApiError> {
-    forget_credentials(state, user.id).await?;
-    let now = Utc::now();
-    state.repos().users.set_email_verified(now, user.id).await?;
-    user.email_verified = true;
-    user.updated_at = now;
-    state
-        .emit(AuthEvent::EmailVerified { user_id: user.id }, meta)
-        .await;
-    Ok(user)
 }
 
 /// A new account for `email` (already verified by the link), after every plugin allowed
