@@ -44,6 +44,8 @@ fn email() -> String {
 
 /// A browser: a cookie jar, no redirect followed.
 fn browser() -> reqwest::Client {
+    // reqwest here brings no TLS provider of its own (the demo installs ring's).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -1079,6 +1081,52 @@ async fn github_counts_only_a_verified_primary_email_and_its_tokens_are_sealed_o
     .await;
     assert_eq!(linked[0]["provider_user_id"], "583231");
 
+    // The same provider account signs in again, to the same user.
+    let again = browser_for();
+    let (status, me_again) = json_of(through_hub(again.clone()).await).await;
+    assert_eq!(status, 200, "{me_again}");
+    assert_eq!(me_again["id"], me["id"]);
+    let state = yauth.state().clone();
+    let audited = |name: &'static str| {
+        let state = state.clone();
+        async move {
+            state
+                .repos()
+                .audit_log
+                .list_audit_by_event(name, 10, 0)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(audited("oauth_account_linked").await, 1);
+    assert_eq!(audited("oauth_account_used").await, 2);
+    // With a password set, the provider may be unlinked.
+    let user_id: uuid::Uuid = me["id"].as_str().unwrap().parse().unwrap();
+    let response = browser
+        .delete(format!("{api}/oauth/github"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400, "the only way in");
+    state
+        .repos()
+        .passwords
+        .upsert_password(&yauth::entity::Password {
+            user_id,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+                .into(),
+        })
+        .await
+        .unwrap();
+    let response = browser
+        .delete(format!("{api}/oauth/github"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(audited("oauth_account_unlinked").await, 1);
+
     // The provider's tokens are nowhere in the database files.
     drop(yauth);
     let mut dump = Vec::new();
@@ -1090,8 +1138,9 @@ async fn github_counts_only_a_verified_primary_email_and_its_tokens_are_sealed_o
         "the dump holds the data"
     );
     let issued = hub.issued.lock().unwrap().clone();
-    // Two exchanges (the refused sign-in exchanged its code too), two tokens each.
-    assert_eq!(issued.len(), 4);
+    // Three exchanges (the refused sign-in exchanged its code too), two tokens each; the
+    // second sign-in replaced the stored ones.
+    assert_eq!(issued.len(), 6);
     for token in issued {
         assert!(
             !dump.windows(token.len()).any(|w| w == token.as_bytes()),

@@ -17,7 +17,8 @@ mod support;
 use support::app::*;
 
 /// Every event name some built plugin emits. Not yet reachable: `webhook_delivered`
-/// (webhooks).
+/// (webhooks). The OAuth client's (`oauth_account_linked`, `oauth_account_unlinked`,
+/// `oauth_account_used`) need a provider on a socket: `demo/tests/oauth.rs` checks them.
 const REACHABLE: &[&str] = &[
     "user_registered",
     "email_verified",
