@@ -1565,7 +1565,7 @@ async fn an_oversized_hibp_answer_is_not_read_past_its_cap() {
         "0000000000000000000000000000000000A:0\r\n".repeat(60_000),
         &hex[5..]
     );
-    assert!(body.len() > yauth::hibp::MAX_BODY);
+    assert!(body.len() > yauth::kit::http::MAX_BODY);
     let server = axum::Router::new().route(
         "/range/{prefix}",
         axum::routing::get(move || {

@@ -43,6 +43,14 @@ async fn everything() -> YAuth {
         .with_status()
         .with_mfa(MfaConfig::default())
         .with_passkey(PasskeyConfig::for_public_url("https://app.example").unwrap())
+        .with_oauth(OAuthConfig {
+            providers: vec![
+                OAuthProvider::github("client", "secret")
+                    .with_base_url("https://idp.invalid")
+                    .named("test-idp"),
+            ],
+            ..OAuthConfig::default()
+        })
         .with_oauth2_server(OAuth2ServerConfig {
             registration: ClientRegistration::Open,
             oidc: Some(OidcConfig::new("https://app.example/api/auth")),
@@ -206,6 +214,13 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("GET", "/oauth/authorize", "oauth2Server", "oauth2Authorize"),
     ("POST", "/oauth/authorize", "oauth2Server", "oauth2Consent"),
     ("POST", "/oauth/token", "oauth2Server", "oauth2Token"),
+    ("GET", "/oauth/providers", "oauth", "oauthProviders"),
+    ("GET", "/oauth/{provider}/authorize", "oauth", "oauthAuthorize"),
+    ("GET", "/oauth/{provider}/callback", "oauth", "oauthCallback"),
+    ("POST", "/oauth/{provider}/callback", "oauth", "oauthCallbackPost"),
+    ("GET", "/oauth/accounts", "oauth", "oauthAccounts"),
+    ("POST", "/oauth/{provider}/link", "oauth", "oauthLink"),
+    ("DELETE", "/oauth/{provider}", "oauth", "oauthUnlink"),
     (
         "POST",
         "/oauth/introspect",
@@ -326,6 +341,9 @@ async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
                 | "/passkeys/register/finish"
                 | "/passkeys"
                 | "/passkeys/{id}"
+                | "/oauth/accounts"
+                | "/oauth/{provider}/link"
+                | "/oauth/{provider}"
         ) || path.starts_with("/admin/")
             || (method == "POST" && path == "/oauth/authorize")
             || path == "/oauth/device";
@@ -367,7 +385,8 @@ async fn every_described_route_is_mounted() {
     for (method, path, _) in operations(&doc) {
         let request = Request::builder()
             .method(Method::from_bytes(method.as_bytes()).unwrap())
-            .uri(format!("/api/auth{path}"))
+            // A configured provider: an unknown one is a 404 of the route itself.
+            .uri(format!("/api/auth{}", path.replace("{provider}", "test-idp")))
             .header("content-type", "application/json")
             .body(Body::from("{}"))
             .unwrap();

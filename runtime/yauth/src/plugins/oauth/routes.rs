@@ -372,7 +372,6 @@ async fn callback_get(
         (status = 403, description = "As the GET callback", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 404, description = "`not_found`: no such provider", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 409, description = "As the GET callback", content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 415, description = "Not a form body"),
         (status = 429, description = "`rate_limited`", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 502, description = "`provider_unavailable`", content((ErrorBody = "application/json"), (String = "text/html"))),
     )
