@@ -446,6 +446,37 @@ async fn one_demo_signs_in_through_another() {
     )
     .await;
     assert_eq!(linked, json!([]));
+    // A link flow finishes only in the session that started it: one that ended since (a
+    // stolen session the owner logged out, say) links nothing.
+    let (status, started) = post(
+        &bob_browser,
+        &format!("{}/oauth/yauth-a/link", pair.b_api),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{started}");
+    let callback = pair
+        .through_a(
+            &bob_browser,
+            started["authorize_url"].as_str().unwrap().to_owned(),
+        )
+        .await;
+    bob_browser
+        .post(format!("{}/logout", pair.b_api))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        callback_error(&bob_browser, &callback).await,
+        (403, Some("session_required".into()))
+    );
+    let (status, _) = post(
+        &bob_browser,
+        &format!("{}/login", pair.b_api),
+        json!({"email": bob, "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200);
     // And links it again from his settings.
     let (status, started) = post(
         &bob_browser,
@@ -480,9 +511,10 @@ async fn one_demo_signs_in_through_another() {
     pair.sign_in_at_a(&mallory, &carol).await;
     let start = start_flow(&mallory, &pair.b_api, "yauth-a", "/").await;
     let callback = pair.through_a(&mallory, start).await;
+    // The same answer as for an address without an account: nothing is told about Carol.
     assert_eq!(
         callback_error(&mallory, &callback).await,
-        (409, Some("email_in_use".into()))
+        (400, Some("email_not_verified".into()))
     );
     assert_eq!(session(&mallory, &pair.b_api).await.0, 401);
     // Carol's account is unchanged: her password works, nothing is linked.
@@ -846,6 +878,41 @@ async fn a_state_is_single_use_and_bound_to_the_browser_that_started_it() {
     assert_eq!(
         callback_error(&attacker, &made_up).await.1.as_deref(),
         Some("invalid_state")
+    );
+    // Two flow cookies (one planted from a sibling subdomain) are refused.
+    let fresh = browser();
+    let start = fresh
+        .get(format!("{api}/oauth/standin/authorize"))
+        .send()
+        .await
+        .unwrap();
+    let set = start.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (name, value) = set.split(';').next().unwrap().split_once('=').unwrap();
+    let at_op = location(&start);
+    let callback = location(&fresh.get(&at_op).send().await.unwrap());
+    let tossed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (status, body) = json_of(
+        tossed
+            .get(&callback)
+            .header(ACCEPT, "application/json")
+            .header(
+                reqwest::header::COOKIE,
+                format!("{name}={}; {name}={value}", yauth::kit::token::new_token()),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_state"))
     );
     // A browser shows a page with the message, not JSON.
     let page = open_callback(&victim, &callback).await;

@@ -215,9 +215,24 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("POST", "/oauth/authorize", "oauth2Server", "oauth2Consent"),
     ("POST", "/oauth/token", "oauth2Server", "oauth2Token"),
     ("GET", "/oauth/providers", "oauth", "oauthProviders"),
-    ("GET", "/oauth/{provider}/authorize", "oauth", "oauthAuthorize"),
-    ("GET", "/oauth/{provider}/callback", "oauth", "oauthCallback"),
-    ("POST", "/oauth/{provider}/callback", "oauth", "oauthCallbackPost"),
+    (
+        "GET",
+        "/oauth/{provider}/authorize",
+        "oauth",
+        "oauthAuthorize",
+    ),
+    (
+        "GET",
+        "/oauth/{provider}/callback",
+        "oauth",
+        "oauthCallback",
+    ),
+    (
+        "POST",
+        "/oauth/{provider}/callback",
+        "oauth",
+        "oauthCallbackPost",
+    ),
     ("GET", "/oauth/accounts", "oauth", "oauthAccounts"),
     ("POST", "/oauth/{provider}/link", "oauth", "oauthLink"),
     ("DELETE", "/oauth/{provider}", "oauth", "oauthUnlink"),
@@ -386,7 +401,10 @@ async fn every_described_route_is_mounted() {
         let request = Request::builder()
             .method(Method::from_bytes(method.as_bytes()).unwrap())
             // A configured provider: an unknown one is a 404 of the route itself.
-            .uri(format!("/api/auth{}", path.replace("{provider}", "test-idp")))
+            .uri(format!(
+                "/api/auth{}",
+                path.replace("{provider}", "test-idp")
+            ))
             .header("content-type", "application/json")
             .body(Body::from("{}"))
             .unwrap();

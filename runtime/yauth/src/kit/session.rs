@@ -137,8 +137,8 @@ pub(crate) async fn create_session(
     Ok((session, token))
 }
 
-/// Removes every credential of a user: password, sessions, refresh tokens, API keys, linked
-/// providers. For an account whose mailbox was just proven by someone who may not be the
+/// Removes every credential of a user: password, sessions, refresh tokens, API keys,
+/// passkeys, TOTP and backup codes (and sign-ins waiting for them), linked providers. For an account whose mailbox was just proven by someone who may not be the
 /// person who set those up (a magic link to a pre-registered address, a promotion to admin).
 pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(), ApiError> {
     let repos = state.repos();
@@ -149,6 +149,18 @@ pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(),
         .revoke_user_refresh_tokens(user_id)
         .await?;
     repos.api_keys.delete_user_api_keys(user_id).await?;
+    // The second factors and passkeys a pre-registrant may have enrolled, and the sign-ins
+    // waiting for a second factor.
+    repos
+        .webauthn_credentials
+        .delete_user_webauthn_credentials(user_id)
+        .await?;
+    repos.totp_secrets.delete_totp_secret(user_id).await?;
+    repos.backup_codes.delete_user_backup_codes(user_id).await?;
+    repos
+        .mfa_pending_logins
+        .delete_user_mfa_pending_logins(user_id)
+        .await?;
     unlink_providers(state, user_id).await?;
     Ok(())
 }

@@ -36,6 +36,10 @@ pub(super) struct Started {
 
 /// How a callback ended.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per callback and turned into a response at once"
+)]
 pub(super) enum Finished {
     /// Signed in (or a second factor is asked for): the outcome, and where to go next.
     SignIn {
@@ -113,7 +117,7 @@ pub(super) fn resolve_redirect(
         return Err(refused());
     }
     let origin = url.origin().ascii_serialization();
-    if service.redirect_origins.iter().any(|o| *o == origin) {
+    if service.redirect_origins.contains(&origin) {
         Ok(url.to_string())
     } else {
         Err(refused())
@@ -198,6 +202,7 @@ pub(super) async fn finish(
     provider: &str,
     params: &CallbackParams,
     binding: Option<&str>,
+    signed_in: Option<Uuid>,
     meta: &RequestMeta,
 ) -> Result<Finished, ApiError> {
     limits::check_ip(
@@ -208,7 +213,10 @@ pub(super) async fn finish(
     )
     .await?;
     let provider = service.provider(provider)?;
-    let (Some(flow_state), Some(binding)) = (params.state.as_deref(), binding) else {
+    let (Some(flow_state), Some(binding)) = (
+        params.state.as_deref(),
+        binding.filter(|b| well_formed_binding(b)),
+    ) else {
         return Err(invalid_state());
     };
     let key = flow_key(flow_state, binding);
@@ -265,6 +273,12 @@ pub(super) async fn finish(
         .clone()
         .unwrap_or_else(|| format!("{}/", service.base_url));
     if let Some(user_id) = flow.link_user_id {
+        if signed_in != Some(user_id) {
+            return Err(ApiError::forbidden(
+                "session_required",
+                "linking needs the session that started it: sign in and link again",
+            ));
+        }
         link_to_user(state, provider, user_id, &profile, &tokens, meta).await?;
         return Ok(Finished::Linked { redirect });
     }
@@ -341,9 +355,27 @@ async fn account_for(
                 "the provider did not share a usable email address",
             )
         })?;
+    // Refused before the lookup: the answer to an unverified email must not tell whether
+    // the address has an account.
+    if !profile.email_verified && !service.config.signup_with_unverified_email {
+        return Err(ApiError::bad_request(
+            "email_not_verified",
+            "the provider has not verified this email address",
+        ));
+    }
     let user = match repos.users.find_user_by_email(&email).await? {
         Some(user) => {
-            if !profile.email_verified || !service.config.link_verified_emails {
+            let linkable = profile.email_verified
+                && service.config.link_verified_emails
+                // An admin's account is only ever linked from its own session.
+                && user.role != crate::contract::user::ADMIN_ROLE
+                && !repos
+                    .oauth_accounts
+                    .list_user_oauth_accounts(user.id)
+                    .await?
+                    .iter()
+                    .any(|a| a.provider == *name);
+            if !linkable {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
                     "email_in_use",
@@ -366,12 +398,6 @@ async fn account_for(
                 return Err(ApiError::forbidden(
                     "signup_disabled",
                     "new accounts cannot be created with this provider",
-                ));
-            }
-            if !profile.email_verified && !service.config.signup_with_unverified_email {
-                return Err(ApiError::bad_request(
-                    "email_not_verified",
-                    "the provider has not verified this email address",
                 ));
             }
             create_user(state, &email, profile, meta).await?
@@ -642,17 +668,6 @@ pub(super) async fn unlink(
             meta,
         )
         .await;
-    Ok(())
-}
-
-/// After a password reset: an account whose email was not verified loses its provider
-/// links (they were made before anyone proved the mailbox).
-pub(super) async fn drop_unproven_links(state: &YAuthState, user_id: Uuid) -> Result<(), ApiError> {
-    if let Some(user) = state.repos().users.get_user(user_id).await?
-        && !user.email_verified
-    {
-        crate::kit::session::unlink_providers(state, user_id).await?;
-    }
     Ok(())
 }
 

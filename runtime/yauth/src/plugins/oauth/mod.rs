@@ -18,7 +18,10 @@
 //!   or with `#mfa_required=true&pending_session_id=…` when a second factor is needed.
 //! - `redirect_to` is a path of the application (`base_url`) or a URL of an allowed origin:
 //!   anything else is refused before the flow starts.
-//! - The provider's access and refresh tokens are stored sealed by the key store.
+//! - The provider's access and refresh tokens are stored sealed by the key store. A
+//!   password reset unlinks every provider (as it removes passkeys): the owner links again.
+//! - Linking needs the user's own live session at the callback too: a flow started from a
+//!   session that has ended since (stolen, wiped when the mailbox was proven) links nothing.
 //! - `GET /oauth/accounts`, `POST /oauth/{provider}/link` (answers `{ authorize_url }`; its
 //!   callback links the provider to the signed-in user), `DELETE /oauth/{provider}` (refused
 //!   with `last_login_method` when the user would have no password, passkey or other
@@ -445,10 +448,11 @@ impl YAuthPlugin for OAuth {
 
     fn on_event<'a>(&'a self, event: &'a AuthEvent, state: &'a YAuthState) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            // A reset proves the mailbox of an account: a provider linked while the address
-            // was unverified may be whoever claimed it first, and goes.
+            // A reset is how an owner takes an account back: a provider linked by whoever
+            // held it (a stolen session, a pre-registration) goes with the sessions and
+            // passkeys; the owner links theirs again.
             if let AuthEvent::PasswordReset { user_id } = event
-                && let Err(e) = flows::drop_unproven_links(state, *user_id).await
+                && let Err(e) = crate::kit::session::unlink_providers(state, *user_id).await
             {
                 tracing::error!(error = %e.message, "could not unlink the providers of a reset account");
             }

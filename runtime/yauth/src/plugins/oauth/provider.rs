@@ -230,8 +230,14 @@ impl Provider {
             .await
             .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
             .map_err(|e| provider_failed("discovery", e))?;
-        // OpenID Connect Discovery §4.3: the document is the issuer's own.
-        if !issuer_matches(&doc.issuer, issuer, None) && !doc.issuer.contains("{tenantid}") {
+        // OpenID Connect Discovery §4.3: the document is the issuer's own. Microsoft's
+        // multi-tenant documents name `{tenantid}`, on the configured issuer's host.
+        let same_host = |a: &str, b: &str| {
+            url::Url::parse(a).ok().map(|u| u.origin())
+                == url::Url::parse(b).ok().map(|u| u.origin())
+        };
+        let template = doc.issuer.contains("{tenantid}") && same_host(&doc.issuer, issuer);
+        if !issuer_matches(&doc.issuer, issuer, None) && !template {
             return Err(provider_failed(
                 "discovery",
                 format!("the document names issuer {} instead", doc.issuer),
@@ -245,7 +251,16 @@ impl Provider {
         .into_iter()
         .chain(doc.userinfo_endpoint.as_ref())
         {
-            check_url(url).map_err(|e| provider_failed("discovery", e))?;
+            let endpoint = check_url(url).map_err(|e| provider_failed("discovery", e))?;
+            // A remote issuer's document cannot send yauth (and the client secret) to
+            // this machine.
+            if endpoint.scheme() == "http" && check_url(issuer).is_ok_and(|i| i.scheme() == "https")
+            {
+                return Err(provider_failed(
+                    "discovery",
+                    format!("{url} is plain http on this machine"),
+                ));
+            }
         }
         self.cache_mut().discovery = Some((Instant::now(), doc.clone()));
         Ok(doc)
@@ -447,6 +462,15 @@ impl Provider {
         }
         let jwks_uri = self.discovery().await?.jwks_uri;
         let _one = self.fetching.lock().await;
+        // Whoever held the lock may just have fetched them.
+        {
+            let cache = self.cache();
+            if let Some((at, keys)) = &cache.keys
+                && at.elapsed() < REFETCH_AT_MOST_EVERY
+            {
+                return Ok(keys.clone());
+            }
+        }
         let set = self
             .get_json(&jwks_uri, None)
             .await
@@ -457,6 +481,12 @@ impl Provider {
             .and_then(Value::as_array)
             .map(|all| {
                 all.iter()
+                    // A key for encryption is not one that signs id_tokens.
+                    .filter(|k| {
+                        k.get("use")
+                            .and_then(Value::as_str)
+                            .is_none_or(|u| u == "sig")
+                    })
                     .filter_map(|k| serde_json::from_value(k.clone()).ok())
                     .collect()
             })
@@ -507,6 +537,7 @@ impl Provider {
             DecodingKey::from_jwk(&jwk).map_err(|_| invalid_id_token("unusable provider key"))?;
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
         validation.set_audience(&[self.config.client_id.as_str()]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         // The issuer is compared below (Microsoft's multi-tenant form).

@@ -24,7 +24,7 @@ use crate::config::CookieConfig;
 use crate::contract::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
-use crate::contract::user::AuthUser;
+use crate::contract::user::{AuthMethod, AuthUser, OptionalAuthUser};
 use crate::kit::openapi::{BadRequest, FactorOwner, RateLimited, Unauthorized};
 use crate::kit::request::RequestMeta;
 use crate::kit::sign_in::{SignInAnswer, SignInOutcome};
@@ -243,6 +243,32 @@ async fn authorize(
     }
 }
 
+/// The flow cookie's value for a callback: two of them (one planted by a sibling
+/// subdomain, say) is `invalid_state`.
+fn single_flow_binding(
+    headers: &HeaderMap,
+    config: &CookieConfig,
+) -> Result<Option<String>, ApiError> {
+    let name = flow_cookie_name(config);
+    let mut values = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().to_owned())
+        });
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_state",
+            "this browser holds two sign-in flows' cookies: start again",
+        ));
+    }
+    Ok(first)
+}
+
 /// The flow cookie's value in the request, if any.
 fn flow_binding(headers: &HeaderMap, config: &CookieConfig) -> Option<String> {
     let name = flow_cookie_name(config);
@@ -258,25 +284,42 @@ fn flow_binding(headers: &HeaderMap, config: &CookieConfig) -> Option<String> {
 }
 
 /// The answer to a finished callback.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the two handlers' extractors, passed on"
+)]
 async fn callback(
     state: YAuthState,
     service: Arc<Service>,
     meta: RequestMeta,
     headers: HeaderMap,
+    signed_in: Option<AuthUser>,
     provider: String,
     params: CallbackParams,
 ) -> Response {
     let config = &state.config().cookie;
-    let binding = flow_binding(&headers, config);
-    let result = flows::finish(
-        &state,
-        &service,
-        &provider,
-        &params,
-        binding.as_deref(),
-        &meta,
-    )
-    .await;
+    let binding = single_flow_binding(&headers, config);
+    // A link finishes only in the live session of the user who started it (a top-level
+    // navigation carries the SameSite=Lax session cookie).
+    let signed_in = signed_in
+        .filter(|u| u.auth_method == AuthMethod::Session && u.impersonated_by.is_none())
+        .map(|u| u.id);
+    let had_cookie = !matches!(binding, Ok(None));
+    let result = match binding {
+        Ok(binding) => {
+            flows::finish(
+                &state,
+                &service,
+                &provider,
+                &params,
+                binding.as_deref(),
+                signed_in,
+                &meta,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
     let mut response = match result {
         Err(e) => error_answer(&headers, e),
         Ok(Finished::Linked { redirect: to }) if wants_json(&headers) => Json(LinkedAnswer {
@@ -305,7 +348,7 @@ async fn callback(
     };
     // The flow is over, whichever way: the cookie goes (it is reused by the next flow of
     // this browser otherwise, which is harmless but needless).
-    if binding.is_some() {
+    if had_cookie {
         let mut removal = flow_cookie(config, String::new(), ResponseMode::Query);
         removal.make_removal();
         set_cookie(&mut response, &removal);
@@ -339,9 +382,9 @@ struct LinkedAnswer {
         (status = 302, description = "Signed in (the session cookie is set) or linked: to `redirect_to`; when a second factor is needed, to `redirect_to#mfa_required=true&pending_session_id=…` without a cookie"),
         (status = 200, description = "With `Accept: application/json`: the user (cookie set), `{ mfa_required, pending_session_id }`, or `{ linked, redirect_to }`", body = SignInAnswer),
         (status = 400, description = "`invalid_state` (missing, used, expired, or from another browser), `provider_error` (the provider's error code), `invalid_id_token`, `email_required`, `email_not_verified`, `invalid_request`", content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 403, description = "`user_banned`, `signup_disabled`, or `blocked` by a plugin", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 403, description = "`user_banned`, `signup_disabled`, `blocked` by a plugin, or `session_required` (a link's callback outside the live session of the user who started it)", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 404, description = "`not_found`: no such provider", content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 409, description = "`email_in_use` (an account has the email and the provider did not verify it, or linking by email is off), `provider_account_in_use`, `already_linked`", content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 409, description = "`email_in_use` (an account has the email but is not linked by it: linking by email is off, the account is an admin's, or it has another account of this provider), `provider_account_in_use`, `already_linked`", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 429, description = "`rate_limited`", content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 502, description = "`provider_unavailable`: the provider could not be reached or answered wrongly", content((ErrorBody = "application/json"), (String = "text/html"))),
     )
@@ -351,10 +394,11 @@ async fn callback_get(
     State(service): State<Arc<Service>>,
     meta: RequestMeta,
     headers: HeaderMap,
+    OptionalAuthUser(signed_in): OptionalAuthUser,
     ApiPath(provider): ApiPath<String>,
     ApiQuery(params): ApiQuery<CallbackParams>,
 ) -> Response {
-    callback(state, service, meta, headers, provider, params).await
+    callback(state, service, meta, headers, signed_in, provider, params).await
 }
 
 #[utoipa::path(
@@ -381,11 +425,14 @@ async fn callback_post(
     State(service): State<Arc<Service>>,
     meta: RequestMeta,
     headers: HeaderMap,
+    OptionalAuthUser(signed_in): OptionalAuthUser,
     ApiPath(provider): ApiPath<String>,
     form: Result<Form<CallbackParams>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     match form {
-        Ok(Form(params)) => callback(state, service, meta, headers, provider, params).await,
+        Ok(Form(params)) => {
+            callback(state, service, meta, headers, signed_in, provider, params).await
+        }
         Err(_) => error_answer(
             &headers,
             ApiError::bad_request("invalid_request", "the callback body is not a form"),
