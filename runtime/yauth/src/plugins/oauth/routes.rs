@@ -284,10 +284,6 @@ fn flow_binding(headers: &HeaderMap, config: &CookieConfig) -> Option<String> {
 }
 
 /// The answer to a finished callback.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the two handlers' extractors, passed on"
-)]
 async fn callback(
     state: YAuthState,
     service: Arc<Service>,
