@@ -266,3 +266,47 @@ pub async fn impersonate(
     auth.impersonated_by = Some(admin_id);
     Ok(SignInOutcome::SignedIn { user: auth, cookie })
 }
+
+/// A new account for `email` (normalised), after every plugin allowed it
+/// (`Attempt::Register`), with `user_registered` emitted. `None` when the address got an
+/// account meanwhile (a concurrent sign-up): the caller decides what that means. For sign-ups
+/// without a password (a magic link, an OAuth provider); email-password has its own.
+pub async fn create_account(
+    state: &YAuthState,
+    email: &str,
+    display_name: Option<String>,
+    email_verified: bool,
+    meta: &RequestMeta,
+) -> Result<Option<User>, ApiError> {
+    state
+        .ask(&crate::contract::event::Attempt::Register { email })
+        .await?;
+    let now = chrono::Utc::now();
+    let user = User {
+        id: uuid::Uuid::now_v7(),
+        email: email.to_owned(),
+        display_name,
+        email_verified,
+        role: "user".into(),
+        banned: false,
+        banned_reason: None,
+        banned_until: None,
+        created_at: now,
+        updated_at: now,
+    };
+    match state.repos().users.insert_user(&user).await {
+        Ok(()) => {}
+        Err(crate::entity::RepoError::Conflict(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    state
+        .emit(
+            AuthEvent::UserRegistered {
+                user_id: user.id,
+                email: email.to_owned(),
+            },
+            meta,
+        )
+        .await;
+    Ok(Some(user))
+}

@@ -7,15 +7,15 @@ use uuid::Uuid;
 
 use super::{NAME, Service, mail};
 use crate::contract::error::ApiError;
-use crate::contract::event::{Attempt, AuthEvent};
+use crate::contract::event::AuthEvent;
 use crate::contract::state::YAuthState;
 use crate::contract::user::is_banned;
-use crate::entity::{MagicLink, RepoError, User};
+use crate::entity::{MagicLink, User};
 use crate::kit::limits;
 use crate::kit::mail::{dispatch, per_address_allowed, token_link};
 use crate::kit::request::RequestMeta;
 use crate::kit::session::prove_mailbox;
-use crate::kit::sign_in::{Grant, SignIn, SignInOutcome, sign_in};
+use crate::kit::sign_in::{Grant, SignIn, SignInOutcome, create_account, sign_in};
 use crate::kit::token::{Issued, TokenHash};
 use crate::kit::validate::normalize_email;
 
@@ -151,46 +151,20 @@ pub(super) async fn verify(
     .await
 }
 
-/// A new account for `email` (already verified by the link), after every plugin allowed
-/// it. A concurrent sign-up of the same address ends with the account it created.
+/// A new account for `email` (already verified by the link). A concurrent sign-up of the
+/// same address ends with the account it created.
 async fn create_user(
     state: &YAuthState,
     email: &str,
     meta: &RequestMeta,
 ) -> Result<User, ApiError> {
-    state.ask(&Attempt::Register { email }).await?;
-    let now = Utc::now();
-    let user = User {
-        id: Uuid::now_v7(),
-        email: email.to_string(),
-        display_name: None,
-        email_verified: true,
-        role: "user".into(),
-        banned: false,
-        banned_reason: None,
-        banned_until: None,
-        created_at: now,
-        updated_at: now,
-    };
-    match state.repos().users.insert_user(&user).await {
-        Ok(()) => {
-            state
-                .emit(
-                    AuthEvent::UserRegistered {
-                        user_id: user.id,
-                        email: email.to_string(),
-                    },
-                    meta,
-                )
-                .await;
-            Ok(user)
-        }
-        Err(RepoError::Conflict(_)) => state
-            .repos()
-            .users
-            .find_user_by_email(email)
-            .await?
-            .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "conflict", "try again")),
-        Err(e) => Err(e.into()),
+    if let Some(user) = create_account(state, email, None, true, meta).await? {
+        return Ok(user);
     }
+    state
+        .repos()
+        .users
+        .find_user_by_email(email)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "conflict", "try again"))
 }

@@ -10,14 +10,14 @@ use uuid::Uuid;
 use super::provider::{Profile, Provider, Tokens, nonce_digest, pkce_challenge, sanitized_code};
 use super::{NAME, ResponseMode, STATE_TTL, Service};
 use crate::contract::error::ApiError;
-use crate::contract::event::{Attempt, AuthEvent};
+use crate::contract::event::AuthEvent;
 use crate::contract::state::YAuthState;
 use crate::contract::user::{AuthUser, is_banned};
 use crate::entity::{OauthAccount, OauthState, RepoError, User};
 use crate::kit::limits;
 use crate::kit::request::RequestMeta;
 use crate::kit::session::prove_mailbox;
-use crate::kit::sign_in::{Grant, SignIn, SignInOutcome, sign_in};
+use crate::kit::sign_in::{Grant, SignIn, SignInOutcome, create_account, sign_in};
 use crate::kit::token::{claimed, expires_after, hash_token, new_token};
 use crate::kit::validate::{display_name, normalize_email};
 
@@ -547,50 +547,25 @@ async fn store_tokens(
     Ok(())
 }
 
-/// A new account for a provider's user, after every plugin allowed it. A concurrent sign-up
-/// of the same address is refused (the other one won).
+/// A new account for a provider's user. A concurrent sign-up of the same address is
+/// refused (the other one won).
 async fn create_user(
     state: &YAuthState,
     email: &str,
     profile: &Profile,
     meta: &RequestMeta,
 ) -> Result<User, ApiError> {
-    state.ask(&Attempt::Register { email }).await?;
-    let now = Utc::now();
-    let user = User {
-        id: Uuid::now_v7(),
-        email: email.to_owned(),
-        // A name the rules refuse is left out rather than failing the sign-in.
-        display_name: display_name(profile.name.as_deref()).ok().flatten(),
-        email_verified: profile.email_verified,
-        role: "user".into(),
-        banned: false,
-        banned_reason: None,
-        banned_until: None,
-        created_at: now,
-        updated_at: now,
-    };
-    match state.repos().users.insert_user(&user).await {
-        Ok(()) => {}
-        Err(RepoError::Conflict(_)) => {
-            return Err(ApiError::new(
+    // A name the rules refuse is left out rather than failing the sign-in.
+    let name = display_name(profile.name.as_deref()).ok().flatten();
+    create_account(state, email, name, profile.email_verified, meta)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
                 StatusCode::CONFLICT,
                 "conflict",
                 "the account was created meanwhile: try again",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    state
-        .emit(
-            AuthEvent::UserRegistered {
-                user_id: user.id,
-                email: email.to_owned(),
-            },
-            meta,
-        )
-        .await;
-    Ok(user)
+            )
+        })
 }
 
 /// A linked provider, as `GET /oauth/accounts` lists it.
