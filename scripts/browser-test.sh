@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The demo with clients we did not write: its page in a real browser
 # (demo/browser/passkeys-and-mfa.mjs: Debian's Chromium, driven by playwright-core, with
-# Chromium's virtual authenticator), and the demo as an OpenID provider for panva's
-# openid-client, a certified relying party (demo/browser/oidc-relying-party.mjs). Installs
+# Chromium's virtual authenticator), the demo as an OpenID provider for panva's
+# openid-client, a certified relying party (demo/browser/oidc-relying-party.mjs), and the
+# demo signing in through panva's oidc-provider, a certified OpenID Provider, in Chromium
+# (demo/browser/oidc-provider-sign-in.mjs). Installs
 # what it needs:
 # the `chromium` package (apt, when /usr/bin/chromium is missing) and the npm packages of
 # demo/browser (`npm ci`, from its package-lock.json).
@@ -23,3 +25,5 @@ YAUTH_DEMO_BIN="$CARGO_TARGET_DIR/debug/yauth-demo" RUST_LOG="${RUST_LOG:-warn}"
   node demo/browser/passkeys-and-mfa.mjs
 YAUTH_DEMO_BIN="$CARGO_TARGET_DIR/debug/yauth-demo" RUST_LOG="${RUST_LOG:-warn}" \
   node demo/browser/oidc-relying-party.mjs
+YAUTH_DEMO_BIN="$CARGO_TARGET_DIR/debug/yauth-demo" RUST_LOG="${RUST_LOG:-warn}" \
+  node demo/browser/oidc-provider-sign-in.mjs
