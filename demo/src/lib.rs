@@ -598,6 +598,7 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
                     )
                 })
                 .collect(),
+            mailer: Some(mailer.clone()),
             ..OAuthConfig::default()
         });
     }

@@ -430,6 +430,25 @@ async fn one_demo_signs_in_through_another() {
     let done = pair.sign_in_at_b(&bob_browser).await;
     assert_eq!(done.status(), 302);
     assert_eq!(session(&bob_browser, &pair.b_api).await.1["id"], bob_at_b);
+    // Bob hears of the new way into his account.
+    for _ in 0..200 {
+        if pair
+            .sink_b
+            .to(&bob)
+            .iter()
+            .any(|m| m.header("subject") == Some("yauth-a can now sign in to your account"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        pair.sink_b
+            .to(&bob)
+            .iter()
+            .any(|m| m.header("subject") == Some("yauth-a can now sign in to your account")),
+        "the owner is told of a new link"
+    );
     // Bob has a password too: unlinking leaves him a way in.
     let response = bob_browser
         .delete(format!("{}/oauth/yauth-a", pair.b_api))
@@ -918,6 +937,47 @@ async fn a_state_is_single_use_and_bound_to_the_browser_that_started_it() {
     let page = open_callback(&victim, &callback).await;
     assert_eq!(page.status(), 400);
     assert!(page.text().await.unwrap().contains("role=\"alert\""));
+    server.handle.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_posted_callback_signs_in_like_the_query_one() {
+    let (issuer, _op) = start_op().await;
+    let (server, api) = demo_with_op(&issuer).await;
+    let browser = browser();
+    let callback = via_op(&browser, &api, "/posted").await;
+    let (target, query) = callback.split_once('?').unwrap();
+    let response = browser
+        .post(target)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .header(ACCEPT, "text/html")
+        // The provider's page posts it: another origin.
+        .header(reqwest::header::ORIGIN, issuer.as_str())
+        .body(query.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert!(location(&response).ends_with("/posted"));
+    assert_eq!(session(&browser, &api).await.0, 200);
+    // A body that is not a form is a 400, not a crash.
+    let (status, body) = json_of(
+        browser
+            .post(target)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
     server.handle.abort();
 }
 

@@ -870,14 +870,14 @@ pub fn catalogue() -> Catalogue {
     c.on("users")
         .insert("insert_user", "Creates a user (email already lower-cased).", "POST /register, OAuth and magic-link sign-up")
         .get("get_user", vec![eq("id")], "A user by id.", "every authenticated route, GET /admin/users/{id}")
-        .get("find_user_by_email", vec![eq("email")], "A user by normalised email.", "POST /login, /forgot-password, /resend-verification, /magic-link/send, /token")
+        .get("find_user_by_email", vec![eq("email")], "A user by normalised email.", "POST /login, /forgot-password, /resend-verification, /magic-link/send, /token, OAuth callback")
         .list("list_users", vec![], newest(), true, "One page of users, newest first.", "GET /admin/users")
         .count("count_users", vec![], "How many users exist.", "GET /admin/users")
         .list("search_users", vec![matches(&["email", "display_name"])], newest(), true, "One page of users whose email or display name contains the search text (case-insensitive).", "GET /admin/users?search=")
         .count("count_search_users", vec![matches(&["email", "display_name"])], "How many users match the search text.", "GET /admin/users?search=")
         .update("update_user_profile", vec![set("display_name"), set("updated_at")], vec![eq("id")], "Sets the display name.", "PATCH /me")
         .update("update_user_admin", vec![set("display_name"), set("role"), set("email_verified"), set("updated_at")], vec![eq("id")], "Sets the fields an admin may edit.", "PUT /admin/users/{id}")
-        .update("set_email_verified", vec![set_bool("email_verified", true), set("updated_at")], vec![eq("id")], "Marks the email verified.", "POST /verify-email, POST /magic-link/verify, OAuth sign-in")
+        .update("set_email_verified", vec![set_bool("email_verified", true), set("updated_at")], vec![eq("id")], "Marks the email verified.", "POST /verify-email, POST /magic-link/verify, OAuth sign-in (a verified email linked to an unverified account)")
         .update("ban_user", vec![set_bool("banned", true), set("banned_reason"), set("banned_until"), set("updated_at")], vec![eq("id")], "Bans a user, optionally until a time.", "POST /admin/users/{id}/ban")
         .update("unban_user", vec![set_bool("banned", false), set_null("banned_reason"), set_null("banned_until"), set("updated_at")], vec![eq("id")], "Lifts a ban.", "POST /admin/users/{id}/unban")
         .delete("delete_user", vec![eq("id")], "Deletes a user; every row they own goes with them.", "DELETE /admin/users/{id}");
@@ -961,7 +961,7 @@ pub fn catalogue() -> Catalogue {
             "get_password",
             vec![eq("user_id")],
             "A user's password hash.",
-            "POST /login, /change-password, /token",
+            "POST /login, /change-password, /token, DELETE /oauth/{provider} (unlink checks)",
         )
         .upsert(
             "upsert_password",
@@ -1097,13 +1097,13 @@ pub fn catalogue() -> Catalogue {
             "delete_user_webauthn_credentials",
             vec![eq("user_id")],
             "Deletes every passkey of a user.",
-            "password reset (account recovery)",
+            "password reset (account recovery), forget_credentials (a mailbox proven)",
         )
         .count(
             "count_user_webauthn_credentials",
             vec![eq("user_id")],
             "How many passkeys a user has.",
-            "GET /passkeys, unlink checks",
+            "GET /passkeys, DELETE /oauth/{provider} (unlink checks)",
         );
     c.on("webauthn_challenges")
         .insert(
@@ -1166,7 +1166,7 @@ pub fn catalogue() -> Catalogue {
             "delete_totp_secret",
             vec![eq("user_id")],
             "Disables TOTP for a user.",
-            "DELETE /mfa/totp",
+            "DELETE /mfa/totp, forget_credentials (a mailbox proven)",
         )
         .list(
             "list_totp_secrets",
@@ -1219,7 +1219,7 @@ pub fn catalogue() -> Catalogue {
             "delete_user_backup_codes",
             vec![eq("user_id")],
             "Deletes a user's codes.",
-            "DELETE /mfa/totp, regenerate",
+            "DELETE /mfa/totp, regenerate, forget_credentials (a mailbox proven)",
         );
     c.on("mfa_pending_logins")
         .insert(
@@ -1250,7 +1250,7 @@ pub fn catalogue() -> Catalogue {
             "delete_user_mfa_pending_logins",
             vec![eq("user_id")],
             "Ends a user's pending logins (the password they proved changed, MFA was turned off).",
-            "password change or reset, DELETE /mfa/totp",
+            "password change or reset, DELETE /mfa/totp, forget_credentials (a mailbox proven)",
         )
         .sweep("delete_expired_mfa_pending_logins");
 
@@ -1273,7 +1273,7 @@ pub fn catalogue() -> Catalogue {
             oldest(),
             false,
             "A user's linked providers.",
-            "GET /oauth/accounts",
+            "GET /oauth/accounts, DELETE /oauth/{provider}, OAuth callback (one link per provider), unlinking all (password reset, forget_credentials)",
         )
         .count(
             "count_user_oauth_accounts",
@@ -1297,7 +1297,7 @@ pub fn catalogue() -> Catalogue {
             "delete_user_oauth_account",
             vec![eq("user_id"), eq("provider")],
             "Unlinks a provider.",
-            "DELETE /oauth/{provider}",
+            "DELETE /oauth/{provider}, unlinking all (password reset, forget_credentials)",
         );
     c.on("oauth_states")
         .insert(

@@ -367,7 +367,7 @@ pub trait UsersRepository: Send + Sync {
     async fn get_user(&self, id: Uuid) -> Result<Option<User>, RepoError>;
     /// A user by normalised email.
     ///
-    /// Used by: POST /login, /forgot-password, /resend-verification, /magic-link/send, /token.
+    /// Used by: POST /login, /forgot-password, /resend-verification, /magic-link/send, /token, OAuth callback.
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, RepoError>;
     /// One page of users, newest first.
     ///
@@ -412,7 +412,7 @@ pub trait UsersRepository: Send + Sync {
     ) -> Result<(), RepoError>;
     /// Marks the email verified.
     ///
-    /// Used by: POST /verify-email, POST /magic-link/verify, OAuth sign-in.
+    /// Used by: POST /verify-email, POST /magic-link/verify, OAuth sign-in (a verified email linked to an unverified account).
     async fn set_email_verified(
         &self,
         updated_at: DateTime<Utc>,
@@ -592,7 +592,7 @@ pub trait PasswordsRepository: Send + Sync {
     async fn insert_password(&self, row: &Password) -> Result<(), RepoError>;
     /// A user's password hash.
     ///
-    /// Used by: POST /login, /change-password, /token.
+    /// Used by: POST /login, /change-password, /token, DELETE /oauth/{provider} (unlink checks).
     async fn get_password(&self, user_id: Uuid) -> Result<Option<Password>, RepoError>;
     /// Sets a user's password hash, creating the row if the user had none.
     ///
@@ -755,14 +755,14 @@ pub trait WebauthnCredentialsRepository: Send + Sync {
     ) -> Result<u64, RepoError>;
     /// Deletes every passkey of a user.
     ///
-    /// Used by: password reset (account recovery).
+    /// Used by: password reset (account recovery), forget_credentials (a mailbox proven).
     async fn delete_user_webauthn_credentials(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError>;
     /// How many passkeys a user has.
     ///
-    /// Used by: GET /passkeys, unlink checks.
+    /// Used by: GET /passkeys, DELETE /oauth/{provider} (unlink checks).
     async fn count_user_webauthn_credentials(
         &self,
         user_id: Uuid,
@@ -826,7 +826,7 @@ pub trait TotpSecretsRepository: Send + Sync {
     ) -> Result<bool, RepoError>;
     /// Disables TOTP for a user.
     ///
-    /// Used by: DELETE /mfa/totp.
+    /// Used by: DELETE /mfa/totp, forget_credentials (a mailbox proven).
     async fn delete_totp_secret(&self, user_id: Uuid) -> Result<u64, RepoError>;
     /// One page of every user's TOTP secret, oldest first.
     ///
@@ -874,7 +874,7 @@ pub trait BackupCodesRepository: Send + Sync {
     async fn invalidate_user_backup_codes(&self, user_id: Uuid) -> Result<(), RepoError>;
     /// Deletes a user's codes.
     ///
-    /// Used by: DELETE /mfa/totp, regenerate.
+    /// Used by: DELETE /mfa/totp, regenerate, forget_credentials (a mailbox proven).
     async fn delete_user_backup_codes(&self, user_id: Uuid) -> Result<u64, RepoError>;
 }
 /// The operations on `mfa_pending_logins`.
@@ -905,7 +905,7 @@ pub trait MfaPendingLoginsRepository: Send + Sync {
     async fn delete_mfa_pending_login(&self, id: Uuid) -> Result<u64, RepoError>;
     /// Ends a user's pending logins (the password they proved changed, MFA was turned off).
     ///
-    /// Used by: password change or reset, DELETE /mfa/totp.
+    /// Used by: password change or reset, DELETE /mfa/totp, forget_credentials (a mailbox proven).
     async fn delete_user_mfa_pending_logins(
         &self,
         user_id: Uuid,
@@ -935,7 +935,7 @@ pub trait OauthAccountsRepository: Send + Sync {
     ) -> Result<Option<OauthAccount>, RepoError>;
     /// A user's linked providers.
     ///
-    /// Used by: GET /oauth/accounts.
+    /// Used by: GET /oauth/accounts, DELETE /oauth/{provider}, OAuth callback (one link per provider), unlinking all (password reset, forget_credentials).
     async fn list_user_oauth_accounts(
         &self,
         user_id: Uuid,
@@ -957,7 +957,7 @@ pub trait OauthAccountsRepository: Send + Sync {
     ) -> Result<(), RepoError>;
     /// Unlinks a provider.
     ///
-    /// Used by: DELETE /oauth/{provider}.
+    /// Used by: DELETE /oauth/{provider}, unlinking all (password reset, forget_credentials).
     async fn delete_user_oauth_account(
         &self,
         user_id: Uuid,

@@ -15,6 +15,7 @@ use crate::contract::state::YAuthState;
 use crate::contract::user::{AuthUser, is_banned};
 use crate::entity::{OauthAccount, OauthState, RepoError, User};
 use crate::kit::limits;
+use crate::kit::mail::dispatch;
 use crate::kit::request::RequestMeta;
 use crate::kit::session::prove_mailbox;
 use crate::kit::sign_in::{Grant, SignIn, SignInOutcome, create_account, sign_in};
@@ -279,7 +280,7 @@ pub(super) async fn finish(
                 "linking needs the session that started it: sign in and link again",
             ));
         }
-        link_to_user(state, provider, user_id, &profile, &tokens, meta).await?;
+        link_to_user(state, service, provider, user_id, &profile, &tokens, meta).await?;
         return Ok(Finished::Linked { redirect });
     }
     let user = account_for(state, service, provider, &profile, &tokens, meta).await?;
@@ -403,13 +404,14 @@ async fn account_for(
             create_user(state, &email, profile, meta).await?
         }
     };
-    insert_link(state, provider, user.id, profile, tokens, meta).await?;
+    insert_link(state, service, provider, &user, profile, tokens, meta).await?;
     Ok(user)
 }
 
 /// `POST /oauth/{provider}/link`'s callback: the provider account joins `user_id`.
 async fn link_to_user(
     state: &YAuthState,
+    service: &Service,
     provider: &Provider,
     user_id: Uuid,
     profile: &Profile,
@@ -449,7 +451,7 @@ async fn link_to_user(
                     "another account of this provider is linked: unlink it first",
                 ));
             }
-            insert_link(state, provider, user.id, profile, tokens, meta).await
+            insert_link(state, service, provider, &user, profile, tokens, meta).await
         }
     }
 }
@@ -458,14 +460,16 @@ async fn link_to_user(
 /// the conflict answer.
 async fn insert_link(
     state: &YAuthState,
+    service: &Service,
     provider: &Provider,
-    user_id: Uuid,
+    user: &User,
     profile: &Profile,
     tokens: &Tokens,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     let now = Utc::now();
     let id = Uuid::now_v7();
+    let user_id = user.id;
     let sealer = state.sealer()?;
     let account = OauthAccount {
         id,
@@ -500,6 +504,12 @@ async fn insert_link(
             ));
         }
         Err(e) => return Err(e.into()),
+    }
+    if let Some(mailer) = &service.config.mailer {
+        dispatch(
+            mailer,
+            super::mail::provider_linked(user.email.clone(), &account.provider),
+        );
     }
     state
         .emit(

@@ -27,8 +27,11 @@
 //!   with `last_login_method` when the user would have no password, passkey or other
 //!   provider left), and `GET /oauth/providers` (the names, for sign-in buttons).
 //!
+//! - With [`OAuthConfig::mailer`], the owner is mailed whenever a provider is linked.
+//!
 //! - `provider`: discovery, JWKS, the token exchange, id_token validation and userinfo;
-//!   `flows`: starting, finishing, linking and unlinking; `routes`: the HTTP surface.
+//!   `flows`: starting, finishing, linking and unlinking; `routes`: the HTTP surface;
+//!   `mail`: the link notice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,8 +44,10 @@ use crate::contract::event::AuthEvent;
 use crate::contract::plugin::{BoxFuture, PluginError, YAuthPlugin};
 use crate::contract::state::YAuthState;
 use crate::kit::limits::Limit;
+use crate::mail::Mailer;
 
 mod flows;
+mod mail;
 mod provider;
 mod routes;
 
@@ -269,7 +274,7 @@ fn github_endpoints(web: &str, api: &str) -> ProviderEndpoints {
 }
 
 /// `OAuthConfig`: the plugin's settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OAuthConfig {
     /// The providers offered.
     pub providers: Vec<OAuthProvider>,
@@ -295,6 +300,25 @@ pub struct OAuthConfig {
     pub start_per_ip: Limit,
     /// Callbacks per client IP.
     pub callback_per_ip: Limit,
+    /// Who mails the owner when a provider is linked to their account (none by default:
+    /// set it, as a linked provider is a way in).
+    pub mailer: Option<Arc<dyn Mailer>>,
+}
+
+impl std::fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("providers", &self.providers)
+            .field("api_url", &self.api_url)
+            .field("link_verified_emails", &self.link_verified_emails)
+            .field("allow_signup", &self.allow_signup)
+            .field(
+                "signup_with_unverified_email",
+                &self.signup_with_unverified_email,
+            )
+            .field("redirect_origins", &self.redirect_origins)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for OAuthConfig {
@@ -309,6 +333,7 @@ impl Default for OAuthConfig {
             http_timeout: Duration::from_secs(10),
             start_per_ip: Limit::per_minute(30),
             callback_per_ip: Limit::per_minute(30),
+            mailer: None,
         }
     }
 }
