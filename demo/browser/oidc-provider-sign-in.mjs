@@ -6,24 +6,11 @@
 // round finds the account again without asking; a callback opened twice is refused.
 //
 //   YAUTH_DEMO_BIN=target/debug/yauth-demo node oidc-provider-sign-in.mjs
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import assert from "node:assert/strict";
 import Provider from "oidc-provider";
-import { chromium } from "playwright-core";
+import { demoReady, freePort, launchChromium, spawnDemo } from "./support.mjs";
 
-const demoBin = process.env.YAUTH_DEMO_BIN;
-const chromiumBin = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
-assert.ok(demoBin, "set YAUTH_DEMO_BIN to the demo binary");
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 const [opPort, demoPort] = [await freePort(), await freePort()];
 const issuer = `http://localhost:${opPort}`;
 const demoOrigin = `http://localhost:${demoPort}`;
@@ -53,25 +40,13 @@ const provider = new Provider(issuer, {
 });
 const op = provider.listen(opPort);
 
-const demo = spawn(demoBin, [
-  "--addr", `127.0.0.1:${demoPort}`, "--database-url", "memory", "--no-hibp",
+const demo = spawnDemo(demoPort, [
   "--oidc-provider", `name=panva,issuer=${issuer},client-id=yauth-demo,client-secret=${secret}`,
-], { stdio: ["ignore", "inherit", "inherit"] });
+]);
 let browser;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${demoPort}/`)).ok) break;
-    } catch {}
-    assert.ok(i < 600, "the demo did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: chromiumBin,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  await demoReady(demoPort);
+  browser = await launchChromium();
   const page = await (await browser.newContext()).newPage();
   page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(demoOrigin + "/");

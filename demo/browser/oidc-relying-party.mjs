@@ -7,41 +7,21 @@
 // endpoints the demo's pages use.
 //
 //   YAUTH_DEMO_BIN=target/debug/yauth-demo node oidc-relying-party.mjs
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import assert from "node:assert/strict";
 import * as oc from "openid-client";
+import { demoReady, freePort, spawnDemo } from "./support.mjs";
 
-const demoBin = process.env.YAUTH_DEMO_BIN;
-assert.ok(demoBin, "set YAUTH_DEMO_BIN to the demo binary");
-
-const port = await new Promise((resolve) => {
-  const server = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = server.address();
-    server.close(() => resolve(port));
-  });
-});
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const issuer = new URL(`${base}/api/auth`);
 const dcrToken = "rp-test-initial-access-token";
-const demo = spawn(
-  demoBin,
-  ["--addr", `127.0.0.1:${port}`, "--public-url", base, "--database-url", "memory", "--no-hibp",
-    "--dcr-token", dcrToken],
-  { stdio: ["ignore", "inherit", "inherit"] },
-);
+const demo = spawnDemo(port, ["--public-url", base, "--dcr-token", dcrToken]);
 // Plain http on the loopback address; nothing else is relaxed.
 const execute = [oc.allowInsecureRequests, oc.enableNonRepudiationChecks];
 const redirectUri = "http://127.0.0.1:9/callback";
 let failed = false;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/`)).ok) break;
-    } catch {}
-    assert.ok(i < 600, "the demo did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await demoReady(port);
 
   // Registration without the initial access token is refused; with it, a client.
   await assert.rejects(

@@ -7,42 +7,17 @@
 //
 //   YAUTH_DEMO_BIN=target/debug/yauth-demo node passkeys-and-mfa.mjs
 import { createHmac } from "node:crypto";
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { demoReady, freePort, launchChromium, spawnDemo } from "./support.mjs";
 
-const demoBin = process.env.YAUTH_DEMO_BIN;
-const chromiumBin = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
-assert.ok(demoBin, "set YAUTH_DEMO_BIN to the demo binary");
-
-// A free port on the loopback address.
-const port = await new Promise((resolve) => {
-  const server = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = server.address();
-    server.close(() => resolve(port));
-  });
-});
+const port = await freePort();
 // No --public-url: the demo names itself http://localhost:PORT, the passkeys' RP ID.
-const demo = spawn(demoBin, ["--addr", `127.0.0.1:${port}`, "--database-url", "memory", "--no-hibp"], {
-  stdio: ["ignore", "inherit", "inherit"],
-});
+const demo = spawnDemo(port, []);
 const origin = `http://localhost:${port}`;
 let browser;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) break;
-    } catch {}
-    assert.ok(i < 600, "the demo did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: chromiumBin,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  await demoReady(port);
+  browser = await launchChromium();
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error("page error:", e.message));

@@ -123,9 +123,9 @@ async fn open_callback(browser: &reqwest::Client, url: &str) -> reqwest::Respons
         .unwrap()
 }
 
-/// The same, asking for the JSON error.
-async fn callback_error(browser: &reqwest::Client, url: &str) -> (u16, Option<String>) {
-    let (status, body) = json_of(
+/// A GET asking for JSON (a program, not a browser).
+async fn get_json(browser: &reqwest::Client, url: &str) -> (u16, Value) {
+    json_of(
         browser
             .get(url)
             .header(ACCEPT, "application/json")
@@ -133,7 +133,12 @@ async fn callback_error(browser: &reqwest::Client, url: &str) -> (u16, Option<St
             .await
             .unwrap(),
     )
-    .await;
+    .await
+}
+
+/// A callback's JSON error code.
+async fn callback_error(browser: &reqwest::Client, url: &str) -> (u16, Option<String>) {
+    let (status, body) = get_json(browser, url).await;
     (status, body["error"].as_str().map(str::to_owned))
 }
 
@@ -839,13 +844,7 @@ async fn tampered_id_tokens_are_refused_and_create_nothing() {
         op.state.lock().unwrap().tamper = tamper;
         let browser = browser();
         let callback = via_op(&browser, &api, "/").await;
-        let response = browser
-            .get(&callback)
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = json_of(response).await;
+        let (status, body) = get_json(&browser, &callback).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (400, Some("invalid_id_token")),
@@ -995,16 +994,14 @@ async fn redirect_to_cannot_leave_the_application() {
         &format!("{home}@evil.example/"),
         "http://localhost:1/",
     ] {
-        let response = browser
-            .get(format!(
+        let (status, body) = get_json(
+            &browser,
+            &format!(
                 "{api}/oauth/standin/authorize?redirect_to={}",
                 encode(evil)
-            ))
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = json_of(response).await;
+            ),
+        )
+        .await;
         assert_eq!(
             (status, body["error"].as_str()),
             (400, Some("invalid_redirect")),
@@ -1030,13 +1027,7 @@ async fn a_provider_error_or_an_unknown_provider_changes_nothing() {
     op.state.lock().unwrap().deny = true;
     let browser = browser();
     let callback = via_op(&browser, &api, "/").await;
-    let response = browser
-        .get(&callback)
-        .header(ACCEPT, "application/json")
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json_of(response).await;
+    let (status, body) = get_json(&browser, &callback).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("provider_error"))

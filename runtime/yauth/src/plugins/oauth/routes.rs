@@ -243,22 +243,35 @@ async fn authorize(
     }
 }
 
+/// The values of the flow cookie in the request.
+fn flow_cookies<'a>(
+    headers: &'a HeaderMap,
+    config: &CookieConfig,
+) -> impl Iterator<Item = String> + 'a {
+    let name = flow_cookie_name(config);
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(move |pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().to_owned())
+        })
+}
+
+/// The flow cookie's value, if any (a flow that starts reuses it).
+fn flow_binding(headers: &HeaderMap, config: &CookieConfig) -> Option<String> {
+    flow_cookies(headers, config).next()
+}
+
 /// The flow cookie's value for a callback: two of them (one planted by a sibling
 /// subdomain, say) is `invalid_state`.
 fn single_flow_binding(
     headers: &HeaderMap,
     config: &CookieConfig,
 ) -> Result<Option<String>, ApiError> {
-    let name = flow_cookie_name(config);
-    let mut values = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            (key.trim() == name).then(|| value.trim().to_owned())
-        });
+    let mut values = flow_cookies(headers, config);
     let first = values.next();
     if values.next().is_some() {
         return Err(ApiError::bad_request(
@@ -267,20 +280,6 @@ fn single_flow_binding(
         ));
     }
     Ok(first)
-}
-
-/// The flow cookie's value in the request, if any.
-fn flow_binding(headers: &HeaderMap, config: &CookieConfig) -> Option<String> {
-    let name = flow_cookie_name(config);
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .find_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            (key.trim() == name).then(|| value.trim().to_owned())
-        })
 }
 
 /// The answer to a finished callback.
