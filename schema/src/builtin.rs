@@ -352,13 +352,14 @@ pub fn all_tables() -> Vec<Table> {
             .created_at()
             .build(),
         table("oauth_states", "oauth")
-            // The SHA-256 of the `state` parameter sent to the provider.
+            // The SHA-256 of the `state` parameter sent to the provider and of the browser's
+            // flow cookie (a state works only in the browser that started the flow).
             .col("state", Str)
             .primary_key()
             .col("provider", Str)
             .opt("redirect_url", Text)
-            // added: PKCE verifier (RFC 7636), OpenID nonce, and the signed-in user when the
-            // flow links a provider to an existing account.
+            // added: PKCE verifier (RFC 7636; sealed, base64), OpenID nonce (its SHA-256), and
+            // the signed-in user when the flow links a provider to an existing account.
             .opt("pkce_verifier", Str)
             .opt("nonce", Str)
             .opt("link_user_id", Uuid)

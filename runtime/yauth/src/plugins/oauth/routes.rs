@@ -31,18 +31,21 @@ use crate::kit::sign_in::{SignInAnswer, SignInOutcome};
 
 type PluginRouter = OpenApiRouter<PluginState<Service>>;
 
-/// The providers and the start of a flow.
+/// The providers, the start of a flow, and the callback of a redirect (a GET: the browser
+/// arrives from the provider's site, which the cross-site refusal allows for GET).
 pub(super) fn public(state: &YAuthState, service: Arc<Service>) -> OpenApiRouter<YAuthState> {
     PluginRouter::new()
         .routes(routes!(providers))
         .routes(routes!(authorize))
+        .routes(routes!(callback_get))
         .with_state(PluginState::new(state, service))
 }
 
-/// The callback: the provider's form post comes from the provider's origin.
+/// The callback of a form post: it comes from the provider's origin. Like every
+/// cross-origin route it never reads the session cookie, so it cannot finish a link.
 pub(super) fn cross_origin(state: &YAuthState, service: Arc<Service>) -> OpenApiRouter<YAuthState> {
     PluginRouter::new()
-        .routes(routes!(callback_get, callback_post))
+        .routes(routes!(callback_post))
         .with_state(PluginState::new(state, service))
 }
 
@@ -420,14 +423,11 @@ async fn callback_post(
     State(service): State<Arc<Service>>,
     meta: RequestMeta,
     headers: HeaderMap,
-    OptionalAuthUser(signed_in): OptionalAuthUser,
     ApiPath(provider): ApiPath<String>,
     form: Result<Form<CallbackParams>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     match form {
-        Ok(Form(params)) => {
-            callback(state, service, meta, headers, signed_in, provider, params).await
-        }
+        Ok(Form(params)) => callback(state, service, meta, headers, None, provider, params).await,
         Err(_) => error_answer(
             &headers,
             ApiError::bad_request("invalid_request", "the callback body is not a form"),
