@@ -20,7 +20,10 @@ if [ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 npm ci --prefix demo/browser --ignore-scripts --no-audit --no-fund --loglevel=error
-cargo build -q --locked -p yauth-demo
+# The demo binary as `cargo test --workspace` builds it (scripts/fuzz.sh explains why not
+# `cargo build -p yauth-demo`: other features, minutes of rebuilding): after the tests this
+# compiles nothing.
+cargo test -q --workspace --locked --no-run --test http
 YAUTH_DEMO_BIN="$CARGO_TARGET_DIR/debug/yauth-demo" RUST_LOG="${RUST_LOG:-warn}" \
   node demo/browser/passkeys-and-mfa.mjs
 YAUTH_DEMO_BIN="$CARGO_TARGET_DIR/debug/yauth-demo" RUST_LOG="${RUST_LOG:-warn}" \
