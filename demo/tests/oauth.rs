@@ -996,10 +996,7 @@ async fn redirect_to_cannot_leave_the_application() {
     ] {
         let (status, body) = get_json(
             &browser,
-            &format!(
-                "{api}/oauth/standin/authorize?redirect_to={}",
-                encode(evil)
-            ),
+            &format!("{api}/oauth/standin/authorize?redirect_to={}", encode(evil)),
         )
         .await;
         assert_eq!(
