@@ -14,7 +14,7 @@
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi};
+use utoipa::openapi::{InfoBuilder, OpenApi, RefOr};
 
 /// Completes the collected paths and schemas into the document. `schemes` are the extra
 /// credentials every protected route accepts.
@@ -52,9 +52,30 @@ pub(crate) fn document(
         ];
         for operation in operations.into_iter().flatten() {
             accept_schemes(operation, &schemes);
+            document_body_limit(operation);
         }
     }
     paths
+}
+
+/// A route that reads a body answers 413 to one over [`crate::builder::MAX_BODY`] bytes,
+/// with the error body of its 400 (`{ error, message }`, or RFC 6749's on the OAuth 2
+/// endpoints of clients): one line here rather than one on every handler.
+fn document_body_limit(operation: &mut Operation) {
+    if operation.request_body.is_none() {
+        return;
+    }
+    let responses = &mut operation.responses.responses;
+    let Some(RefOr::T(bad_request)) = responses.get("400") else {
+        return;
+    };
+    let mut too_large = bad_request.clone();
+    too_large.description = format!(
+        "`invalid_request`: the body is over {} KiB",
+        crate::builder::MAX_BODY / 1024
+    );
+    too_large.headers.clear();
+    responses.insert("413".into(), RefOr::T(too_large));
 }
 
 /// A protected route (one that names a security scheme) accepts each extra scheme too.

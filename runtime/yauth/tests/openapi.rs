@@ -415,3 +415,57 @@ async fn every_described_route_is_mounted() {
         );
     }
 }
+
+/// A body over the limit is refused before anything reads it, with the 413 the document
+/// lists on every route that takes a body (a client or a fuzzer meets no undocumented
+/// status). Protected routes check the credentials first, so a caller without them gets 401.
+#[tokio::test]
+async fn an_oversized_body_answers_the_documented_413_on_every_route_that_takes_one() {
+    let yauth = everything().await;
+    let doc = serde_json::to_value(yauth.openapi()).unwrap();
+    let router = axum::Router::new()
+        .nest("/api/auth", yauth.router())
+        .with_state(yauth.state().clone());
+    let filler = "a".repeat(yauth::builder::MAX_BODY);
+    let mut checked = 0;
+    for (method, path, op) in operations(&doc) {
+        let Some(content) = op.get("requestBody").map(|b| &b["content"]) else {
+            continue;
+        };
+        assert!(
+            op["responses"].get("413").is_some(),
+            "{method} {path}: the document lists no 413"
+        );
+        let content_type = content.as_object().unwrap().keys().next().unwrap().clone();
+        let body = if content_type == "application/json" {
+            format!("{{\"x\":\"{filler}\"}}")
+        } else {
+            format!("x={filler}")
+        };
+        let request = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(format!(
+                "/api/auth{}",
+                path.replace("{provider}", "test-idp")
+                    .replace("{id}", "00000000-0000-0000-0000-000000000000")
+            ))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let protected = op.get("security").is_some();
+        if protected && status == StatusCode::UNAUTHORIZED {
+            continue;
+        }
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{method} {path}");
+        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("{method} {path}: {}", String::from_utf8_lossy(&bytes)));
+        assert_eq!(body["error"], "invalid_request", "{method} {path}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} public routes took a body");
+}

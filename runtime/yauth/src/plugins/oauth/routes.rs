@@ -428,6 +428,10 @@ async fn callback_post(
 ) -> Response {
     match form {
         Ok(Form(params)) => callback(state, service, meta, headers, None, provider, params).await,
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => error_answer(
+            &headers,
+            ApiError::new(r.status(), "invalid_request", "the body could not be read"),
+        ),
         Err(_) => error_answer(
             &headers,
             ApiError::bad_request("invalid_request", "the callback body is not a form"),

@@ -329,8 +329,16 @@ async fn register(
     State(service): State<Arc<Service>>,
     meta: RequestMeta,
     headers: HeaderMap,
-    body: bytes::Bytes,
+    body: Result<bytes::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    // An oversized body (413) answers in RFC 7591's error shape too.
+    let body = match body {
+        Ok(body) => body,
+        Err(r) => {
+            return OAuthError::new(r.status(), "invalid_request", "the body could not be read")
+                .into_response();
+        }
+    };
     match registered(&state, &service, &meta, &headers, &body).await {
         Ok(client) => no_store((StatusCode::CREATED, Json(client)).into_response()),
         Err(e) => e.into_response(),
