@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<yauth::config::IpNet>,
     /// The plugins to enable, comma-separated
-    /// (`email-password,bearer,api-key,magic-link,account-lockout,passkey,mfa,admin,status,oauth2-server,oauth`),
+    /// (`email-password,bearer,api-key,magic-link,account-lockout,passkey,mfa,admin,status,oauth2-server,oauth,webhooks`),
     /// or `all`.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     pub plugins: Vec<String>,
@@ -97,6 +97,17 @@ pub struct Args {
     /// `127.0.0.1`).
     #[arg(long, value_name = "NAME")]
     pub cookie_name: Option<String>,
+    /// Seconds before the first retry of a failed webhook delivery (each further retry waits
+    /// twice as long); try it with 2 to watch retries.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub webhook_retry_delay: u64,
+    /// Retries of a failed webhook delivery before it is given up.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub webhook_max_retries: u32,
+    /// Let webhooks target loopback and private addresses (a receiver on this machine).
+    /// Never in production: it lets an admin reach internal services.
+    #[arg(long)]
+    pub webhooks_allow_private: bool,
 }
 
 /// One `--oidc-provider`.
@@ -159,6 +170,7 @@ pub const PLUGINS: &[&str] = &[
     "status",
     "oauth2-server",
     "oauth",
+    "webhooks",
 ];
 
 impl Args {
@@ -602,12 +614,22 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
             ..OAuthConfig::default()
         });
     }
+    if plugins.contains(&"webhooks") {
+        builder = builder.with_webhooks(WebhookConfig {
+            retry_delay: std::time::Duration::from_secs(args.webhook_retry_delay),
+            max_retries: args.webhook_max_retries,
+            allow_private_targets: args.webhooks_allow_private,
+            ..WebhookConfig::default()
+        });
+    }
     let yauth = builder.build().await?;
     if let Some(email) = &admin_email {
         promote(yauth.state(), email).await?;
     }
     // Expired sessions, tokens and rate-limit windows are deleted every ten minutes.
     yauth.spawn_maintenance(std::time::Duration::from_secs(600));
+    // Webhook deliveries (the outbox rows this process and others queued).
+    yauth.spawn_workers();
     Ok(axum::Router::new()
         .route("/", axum::routing::get(page))
         // The mailed links (`{base_url}/verify-email?token=…`, `/reset-password?token=…`)

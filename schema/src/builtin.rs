@@ -583,14 +583,22 @@ pub fn all_tables() -> Vec<Table> {
             .col("event_type", Str)
             .col("payload", Json)
             .opt("status_code", Int)
+            // The start of the receiver's answer to the last attempt.
             .opt("response_body", Text)
+            // added: why the last attempt failed without an answer (a refused address, a
+            // timeout), or which status failed it.
+            .opt("error", Text)
             .col("success", Bool)
             .default_bool(false)
+            // The attempts started; a worker claims a row by raising it (compare and set).
             .col("attempt", Int)
             .default_int(0)
-            // added: when the next retry is due; null once delivered or given up.
+            // added: when the next attempt is due (or, while one runs, when its lease ends);
+            // null once delivered or given up.
             .opt("next_attempt_at", Timestamp)
             .indexed()
+            // added: when the last attempt ended.
+            .opt("attempted_at", Timestamp)
             .created_at()
             .build(),
         // ---- oidc ----

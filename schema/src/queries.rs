@@ -1724,11 +1724,11 @@ pub fn catalogue() -> Catalogue {
             "GET/PUT/DELETE /webhooks/{id}, POST /webhooks/{id}/test",
         )
         .list(
-            "list_user_webhooks",
-            vec![eq("user_id")],
+            "list_webhooks",
+            vec![],
             newest(),
             false,
-            "A user's webhooks.",
+            "Every webhook, newest first (any admin manages them all).",
             "GET /webhooks",
         )
         .list(
@@ -1759,9 +1759,9 @@ pub fn catalogue() -> Catalogue {
             "PUT /webhooks/{id}",
         )
         .delete(
-            "delete_user_webhook",
-            vec![eq("id"), eq("user_id")],
-            "Deletes one of a user's webhooks.",
+            "delete_webhook",
+            vec![eq("id")],
+            "Deletes a webhook and (cascade) its deliveries.",
             "DELETE /webhooks/{id}",
         );
     c.on("webhook_deliveries")
@@ -1786,18 +1786,27 @@ pub fn catalogue() -> Catalogue {
             "Deliveries whose retry is due.",
             "retry worker",
         )
-        .update(
-            "update_webhook_delivery",
+        .claim(
+            "claim_webhook_delivery",
+            vec![set("attempt"), set("next_attempt_at")],
+            vec![eq("id"), cond("attempt", CondOp::Eq, Some("seen_attempt"))],
+            "Starts an attempt: raises `attempt` from the value the worker saw and leases the row until `next_attempt_at`; only one worker wins.",
+            "delivery worker",
+        )
+        .claim(
+            "record_webhook_attempt",
             vec![
                 set("status_code"),
                 set("response_body"),
+                set("error"),
                 set("success"),
-                set("attempt"),
                 set("next_attempt_at"),
+                set("attempted_at"),
+                set("attempt"),
             ],
-            vec![eq("id")],
-            "Stores the outcome of an attempt.",
-            "event dispatch, retry worker",
+            vec![eq("id"), cond("attempt", CondOp::Eq, Some("claimed_attempt"))],
+            "Stores the outcome of an attempt, only while the attempt is still the row's latest (a worker whose lease ran out and was taken over records nothing).",
+            "delivery worker, POST /webhooks/{id}/test",
         )
         .delete(
             "delete_webhook_deliveries_before",

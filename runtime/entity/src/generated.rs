@@ -341,9 +341,11 @@ pub struct WebhookDelivery {
     pub payload: serde_json::Value,
     pub status_code: Option<i32>,
     pub response_body: Option<String>,
+    pub error: Option<String>,
     pub success: bool,
     pub attempt: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
+    pub attempted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 /// A row of `oidc_nonces` (plugin `oidc`).
@@ -1457,10 +1459,10 @@ pub trait WebhooksRepository: Send + Sync {
     ///
     /// Used by: GET/PUT/DELETE /webhooks/{id}, POST /webhooks/{id}/test.
     async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError>;
-    /// A user's webhooks.
+    /// Every webhook, newest first (any admin manages them all).
     ///
     /// Used by: GET /webhooks.
-    async fn list_user_webhooks(&self, user_id: Uuid) -> Result<Vec<Webhook>, RepoError>;
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError>;
     /// Every active webhook, to match an event against.
     ///
     /// Used by: event dispatch.
@@ -1481,14 +1483,10 @@ pub trait WebhooksRepository: Send + Sync {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError>;
-    /// Deletes one of a user's webhooks.
+    /// Deletes a webhook and (cascade) its deliveries.
     ///
     /// Used by: DELETE /webhooks/{id}.
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError>;
+    async fn delete_webhook(&self, id: Uuid) -> Result<u64, RepoError>;
 }
 /// The operations on `webhook_deliveries`.
 #[async_trait]
@@ -1518,18 +1516,31 @@ pub trait WebhookDeliveriesRepository: Send + Sync {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<WebhookDelivery>, RepoError>;
-    /// Stores the outcome of an attempt.
+    /// Starts an attempt: raises `attempt` from the value the worker saw and leases the row until `next_attempt_at`; only one worker wins.
     ///
-    /// Used by: event dispatch, retry worker.
-    async fn update_webhook_delivery(
+    /// Used by: delivery worker.
+    async fn claim_webhook_delivery(
         &self,
-        status_code: Option<i32>,
-        response_body: Option<&str>,
-        success: bool,
         attempt: i32,
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
-    ) -> Result<(), RepoError>;
+        seen_attempt: i32,
+    ) -> Result<bool, RepoError>;
+    /// Stores the outcome of an attempt, only while the attempt is still the row's latest (a worker whose lease ran out and was taken over records nothing).
+    ///
+    /// Used by: delivery worker, POST /webhooks/{id}/test.
+    async fn record_webhook_attempt(
+        &self,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError>;
     /// Prunes a webhook's old deliveries.
     ///
     /// Used by: retention.

@@ -174,6 +174,14 @@ impl YAuthBuilder {
         self.with_plugin(Box::new(crate::plugins::admin::Admin))
     }
 
+    /// Enables the webhooks plugin: admin routes at `/webhooks`, and signed deliveries of
+    /// the events each webhook names through a durable outbox (start the delivery worker with
+    /// [`YAuth::spawn_workers`]). Needs `YAuthConfig::secret_key`.
+    #[cfg(feature = "webhooks")]
+    pub fn with_webhooks(self, config: crate::plugins::webhooks::WebhookConfig) -> Self {
+        self.with_plugin(Box::new(crate::plugins::webhooks::Webhooks::new(config)))
+    }
+
     /// Enables the status plugin: `GET /status` lists the enabled plugins.
     #[cfg(feature = "status")]
     pub fn with_status(self) -> Self {
@@ -393,6 +401,14 @@ impl YAuth {
                 tracing::debug!(removed, "maintenance round");
             }
         })
+    }
+
+    /// Starts every plugin's background worker (the webhooks' delivery worker) on the current
+    /// Tokio runtime, and answers their handles (abort them to stop). Call it once per
+    /// process, beside [`YAuth::spawn_maintenance`]; with several replicas, each runs its
+    /// own workers and they share the work through the database.
+    pub fn spawn_workers(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        self.state.workers().into_iter().map(tokio::spawn).collect()
     }
 
     /// Seals every stored secret again under `YAuthConfig::secret_key` (after rotating it,

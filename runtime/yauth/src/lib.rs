@@ -151,4 +151,6 @@ pub mod prelude {
     };
     #[cfg(feature = "passkey")]
     pub use crate::plugins::passkey::{PasskeyConfig, Passkeys};
+    #[cfg(feature = "webhooks")]
+    pub use crate::plugins::webhooks::{WebhookConfig, Webhooks};
 }

@@ -584,7 +584,14 @@ fn event_names_are_stable_unique_snake_case() {
             user_id: id,
             admin_id: None,
         },
-        AuthEvent::WebhookDelivered { webhook_id: id },
+        AuthEvent::WebhookDelivered {
+            webhook_id: id,
+            delivery_id: id,
+        },
+        AuthEvent::WebhookDeliveryFailed {
+            webhook_id: id,
+            delivery_id: id,
+        },
         AuthEvent::PasswordResetRequested { user_id: None },
         AuthEvent::PasswordReset { user_id: id },
         AuthEvent::VerificationResent { user_id: None },

@@ -51,6 +51,7 @@ async fn everything() -> YAuth {
             ],
             ..OAuthConfig::default()
         })
+        .with_webhooks(WebhookConfig::default())
         .with_oauth2_server(OAuth2ServerConfig {
             registration: ClientRegistration::Open,
             oidc: Some(OidcConfig::new("https://app.example/api/auth")),
@@ -139,6 +140,12 @@ const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api-keys", "apiKeys", "apiKeysCreate"),
     ("GET", "/api-keys", "apiKeys", "apiKeysList"),
     ("DELETE", "/api-keys/{id}", "apiKeys", "apiKeysDelete"),
+    ("POST", "/webhooks", "webhooks", "webhooksCreate"),
+    ("GET", "/webhooks", "webhooks", "webhooksList"),
+    ("GET", "/webhooks/{id}", "webhooks", "webhooksGet"),
+    ("PUT", "/webhooks/{id}", "webhooks", "webhooksUpdate"),
+    ("DELETE", "/webhooks/{id}", "webhooks", "webhooksDelete"),
+    ("POST", "/webhooks/{id}/test", "webhooks", "webhooksTest"),
     ("POST", "/magic-link/send", "magicLink", "magicLinkSend"),
     ("POST", "/magic-link/verify", "magicLink", "magicLinkVerify"),
     (
@@ -346,6 +353,9 @@ async fn every_route_is_described_with_its_stable_tag_and_operation_id() {
                 | "/token/revoke"
                 | "/api-keys"
                 | "/api-keys/{id}"
+                | "/webhooks"
+                | "/webhooks/{id}"
+                | "/webhooks/{id}/test"
                 | "/status"
                 | "/mfa/totp/setup"
                 | "/mfa/totp/confirm"

@@ -2383,10 +2383,7 @@ pub async fn webhooks(r: Repositories) {
     let h = rows::webhook(u.id);
     r.webhooks.insert_webhook(&h).await.unwrap();
     assert_eq!(r.webhooks.get_webhook(h.id).await.unwrap(), Some(h.clone()));
-    assert_eq!(
-        r.webhooks.list_user_webhooks(u.id).await.unwrap(),
-        vec![h.clone()]
-    );
+    assert_eq!(r.webhooks.list_webhooks().await.unwrap().first(), Some(&h));
     assert_eq!(r.webhooks.count_user_webhooks(u.id).await.unwrap(), 1);
     assert!(
         r.webhooks
@@ -2433,9 +2430,11 @@ pub async fn webhooks(r: Repositories) {
         payload: json!({"event": "user_registered", "data": {"id": u.id}}),
         status_code: None,
         response_body: None,
+        error: None,
         success: false,
         attempt: 0,
         next_attempt_at: Some(at),
+        attempted_at: None,
         created_at: at,
     };
     let due = delivery(earlier());
@@ -2455,10 +2454,39 @@ pub async fn webhooks(r: Repositories) {
         .unwrap();
     assert!(listed.contains(&due));
     assert!(!listed.iter().any(|d| d.id == not_due.id));
-    r.webhook_deliveries
-        .update_webhook_delivery(Some(200), Some("ok"), true, 1, None, due.id)
-        .await
-        .unwrap();
+    // One worker claims the due row (leasing it until `later()`); a second one that saw
+    // the same attempt loses, and a leased row is no longer due.
+    let claim = |seen: i32| {
+        r.webhook_deliveries
+            .claim_webhook_delivery(seen + 1, Some(later()), due.id, seen)
+    };
+    assert!(claim(0).await.unwrap());
+    assert!(!claim(0).await.unwrap());
+    assert!(
+        !r.webhook_deliveries
+            .list_due_webhook_deliveries(now(), 1000, 0)
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.id == due.id)
+    );
+    // Only the holder of the latest attempt records its outcome.
+    let at = now();
+    let record = |attempt: i32| {
+        r.webhook_deliveries.record_webhook_attempt(
+            Some(200),
+            Some("ok"),
+            None,
+            true,
+            None,
+            Some(at),
+            attempt,
+            due.id,
+            attempt,
+        )
+    };
+    assert!(!record(2).await.unwrap());
+    assert!(record(1).await.unwrap());
     let page = r
         .webhook_deliveries
         .list_webhook_deliveries(h.id, 10, 0)
@@ -2472,9 +2500,11 @@ pub async fn webhooks(r: Repositories) {
             page[1].response_body.as_deref(),
             page[1].success,
             page[1].attempt,
-            page[1].next_attempt_at
+            page[1].next_attempt_at,
+            page[1].error.as_deref(),
+            page[1].attempted_at.is_some()
         ),
-        (Some(200), Some("ok"), true, 1, None)
+        (Some(200), Some("ok"), true, 1, None, None, true)
     );
     assert_eq!(
         r.webhook_deliveries
@@ -2483,7 +2513,7 @@ pub async fn webhooks(r: Repositories) {
             .unwrap(),
         1
     );
-    assert_eq!(r.webhooks.delete_user_webhook(h.id, u.id).await.unwrap(), 1);
+    assert_eq!(r.webhooks.delete_webhook(h.id).await.unwrap(), 1);
     assert_eq!(
         r.webhook_deliveries
             .list_webhook_deliveries(h.id, 10, 0)

@@ -1063,12 +1063,16 @@ struct RawWebhookDelivery {
     status_code: Option<i32>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     response_body: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    error: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     success: bool,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     attempt: i32,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
     next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    attempted_at: Option<chrono::DateTime<chrono::Utc>>,
     #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -1081,9 +1085,11 @@ impl RawWebhookDelivery {
             payload: wire::dec_json(self.payload)?,
             status_code: self.status_code,
             response_body: self.response_body,
+            error: self.error,
             success: self.success,
             attempt: self.attempt,
             next_attempt_at: self.next_attempt_at.map(wire::dec_ts).transpose()?,
+            attempted_at: self.attempted_at.map(wire::dec_ts).transpose()?,
             created_at: wire::dec_ts(self.created_at)?,
         })
     }
@@ -1273,15 +1279,16 @@ pub(crate) struct Statements {
     delete_expired_unlock_tokens: String,
     insert_webhook: String,
     get_webhook: String,
-    list_user_webhooks: String,
+    list_webhooks: String,
     list_active_webhooks: String,
     count_user_webhooks: String,
     update_webhook: String,
-    delete_user_webhook: String,
+    delete_webhook: String,
     insert_webhook_delivery: String,
     list_webhook_deliveries: String,
     list_due_webhook_deliveries: String,
-    update_webhook_delivery: String,
+    claim_webhook_delivery: String,
+    record_webhook_attempt: String,
     delete_webhook_deliveries_before: String,
     insert_oidc_nonce: String,
     list_oidc_nonces: String,
@@ -1771,8 +1778,8 @@ impl Statements {
             get_webhook: q(
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "url" AS "url", "secret_enc" AS "secret_enc", "events" AS "events", "active" AS "active", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"yauth_webhooks" WHERE "id" = ?"#,
             ),
-            list_user_webhooks: q(
-                r#"SELECT "id" AS "id", "user_id" AS "user_id", "url" AS "url", "secret_enc" AS "secret_enc", "events" AS "events", "active" AS "active", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"yauth_webhooks" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC"#,
+            list_webhooks: q(
+                r#"SELECT "id" AS "id", "user_id" AS "user_id", "url" AS "url", "secret_enc" AS "secret_enc", "events" AS "events", "active" AS "active", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"yauth_webhooks" ORDER BY "created_at" DESC, "id" DESC"#,
             ),
             list_active_webhooks: q(
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "url" AS "url", "secret_enc" AS "secret_enc", "events" AS "events", "active" AS "active", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"yauth_webhooks" WHERE "active" = TRUE ORDER BY "created_at", "id""#,
@@ -1783,20 +1790,23 @@ impl Statements {
             update_webhook: q(
                 r#"UPDATE /*schema*/"yauth_webhooks" SET "url" = ?, "events" = ?, "secret_enc" = ?, "active" = ?, "updated_at" = ? WHERE "id" = ?"#,
             ),
-            delete_user_webhook: q(
-                r#"DELETE FROM /*schema*/"yauth_webhooks" WHERE "id" = ? AND "user_id" = ?"#,
+            delete_webhook: q(
+                r#"DELETE FROM /*schema*/"yauth_webhooks" WHERE "id" = ?"#,
             ),
             insert_webhook_delivery: q(
-                r#"INSERT INTO /*schema*/"yauth_webhook_deliveries" ("id", "webhook_id", "event_type", "payload", "status_code", "response_body", "success", "attempt", "next_attempt_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+                r#"INSERT INTO /*schema*/"yauth_webhook_deliveries" ("id", "webhook_id", "event_type", "payload", "status_code", "response_body", "error", "success", "attempt", "next_attempt_at", "attempted_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             ),
             list_webhook_deliveries: q(
-                r#"SELECT "id" AS "id", "webhook_id" AS "webhook_id", "event_type" AS "event_type", "payload" AS "payload", "status_code" AS "status_code", "response_body" AS "response_body", "success" AS "success", "attempt" AS "attempt", "next_attempt_at" AS "next_attempt_at", "created_at" AS "created_at" FROM /*schema*/"yauth_webhook_deliveries" WHERE "webhook_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+                r#"SELECT "id" AS "id", "webhook_id" AS "webhook_id", "event_type" AS "event_type", "payload" AS "payload", "status_code" AS "status_code", "response_body" AS "response_body", "error" AS "error", "success" AS "success", "attempt" AS "attempt", "next_attempt_at" AS "next_attempt_at", "attempted_at" AS "attempted_at", "created_at" AS "created_at" FROM /*schema*/"yauth_webhook_deliveries" WHERE "webhook_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             ),
             list_due_webhook_deliveries: q(
-                r#"SELECT "id" AS "id", "webhook_id" AS "webhook_id", "event_type" AS "event_type", "payload" AS "payload", "status_code" AS "status_code", "response_body" AS "response_body", "success" AS "success", "attempt" AS "attempt", "next_attempt_at" AS "next_attempt_at", "created_at" AS "created_at" FROM /*schema*/"yauth_webhook_deliveries" WHERE "next_attempt_at" <= ? ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
+                r#"SELECT "id" AS "id", "webhook_id" AS "webhook_id", "event_type" AS "event_type", "payload" AS "payload", "status_code" AS "status_code", "response_body" AS "response_body", "error" AS "error", "success" AS "success", "attempt" AS "attempt", "next_attempt_at" AS "next_attempt_at", "attempted_at" AS "attempted_at", "created_at" AS "created_at" FROM /*schema*/"yauth_webhook_deliveries" WHERE "next_attempt_at" <= ? ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
             ),
-            update_webhook_delivery: q(
-                r#"UPDATE /*schema*/"yauth_webhook_deliveries" SET "status_code" = ?, "response_body" = ?, "success" = ?, "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ?"#,
+            claim_webhook_delivery: q(
+                r#"UPDATE /*schema*/"yauth_webhook_deliveries" SET "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ? AND "attempt" = ?"#,
+            ),
+            record_webhook_attempt: q(
+                r#"UPDATE /*schema*/"yauth_webhook_deliveries" SET "status_code" = ?, "response_body" = ?, "error" = ?, "success" = ?, "next_attempt_at" = ?, "attempted_at" = ?, "attempt" = ? WHERE "id" = ? AND "attempt" = ?"#,
             ),
             delete_webhook_deliveries_before: q(
                 r#"DELETE FROM /*schema*/"yauth_webhook_deliveries" WHERE "webhook_id" = ? AND "created_at" < ?"#,
@@ -4637,17 +4647,13 @@ pub(crate) mod q {
             .map_err(db_err)?;
         found.map(RawWebhook::into_domain).transpose()
     }
-    pub(crate) async fn list_user_webhooks(
+    pub(crate) async fn list_webhooks(
         conn: &mut Conn,
         st: &Statements,
-        user_id: Uuid,
     ) -> Result<Vec<Webhook>, RepoError> {
         let query = Prepared {
-            sql: &st.list_user_webhooks,
-            binds: vec![
-                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
-                ()),
-            ],
+            sql: &st.list_webhooks,
+            binds: vec![],
         };
         let rows: Vec<RawWebhook> = query.load(conn).await.map_err(db_err)?;
         rows.into_iter().map(RawWebhook::into_domain).collect()
@@ -4703,18 +4709,15 @@ pub(crate) mod q {
         query.execute(conn).await.map_err(db_err)?;
         Ok(())
     }
-    pub(crate) async fn delete_user_webhook(
+    pub(crate) async fn delete_webhook(
         conn: &mut Conn,
         st: &Statements,
         id: Uuid,
-        user_id: Uuid,
     ) -> Result<u64, RepoError> {
         let query = Prepared {
-            sql: &st.delete_user_webhook,
+            sql: &st.delete_webhook,
             binds: vec![
                 Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Uuid > ()),
-                Box::new((wire::enc_uuid(user_id)).into_sql::< diesel::sql_types::Uuid >
-                ()),
             ],
         };
         Ok(query.execute(conn).await.map_err(db_err)? as u64)
@@ -4735,12 +4738,16 @@ pub(crate) mod q {
                 .status_code).into_sql::< diesel::sql_types::Nullable <
                 diesel::sql_types::Integer >> ()), Box::new((row.response_body
                 .as_deref()).into_sql::< diesel::sql_types::Nullable <
-                diesel::sql_types::Text >> ()), Box::new((row.success).into_sql::<
-                diesel::sql_types::Bool > ()), Box::new((row.attempt).into_sql::<
-                diesel::sql_types::Integer > ()), Box::new((row.next_attempt_at
-                .map(wire::enc_ts)).into_sql::< diesel::sql_types::Nullable <
-                diesel::sql_types::Timestamptz >> ()), Box::new((wire::enc_ts(row
-                .created_at)).into_sql::< diesel::sql_types::Timestamptz > ()),
+                diesel::sql_types::Text >> ()), Box::new((row.error.as_deref())
+                .into_sql::< diesel::sql_types::Nullable < diesel::sql_types::Text >>
+                ()), Box::new((row.success).into_sql::< diesel::sql_types::Bool > ()),
+                Box::new((row.attempt).into_sql::< diesel::sql_types::Integer > ()),
+                Box::new((row.next_attempt_at.map(wire::enc_ts)).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Timestamptz >> ()),
+                Box::new((row.attempted_at.map(wire::enc_ts)).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Timestamptz >> ()),
+                Box::new((wire::enc_ts(row.created_at)).into_sql::<
+                diesel::sql_types::Timestamptz > ()),
             ],
         };
         query.execute(conn).await.map_err(db_err)?;
@@ -4784,31 +4791,58 @@ pub(crate) mod q {
         let rows: Vec<RawWebhookDelivery> = query.load(conn).await.map_err(db_err)?;
         rows.into_iter().map(RawWebhookDelivery::into_domain).collect()
     }
-    pub(crate) async fn update_webhook_delivery(
+    pub(crate) async fn claim_webhook_delivery(
         conn: &mut Conn,
         st: &Statements,
-        status_code: Option<i32>,
-        response_body: Option<&str>,
-        success: bool,
         attempt: i32,
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
-    ) -> Result<(), RepoError> {
+        seen_attempt: i32,
+    ) -> Result<bool, RepoError> {
         let query = Prepared {
-            sql: &st.update_webhook_delivery,
+            sql: &st.claim_webhook_delivery,
             binds: vec![
-                Box::new((status_code).into_sql::< diesel::sql_types::Nullable <
-                diesel::sql_types::Integer >> ()), Box::new((response_body).into_sql::<
-                diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
-                Box::new((success).into_sql::< diesel::sql_types::Bool > ()),
                 Box::new((attempt).into_sql::< diesel::sql_types::Integer > ()),
                 Box::new((next_attempt_at.map(wire::enc_ts)).into_sql::<
                 diesel::sql_types::Nullable < diesel::sql_types::Timestamptz >> ()),
                 Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Uuid > ()),
+                Box::new((seen_attempt).into_sql::< diesel::sql_types::Integer > ()),
             ],
         };
-        query.execute(conn).await.map_err(db_err)?;
-        Ok(())
+        Ok(query.execute(conn).await.map_err(db_err)? > 0)
+    }
+    pub(crate) async fn record_webhook_attempt(
+        conn: &mut Conn,
+        st: &Statements,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        let query = Prepared {
+            sql: &st.record_webhook_attempt,
+            binds: vec![
+                Box::new((status_code).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Integer >> ()), Box::new((response_body).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
+                Box::new((error).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Text >> ()), Box::new((success).into_sql::<
+                diesel::sql_types::Bool > ()), Box::new((next_attempt_at
+                .map(wire::enc_ts)).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Timestamptz >> ()), Box::new((attempted_at
+                .map(wire::enc_ts)).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Timestamptz >> ()), Box::new((attempt).into_sql::<
+                diesel::sql_types::Integer > ()), Box::new((wire::enc_uuid(id))
+                .into_sql::< diesel::sql_types::Uuid > ()), Box::new((claimed_attempt)
+                .into_sql::< diesel::sql_types::Integer > ()),
+            ],
+        };
+        Ok(query.execute(conn).await.map_err(db_err)? > 0)
     }
     pub(crate) async fn delete_webhook_deliveries_before(
         conn: &mut Conn,
@@ -6017,12 +6051,9 @@ impl WebhooksRepository for DieselPgBackend {
         let mut conn = self.conn().await?;
         q::get_webhook(&mut conn, &self.statements, id).await
     }
-    async fn list_user_webhooks(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Webhook>, RepoError> {
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
         let mut conn = self.conn().await?;
-        q::list_user_webhooks(&mut conn, &self.statements, user_id).await
+        q::list_webhooks(&mut conn, &self.statements).await
     }
     async fn list_active_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
         let mut conn = self.conn().await?;
@@ -6054,13 +6085,9 @@ impl WebhooksRepository for DieselPgBackend {
             )
             .await
     }
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_webhook(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
-        q::delete_user_webhook(&mut conn, &self.statements, id, user_id).await
+        q::delete_webhook(&mut conn, &self.statements, id).await
     }
 }
 #[async_trait]
@@ -6098,25 +6125,49 @@ impl WebhookDeliveriesRepository for DieselPgBackend {
         q::list_due_webhook_deliveries(&mut conn, &self.statements, now, limit, offset)
             .await
     }
-    async fn update_webhook_delivery(
+    async fn claim_webhook_delivery(
         &self,
-        status_code: Option<i32>,
-        response_body: Option<&str>,
-        success: bool,
         attempt: i32,
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
-    ) -> Result<(), RepoError> {
+        seen_attempt: i32,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.conn().await?;
-        q::update_webhook_delivery(
+        q::claim_webhook_delivery(
+                &mut conn,
+                &self.statements,
+                attempt,
+                next_attempt_at,
+                id,
+                seen_attempt,
+            )
+            .await
+    }
+    async fn record_webhook_attempt(
+        &self,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.conn().await?;
+        q::record_webhook_attempt(
                 &mut conn,
                 &self.statements,
                 status_code,
                 response_body,
+                error,
                 success,
-                attempt,
                 next_attempt_at,
+                attempted_at,
+                attempt,
                 id,
+                claimed_attempt,
             )
             .await
     }

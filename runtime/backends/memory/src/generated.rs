@@ -1833,6 +1833,7 @@ impl Stored for WebhookDelivery {
 /// Truncates timestamps to microseconds, as every database stores them.
 fn normalize_webhook_deliveries(mut row: WebhookDelivery) -> WebhookDelivery {
     row.next_attempt_at = row.next_attempt_at.map(crate::micros);
+    row.attempted_at = row.attempted_at.map(crate::micros);
     row.created_at = crate::micros(row.created_at);
     row
 }
@@ -4562,15 +4563,8 @@ pub(crate) mod q {
     ) -> Result<Option<Webhook>, RepoError> {
         Ok(t.webhooks.get(&id).into_iter().find(|r| r.id == id).cloned())
     }
-    pub(crate) fn list_user_webhooks(
-        t: &mut Tables,
-        user_id: Uuid,
-    ) -> Result<Vec<Webhook>, RepoError> {
-        let mut rows: Vec<&Webhook> = t
-            .webhooks
-            .lookup(0, t.webhooks.hash(&user_id))
-            .filter(|r| r.user_id == user_id)
-            .collect();
+    pub(crate) fn list_webhooks(t: &mut Tables) -> Result<Vec<Webhook>, RepoError> {
+        let mut rows: Vec<&Webhook> = t.webhooks.iter().filter(|r| true).collect();
         rows.sort_by(|a, b| {
             b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id))
         });
@@ -4630,16 +4624,12 @@ pub(crate) mod q {
         }
         Ok(())
     }
-    pub(crate) fn delete_user_webhook(
-        t: &mut Tables,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    pub(crate) fn delete_webhook(t: &mut Tables, id: Uuid) -> Result<u64, RepoError> {
         let pks: Vec<Uuid> = t
             .webhooks
             .get(&id)
             .into_iter()
-            .filter(|r| r.id == id && r.user_id == user_id)
+            .filter(|r| r.id == id)
             .map(|r| r.pk())
             .collect();
         let removed: Vec<Webhook> = pks
@@ -4694,20 +4684,51 @@ pub(crate) mod q {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         Ok(rows.into_iter().skip(offset).take(limit).cloned().collect())
     }
-    pub(crate) fn update_webhook_delivery(
+    pub(crate) fn claim_webhook_delivery(
         t: &mut Tables,
-        status_code: Option<i32>,
-        response_body: Option<&str>,
-        success: bool,
         attempt: i32,
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
-    ) -> Result<(), RepoError> {
+        seen_attempt: i32,
+    ) -> Result<bool, RepoError> {
         let pks: Vec<Uuid> = t
             .webhook_deliveries
             .get(&id)
             .into_iter()
-            .filter(|r| r.id == id)
+            .filter(|r| r.id == id && r.attempt == seen_attempt)
+            .map(|r| r.pk())
+            .collect();
+        for pk in &pks {
+            let changed = t
+                .webhook_deliveries
+                .modify(
+                    pk,
+                    &mut t.journal,
+                    |r| {
+                        r.attempt = attempt;
+                        r.next_attempt_at = next_attempt_at.map(crate::micros);
+                    },
+                );
+        }
+        Ok(!pks.is_empty())
+    }
+    pub(crate) fn record_webhook_attempt(
+        t: &mut Tables,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        let pks: Vec<Uuid> = t
+            .webhook_deliveries
+            .get(&id)
+            .into_iter()
+            .filter(|r| r.id == id && r.attempt == claimed_attempt)
             .map(|r| r.pk())
             .collect();
         for pk in &pks {
@@ -4719,13 +4740,15 @@ pub(crate) mod q {
                     |r| {
                         r.status_code = status_code;
                         r.response_body = response_body.map(str::to_string);
+                        r.error = error.map(str::to_string);
                         r.success = success;
-                        r.attempt = attempt;
                         r.next_attempt_at = next_attempt_at.map(crate::micros);
+                        r.attempted_at = attempted_at.map(crate::micros);
+                        r.attempt = attempt;
                     },
                 );
         }
-        Ok(())
+        Ok(!pks.is_empty())
     }
     pub(crate) fn delete_webhook_deliveries_before(
         t: &mut Tables,
@@ -6059,11 +6082,8 @@ impl WebhooksRepository for InMemoryBackend {
     async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError> {
         q::get_webhook(&mut self.lock(), id)
     }
-    async fn list_user_webhooks(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Webhook>, RepoError> {
-        q::list_user_webhooks(&mut self.lock(), user_id)
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
+        q::list_webhooks(&mut self.lock())
     }
     async fn list_active_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
         q::list_active_webhooks(&mut self.lock())
@@ -6093,13 +6113,9 @@ impl WebhooksRepository for InMemoryBackend {
         t.finish(outcome.is_ok());
         outcome
     }
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_webhook(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut t = self.lock();
-        let outcome = q::delete_user_webhook(&mut t, id, user_id);
+        let outcome = q::delete_webhook(&mut t, id);
         t.finish(outcome.is_ok());
         outcome
     }
@@ -6131,24 +6147,48 @@ impl WebhookDeliveriesRepository for InMemoryBackend {
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
         q::list_due_webhook_deliveries(&mut self.lock(), now, limit, offset)
     }
-    async fn update_webhook_delivery(
+    async fn claim_webhook_delivery(
         &self,
-        status_code: Option<i32>,
-        response_body: Option<&str>,
-        success: bool,
         attempt: i32,
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
-    ) -> Result<(), RepoError> {
+        seen_attempt: i32,
+    ) -> Result<bool, RepoError> {
         let mut t = self.lock();
-        let outcome = q::update_webhook_delivery(
+        let outcome = q::claim_webhook_delivery(
             &mut t,
-            status_code,
-            response_body,
-            success,
             attempt,
             next_attempt_at,
             id,
+            seen_attempt,
+        );
+        t.finish(outcome.is_ok());
+        outcome
+    }
+    async fn record_webhook_attempt(
+        &self,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        let mut t = self.lock();
+        let outcome = q::record_webhook_attempt(
+            &mut t,
+            status_code,
+            response_body,
+            error,
+            success,
+            next_attempt_at,
+            attempted_at,
+            attempt,
+            id,
+            claimed_attempt,
         );
         t.finish(outcome.is_ok());
         outcome

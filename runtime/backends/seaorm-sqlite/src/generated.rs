@@ -521,9 +521,13 @@ fn read_webhook_deliveries(
         payload: wire::dec_json(get::<String>(r, pre, "payload")?)?,
         status_code: get::<Option<i32>>(r, pre, "status_code")?,
         response_body: get::<Option<String>>(r, pre, "response_body")?,
+        error: get::<Option<String>>(r, pre, "error")?,
         success: get::<bool>(r, pre, "success")?,
         attempt: get::<i32>(r, pre, "attempt")?,
         next_attempt_at: get::<Option<String>>(r, pre, "next_attempt_at")?
+            .map(wire::dec_ts)
+            .transpose()?,
+        attempted_at: get::<Option<String>>(r, pre, "attempted_at")?
             .map(wire::dec_ts)
             .transpose()?,
         created_at: wire::dec_ts(get::<String>(r, pre, "created_at")?)?,
@@ -2835,14 +2839,13 @@ pub(crate) mod q {
         };
         Ok(Some(read_webhooks(&r, "")?))
     }
-    pub(crate) async fn list_user_webhooks<C: ConnectionTrait + TransactionTrait>(
+    pub(crate) async fn list_webhooks<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
-        user_id: Uuid,
     ) -> Result<Vec<Webhook>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "user_id" AS "user_id", "url" AS "url", "secret_enc" AS "secret_enc", "events" AS "events", "active" AS "active", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_webhooks" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC"#,
-            [v(wire::enc_uuid(user_id))],
+            r#"SELECT "id" AS "id", "user_id" AS "user_id", "url" AS "url", "secret_enc" AS "secret_enc", "events" AS "events", "active" AS "active", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_webhooks" ORDER BY "created_at" DESC, "id" DESC"#,
+            [],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
         rows.iter().map(|r| read_webhooks(r, "")).collect()
@@ -2898,15 +2901,14 @@ pub(crate) mod q {
         conn.execute_raw(stmt).await.map_err(db_err)?;
         Ok(())
     }
-    pub(crate) async fn delete_user_webhook<C: ConnectionTrait + TransactionTrait>(
+    pub(crate) async fn delete_webhook<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
         id: Uuid,
-        user_id: Uuid,
     ) -> Result<u64, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"DELETE FROM "yauth_webhooks" WHERE "id" = ? AND "user_id" = ?"#,
-            [v(wire::enc_uuid(id)), v(wire::enc_uuid(user_id))],
+            r#"DELETE FROM "yauth_webhooks" WHERE "id" = ?"#,
+            [v(wire::enc_uuid(id))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
     }
@@ -2916,7 +2918,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "yauth_webhook_deliveries" ("id", "webhook_id", "event_type", "payload", "status_code", "response_body", "success", "attempt", "next_attempt_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_webhook_deliveries" ("id", "webhook_id", "event_type", "payload", "status_code", "response_body", "error", "success", "attempt", "next_attempt_at", "attempted_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(wire::enc_uuid(row.webhook_id)),
@@ -2924,9 +2926,11 @@ pub(crate) mod q {
                 v(wire::enc_json(&row.payload)),
                 v(row.status_code),
                 v(row.response_body.as_deref()),
+                v(row.error.as_deref()),
                 v(row.success),
                 v(row.attempt),
                 v(row.next_attempt_at.map(wire::enc_ts)),
+                v(row.attempted_at.map(wire::enc_ts)),
                 v(wire::enc_ts(row.created_at)),
             ],
         );
@@ -2941,7 +2945,7 @@ pub(crate) mod q {
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "webhook_id" AS "webhook_id", "event_type" AS "event_type", "payload" AS "payload", "status_code" AS "status_code", "response_body" AS "response_body", "success" AS "success", "attempt" AS "attempt", "next_attempt_at" AS "next_attempt_at", "created_at" AS "created_at" FROM "yauth_webhook_deliveries" WHERE "webhook_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT "id" AS "id", "webhook_id" AS "webhook_id", "event_type" AS "event_type", "payload" AS "payload", "status_code" AS "status_code", "response_body" AS "response_body", "error" AS "error", "success" AS "success", "attempt" AS "attempt", "next_attempt_at" AS "next_attempt_at", "attempted_at" AS "attempted_at", "created_at" AS "created_at" FROM "yauth_webhook_deliveries" WHERE "webhook_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             [
                 v(wire::enc_uuid(webhook_id)),
                 v(wire::enc_count(limit)),
@@ -2961,35 +2965,59 @@ pub(crate) mod q {
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "webhook_id" AS "webhook_id", "event_type" AS "event_type", "payload" AS "payload", "status_code" AS "status_code", "response_body" AS "response_body", "success" AS "success", "attempt" AS "attempt", "next_attempt_at" AS "next_attempt_at", "created_at" AS "created_at" FROM "yauth_webhook_deliveries" WHERE "next_attempt_at" <= ? ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
+            r#"SELECT "id" AS "id", "webhook_id" AS "webhook_id", "event_type" AS "event_type", "payload" AS "payload", "status_code" AS "status_code", "response_body" AS "response_body", "error" AS "error", "success" AS "success", "attempt" AS "attempt", "next_attempt_at" AS "next_attempt_at", "attempted_at" AS "attempted_at", "created_at" AS "created_at" FROM "yauth_webhook_deliveries" WHERE "next_attempt_at" <= ? ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
             [v(wire::enc_ts(now)), v(wire::enc_count(limit)), v(wire::enc_count(offset))],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
         rows.iter().map(|r| read_webhook_deliveries(r, "")).collect()
     }
-    pub(crate) async fn update_webhook_delivery<C: ConnectionTrait + TransactionTrait>(
+    pub(crate) async fn claim_webhook_delivery<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
-        status_code: Option<i32>,
-        response_body: Option<&str>,
-        success: bool,
         attempt: i32,
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
-    ) -> Result<(), RepoError> {
+        seen_attempt: i32,
+    ) -> Result<bool, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"UPDATE "yauth_webhook_deliveries" SET "status_code" = ?, "response_body" = ?, "success" = ?, "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ?"#,
+            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ? AND "attempt" = ?"#,
             [
-                v(status_code),
-                v(response_body),
-                v(success),
                 v(attempt),
                 v(next_attempt_at.map(wire::enc_ts)),
                 v(wire::enc_uuid(id)),
+                v(seen_attempt),
             ],
         );
-        conn.execute_raw(stmt).await.map_err(db_err)?;
-        Ok(())
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
+    }
+    pub(crate) async fn record_webhook_attempt<C: ConnectionTrait + TransactionTrait>(
+        conn: &C,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        let stmt = Statement::from_sql_and_values(
+            BACKEND,
+            r#"UPDATE "yauth_webhook_deliveries" SET "status_code" = ?, "response_body" = ?, "error" = ?, "success" = ?, "next_attempt_at" = ?, "attempted_at" = ?, "attempt" = ? WHERE "id" = ? AND "attempt" = ?"#,
+            [
+                v(status_code),
+                v(response_body),
+                v(error),
+                v(success),
+                v(next_attempt_at.map(wire::enc_ts)),
+                v(attempted_at.map(wire::enc_ts)),
+                v(attempt),
+                v(wire::enc_uuid(id)),
+                v(claimed_attempt),
+            ],
+        );
+        Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
     }
     pub(crate) async fn delete_webhook_deliveries_before<
         C: ConnectionTrait + TransactionTrait,
@@ -3989,11 +4017,8 @@ impl WebhooksRepository for SeaOrmSqliteBackend {
     async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError> {
         q::get_webhook(&self.db, id).await
     }
-    async fn list_user_webhooks(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Webhook>, RepoError> {
-        q::list_user_webhooks(&self.db, user_id).await
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
+        q::list_webhooks(&self.db).await
     }
     async fn list_active_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
         q::list_active_webhooks(&self.db).await
@@ -4013,12 +4038,8 @@ impl WebhooksRepository for SeaOrmSqliteBackend {
         q::update_webhook(&self.db, url, events, secret_enc, active, updated_at, id)
             .await
     }
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
-        q::delete_user_webhook(&self.db, id, user_id).await
+    async fn delete_webhook(&self, id: Uuid) -> Result<u64, RepoError> {
+        q::delete_webhook(&self.db, id).await
     }
 }
 #[async_trait]
@@ -4045,23 +4066,39 @@ impl WebhookDeliveriesRepository for SeaOrmSqliteBackend {
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
         q::list_due_webhook_deliveries(&self.db, now, limit, offset).await
     }
-    async fn update_webhook_delivery(
+    async fn claim_webhook_delivery(
         &self,
-        status_code: Option<i32>,
-        response_body: Option<&str>,
-        success: bool,
         attempt: i32,
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
-    ) -> Result<(), RepoError> {
-        q::update_webhook_delivery(
+        seen_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        q::claim_webhook_delivery(&self.db, attempt, next_attempt_at, id, seen_attempt)
+            .await
+    }
+    async fn record_webhook_attempt(
+        &self,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        q::record_webhook_attempt(
                 &self.db,
                 status_code,
                 response_body,
+                error,
                 success,
-                attempt,
                 next_attempt_at,
+                attempted_at,
+                attempt,
                 id,
+                claimed_attempt,
             )
             .await
     }

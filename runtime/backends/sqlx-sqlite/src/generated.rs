@@ -2820,13 +2820,11 @@ pub(crate) mod q {
         };
         Ok(Some(row))
     }
-    pub(crate) async fn list_user_webhooks(
+    pub(crate) async fn list_webhooks(
         conn: &mut sqlx::SqliteConnection,
-        user_id: Uuid,
     ) -> Result<Vec<Webhook>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: String", "active" AS "active!: bool", "created_at" AS "created_at!: String", "updated_at" AS "updated_at!: String" FROM "yauth_webhooks" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC"#,
-            wire::enc_uuid(user_id)
+            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: String", "active" AS "active!: bool", "created_at" AS "created_at!: String", "updated_at" AS "updated_at!: String" FROM "yauth_webhooks" ORDER BY "created_at" DESC, "id" DESC"#
         )
             .fetch_all(&mut *conn)
             .await
@@ -2902,14 +2900,12 @@ pub(crate) mod q {
             .map_err(db_err)?;
         Ok(())
     }
-    pub(crate) async fn delete_user_webhook(
+    pub(crate) async fn delete_webhook(
         conn: &mut sqlx::SqliteConnection,
         id: Uuid,
-        user_id: Uuid,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_webhooks" WHERE "id" = ? AND "user_id" = ?"#,
-            wire::enc_uuid(id), wire::enc_uuid(user_id)
+            r#"DELETE FROM "yauth_webhooks" WHERE "id" = ?"#, wire::enc_uuid(id)
         )
             .execute(&mut *conn)
             .await
@@ -2921,10 +2917,11 @@ pub(crate) mod q {
         row: &WebhookDelivery,
     ) -> Result<(), RepoError> {
         sqlx::query!(
-            r#"INSERT INTO "yauth_webhook_deliveries" ("id", "webhook_id", "event_type", "payload", "status_code", "response_body", "success", "attempt", "next_attempt_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "yauth_webhook_deliveries" ("id", "webhook_id", "event_type", "payload", "status_code", "response_body", "error", "success", "attempt", "next_attempt_at", "attempted_at", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             wire::enc_uuid(row.id), wire::enc_uuid(row.webhook_id), row.event_type
             .as_str(), wire::enc_json(& row.payload), row.status_code, row.response_body
-            .as_deref(), row.success, row.attempt, row.next_attempt_at.map(wire::enc_ts),
+            .as_deref(), row.error.as_deref(), row.success, row.attempt, row
+            .next_attempt_at.map(wire::enc_ts), row.attempted_at.map(wire::enc_ts),
             wire::enc_ts(row.created_at)
         )
             .execute(&mut *conn)
@@ -2939,7 +2936,7 @@ pub(crate) mod q {
         offset: u64,
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "webhook_id" AS "webhook_id!: String", "event_type" AS "event_type!: String", "payload" AS "payload!: String", "status_code" AS "status_code?: i32", "response_body" AS "response_body?: String", "success" AS "success!: bool", "attempt" AS "attempt!: i32", "next_attempt_at" AS "next_attempt_at?: String", "created_at" AS "created_at!: String" FROM "yauth_webhook_deliveries" WHERE "webhook_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT "id" AS "id!: String", "webhook_id" AS "webhook_id!: String", "event_type" AS "event_type!: String", "payload" AS "payload!: String", "status_code" AS "status_code?: i32", "response_body" AS "response_body?: String", "error" AS "error?: String", "success" AS "success!: bool", "attempt" AS "attempt!: i32", "next_attempt_at" AS "next_attempt_at?: String", "attempted_at" AS "attempted_at?: String", "created_at" AS "created_at!: String" FROM "yauth_webhook_deliveries" WHERE "webhook_id" = ? ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             wire::enc_uuid(webhook_id), wire::enc_count(limit), wire::enc_count(offset)
         )
             .fetch_all(&mut *conn)
@@ -2954,9 +2951,11 @@ pub(crate) mod q {
                 payload: wire::dec_json(r.payload)?,
                 status_code: r.status_code,
                 response_body: r.response_body,
+                error: r.error,
                 success: r.success,
                 attempt: r.attempt,
                 next_attempt_at: r.next_attempt_at.map(wire::dec_ts).transpose()?,
+                attempted_at: r.attempted_at.map(wire::dec_ts).transpose()?,
                 created_at: wire::dec_ts(r.created_at)?,
             });
         }
@@ -2969,7 +2968,7 @@ pub(crate) mod q {
         offset: u64,
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "webhook_id" AS "webhook_id!: String", "event_type" AS "event_type!: String", "payload" AS "payload!: String", "status_code" AS "status_code?: i32", "response_body" AS "response_body?: String", "success" AS "success!: bool", "attempt" AS "attempt!: i32", "next_attempt_at" AS "next_attempt_at?: String", "created_at" AS "created_at!: String" FROM "yauth_webhook_deliveries" WHERE "next_attempt_at" <= ? ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
+            r#"SELECT "id" AS "id!: String", "webhook_id" AS "webhook_id!: String", "event_type" AS "event_type!: String", "payload" AS "payload!: String", "status_code" AS "status_code?: i32", "response_body" AS "response_body?: String", "error" AS "error?: String", "success" AS "success!: bool", "attempt" AS "attempt!: i32", "next_attempt_at" AS "next_attempt_at?: String", "attempted_at" AS "attempted_at?: String", "created_at" AS "created_at!: String" FROM "yauth_webhook_deliveries" WHERE "next_attempt_at" <= ? ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
             wire::enc_ts(now), wire::enc_count(limit), wire::enc_count(offset)
         )
             .fetch_all(&mut *conn)
@@ -2984,32 +2983,54 @@ pub(crate) mod q {
                 payload: wire::dec_json(r.payload)?,
                 status_code: r.status_code,
                 response_body: r.response_body,
+                error: r.error,
                 success: r.success,
                 attempt: r.attempt,
                 next_attempt_at: r.next_attempt_at.map(wire::dec_ts).transpose()?,
+                attempted_at: r.attempted_at.map(wire::dec_ts).transpose()?,
                 created_at: wire::dec_ts(r.created_at)?,
             });
         }
         Ok(out)
     }
-    pub(crate) async fn update_webhook_delivery(
+    pub(crate) async fn claim_webhook_delivery(
         conn: &mut sqlx::SqliteConnection,
-        status_code: Option<i32>,
-        response_body: Option<&str>,
-        success: bool,
         attempt: i32,
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
-    ) -> Result<(), RepoError> {
-        sqlx::query!(
-            r#"UPDATE "yauth_webhook_deliveries" SET "status_code" = ?, "response_body" = ?, "success" = ?, "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ?"#,
-            status_code, response_body, success, attempt, next_attempt_at
-            .map(wire::enc_ts), wire::enc_uuid(id)
+        seen_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        let done = sqlx::query!(
+            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ? AND "attempt" = ?"#,
+            attempt, next_attempt_at.map(wire::enc_ts), wire::enc_uuid(id), seen_attempt
         )
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
+    }
+    pub(crate) async fn record_webhook_attempt(
+        conn: &mut sqlx::SqliteConnection,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        let done = sqlx::query!(
+            r#"UPDATE "yauth_webhook_deliveries" SET "status_code" = ?, "response_body" = ?, "error" = ?, "success" = ?, "next_attempt_at" = ?, "attempted_at" = ?, "attempt" = ? WHERE "id" = ? AND "attempt" = ?"#,
+            status_code, response_body, error, success, next_attempt_at
+            .map(wire::enc_ts), attempted_at.map(wire::enc_ts), attempt,
+            wire::enc_uuid(id), claimed_attempt
+        )
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
     }
     pub(crate) async fn delete_webhook_deliveries_before(
         conn: &mut sqlx::SqliteConnection,
@@ -4181,12 +4202,9 @@ impl WebhooksRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::get_webhook(&mut conn, id).await
     }
-    async fn list_user_webhooks(
-        &self,
-        user_id: Uuid,
-    ) -> Result<Vec<Webhook>, RepoError> {
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::list_user_webhooks(&mut conn, user_id).await
+        q::list_webhooks(&mut conn).await
     }
     async fn list_active_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
@@ -4209,13 +4227,9 @@ impl WebhooksRepository for SqlxSqliteBackend {
         q::update_webhook(&mut conn, url, events, secret_enc, active, updated_at, id)
             .await
     }
-    async fn delete_user_webhook(
-        &self,
-        id: Uuid,
-        user_id: Uuid,
-    ) -> Result<u64, RepoError> {
+    async fn delete_webhook(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::delete_user_webhook(&mut conn, id, user_id).await
+        q::delete_webhook(&mut conn, id).await
     }
 }
 #[async_trait]
@@ -4245,24 +4259,41 @@ impl WebhookDeliveriesRepository for SqlxSqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::list_due_webhook_deliveries(&mut conn, now, limit, offset).await
     }
-    async fn update_webhook_delivery(
+    async fn claim_webhook_delivery(
         &self,
-        status_code: Option<i32>,
-        response_body: Option<&str>,
-        success: bool,
         attempt: i32,
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
-    ) -> Result<(), RepoError> {
+        seen_attempt: i32,
+    ) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::update_webhook_delivery(
+        q::claim_webhook_delivery(&mut conn, attempt, next_attempt_at, id, seen_attempt)
+            .await
+    }
+    async fn record_webhook_attempt(
+        &self,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        q::record_webhook_attempt(
                 &mut conn,
                 status_code,
                 response_body,
+                error,
                 success,
-                attempt,
                 next_attempt_at,
+                attempted_at,
+                attempt,
                 id,
+                claimed_attempt,
             )
             .await
     }

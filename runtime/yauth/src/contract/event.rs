@@ -153,10 +153,20 @@ pub enum AuthEvent {
         /// The admin who did it, when one did.
         admin_id: Option<Uuid>,
     },
-    /// A webhook delivery succeeded.
+    /// A webhook delivery succeeded (a 2xx answer). Never itself delivered to a webhook.
     WebhookDelivered {
         /// The webhook.
         webhook_id: Uuid,
+        /// The delivery (its `X-Webhook-Id`).
+        delivery_id: Uuid,
+    },
+    /// A webhook delivery was given up: every retry failed, or the webhook was deactivated
+    /// meanwhile. Never itself delivered to a webhook.
+    WebhookDeliveryFailed {
+        /// The webhook.
+        webhook_id: Uuid,
+        /// The delivery (its `X-Webhook-Id`).
+        delivery_id: Uuid,
     },
     // Operations the spec names no event for; written to the audit log all the same.
     /// A reset link was asked for (whether or not the email has an account).
@@ -366,6 +376,56 @@ pub enum AuthEvent {
 }
 
 impl AuthEvent {
+    /// Every [`AuthEvent::name`], in declaration order: what a webhook may subscribe to.
+    pub const NAMES: &'static [&'static str] = &[
+        "user_registered",
+        "login_succeeded",
+        "login_failed",
+        "session_created",
+        "logout",
+        "password_changed",
+        "email_verified",
+        "mfa_enabled",
+        "mfa_disabled",
+        "user_banned",
+        "user_unbanned",
+        "magic_link_sent",
+        "magic_link_verified",
+        "account_locked",
+        "account_unlocked",
+        "webhook_delivered",
+        "webhook_delivery_failed",
+        "password_reset_requested",
+        "password_reset",
+        "verification_resent",
+        "profile_updated",
+        "token_issued",
+        "token_refreshed",
+        "token_revoked",
+        "refresh_token_reused",
+        "api_key_created",
+        "api_key_deleted",
+        "user_updated",
+        "user_deleted",
+        "impersonation_started",
+        "session_revoked",
+        "mfa_code_accepted",
+        "mfa_code_refused",
+        "backup_codes_regenerated",
+        "passkey_registered",
+        "oauth_client_registered",
+        "oauth_consent_granted",
+        "oauth_code_issued",
+        "oauth_token_issued",
+        "oauth_token_revoked",
+        "oauth_grant_reused",
+        "oauth_account_linked",
+        "oauth_account_unlinked",
+        "oauth_account_used",
+        "passkey_deleted",
+        "passkey_used",
+    ];
+
     /// The stable snake_case name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -385,6 +445,7 @@ impl AuthEvent {
             AuthEvent::AccountLocked { .. } => "account_locked",
             AuthEvent::AccountUnlocked { .. } => "account_unlocked",
             AuthEvent::WebhookDelivered { .. } => "webhook_delivered",
+            AuthEvent::WebhookDeliveryFailed { .. } => "webhook_delivery_failed",
             AuthEvent::PasswordResetRequested { .. } => "password_reset_requested",
             AuthEvent::PasswordReset { .. } => "password_reset",
             AuthEvent::VerificationResent { .. } => "verification_resent",
@@ -463,6 +524,7 @@ impl AuthEvent {
             | AuthEvent::VerificationResent { user_id } => *user_id,
             AuthEvent::MagicLinkSent { .. }
             | AuthEvent::WebhookDelivered { .. }
+            | AuthEvent::WebhookDeliveryFailed { .. }
             | AuthEvent::UserDeleted { .. }
             | AuthEvent::OAuthClientRegistered { .. } => None,
         }
@@ -503,9 +565,14 @@ impl AuthEvent {
                 session_id,
                 ..
             } => serde_json::json!({ "admin_id": admin_id, "session_id": session_id }),
-            AuthEvent::WebhookDelivered { webhook_id } => {
-                serde_json::json!({ "webhook_id": webhook_id })
+            AuthEvent::WebhookDelivered {
+                webhook_id,
+                delivery_id,
             }
+            | AuthEvent::WebhookDeliveryFailed {
+                webhook_id,
+                delivery_id,
+            } => serde_json::json!({ "webhook_id": webhook_id, "delivery_id": delivery_id }),
             AuthEvent::AccountLocked { until, .. } => serde_json::json!({ "until": until }),
             AuthEvent::MfaCodeAccepted { kind, .. } => serde_json::json!({ "kind": kind }),
             AuthEvent::PasskeyRegistered { passkey_id, .. }
@@ -616,4 +683,24 @@ pub enum Verdict {
         /// Seconds until the lock lifts by itself; `None` when only an unlock lifts it.
         retry_after: Option<u64>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuthEvent;
+
+    /// `NAMES` is what webhook subscriptions are checked against: a new variant whose name
+    /// is missing from it could never be subscribed to.
+    #[test]
+    fn every_event_name_is_listed_in_names() {
+        let source = include_str!("event.rs");
+        let start = source.find("pub fn name(&self)").unwrap();
+        let end = start + source[start..].find("pub fn user_id(&self)").unwrap();
+        let named: Vec<&str> = source[start..end]
+            .split("=> \"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        assert_eq!(named, AuthEvent::NAMES);
+    }
 }

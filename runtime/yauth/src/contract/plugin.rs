@@ -95,6 +95,12 @@ pub trait YAuthPlugin: Send + Sync + 'static {
         Box::pin(async { Ok(0) })
     }
 
+    /// A task that runs for as long as the process serves (the webhooks' delivery worker),
+    /// started by `YAuth::spawn_workers` in every replica.
+    fn worker(&self, _state: &YAuthState) -> Option<BoxFuture<'static, ()>> {
+        None
+    }
+
     /// What issues token pairs when a sign-in asks for tokens instead of a session
     /// (`POST /token`): the bearer plugin's. The first plugin that has one provides it.
     fn token_issuer(&self) -> Option<Arc<dyn TokenIssuer>> {

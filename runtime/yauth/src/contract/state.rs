@@ -149,6 +149,15 @@ impl YAuthState {
         Ok(None)
     }
 
+    /// The plugins' background workers, not yet started.
+    pub(crate) fn workers(&self) -> Vec<crate::contract::plugin::BoxFuture<'static, ()>> {
+        self.inner
+            .plugins
+            .iter()
+            .filter_map(|p| p.worker(self))
+            .collect()
+    }
+
     /// Records that something happened: writes the audit row (with the client's IP and
     /// User-Agent), then shows the event to every plugin. A failed audit write is logged,
     /// never fatal. Nothing is returned: an event cannot be vetoed (ask with

@@ -1,6 +1,6 @@
 //! Outgoing HTTP: one way to build a client (rustls with ring and the webpki roots, a
 //! timeout, no redirects followed) and to read an answer without letting it fill the memory.
-//! Used for the HIBP range API and the OAuth providers.
+//! Used for the HIBP range API, the OAuth providers and webhook deliveries.
 //!
 //! The client carries its own TLS configuration, so it needs no process-wide provider.
 //! yauth enables reqwest's `rustls-no-provider` feature; if your own code builds `reqwest`
@@ -17,6 +17,11 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// A client with `timeout` per request that follows no redirect (a provider's answer comes
 /// from the URL configured or discovered, never from where it points).
 pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+    builder(timeout)?.build().map_err(|e| e.to_string())
+}
+
+/// The settings of [`client`], to add to (the webhooks pin the address they checked).
+pub fn builder(timeout: Duration) -> Result<reqwest::ClientBuilder, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -26,13 +31,11 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
     .map_err(|e| e.to_string())?
     .with_root_certificates(roots)
     .with_no_client_auth();
-    reqwest::Client::builder()
+    Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent("yauth")
-        .build()
-        .map_err(|e| e.to_string())
+        .user_agent("yauth"))
 }
 
 /// An answer: its status and its body (at most [`MAX_BODY`] bytes).

@@ -59,3 +59,11 @@ pub struct AccountScope(pub ErrorBody);
     description = "`forbidden`: a bearer token, an API key, or an admin's impersonation session (factors are managed from the user's own session)"
 )]
 pub struct FactorOwner(pub ErrorBody);
+
+/// The 403 answer of a route for admins.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 403,
+    description = "`forbidden`: admins only (not from an impersonation session; a bearer token or an API key needs the `admin` scope)"
+)]
+pub struct AdminOnly(pub ErrorBody);

@@ -24,3 +24,5 @@ pub mod oauth2_server;
 pub mod passkey;
 #[cfg(feature = "status")]
 pub mod status;
+#[cfg(feature = "webhooks")]
+pub mod webhooks;

@@ -17,12 +17,16 @@ pub struct Model {
     pub status_code: Option<i32>,
     #[sea_orm(column_type = "Text", nullable)]
     pub response_body: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub error: Option<String>,
     #[sea_orm(column_type = "Boolean")]
     pub success: bool,
     #[sea_orm(column_type = "Integer")]
     pub attempt: i32,
     #[sea_orm(column_type = "DateTime", nullable)]
     pub next_attempt_at: Option<DateTime>,
+    #[sea_orm(column_type = "DateTime", nullable)]
+    pub attempted_at: Option<DateTime>,
     #[sea_orm(column_type = "DateTime")]
     pub created_at: DateTime,
 }
