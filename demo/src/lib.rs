@@ -464,10 +464,18 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
         config.cookie.name = name.clone();
     }
     let plugins = args.enabled_plugins()?;
-    // Bearer signing keys, TOTP secrets and passkey stand-ins all hang off the secret key.
-    if ["bearer", "mfa", "passkey", "oauth2-server", "oauth"]
-        .iter()
-        .any(|name| plugins.contains(name))
+    // Bearer signing keys, TOTP secrets, passkey stand-ins, provider tokens and webhook
+    // secrets all hang off the secret key.
+    if [
+        "bearer",
+        "mfa",
+        "passkey",
+        "oauth2-server",
+        "oauth",
+        "webhooks",
+    ]
+    .iter()
+    .any(|name| plugins.contains(name))
     {
         config.secret_key = Some(secret_key(args)?);
     }

@@ -564,8 +564,11 @@ pub fn all_tables() -> Vec<Table> {
         // ---- webhooks ----
         table("webhooks", "webhooks")
             .id()
-            // added: the owner, since `max_webhooks` is per user.
-            .owner()
+            // added: the admin who created it, since `max_webhooks` is per admin; null once
+            // that account is deleted (any admin manages every webhook, so it stays).
+            .opt("user_id", Uuid)
+            .references("users", "id", OnDelete::SetNull)
+            .indexed()
             .col("url", Text)
             // The signing secret, AEAD-encrypted: it must be read back to sign deliveries.
             .col("secret_enc", Bytes)

@@ -1767,8 +1767,8 @@ pub fn catalogue() -> Catalogue {
     c.on("webhook_deliveries")
         .insert(
             "insert_webhook_delivery",
-            "Records a delivery attempt.",
-            "event dispatch",
+            "Queues a delivery (or records a test delivery about to be sent).",
+            "event dispatch, POST /webhooks/{id}/test",
         )
         .list(
             "list_webhook_deliveries",
@@ -1789,8 +1789,12 @@ pub fn catalogue() -> Catalogue {
         .claim(
             "claim_webhook_delivery",
             vec![set("attempt"), set("next_attempt_at")],
-            vec![eq("id"), cond("attempt", CondOp::Eq, Some("seen_attempt"))],
-            "Starts an attempt: raises `attempt` from the value the worker saw and leases the row until `next_attempt_at`; only one worker wins.",
+            vec![
+                eq("id"),
+                cond("attempt", CondOp::Eq, Some("seen_attempt")),
+                not_after_now("next_attempt_at"),
+            ],
+            "Starts an attempt: raises `attempt` from the value the worker saw and leases the row until `next_attempt_at`, if the row is still due; only one worker wins (a row recorded or leased meanwhile is not due).",
             "delivery worker",
         )
         .claim(
@@ -1810,8 +1814,12 @@ pub fn catalogue() -> Catalogue {
         )
         .delete(
             "delete_webhook_deliveries_before",
-            vec![eq("webhook_id"), lt("created_at", "before")],
-            "Prunes a webhook's old deliveries.",
+            vec![
+                eq("webhook_id"),
+                lt("created_at", "before"),
+                is_null("next_attempt_at"),
+            ],
+            "Prunes a webhook's old finished deliveries (delivered or given up; pending ones stay).",
             "retention",
         );
 

@@ -324,7 +324,7 @@ pub struct UnlockToken {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Webhook {
     pub id: Uuid,
-    pub user_id: Uuid,
+    pub user_id: Option<Uuid>,
     pub url: String,
     pub secret_enc: Vec<u8>,
     pub events: serde_json::Value,
@@ -1491,9 +1491,9 @@ pub trait WebhooksRepository: Send + Sync {
 /// The operations on `webhook_deliveries`.
 #[async_trait]
 pub trait WebhookDeliveriesRepository: Send + Sync {
-    /// Records a delivery attempt.
+    /// Queues a delivery (or records a test delivery about to be sent).
     ///
-    /// Used by: event dispatch.
+    /// Used by: event dispatch, POST /webhooks/{id}/test.
     async fn insert_webhook_delivery(
         &self,
         row: &WebhookDelivery,
@@ -1516,7 +1516,7 @@ pub trait WebhookDeliveriesRepository: Send + Sync {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<WebhookDelivery>, RepoError>;
-    /// Starts an attempt: raises `attempt` from the value the worker saw and leases the row until `next_attempt_at`; only one worker wins.
+    /// Starts an attempt: raises `attempt` from the value the worker saw and leases the row until `next_attempt_at`, if the row is still due; only one worker wins (a row recorded or leased meanwhile is not due).
     ///
     /// Used by: delivery worker.
     async fn claim_webhook_delivery(
@@ -1525,6 +1525,7 @@ pub trait WebhookDeliveriesRepository: Send + Sync {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError>;
     /// Stores the outcome of an attempt, only while the attempt is still the row's latest (a worker whose lease ran out and was taken over records nothing).
     ///
@@ -1541,7 +1542,7 @@ pub trait WebhookDeliveriesRepository: Send + Sync {
         id: Uuid,
         claimed_attempt: i32,
     ) -> Result<bool, RepoError>;
-    /// Prunes a webhook's old deliveries.
+    /// Prunes a webhook's old finished deliveries (delivered or given up; pending ones stay).
     ///
     /// Used by: retention.
     async fn delete_webhook_deliveries_before(

@@ -16,8 +16,9 @@ mod support;
 
 use support::app::*;
 
-/// Every event name some built plugin emits. Not yet reachable: `webhook_delivered`
-/// (webhooks). The OAuth client's (`oauth_account_linked`, `oauth_account_unlinked`,
+/// Every event name some built plugin emits. The webhooks' (`webhook_delivered`,
+/// `webhook_delivery_failed`) need a receiver: `tests/webhooks.rs` checks them. The OAuth
+/// client's (`oauth_account_linked`, `oauth_account_unlinked`,
 /// `oauth_account_used`) need a provider on a socket: `demo/tests/oauth.rs` checks them.
 const REACHABLE: &[&str] = &[
     "user_registered",

@@ -176,7 +176,7 @@ pub fn oauth2_refresh_token(client_id: &str, user_id: Uuid, family_id: Uuid) -> 
 pub fn webhook(user_id: Uuid) -> Webhook {
     Webhook {
         id: Uuid::now_v7(),
-        user_id,
+        user_id: Some(user_id),
         url: format!("https://hooks.example.com/{}", unique("h")),
         secret_enc: vec![1, 2, 3, 0, 255],
         events: json!(["user_registered", "login_succeeded"]),

@@ -2458,10 +2458,12 @@ pub async fn webhooks(r: Repositories) {
     // the same attempt loses, and a leased row is no longer due.
     let claim = |seen: i32| {
         r.webhook_deliveries
-            .claim_webhook_delivery(seen + 1, Some(later()), due.id, seen)
+            .claim_webhook_delivery(seen + 1, Some(later()), due.id, seen, now())
     };
     assert!(claim(0).await.unwrap());
     assert!(!claim(0).await.unwrap());
+    // Leased: not due, so not even the right attempt number claims it.
+    assert!(!claim(1).await.unwrap());
     assert!(
         !r.webhook_deliveries
             .list_due_webhook_deliveries(now(), 1000, 0)
@@ -2487,6 +2489,8 @@ pub async fn webhooks(r: Repositories) {
     };
     assert!(!record(2).await.unwrap());
     assert!(record(1).await.unwrap());
+    // Recorded (no next attempt): a worker that listed it earlier cannot claim it again.
+    assert!(!claim(1).await.unwrap());
     let page = r
         .webhook_deliveries
         .list_webhook_deliveries(h.id, 10, 0)
@@ -2514,6 +2518,14 @@ pub async fn webhooks(r: Repositories) {
         1
     );
     assert_eq!(r.webhooks.delete_webhook(h.id).await.unwrap(), 1);
+    // Deleting the admin who created a webhook keeps the webhook, without its creator.
+    let creator = new_user(&r).await;
+    let kept = rows::webhook(creator.id);
+    r.webhooks.insert_webhook(&kept).await.unwrap();
+    assert_eq!(r.users.delete_user(creator.id).await.unwrap(), 1);
+    let got = r.webhooks.get_webhook(kept.id).await.unwrap().unwrap();
+    assert_eq!(got.user_id, None);
+    assert_eq!(r.webhooks.delete_webhook(kept.id).await.unwrap(), 1);
     assert_eq!(
         r.webhook_deliveries
             .list_webhook_deliveries(h.id, 10, 0)

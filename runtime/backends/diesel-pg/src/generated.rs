@@ -1019,8 +1019,8 @@ impl RawUnlockToken {
 struct RawWebhook {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     id: uuid::Uuid,
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    user_id: uuid::Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    user_id: Option<uuid::Uuid>,
     #[diesel(sql_type = diesel::sql_types::Text)]
     url: String,
     #[diesel(sql_type = diesel::sql_types::Binary)]
@@ -1038,7 +1038,7 @@ impl RawWebhook {
     fn into_domain(self) -> Result<Webhook, RepoError> {
         Ok(Webhook {
             id: wire::dec_uuid(self.id)?,
-            user_id: wire::dec_uuid(self.user_id)?,
+            user_id: self.user_id.map(wire::dec_uuid).transpose()?,
             url: self.url,
             secret_enc: self.secret_enc,
             events: wire::dec_json(self.events)?,
@@ -1803,13 +1803,13 @@ impl Statements {
                 r#"SELECT "id" AS "id", "webhook_id" AS "webhook_id", "event_type" AS "event_type", "payload" AS "payload", "status_code" AS "status_code", "response_body" AS "response_body", "error" AS "error", "success" AS "success", "attempt" AS "attempt", "next_attempt_at" AS "next_attempt_at", "attempted_at" AS "attempted_at", "created_at" AS "created_at" FROM /*schema*/"yauth_webhook_deliveries" WHERE "next_attempt_at" <= ? ORDER BY "created_at", "id" LIMIT ? OFFSET ?"#,
             ),
             claim_webhook_delivery: q(
-                r#"UPDATE /*schema*/"yauth_webhook_deliveries" SET "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ? AND "attempt" = ?"#,
+                r#"UPDATE /*schema*/"yauth_webhook_deliveries" SET "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ? AND "attempt" = ? AND "next_attempt_at" <= ?"#,
             ),
             record_webhook_attempt: q(
                 r#"UPDATE /*schema*/"yauth_webhook_deliveries" SET "status_code" = ?, "response_body" = ?, "error" = ?, "success" = ?, "next_attempt_at" = ?, "attempted_at" = ?, "attempt" = ? WHERE "id" = ? AND "attempt" = ?"#,
             ),
             delete_webhook_deliveries_before: q(
-                r#"DELETE FROM /*schema*/"yauth_webhook_deliveries" WHERE "webhook_id" = ? AND "created_at" < ?"#,
+                r#"DELETE FROM /*schema*/"yauth_webhook_deliveries" WHERE "webhook_id" = ? AND "created_at" < ? AND "next_attempt_at" IS NULL"#,
             ),
             insert_oidc_nonce: q(
                 r#"INSERT INTO /*schema*/"yauth_oidc_nonces" ("id", "nonce_hash", "authorization_code_id", "created_at") VALUES (?, ?, ?, ?)"#,
@@ -4615,15 +4615,16 @@ pub(crate) mod q {
             sql: &st.insert_webhook,
             binds: vec![
                 Box::new((wire::enc_uuid(row.id)).into_sql::< diesel::sql_types::Uuid >
-                ()), Box::new((wire::enc_uuid(row.user_id)).into_sql::<
-                diesel::sql_types::Uuid > ()), Box::new((row.url.as_str()).into_sql::<
-                diesel::sql_types::Text > ()), Box::new((row.secret_enc.as_slice())
-                .into_sql::< diesel::sql_types::Binary > ()), Box::new((wire::enc_json(&
-                row.events)).into_sql::< diesel::sql_types::Jsonb > ()), Box::new((row
-                .active).into_sql::< diesel::sql_types::Bool > ()),
-                Box::new((wire::enc_ts(row.created_at)).into_sql::<
-                diesel::sql_types::Timestamptz > ()), Box::new((wire::enc_ts(row
-                .updated_at)).into_sql::< diesel::sql_types::Timestamptz > ()),
+                ()), Box::new((row.user_id.map(wire::enc_uuid)).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Uuid >> ()),
+                Box::new((row.url.as_str()).into_sql::< diesel::sql_types::Text > ()),
+                Box::new((row.secret_enc.as_slice()).into_sql::<
+                diesel::sql_types::Binary > ()), Box::new((wire::enc_json(& row.events))
+                .into_sql::< diesel::sql_types::Jsonb > ()), Box::new((row.active)
+                .into_sql::< diesel::sql_types::Bool > ()), Box::new((wire::enc_ts(row
+                .created_at)).into_sql::< diesel::sql_types::Timestamptz > ()),
+                Box::new((wire::enc_ts(row.updated_at)).into_sql::<
+                diesel::sql_types::Timestamptz > ()),
             ],
         };
         query.execute(conn).await.map_err(db_err)?;
@@ -4798,6 +4799,7 @@ pub(crate) mod q {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let query = Prepared {
             sql: &st.claim_webhook_delivery,
@@ -4807,6 +4809,8 @@ pub(crate) mod q {
                 diesel::sql_types::Nullable < diesel::sql_types::Timestamptz >> ()),
                 Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Uuid > ()),
                 Box::new((seen_attempt).into_sql::< diesel::sql_types::Integer > ()),
+                Box::new((wire::enc_ts(now)).into_sql::< diesel::sql_types::Timestamptz >
+                ()),
             ],
         };
         Ok(query.execute(conn).await.map_err(db_err)? > 0)
@@ -6131,6 +6135,7 @@ impl WebhookDeliveriesRepository for DieselPgBackend {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let mut conn = self.conn().await?;
         q::claim_webhook_delivery(
@@ -6140,6 +6145,7 @@ impl WebhookDeliveriesRepository for DieselPgBackend {
                 next_attempt_at,
                 id,
                 seen_attempt,
+                now,
             )
             .await
     }

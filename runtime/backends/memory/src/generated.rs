@@ -549,16 +549,15 @@ fn cascade_users(t: &mut Tables, removed: &[User]) {
             t
                 .webhooks
                 .lookup(0, t.webhooks.hash(&p.id))
-                .filter(|x| x.user_id == p.id)
+                .filter(|x| x.user_id.as_ref() == Some(&p.id))
                 .map(|x| x.pk()),
         );
     }
-    let gone: Vec<_> = pks
-        .iter()
-        .filter_map(|pk| t.webhooks.remove(pk, &mut t.journal))
-        .collect();
-    if !gone.is_empty() {
-        cascade_webhooks(t, &gone);
+    for pk in &pks {
+        if let Some(mut x) = t.webhooks.remove(pk, &mut t.journal) {
+            x.user_id = None;
+            t.webhooks.insert(x, &mut t.journal);
+        }
     }
 }
 impl Stored for Session {
@@ -1770,7 +1769,12 @@ impl Stored for Webhook {
     }
     fn index_key(&self, index: usize, s: &RandomState) -> Option<u64> {
         match index {
-            0 => Some(s.hash_one(&self.user_id)),
+            0 => {
+                match (self.user_id.as_ref(),) {
+                    (Some(v0),) => Some(s.hash_one(v0)),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -1789,7 +1793,11 @@ fn check_webhooks(t: &Tables, row: &Webhook) -> Result<(), RepoError> {
     if t.webhooks.get(&row.id).into_iter().any(|o| o.id == row.id) {
         return Err(conflict("webhooks.id"));
     }
-    if !(t.users.get(&row.user_id).into_iter().any(|p| p.id == row.user_id)) {
+    if !(row
+        .user_id
+        .as_ref()
+        .is_none_or(|v| t.users.get(v).into_iter().any(|p| p.id == *v)))
+    {
         return Err(foreign_key_violation("webhooks.user_id"));
     }
     Ok(())
@@ -4587,7 +4595,7 @@ pub(crate) mod q {
             t
                 .webhooks
                 .lookup(0, t.webhooks.hash(&user_id))
-                .filter(|r| r.user_id == user_id)
+                .filter(|r| r.user_id == Some(user_id))
                 .count() as u64,
         )
     }
@@ -4690,12 +4698,16 @@ pub(crate) mod q {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let pks: Vec<Uuid> = t
             .webhook_deliveries
             .get(&id)
             .into_iter()
-            .filter(|r| r.id == id && r.attempt == seen_attempt)
+            .filter(|r| {
+                r.id == id && r.attempt == seen_attempt
+                    && r.next_attempt_at.is_some_and(|v| v <= now)
+            })
             .map(|r| r.pk())
             .collect();
         for pk in &pks {
@@ -4758,7 +4770,10 @@ pub(crate) mod q {
         let pks: Vec<Uuid> = t
             .webhook_deliveries
             .lookup(0, t.webhook_deliveries.hash(&webhook_id))
-            .filter(|r| r.webhook_id == webhook_id && r.created_at < before)
+            .filter(|r| {
+                r.webhook_id == webhook_id && r.created_at < before
+                    && r.next_attempt_at.is_none()
+            })
             .map(|r| r.pk())
             .collect();
         let removed: Vec<WebhookDelivery> = pks
@@ -6153,6 +6168,7 @@ impl WebhookDeliveriesRepository for InMemoryBackend {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let mut t = self.lock();
         let outcome = q::claim_webhook_delivery(
@@ -6161,6 +6177,7 @@ impl WebhookDeliveriesRepository for InMemoryBackend {
             next_attempt_at,
             id,
             seen_attempt,
+            now,
         );
         t.finish(outcome.is_ok());
         outcome

@@ -602,7 +602,9 @@ fn read_unlock_tokens(r: &QueryResult, pre: &str) -> Result<UnlockToken, RepoErr
 fn read_webhooks(r: &QueryResult, pre: &str) -> Result<Webhook, RepoError> {
     Ok(Webhook {
         id: wire::dec_uuid(get::<uuid::Uuid>(r, pre, "id")?)?,
-        user_id: wire::dec_uuid(get::<uuid::Uuid>(r, pre, "user_id")?)?,
+        user_id: get::<Option<uuid::Uuid>>(r, pre, "user_id")?
+            .map(wire::dec_uuid)
+            .transpose()?,
         url: get::<String>(r, pre, "url")?,
         secret_enc: get::<Vec<u8>>(r, pre, "secret_enc")?,
         events: wire::dec_json(get::<serde_json::Value>(r, pre, "events")?)?,
@@ -2915,7 +2917,7 @@ pub(crate) mod q {
             r#"INSERT INTO "yauth_webhooks" ("id", "user_id", "url", "secret_enc", "events", "active", "created_at", "updated_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
             [
                 v(wire::enc_uuid(row.id)),
-                v(wire::enc_uuid(row.user_id)),
+                v(row.user_id.map(wire::enc_uuid)),
                 v(row.url.as_str()),
                 v(row.secret_enc.as_slice()),
                 v(wire::enc_json(&row.events)),
@@ -3079,15 +3081,17 @@ pub(crate) mod q {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = $1, "next_attempt_at" = $2 WHERE "id" = $3 AND "attempt" = $4"#,
+            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = $1, "next_attempt_at" = $2 WHERE "id" = $3 AND "attempt" = $4 AND "next_attempt_at" <= $5"#,
             [
                 v(attempt),
                 v(next_attempt_at.map(wire::enc_ts)),
                 v(wire::enc_uuid(id)),
                 v(seen_attempt),
+                v(wire::enc_ts(now)),
             ],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
@@ -3126,7 +3130,7 @@ pub(crate) mod q {
     >(conn: &C, webhook_id: Uuid, before: DateTime<Utc>) -> Result<u64, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"DELETE FROM "yauth_webhook_deliveries" WHERE "webhook_id" = $1 AND "created_at" < $2"#,
+            r#"DELETE FROM "yauth_webhook_deliveries" WHERE "webhook_id" = $1 AND "created_at" < $2 AND "next_attempt_at" IS NULL"#,
             [v(wire::enc_uuid(webhook_id)), v(wire::enc_ts(before))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
@@ -4174,8 +4178,16 @@ impl WebhookDeliveriesRepository for SeaOrmPgBackend {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
-        q::claim_webhook_delivery(&self.db, attempt, next_attempt_at, id, seen_attempt)
+        q::claim_webhook_delivery(
+                &self.db,
+                attempt,
+                next_attempt_at,
+                id,
+                seen_attempt,
+                now,
+            )
             .await
     }
     async fn record_webhook_attempt(

@@ -500,7 +500,9 @@ fn read_unlock_tokens(r: &QueryResult, pre: &str) -> Result<UnlockToken, RepoErr
 fn read_webhooks(r: &QueryResult, pre: &str) -> Result<Webhook, RepoError> {
     Ok(Webhook {
         id: wire::dec_uuid(get::<String>(r, pre, "id")?)?,
-        user_id: wire::dec_uuid(get::<String>(r, pre, "user_id")?)?,
+        user_id: get::<Option<String>>(r, pre, "user_id")?
+            .map(wire::dec_uuid)
+            .transpose()?,
         url: get::<String>(r, pre, "url")?,
         secret_enc: get::<Vec<u8>>(r, pre, "secret_enc")?,
         events: wire::dec_json(get::<String>(r, pre, "events")?)?,
@@ -2813,7 +2815,7 @@ pub(crate) mod q {
             r#"INSERT INTO "yauth_webhooks" ("id", "user_id", "url", "secret_enc", "events", "active", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
             [
                 v(wire::enc_uuid(row.id)),
-                v(wire::enc_uuid(row.user_id)),
+                v(row.user_id.map(wire::enc_uuid)),
                 v(row.url.as_str()),
                 v(row.secret_enc.as_slice()),
                 v(wire::enc_json(&row.events)),
@@ -2977,15 +2979,17 @@ pub(crate) mod q {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ? AND "attempt" = ?"#,
+            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ? AND "attempt" = ? AND "next_attempt_at" <= ?"#,
             [
                 v(attempt),
                 v(next_attempt_at.map(wire::enc_ts)),
                 v(wire::enc_uuid(id)),
                 v(seen_attempt),
+                v(wire::enc_ts(now)),
             ],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected() > 0)
@@ -3024,7 +3028,7 @@ pub(crate) mod q {
     >(conn: &C, webhook_id: Uuid, before: DateTime<Utc>) -> Result<u64, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"DELETE FROM "yauth_webhook_deliveries" WHERE "webhook_id" = ? AND "created_at" < ?"#,
+            r#"DELETE FROM "yauth_webhook_deliveries" WHERE "webhook_id" = ? AND "created_at" < ? AND "next_attempt_at" IS NULL"#,
             [v(wire::enc_uuid(webhook_id)), v(wire::enc_ts(before))],
         );
         Ok(conn.execute_raw(stmt).await.map_err(db_err)?.rows_affected())
@@ -4072,8 +4076,16 @@ impl WebhookDeliveriesRepository for SeaOrmSqliteBackend {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
-        q::claim_webhook_delivery(&self.db, attempt, next_attempt_at, id, seen_attempt)
+        q::claim_webhook_delivery(
+                &self.db,
+                attempt,
+                next_attempt_at,
+                id,
+                seen_attempt,
+                now,
+            )
             .await
     }
     async fn record_webhook_attempt(

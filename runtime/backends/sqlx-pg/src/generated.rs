@@ -2782,8 +2782,8 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"INSERT INTO "yauth_webhooks" ("id", "user_id", "url", "secret_enc", "events", "active", "created_at", "updated_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
-            wire::enc_uuid(row.id), wire::enc_uuid(row.user_id), row.url.as_str(), row
-            .secret_enc.as_slice(), wire::enc_json(& row.events), row.active,
+            wire::enc_uuid(row.id), row.user_id.map(wire::enc_uuid), row.url.as_str(),
+            row.secret_enc.as_slice(), wire::enc_json(& row.events), row.active,
             wire::enc_ts(row.created_at), wire::enc_ts(row.updated_at)
         )
             .execute(&mut *conn)
@@ -2796,7 +2796,7 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<Option<Webhook>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: uuid::Uuid", "user_id" AS "user_id!: uuid::Uuid", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: serde_json::Value", "active" AS "active!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>", "updated_at" AS "updated_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_webhooks" WHERE "id" = $1"#,
+            r#"SELECT "id" AS "id!: uuid::Uuid", "user_id" AS "user_id?: uuid::Uuid", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: serde_json::Value", "active" AS "active!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>", "updated_at" AS "updated_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_webhooks" WHERE "id" = $1"#,
             wire::enc_uuid(id)
         )
             .fetch_optional(&mut *conn)
@@ -2806,7 +2806,7 @@ pub(crate) mod q {
         };
         let row = Webhook {
             id: wire::dec_uuid(r.id)?,
-            user_id: wire::dec_uuid(r.user_id)?,
+            user_id: r.user_id.map(wire::dec_uuid).transpose()?,
             url: r.url,
             secret_enc: r.secret_enc,
             events: wire::dec_json(r.events)?,
@@ -2820,7 +2820,7 @@ pub(crate) mod q {
         conn: &mut sqlx::PgConnection,
     ) -> Result<Vec<Webhook>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: uuid::Uuid", "user_id" AS "user_id!: uuid::Uuid", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: serde_json::Value", "active" AS "active!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>", "updated_at" AS "updated_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_webhooks" ORDER BY "created_at" DESC, "id" DESC"#
+            r#"SELECT "id" AS "id!: uuid::Uuid", "user_id" AS "user_id?: uuid::Uuid", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: serde_json::Value", "active" AS "active!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>", "updated_at" AS "updated_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_webhooks" ORDER BY "created_at" DESC, "id" DESC"#
         )
             .fetch_all(&mut *conn)
             .await
@@ -2829,7 +2829,7 @@ pub(crate) mod q {
         for r in rows {
             out.push(Webhook {
                 id: wire::dec_uuid(r.id)?,
-                user_id: wire::dec_uuid(r.user_id)?,
+                user_id: r.user_id.map(wire::dec_uuid).transpose()?,
                 url: r.url,
                 secret_enc: r.secret_enc,
                 events: wire::dec_json(r.events)?,
@@ -2844,7 +2844,7 @@ pub(crate) mod q {
         conn: &mut sqlx::PgConnection,
     ) -> Result<Vec<Webhook>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: uuid::Uuid", "user_id" AS "user_id!: uuid::Uuid", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: serde_json::Value", "active" AS "active!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>", "updated_at" AS "updated_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_webhooks" WHERE "active" = TRUE ORDER BY "created_at", "id""#
+            r#"SELECT "id" AS "id!: uuid::Uuid", "user_id" AS "user_id?: uuid::Uuid", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: serde_json::Value", "active" AS "active!: bool", "created_at" AS "created_at!: chrono::DateTime<chrono::Utc>", "updated_at" AS "updated_at!: chrono::DateTime<chrono::Utc>" FROM "yauth_webhooks" WHERE "active" = TRUE ORDER BY "created_at", "id""#
         )
             .fetch_all(&mut *conn)
             .await
@@ -2853,7 +2853,7 @@ pub(crate) mod q {
         for r in rows {
             out.push(Webhook {
                 id: wire::dec_uuid(r.id)?,
-                user_id: wire::dec_uuid(r.user_id)?,
+                user_id: r.user_id.map(wire::dec_uuid).transpose()?,
                 url: r.url,
                 secret_enc: r.secret_enc,
                 events: wire::dec_json(r.events)?,
@@ -2995,10 +2995,12 @@ pub(crate) mod q {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let done = sqlx::query!(
-            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = $1, "next_attempt_at" = $2 WHERE "id" = $3 AND "attempt" = $4"#,
-            attempt, next_attempt_at.map(wire::enc_ts), wire::enc_uuid(id), seen_attempt
+            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = $1, "next_attempt_at" = $2 WHERE "id" = $3 AND "attempt" = $4 AND "next_attempt_at" <= $5"#,
+            attempt, next_attempt_at.map(wire::enc_ts), wire::enc_uuid(id), seen_attempt,
+            wire::enc_ts(now)
         )
             .execute(&mut *conn)
             .await
@@ -3034,7 +3036,7 @@ pub(crate) mod q {
         before: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_webhook_deliveries" WHERE "webhook_id" = $1 AND "created_at" < $2"#,
+            r#"DELETE FROM "yauth_webhook_deliveries" WHERE "webhook_id" = $1 AND "created_at" < $2 AND "next_attempt_at" IS NULL"#,
             wire::enc_uuid(webhook_id), wire::enc_ts(before)
         )
             .execute(&mut *conn)
@@ -4261,9 +4263,17 @@ impl WebhookDeliveriesRepository for SqlxPgBackend {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::claim_webhook_delivery(&mut conn, attempt, next_attempt_at, id, seen_attempt)
+        q::claim_webhook_delivery(
+                &mut conn,
+                attempt,
+                next_attempt_at,
+                id,
+                seen_attempt,
+                now,
+            )
             .await
     }
     async fn record_webhook_attempt(

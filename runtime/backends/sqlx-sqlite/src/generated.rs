@@ -2786,8 +2786,8 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         sqlx::query!(
             r#"INSERT INTO "yauth_webhooks" ("id", "user_id", "url", "secret_enc", "events", "active", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"#,
-            wire::enc_uuid(row.id), wire::enc_uuid(row.user_id), row.url.as_str(), row
-            .secret_enc.as_slice(), wire::enc_json(& row.events), row.active,
+            wire::enc_uuid(row.id), row.user_id.map(wire::enc_uuid), row.url.as_str(),
+            row.secret_enc.as_slice(), wire::enc_json(& row.events), row.active,
             wire::enc_ts(row.created_at), wire::enc_ts(row.updated_at)
         )
             .execute(&mut *conn)
@@ -2800,7 +2800,7 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<Option<Webhook>, RepoError> {
         let Some(r) = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: String", "active" AS "active!: bool", "created_at" AS "created_at!: String", "updated_at" AS "updated_at!: String" FROM "yauth_webhooks" WHERE "id" = ?"#,
+            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id?: String", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: String", "active" AS "active!: bool", "created_at" AS "created_at!: String", "updated_at" AS "updated_at!: String" FROM "yauth_webhooks" WHERE "id" = ?"#,
             wire::enc_uuid(id)
         )
             .fetch_optional(&mut *conn)
@@ -2810,7 +2810,7 @@ pub(crate) mod q {
         };
         let row = Webhook {
             id: wire::dec_uuid(r.id)?,
-            user_id: wire::dec_uuid(r.user_id)?,
+            user_id: r.user_id.map(wire::dec_uuid).transpose()?,
             url: r.url,
             secret_enc: r.secret_enc,
             events: wire::dec_json(r.events)?,
@@ -2824,7 +2824,7 @@ pub(crate) mod q {
         conn: &mut sqlx::SqliteConnection,
     ) -> Result<Vec<Webhook>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: String", "active" AS "active!: bool", "created_at" AS "created_at!: String", "updated_at" AS "updated_at!: String" FROM "yauth_webhooks" ORDER BY "created_at" DESC, "id" DESC"#
+            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id?: String", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: String", "active" AS "active!: bool", "created_at" AS "created_at!: String", "updated_at" AS "updated_at!: String" FROM "yauth_webhooks" ORDER BY "created_at" DESC, "id" DESC"#
         )
             .fetch_all(&mut *conn)
             .await
@@ -2833,7 +2833,7 @@ pub(crate) mod q {
         for r in rows {
             out.push(Webhook {
                 id: wire::dec_uuid(r.id)?,
-                user_id: wire::dec_uuid(r.user_id)?,
+                user_id: r.user_id.map(wire::dec_uuid).transpose()?,
                 url: r.url,
                 secret_enc: r.secret_enc,
                 events: wire::dec_json(r.events)?,
@@ -2848,7 +2848,7 @@ pub(crate) mod q {
         conn: &mut sqlx::SqliteConnection,
     ) -> Result<Vec<Webhook>, RepoError> {
         let rows = sqlx::query!(
-            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id!: String", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: String", "active" AS "active!: bool", "created_at" AS "created_at!: String", "updated_at" AS "updated_at!: String" FROM "yauth_webhooks" WHERE "active" = 1 ORDER BY "created_at", "id""#
+            r#"SELECT "id" AS "id!: String", "user_id" AS "user_id?: String", "url" AS "url!: String", "secret_enc" AS "secret_enc!: Vec<u8>", "events" AS "events!: String", "active" AS "active!: bool", "created_at" AS "created_at!: String", "updated_at" AS "updated_at!: String" FROM "yauth_webhooks" WHERE "active" = 1 ORDER BY "created_at", "id""#
         )
             .fetch_all(&mut *conn)
             .await
@@ -2857,7 +2857,7 @@ pub(crate) mod q {
         for r in rows {
             out.push(Webhook {
                 id: wire::dec_uuid(r.id)?,
-                user_id: wire::dec_uuid(r.user_id)?,
+                user_id: r.user_id.map(wire::dec_uuid).transpose()?,
                 url: r.url,
                 secret_enc: r.secret_enc,
                 events: wire::dec_json(r.events)?,
@@ -2999,10 +2999,12 @@ pub(crate) mod q {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let done = sqlx::query!(
-            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ? AND "attempt" = ?"#,
-            attempt, next_attempt_at.map(wire::enc_ts), wire::enc_uuid(id), seen_attempt
+            r#"UPDATE "yauth_webhook_deliveries" SET "attempt" = ?, "next_attempt_at" = ? WHERE "id" = ? AND "attempt" = ? AND "next_attempt_at" <= ?"#,
+            attempt, next_attempt_at.map(wire::enc_ts), wire::enc_uuid(id), seen_attempt,
+            wire::enc_ts(now)
         )
             .execute(&mut *conn)
             .await
@@ -3038,7 +3040,7 @@ pub(crate) mod q {
         before: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
         let done = sqlx::query!(
-            r#"DELETE FROM "yauth_webhook_deliveries" WHERE "webhook_id" = ? AND "created_at" < ?"#,
+            r#"DELETE FROM "yauth_webhook_deliveries" WHERE "webhook_id" = ? AND "created_at" < ? AND "next_attempt_at" IS NULL"#,
             wire::enc_uuid(webhook_id), wire::enc_ts(before)
         )
             .execute(&mut *conn)
@@ -4265,9 +4267,17 @@ impl WebhookDeliveriesRepository for SqlxSqliteBackend {
         next_attempt_at: Option<DateTime<Utc>>,
         id: Uuid,
         seen_attempt: i32,
+        now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::claim_webhook_delivery(&mut conn, attempt, next_attempt_at, id, seen_attempt)
+        q::claim_webhook_delivery(
+                &mut conn,
+                attempt,
+                next_attempt_at,
+                id,
+                seen_attempt,
+                now,
+            )
             .await
     }
     async fn record_webhook_attempt(

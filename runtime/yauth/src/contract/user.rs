@@ -169,6 +169,22 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthUser {
     }
 }
 
+/// The caller of a protected route, who must be an admin ([`AuthUser::require_admin`]):
+/// 401 without credentials, 403 otherwise. Put it before the path and body extractors, so
+/// that a caller who is not an admin learns nothing from a 400 about the request's shape.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        user.require_admin()?;
+        Ok(AdminUser(user))
+    }
+}
+
 /// The caller when the request carries valid credentials, on any route: public routes that
 /// behave differently for a signed-in user (linking an OAuth account, a magic link) take it.
 #[derive(Debug, Clone)]

@@ -7,8 +7,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
     pub id: String,
-    #[sea_orm(column_type = "Text")]
-    pub user_id: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub user_id: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub url: String,
     #[sea_orm(column_type = "Blob")]
@@ -29,7 +29,7 @@ pub enum Relation {
         from = "Column::UserId",
         to = "super::users::Column::Id",
         on_update = "NoAction",
-        on_delete = "Cascade"
+        on_delete = "SetNull"
     )]
     User,
     #[sea_orm(has_many = "super::webhook_deliveries::Entity")]

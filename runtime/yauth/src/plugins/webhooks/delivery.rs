@@ -24,8 +24,9 @@ use crate::kit::token::expires_after;
 /// The most retries `max_retries` may ask for.
 pub(super) const MAX_RETRIES: u32 = 20;
 
-/// Added to `timeout` for a claimed row's lease.
-const LEASE_MARGIN: Duration = Duration::from_secs(10);
+/// Added to `timeout` for a claimed row's lease: the resolution of the host (at most 5 s)
+/// and the recording of the outcome.
+const LEASE_MARGIN: Duration = Duration::from_secs(15);
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
@@ -50,27 +51,31 @@ pub(super) fn events_of(webhook: &Webhook) -> Vec<String> {
     serde_json::from_value(webhook.events.clone()).unwrap_or_default()
 }
 
-/// The body sent: `{ id, event, created_at, data }`.
+/// The body sent: `{ id, webhook_id, event, created_at, data }`. It is what the signature
+/// covers, so receivers deduplicate on its `id` (the header `X-Webhook-Id` repeats it).
 pub(super) fn payload(
     id: Uuid,
+    webhook_id: Uuid,
     event: &str,
     created_at: DateTime<Utc>,
     data: serde_json::Value,
 ) -> serde_json::Value {
     json!({
         "id": id,
+        "webhook_id": webhook_id,
         "event": event,
         "created_at": created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "data": data,
     })
 }
 
-/// A new row for `webhook`, due at once (`due`) or kept away from the workers (a test).
+/// A new row for `webhook`: queued (due at once, attempt 0), or a test delivery that its
+/// request sends itself (attempt 1, never due, so no worker ever takes it).
 pub(super) fn new_row(
     webhook_id: Uuid,
     event: &str,
     data: serde_json::Value,
-    due: bool,
+    queued: bool,
 ) -> WebhookDelivery {
     let id = Uuid::now_v7();
     let now = Utc::now();
@@ -78,13 +83,13 @@ pub(super) fn new_row(
         id,
         webhook_id,
         event_type: event.to_owned(),
-        payload: payload(id, event, now, data),
+        payload: payload(id, webhook_id, event, now, data),
         status_code: None,
         response_body: None,
         error: None,
         success: false,
-        attempt: 0,
-        next_attempt_at: due.then_some(now),
+        attempt: if queued { 0 } else { 1 },
+        next_attempt_at: queued.then_some(now),
         attempted_at: None,
         created_at: now,
     }
@@ -202,17 +207,14 @@ async fn round(
 }
 
 /// Claims `row` for one attempt (raising its `attempt`); false when another worker won.
-pub(super) async fn claim(
-    state: &YAuthState,
-    service: &Service,
-    row: &mut WebhookDelivery,
-) -> bool {
-    let lease = expires_after(Utc::now(), service.config.timeout + LEASE_MARGIN);
+async fn claim(state: &YAuthState, service: &Service, row: &mut WebhookDelivery) -> bool {
+    let now = Utc::now();
+    let lease = expires_after(now, service.config.timeout + LEASE_MARGIN);
     let next = row.attempt.saturating_add(1);
     match state
         .repos()
         .webhook_deliveries
-        .claim_webhook_delivery(next, Some(lease), row.id, row.attempt)
+        .claim_webhook_delivery(next, Some(lease), row.id, row.attempt, now)
         .await
     {
         Ok(true) => {
@@ -244,8 +246,9 @@ pub(super) struct Outcome {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// Sends a claimed row and records the outcome; with `retry`, a failure is retried later
-/// (until `max_retries`), otherwise it is final (a test delivery).
+/// Sends a claimed row and records the outcome; with `retry` (a queued delivery), a failure
+/// is retried later (until `max_retries`), otherwise it is final (a test delivery, sent even
+/// to an inactive webhook, and not audited).
 pub(super) async fn attempt(
     state: &YAuthState,
     service: &Service,
@@ -262,9 +265,7 @@ pub(super) async fn attempt(
     };
     let sent = match &webhook {
         None => Err("the webhook was deleted".to_owned()),
-        Some(webhook) if !webhook.active && row.event_type != TEST_EVENT => {
-            Err("the webhook is inactive".to_owned())
-        }
+        Some(webhook) if !webhook.active && retry => Err("the webhook is inactive".to_owned()),
         Some(webhook) => send(state, service, webhook, &row).await,
     };
     let (success, status_code, answer, error) = match sent {
@@ -319,7 +320,7 @@ pub(super) async fn attempt(
             return outcome;
         }
     }
-    if row.event_type != TEST_EVENT && webhook.is_some() {
+    if retry && webhook.is_some() {
         let event = if success {
             Some(AuthEvent::WebhookDelivered {
                 webhook_id: row.webhook_id,
@@ -438,4 +439,18 @@ pub(super) async fn prune(state: &YAuthState, service: &Service) -> Result<u64, 
             .await?;
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_twice_as_long_each_time_up_to_a_day() {
+        let service = Service::for_tests(crate::plugins::webhooks::WebhookConfig::default());
+        let waits: Vec<u64> = (1..=4).map(|n| backoff(&service, n).as_secs()).collect();
+        assert_eq!(waits, [30, 60, 120, 240]);
+        assert_eq!(backoff(&service, 30), MAX_BACKOFF);
+        assert_eq!(backoff(&service, i32::MAX), MAX_BACKOFF);
+    }
 }

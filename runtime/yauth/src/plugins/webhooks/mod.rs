@@ -27,7 +27,7 @@
 //!   the worker; `guard`: the URL and address rules.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hmac::{KeyInit as _, Mac as _};
@@ -97,8 +97,8 @@ pub(crate) struct Service {
     config: WebhookConfig,
     /// Wakes this process's worker when a delivery was queued here.
     wake: tokio::sync::Notify,
-    /// Whether a worker runs in this process (a warning otherwise, once).
-    worker_running: AtomicBool,
+    /// How many workers run in this process (a warning when none, once).
+    workers: AtomicUsize,
     warned_no_worker: AtomicBool,
 }
 
@@ -109,7 +109,7 @@ impl Webhooks {
             service: Arc::new(Service {
                 config,
                 wake: tokio::sync::Notify::new(),
-                worker_running: AtomicBool::new(false),
+                workers: AtomicUsize::new(0),
                 warned_no_worker: AtomicBool::new(false),
             }),
         }
@@ -169,13 +169,22 @@ impl YAuthPlugin for Webhooks {
 }
 
 impl Service {
-    fn note_worker(&self, running: bool) {
-        self.worker_running.store(running, Ordering::Relaxed);
+    #[cfg(test)]
+    fn for_tests(config: WebhookConfig) -> Self {
+        Arc::into_inner(Webhooks::new(config).service).expect("not shared yet")
+    }
+
+    fn note_worker(&self, started: bool) {
+        if started {
+            self.workers.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.workers.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// After queueing: wake the local worker, or say (once) that none runs here.
     fn queued(&self) {
-        if self.worker_running.load(Ordering::Relaxed) {
+        if self.workers.load(Ordering::Relaxed) > 0 {
             self.wake.notify_one();
         } else if !self.warned_no_worker.swap(true, Ordering::Relaxed) {
             tracing::warn!(

@@ -17,7 +17,7 @@ use super::flows::{self, Changes, CreatedWebhook, WebhookDetail, WebhookInfo};
 use crate::contract::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
-use crate::contract::user::AuthUser;
+use crate::contract::user::AdminUser;
 use crate::kit::openapi::{AdminOnly, BadRequest, Unauthorized};
 
 type PluginRouter = OpenApiRouter<PluginState<Service>>;
@@ -74,10 +74,9 @@ struct UpdateBody {
 async fn create(
     State(state): State<YAuthState>,
     State(service): State<Arc<Service>>,
-    user: AuthUser,
+    AdminUser(user): AdminUser,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
-    user.require_admin()?;
     let created = flows::create(
         &state,
         &service,
@@ -105,9 +104,8 @@ async fn create(
 )]
 async fn list(
     State(state): State<YAuthState>,
-    user: AuthUser,
+    AdminUser(_): AdminUser,
 ) -> Result<Json<Vec<WebhookInfo>>, ApiError> {
-    user.require_admin()?;
     Ok(Json(flows::list(&state).await?))
 }
 
@@ -129,10 +127,9 @@ async fn list(
 )]
 async fn get(
     State(state): State<YAuthState>,
-    user: AuthUser,
+    AdminUser(_): AdminUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<WebhookDetail>, ApiError> {
-    user.require_admin()?;
     Ok(Json(flows::get(&state, id).await?))
 }
 
@@ -156,11 +153,10 @@ async fn get(
 async fn update(
     State(state): State<YAuthState>,
     State(service): State<Arc<Service>>,
-    user: AuthUser,
+    AdminUser(_): AdminUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Json<WebhookInfo>, ApiError> {
-    user.require_admin()?;
     let changes = Changes {
         url: body.url.as_deref(),
         events: body.events.as_deref(),
@@ -188,10 +184,9 @@ async fn update(
 )]
 async fn delete(
     State(state): State<YAuthState>,
-    user: AuthUser,
+    AdminUser(_): AdminUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    user.require_admin()?;
     flows::delete(&state, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -216,9 +211,8 @@ async fn delete(
 async fn test(
     State(state): State<YAuthState>,
     State(service): State<Arc<Service>>,
-    user: AuthUser,
+    AdminUser(user): AdminUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Outcome>, ApiError> {
-    user.require_admin()?;
     Ok(Json(flows::test(&state, &service, &user, id).await?))
 }
