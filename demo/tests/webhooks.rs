@@ -260,24 +260,26 @@ async fn kill_9_loses_no_webhook_and_two_replicas_deliver_each_once() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     drop((one, two));
 
-    let got = received.lock().unwrap();
-    let ids: BTreeSet<String> = got.times.keys().cloned().collect();
-    let expected: BTreeSet<String> = queued.iter().map(|(id,)| id.to_string()).collect();
-    assert_eq!(
-        ids, expected,
-        "every queued delivery arrived, under its own id"
-    );
-    assert!(
-        got.times.values().all(|n| *n == 1),
-        "a delivery arrived twice: {:?}",
-        got.times
-    );
-    assert_eq!(got.bad_signatures, 0);
-    assert!(
-        got.bodies
-            .values()
-            .all(|b| b["event"] == "user_registered" && b["data"]["user_id"].is_string())
-    );
+    {
+        let got = received.lock().unwrap();
+        let ids: BTreeSet<String> = got.times.keys().cloned().collect();
+        let expected: BTreeSet<String> = queued.iter().map(|(id,)| id.to_string()).collect();
+        assert_eq!(
+            ids, expected,
+            "every queued delivery arrived, under its own id"
+        );
+        assert!(
+            got.times.values().all(|n| *n == 1),
+            "a delivery arrived twice: {:?}",
+            got.times
+        );
+        assert_eq!(got.bad_signatures, 0);
+        assert!(
+            got.bodies
+                .values()
+                .all(|b| b["event"] == "user_registered" && b["data"]["user_id"].is_string())
+        );
+    }
     let delivered: Vec<(bool,)> = sqlx::query_as(
         "SELECT success FROM yauth_webhook_deliveries WHERE event_type = 'user_registered'",
     )
@@ -288,6 +290,5 @@ async fn kill_9_loses_no_webhook_and_two_replicas_deliver_each_once() {
         delivered.iter().all(|(ok,)| *ok),
         "every row is recorded as delivered"
     );
-    drop(got);
     pool.close().await;
 }
