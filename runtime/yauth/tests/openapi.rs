@@ -479,3 +479,53 @@ async fn an_oversized_body_answers_the_documented_413_on_every_route_that_takes_
     }
     assert!(checked >= 10, "only {checked} public routes took a body");
 }
+
+/// Schemas are named after their Rust type, and two types of one name (two plugins'
+/// `CreateBody`) would silently share one entry of the document: one route would be
+/// described with the other's body. Every type that derives `ToSchema` has its own name.
+#[test]
+fn every_schema_type_has_a_name_of_its_own() {
+    fn walk(dir: &std::path::Path, files: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut seen: std::collections::BTreeMap<String, PathBuf> = Default::default();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut derives_schema = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                derives_schema = true;
+                continue;
+            }
+            if line.starts_with("#[") || line.starts_with("///") {
+                continue;
+            }
+            if derives_schema {
+                let name = line
+                    .split_whitespace()
+                    .skip_while(|w| *w != "struct" && *w != "enum")
+                    .nth(1)
+                    .map(|n| n.trim_end_matches(['{', '(', ';', '<']).to_owned());
+                if let Some(name) = name
+                    && let Some(other) = seen.insert(name.clone(), file.clone())
+                {
+                    panic!("`{name}` is a schema in {other:?} and in {file:?}");
+                }
+            }
+            derives_schema = false;
+        }
+    }
+    assert!(seen.len() > 20, "{seen:?}");
+}

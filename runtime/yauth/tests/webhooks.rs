@@ -133,6 +133,23 @@ async fn act(app: &App, cookie: &str, method: &str, path: &str, body: Value) -> 
     call(app, method, path, body, Some(cookie), IP).await
 }
 
+/// `POST /webhooks/{id}/test`.
+async fn send_test(app: &App, admin: &str, id: &str) -> Reply {
+    act(
+        app,
+        admin,
+        "POST",
+        &format!("/webhooks/{id}/test"),
+        Value::Null,
+    )
+    .await
+}
+
+/// `GET /webhooks/{id}`: the webhook and its deliveries.
+async fn detail(app: &App, admin: &str, id: &str) -> Reply {
+    act(app, admin, "GET", &format!("/webhooks/{id}"), Value::Null).await
+}
+
 /// Creates a webhook for `events` at `url` with a chosen secret; its id.
 async fn created(app: &App, admin: &str, url: &str, events: &[&str], secret: &str) -> String {
     let r = act(
@@ -323,7 +340,7 @@ async fn a_matching_event_is_queued_before_the_answer_and_delivered_signed() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let r = act(&app, &admin, "GET", &format!("/webhooks/{id}"), Value::Null).await;
+    let r = detail(&app, &admin, &id).await;
     let deliveries = r.body["deliveries"].as_array().unwrap().clone();
     assert_eq!(deliveries.len(), 1, "{}", r.body);
     assert_eq!(deliveries[0]["event"], "user_registered");
@@ -358,7 +375,7 @@ async fn a_matching_event_is_queued_before_the_answer_and_delivered_signed() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let r = act(&app, &admin, "GET", &format!("/webhooks/{id}"), Value::Null).await;
+    let r = detail(&app, &admin, &id).await;
     let delivery = &r.body["deliveries"][0];
     assert_eq!(delivery["success"], true, "{}", r.body);
     assert_eq!(delivery["status_code"], 200);
@@ -391,7 +408,7 @@ async fn a_failed_delivery_is_retried_with_the_same_id_until_it_succeeds() {
     assert!(hits.iter().all(|h| signed_by(h, SECRET)));
     let admin = logged_in(&app, "admin@example.com").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let r = act(&app, &admin, "GET", &format!("/webhooks/{id}"), Value::Null).await;
+    let r = detail(&app, &admin, &id).await;
     let delivery = &r.body["deliveries"][0];
     assert_eq!(
         (
@@ -421,7 +438,7 @@ async fn a_delivery_is_given_up_after_max_retries_and_audited() {
     assert_eq!(receiver.hits().len(), 3);
     assert_eq!(audited(&app, "webhook_delivery_failed").await.len(), 1);
     let admin = logged_in(&app, "admin@example.com").await;
-    let r = act(&app, &admin, "GET", &format!("/webhooks/{id}"), Value::Null).await;
+    let r = detail(&app, &admin, &id).await;
     let delivery = &r.body["deliveries"][0];
     assert_eq!(delivery["attempt"], 3);
     assert_eq!(delivery["success"], false);
@@ -440,14 +457,7 @@ async fn a_redirect_is_not_followed() {
     .await;
     let admin = admin_logged_in(&app, "admin@example.com").await;
     let id = created(&app, &admin, &receiver.url, &["logout"], SECRET).await;
-    let r = act(
-        &app,
-        &admin,
-        "POST",
-        &format!("/webhooks/{id}/test"),
-        Value::Null,
-    )
-    .await;
+    let r = send_test(&app, &admin, &id).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["success"], false);
     assert_eq!(r.body["status_code"], 302);
@@ -460,14 +470,7 @@ async fn the_test_route_sends_a_signed_webhook_test_at_once() {
     let app = hooks_app(fast(true)).await;
     let admin = admin_logged_in(&app, "admin@example.com").await;
     let id = created(&app, &admin, &receiver.url, &["logout"], SECRET).await;
-    let r = act(
-        &app,
-        &admin,
-        "POST",
-        &format!("/webhooks/{id}/test"),
-        Value::Null,
-    )
-    .await;
+    let r = send_test(&app, &admin, &id).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(
         (
@@ -532,14 +535,7 @@ async fn ssrf_is_refused_again_at_delivery_when_the_name_now_resolves_internally
         })
         .await
         .unwrap();
-    let r = act(
-        &app,
-        &admin,
-        "POST",
-        &format!("/webhooks/{webhook_id}/test"),
-        Value::Null,
-    )
-    .await;
+    let r = send_test(&app, &admin, &webhook_id.to_string()).await;
     assert_eq!(r.body["success"], false, "{}", r.body);
     let error = r.body["error"].as_str().unwrap();
     assert!(error.contains("public addresses only"), "{error}");
@@ -594,7 +590,7 @@ async fn an_inactive_webhook_queues_nothing_and_a_deleted_one_is_gone() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["active"], false);
     logged_in(&app, "admin@example.com").await;
-    let r = act(&app, &admin, "GET", &format!("/webhooks/{id}"), Value::Null).await;
+    let r = detail(&app, &admin, &id).await;
     assert_eq!(r.body["deliveries"], json!([]));
     let r = act(
         &app,
@@ -614,7 +610,7 @@ async fn an_inactive_webhook_queues_nothing_and_a_deleted_one_is_gone() {
     )
     .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let r = act(&app, &admin, "GET", &format!("/webhooks/{id}"), Value::Null).await;
+    let r = detail(&app, &admin, &id).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = act(
         &app,

@@ -67,3 +67,11 @@ pub struct FactorOwner(pub ErrorBody);
     description = "`forbidden`: admins only (not from an impersonation session; a bearer token or an API key needs the `admin` scope)"
 )]
 pub struct AdminOnly(pub ErrorBody);
+
+/// A success answer that carries only a sentence for people (the same whatever happened,
+/// where the answer must not tell).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Message {
+    /// The sentence.
+    pub message: &'static str,
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::contract::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
-use crate::kit::openapi::{BadRequest, RateLimited, Unauthorized};
+use crate::kit::openapi::{BadRequest, Message, RateLimited, Unauthorized};
 use crate::kit::request::RequestMeta;
 
 type PluginRouter = OpenApiRouter<PluginState<Service>>;
@@ -37,12 +37,6 @@ pub(super) fn protected() -> OpenApiRouter<YAuthState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 struct RequestUnlockBody {
     email: String,
-}
-
-/// A sentence for people; the same whatever happened.
-#[derive(Serialize, utoipa::ToSchema)]
-struct Message {
-    message: &'static str,
 }
 
 #[utoipa::path(

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,7 +16,7 @@ use crate::contract::error::{ApiError, ApiJson, ErrorBody};
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
 use crate::contract::user::AuthUser;
-use crate::kit::openapi::{AccountScope, BadRequest, Locked, Overloaded, RateLimited};
+use crate::kit::openapi::{AccountScope, BadRequest, Locked, Message, Overloaded, RateLimited};
 use crate::kit::request::RequestMeta;
 use crate::kit::sign_in::{Grant, SignInAnswer, TokenAnswer};
 
@@ -48,12 +48,6 @@ pub(super) fn protected(state: &YAuthState, service: Arc<Service>) -> OpenApiRou
     PluginRouter::new()
         .routes(routes!(change_password))
         .with_state(PluginState::new(state, service))
-}
-
-/// A success answer that carries only a sentence.
-#[derive(Serialize, utoipa::ToSchema)]
-struct Message {
-    message: &'static str,
 }
 
 fn message(status: StatusCode, message: &'static str) -> Response {

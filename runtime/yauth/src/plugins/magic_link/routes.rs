@@ -65,7 +65,7 @@ async fn send(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-struct VerifyBody {
+struct MagicLinkVerifyBody {
     token: String,
 }
 
@@ -75,7 +75,7 @@ struct VerifyBody {
     tag = "magicLink",
     operation_id = "magicLinkVerify",
     summary = "Sign in with a mailed link's token",
-    request_body = VerifyBody,
+    request_body = MagicLinkVerifyBody,
     responses(
         (status = 200, description = "Signed in: the user, with the session cookie set; or `{ mfa_required, pending_session_id }` without a cookie when a second factor is needed", body = SignInAnswer),
         (status = 400, description = "`invalid_token`: unknown, used or expired; or a malformed body", body = ErrorBody),
@@ -87,7 +87,7 @@ async fn verify(
     State(state): State<YAuthState>,
     State(service): State<Arc<Service>>,
     meta: RequestMeta,
-    ApiJson(body): ApiJson<VerifyBody>,
+    ApiJson(body): ApiJson<MagicLinkVerifyBody>,
 ) -> Result<Response, ApiError> {
     Ok(flows::verify(&state, &service, &body.token, &meta)
         .await?

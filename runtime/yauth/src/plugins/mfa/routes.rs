@@ -40,7 +40,7 @@ pub(super) fn protected(state: &YAuthState, service: Arc<Service>) -> OpenApiRou
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-struct VerifyBody {
+struct MfaVerifyBody {
     /// From the sign-in's `{ mfa_required, pending_session_id }` answer.
     pending_session_id: String,
     /// A 6-digit TOTP code, or an unused backup code.
@@ -67,7 +67,7 @@ enum VerifyAnswer {
     tag = "mfa",
     operation_id = "mfaVerify",
     summary = "Finish a sign-in with its second factor",
-    request_body = VerifyBody,
+    request_body = MfaVerifyBody,
     responses(
         (status = 200, description = "Signed in as the first step asked: the user with the session cookie set, or the token pair (`Cache-Control: no-store`) for `POST /token`", body = VerifyAnswer),
         (status = 400, description = "`invalid_request`: a malformed body", body = ErrorBody),
@@ -80,7 +80,7 @@ async fn verify(
     State(state): State<YAuthState>,
     State(service): State<Arc<Service>>,
     meta: RequestMeta,
-    ApiJson(body): ApiJson<VerifyBody>,
+    ApiJson(body): ApiJson<MfaVerifyBody>,
 ) -> Result<Response, ApiError> {
     let outcome = flows::verify(
         &state,

@@ -36,6 +36,7 @@ pub(super) struct WebhookInfo {
     id: Uuid,
     url: String,
     /// The event names it receives.
+    #[schema(value_type = Vec<super::routes::EventName>)]
     events: Vec<String>,
     /// Whether deliveries are made (an inactive webhook queues nothing).
     active: bool,

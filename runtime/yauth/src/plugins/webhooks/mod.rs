@@ -197,12 +197,7 @@ impl Service {
 /// The signature header's value for `body` sent at `timestamp` (unix seconds):
 /// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    let mut mac =
-        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let digest = mac.finalize().into_bytes();
+    let digest = mac(secret, timestamp, body).finalize().into_bytes();
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256=");
     for byte in digest {
@@ -237,12 +232,17 @@ pub fn verify_signature(
     let Some(given) = decode_hex(hex) else {
         return false;
     };
+    mac(secret, timestamp, body).verify_slice(&given).is_ok()
+}
+
+/// HMAC-SHA256 keyed with `secret` over `"<timestamp>.<body>"`, not yet finalized.
+fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> hmac::Hmac<sha2::Sha256> {
     let mut mac =
         hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    mac.verify_slice(&given).is_ok()
+    mac
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {

@@ -11,10 +11,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
 use super::Service;
 use super::delivery::Outcome;
+use super::delivery::deliverable;
 use super::flows::{self, Changes, CreatedWebhook, WebhookDetail, WebhookInfo};
 use crate::contract::error::{ApiError, ApiJson, ApiPath, ErrorBody};
+use crate::contract::event::AuthEvent;
 use crate::contract::plugin::PluginState;
 use crate::contract::state::YAuthState;
 use crate::contract::user::AdminUser;
@@ -31,14 +36,36 @@ pub(super) fn protected(state: &YAuthState, service: Arc<Service>) -> OpenApiRou
         .with_state(PluginState::new(state, service))
 }
 
+/// In the document: an event name a webhook can receive, the names of [`AuthEvent::NAMES`]
+/// but the webhooks' own (a client generated from the document gets them as a union).
+pub(super) struct EventName;
+
+impl utoipa::PartialSchema for EventName {
+    fn schema() -> RefOr<Schema> {
+        let names: Vec<&str> = AuthEvent::NAMES
+            .iter()
+            .copied()
+            .filter(|n| deliverable(n))
+            .collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(names))
+            .description(Some("An event name, as in the audit log"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventName {}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+struct CreateWebhookBody {
     /// Where deliveries are POSTed: an http or https URL whose host resolves to public
     /// addresses only.
     url: String,
     /// The event names to receive (the names of the audit log: `user_registered`,
     /// `login_succeeded`, …).
+    #[schema(value_type = Vec<EventName>)]
     events: Vec<String>,
     /// The signing secret (16 to 256 printable ASCII characters); generated and shown once
     /// when absent.
@@ -47,8 +74,9 @@ struct CreateBody {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateBody {
+struct UpdateWebhookBody {
     url: Option<String>,
+    #[schema(value_type = Option<Vec<EventName>>)]
     events: Option<Vec<String>>,
     /// A new signing secret (16 to 256 printable ASCII characters).
     secret: Option<String>,
@@ -62,7 +90,7 @@ struct UpdateBody {
     tag = "webhooks",
     operation_id = "webhooksCreate",
     summary = "Create a webhook (admins)",
-    request_body = CreateBody,
+    request_body = CreateWebhookBody,
     security(("session" = [])),
     responses(
         (status = 201, description = "The webhook; `secret` only when generated, and only in this answer", body = CreatedWebhook),
@@ -75,7 +103,7 @@ async fn create(
     State(state): State<YAuthState>,
     State(service): State<Arc<Service>>,
     AdminUser(user): AdminUser,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(body): ApiJson<CreateWebhookBody>,
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
     let created = flows::create(
         &state,
@@ -140,7 +168,7 @@ async fn get(
     operation_id = "webhooksUpdate",
     summary = "Change a webhook (admins)",
     params(("id" = Uuid, Path, description = "The webhook's id")),
-    request_body = UpdateBody,
+    request_body = UpdateWebhookBody,
     security(("session" = [])),
     responses(
         (status = 200, description = "The webhook as changed", body = WebhookInfo),
@@ -155,7 +183,7 @@ async fn update(
     State(service): State<Arc<Service>>,
     AdminUser(_): AdminUser,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(body): ApiJson<UpdateBody>,
+    ApiJson(body): ApiJson<UpdateWebhookBody>,
 ) -> Result<Json<WebhookInfo>, ApiError> {
     let changes = Changes {
         url: body.url.as_deref(),
