@@ -652,3 +652,58 @@ async fn max_webhooks_counts_per_admin() {
         "every admin sees every webhook"
     );
 }
+
+/// An admin's API key reaches the webhooks only with the `admin` scope: a key made for a
+/// script that reads cannot send every event of every user somewhere else.
+#[tokio::test]
+async fn an_admins_api_key_without_the_admin_scope_cannot_manage_webhooks() {
+    let app = app_built(
+        |_, core| core.secret_key = Some(SecretKey::from_bytes([6; 32])),
+        |builder, _| {
+            builder
+                .with_admin()
+                .with_api_key(ApiKeyConfig {
+                    allowed_scopes: vec!["read".into(), "admin".into()],
+                    ..ApiKeyConfig::default()
+                })
+                .with_webhooks(fast(true))
+        },
+    )
+    .await;
+    let admin = admin_logged_in(&app, "admin@example.com").await;
+    let key = |scopes: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = act(
+                app,
+                &admin,
+                "POST",
+                "/api-keys",
+                json!({"name": "script", "scopes": scopes}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.body["key"].as_str().unwrap().to_owned()
+        }
+    };
+    let reader = key(json!(["read"])).await;
+    let manager = key(json!(["admin"])).await;
+    let body = json!({"url": "http://127.0.0.1:9/", "events": ["logout"], "secret": SECRET});
+    for (key, expected) in [
+        (&reader, StatusCode::FORBIDDEN),
+        (&manager, StatusCode::CREATED),
+    ] {
+        let r = send(
+            &app,
+            "POST",
+            "/webhooks",
+            body.clone(),
+            None,
+            &[("x-api-key", key)],
+            IP,
+        )
+        .await;
+        assert_eq!(r.status, expected, "{}", r.body);
+    }
+}
