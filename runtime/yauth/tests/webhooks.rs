@@ -170,6 +170,18 @@ async fn created(app: &App, admin: &str, url: &str, events: &[&str], secret: &st
 
 const SECRET: &str = "whsec_test_0123456789abcdef";
 
+/// Waits (up to 10 s) until `count` audit rows of the event `name` exist: a worker writes
+/// them once it has recorded an outcome.
+async fn settled(app: &App, name: &str, count: usize) {
+    for _ in 0..1000 {
+        if audited(app, name).await.len() >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("fewer than {count} `{name}` rows after 10 s");
+}
+
 fn signed_by(hit: &Hit, secret: &str) -> bool {
     verify_signature(
         secret.as_bytes(),
@@ -369,12 +381,7 @@ async fn a_matching_event_is_queued_before_the_answer_and_delivered_signed() {
     assert!(!text.contains("new@example.com") && !text.contains(PASSWORD));
 
     // The outcome is recorded, and the delivery is audited.
-    for _ in 0..100 {
-        if !audited(&app, "webhook_delivered").await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    settled(&app, "webhook_delivered", 1).await;
     let r = detail(&app, &admin, &id).await;
     let delivery = &r.body["deliveries"][0];
     assert_eq!(delivery["success"], true, "{}", r.body);
@@ -406,8 +413,8 @@ async fn a_failed_delivery_is_retried_with_the_same_id_until_it_succeeds() {
     let ids: Vec<&str> = hits.iter().map(|h| h.header("x-webhook-id")).collect();
     assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
     assert!(hits.iter().all(|h| signed_by(h, SECRET)));
+    settled(&app, "webhook_delivered", 1).await;
     let admin = logged_in(&app, "admin@example.com").await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
     let r = detail(&app, &admin, &id).await;
     let delivery = &r.body["deliveries"][0];
     assert_eq!(
@@ -434,7 +441,7 @@ async fn a_delivery_is_given_up_after_max_retries_and_audited() {
     act(&app, &admin, "POST", "/logout", Value::Null).await;
     // max_retries 2: three attempts in all, then nothing more.
     receiver.wait_for(3).await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    settled(&app, "webhook_delivery_failed", 1).await;
     assert_eq!(receiver.hits().len(), 3);
     assert_eq!(audited(&app, "webhook_delivery_failed").await.len(), 1);
     let admin = logged_in(&app, "admin@example.com").await;
