@@ -12,6 +12,11 @@ pub fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Lower-case hex of `bytes` (MACs and digests shown or sent as text).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The hex SHA-256 of a token: what the database stores and looks up.
 pub fn hash_token(token: &str) -> String {
     TokenHash::of(token).as_str().to_owned()

@@ -327,11 +327,7 @@ fn login_after_mac(state: &YAuthState, micros: i64) -> Result<String, ApiError> 
     let mac = state
         .sealer()?
         .derive("oauth2-login-after", micros.to_string().as_bytes());
-    Ok(hex(&mac[..16]))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(crate::kit::token::hex(&mac[..16]))
 }
 
 fn signed_login_after(state: &YAuthState, micros: i64) -> Result<String, ApiError> {

@@ -198,12 +198,7 @@ impl Service {
 /// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     let digest = mac(secret, timestamp, body).finalize().into_bytes();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256=");
-    for byte in digest {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    format!("sha256={}", crate::kit::token::hex(&digest))
 }
 
 /// A receiver's check of a delivery, for Rust receivers (the algorithm is in
