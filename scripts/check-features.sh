@@ -15,6 +15,10 @@ for b in "${backends[@]}"; do
 done
 echo "== yauth --no-default-features --features full"
 cargo check -q --locked -p yauth --no-default-features --features full
+echo "== yauth --no-default-features --features redis,memory-backend"
+cargo check -q --locked -p yauth --no-default-features --features redis,memory-backend
+echo "== yauth --no-default-features --features telemetry,memory-backend"
+cargo check -q --locked -p yauth --no-default-features --features telemetry,memory-backend
 echo "== yauth (defaults: email-password, diesel-pg-backend)"
 cargo check -q --locked -p yauth
 # Everything together (`full,all-backends`, every target) is compiled by the clippy step of

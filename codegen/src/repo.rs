@@ -158,6 +158,10 @@ struct CompositeCtx {
     doc: String,
     used_by: String,
     params_sig: String,
+    /// `a, b`: the parameters passed on.
+    args: String,
+    /// The plugin of the table its first step writes.
+    plugin: String,
     ret: String,
     claims: bool,
     steps: Vec<StepCtx>,
@@ -364,7 +368,7 @@ fn context(
                     .is_some_and(|q| schema.table(&q.table).is_some())
             })
         })
-        .map(|c| composite_ctx(catalogue, c))
+        .map(|c| composite_ctx(schema, catalogue, c))
         .collect();
     Ok(Context {
         header: runtime_header(template),
@@ -384,13 +388,25 @@ fn context(
     })
 }
 
-fn composite_ctx(catalogue: &Catalogue, c: &Composite) -> CompositeCtx {
+fn composite_ctx(schema: &Schema, catalogue: &Catalogue, c: &Composite) -> CompositeCtx {
     let params_sig = c
         .params
         .iter()
         .map(|p| format!("{}: {}", p.name, param_type(&p.ty, p.optional)))
         .collect::<Vec<_>>()
         .join(", ");
+    let args = c
+        .params
+        .iter()
+        .map(|p| p.name.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let plugin = c
+        .steps
+        .first()
+        .and_then(|s| catalogue.query(&s.query))
+        .and_then(|q| schema.table(&q.table))
+        .map_or_else(|| "core".to_string(), |t| t.plugin.clone());
     let steps = c
         .steps
         .iter()
@@ -410,6 +426,8 @@ fn composite_ctx(catalogue: &Catalogue, c: &Composite) -> CompositeCtx {
         doc: c.doc.clone(),
         used_by: c.used_by.clone(),
         params_sig,
+        args,
+        plugin,
         ret: if claims { "bool".into() } else { "()".into() },
         claims,
         steps,

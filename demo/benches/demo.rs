@@ -10,7 +10,8 @@
 //!    neighbour's load that comes and goes hits both sides alike. Beside the rate: this
 //!    process's CPU time per request (steadier on a shared machine) and its heap allocations
 //!    per request. On PostgreSQL a counting proxy (`yauth_conformance::count`) also reports
-//!    what each check sends: statements, round trips and pool pings.
+//!    what each check sends: statements, round trips and pool pings. The `… + redis` rows
+//!    run the same with Redis (127.0.0.1:6379) in front of PostgreSQL (`--redis-url`).
 //! 2. Login latency with the default (OWASP) Argon2id parameters, split into the Argon2
 //!    verification and everything else.
 //! 3. Enumeration: median answer times of login (unknown email vs wrong password),
@@ -86,9 +87,18 @@ const SAMPLES: usize = 101;
 const MAIL_GAP: Duration = Duration::from_millis(10);
 /// Logins before the resident memory is read.
 const LOGINS: usize = 20;
+/// The end of a database URL whose rows put Redis in front of the database.
+const REDIS_MARK: &str = "#redis";
 
 fn args(database_url: String, orm: Orm) -> Args {
+    // A `… + redis` row marks its database URL with `#redis`: Redis in front of it.
+    let (database_url, redis) = match database_url.strip_suffix(REDIS_MARK) {
+        Some(url) => (url.to_owned(), true),
+        None => (database_url, false),
+    };
     Args {
+        redis_url: redis.then(|| "redis://127.0.0.1:6379".to_owned()),
+        redis_prefix: format!("yauth-bench-{}:", std::process::id()),
         addr: "127.0.0.1:0".parse().unwrap(),
         orm,
         insecure_cookies: true,
@@ -848,12 +858,15 @@ async fn main() {
         yauth_conformance::setup::postgres_database("bench_pg").await
     );
     let mut databases = vec![pg.clone()];
+    let pg_redis = format!("{pg}{REDIS_MARK}");
     let backends = [
         ("memory", "memory", Orm::Sqlx),
         ("sqlite (sqlx)", sqlite.as_str(), Orm::Sqlx),
         ("sqlite (diesel)", sqlite.as_str(), Orm::Diesel),
         ("postgres (sqlx)", pg.as_str(), Orm::Sqlx),
         ("postgres (diesel)", pg.as_str(), Orm::Diesel),
+        ("postgres (sqlx) + redis", pg_redis.as_str(), Orm::Sqlx),
+        ("postgres (diesel) + redis", pg_redis.as_str(), Orm::Diesel),
     ];
     let picked = |section: &str, labels: &[&str]| -> Vec<(String, &str, Orm)> {
         backends
@@ -872,6 +885,8 @@ async fn main() {
             "sqlite (diesel)",
             "postgres (sqlx)",
             "postgres (diesel)",
+            "postgres (sqlx) + redis",
+            "postgres (diesel) + redis",
         ],
     );
     if !rows.is_empty() {

@@ -3,6 +3,8 @@
 //! browser. It creates yauth's tables when they are missing (the library itself never runs
 //! migrations).
 
+pub mod telemetry;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -53,7 +55,7 @@ pub struct Args {
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<yauth::config::IpNet>,
     /// The plugins to enable, comma-separated
-    /// (`email-password,bearer,api-key,magic-link,account-lockout,passkey,mfa,admin,status,oauth2-server,oauth,webhooks`),
+    /// (`email-password,bearer,api-key,magic-link,account-lockout,passkey,mfa,admin,status,oauth2-server,oauth,webhooks,telemetry`),
     /// or `all`.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     pub plugins: Vec<String>,
@@ -108,6 +110,19 @@ pub struct Args {
     /// Never in production: it lets an admin reach internal services.
     #[arg(long)]
     pub webhooks_allow_private: bool,
+    /// Export yauth's spans and counters over OTLP/HTTP (protobuf) to this collector: the
+    /// base URL (`http://127.0.0.1:4318`), to which `/v1/traces` and `/v1/metrics` are
+    /// appended. `OTEL_BSP_SCHEDULE_DELAY` and `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds)
+    /// set how often they are sent.
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+    /// Share hot reads, rate-limit counters and ceremony state through this Redis
+    /// (`redis://127.0.0.1:6379`); with it down, the demo keeps answering from the database.
+    #[arg(long, value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// Put before every key yauth writes to Redis (several applications can share one).
+    #[arg(long, value_name = "PREFIX", default_value = "yauth:")]
+    pub redis_prefix: String,
 }
 
 /// One `--oidc-provider`.
@@ -171,6 +186,7 @@ pub const PLUGINS: &[&str] = &[
     "oauth2-server",
     "oauth",
     "webhooks",
+    "telemetry",
 ];
 
 impl Args {
@@ -630,6 +646,29 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
             ..WebhookConfig::default()
         });
     }
+    if plugins.contains(&"telemetry") {
+        builder = builder.with_telemetry();
+    }
+    if let Some(url) = &args.redis_url {
+        use yauth::redis::aio::ConnectionManagerConfig;
+        let conn = yauth::redis::Client::open(url.as_str())
+            .context("--redis-url")?
+            .get_connection_manager_with_config(
+                ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(std::time::Duration::from_secs(1)))
+                    .set_response_timeout(Some(std::time::Duration::from_secs(1)))
+                    .set_number_of_retries(2),
+            )
+            .await
+            .context("connecting to --redis-url")?;
+        builder = builder.with_redis_config(
+            conn,
+            yauth::cache::RedisConfig {
+                prefix: args.redis_prefix.clone(),
+                ..yauth::cache::RedisConfig::default()
+            },
+        );
+    }
     let yauth = builder.build().await?;
     if let Some(email) = &admin_email {
         promote(yauth.state(), email).await?;
@@ -718,6 +757,10 @@ pub struct BoxedBackend(pub Box<dyn DatabaseBackend>);
 impl DatabaseBackend for BoxedBackend {
     fn repositories(&self) -> Repositories {
         self.0.repositories()
+    }
+
+    fn type_name(&self) -> &'static str {
+        self.0.type_name()
     }
 }
 

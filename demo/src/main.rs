@@ -2,17 +2,31 @@
 
 use clap::Parser as _;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
+fn main() -> anyhow::Result<()> {
     let args = yauth_demo::Args::parse();
-    let server = yauth_demo::start(args).await?;
-    tracing::info!("yauth demo on http://{}/ (API at /api/auth)", server.addr);
-    tokio::signal::ctrl_c().await?;
+    // Before the runtime: the OTLP exporters run on threads of their own.
+    let telemetry = yauth_demo::telemetry::init(args.otlp_endpoint.as_deref())?;
+    let served = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let server = yauth_demo::start(args).await?;
+            tracing::info!("yauth demo on http://{}/ (API at /api/auth)", server.addr);
+            shutdown_signal().await
+        });
+    // Whatever the exporters still hold goes out before the process ends.
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
+    served
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted?,
+        _ = terminate.recv() => {}
+    }
     Ok(())
 }

@@ -122,7 +122,7 @@ async fn flows(database_url: String, orm: Orm) {
         .unwrap();
     assert_eq!(
         status,
-        json!({"plugins": ["account-lockout", "admin", "api-key", "bearer", "demo-admin-email", "email-password", "magic-link", "mfa", "oauth", "oauth2-server", "passkey", "status", "webhooks"]})
+        json!({"plugins": ["account-lockout", "admin", "api-key", "bearer", "demo-admin-email", "email-password", "magic-link", "mfa", "oauth", "oauth2-server", "passkey", "status", "telemetry", "webhooks"]})
     );
 
     let change = json!({"current_password": PASSWORD, "new_password": "Changed-pass-123"});

@@ -1670,6 +1670,11 @@ pub struct Repositories {
 pub trait DatabaseBackend: Send + Sync + 'static {
     /// The backend's repositories, sharing one pool or store.
     fn repositories(&self) -> Repositories;
+    /// The backend's type (`yauth_backend_sqlx_pg::SqlxPgBackend`), which telemetry names
+    /// it by; a wrapper answers its inner backend's.
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<Self>()
+    }
 }
 impl<T> DatabaseBackend for T
 where
@@ -1721,5 +1726,2903 @@ where
             oidc_nonces: shared.clone(),
             composite: shared,
         }
+    }
+}
+/// [`Repositories`] whose every operation runs in a `tracing` span (`yauth.repo`, see
+/// [`crate::trace`]) naming the operation, its table's plugin, the backend and the outcome;
+/// never an argument or a result. `backend` names the backend in the spans (`sqlx-pg`, ...).
+#[cfg(feature = "tracing")]
+pub fn traced(inner: &Repositories, backend: &'static str) -> Repositories {
+    Repositories {
+        users: Arc::new(crate::trace::Traced::new(inner.users.clone(), backend)),
+        sessions: Arc::new(crate::trace::Traced::new(inner.sessions.clone(), backend)),
+        audit_log: Arc::new(crate::trace::Traced::new(inner.audit_log.clone(), backend)),
+        rate_limits: Arc::new(
+            crate::trace::Traced::new(inner.rate_limits.clone(), backend),
+        ),
+        passwords: Arc::new(crate::trace::Traced::new(inner.passwords.clone(), backend)),
+        email_verifications: Arc::new(
+            crate::trace::Traced::new(inner.email_verifications.clone(), backend),
+        ),
+        password_resets: Arc::new(
+            crate::trace::Traced::new(inner.password_resets.clone(), backend),
+        ),
+        password_history: Arc::new(
+            crate::trace::Traced::new(inner.password_history.clone(), backend),
+        ),
+        webauthn_credentials: Arc::new(
+            crate::trace::Traced::new(inner.webauthn_credentials.clone(), backend),
+        ),
+        webauthn_challenges: Arc::new(
+            crate::trace::Traced::new(inner.webauthn_challenges.clone(), backend),
+        ),
+        totp_secrets: Arc::new(
+            crate::trace::Traced::new(inner.totp_secrets.clone(), backend),
+        ),
+        backup_codes: Arc::new(
+            crate::trace::Traced::new(inner.backup_codes.clone(), backend),
+        ),
+        mfa_pending_logins: Arc::new(
+            crate::trace::Traced::new(inner.mfa_pending_logins.clone(), backend),
+        ),
+        oauth_accounts: Arc::new(
+            crate::trace::Traced::new(inner.oauth_accounts.clone(), backend),
+        ),
+        oauth_states: Arc::new(
+            crate::trace::Traced::new(inner.oauth_states.clone(), backend),
+        ),
+        refresh_tokens: Arc::new(
+            crate::trace::Traced::new(inner.refresh_tokens.clone(), backend),
+        ),
+        signing_keys: Arc::new(
+            crate::trace::Traced::new(inner.signing_keys.clone(), backend),
+        ),
+        api_keys: Arc::new(crate::trace::Traced::new(inner.api_keys.clone(), backend)),
+        magic_links: Arc::new(
+            crate::trace::Traced::new(inner.magic_links.clone(), backend),
+        ),
+        oauth2_clients: Arc::new(
+            crate::trace::Traced::new(inner.oauth2_clients.clone(), backend),
+        ),
+        authorization_codes: Arc::new(
+            crate::trace::Traced::new(inner.authorization_codes.clone(), backend),
+        ),
+        consents: Arc::new(crate::trace::Traced::new(inner.consents.clone(), backend)),
+        device_codes: Arc::new(
+            crate::trace::Traced::new(inner.device_codes.clone(), backend),
+        ),
+        oauth2_access_tokens: Arc::new(
+            crate::trace::Traced::new(inner.oauth2_access_tokens.clone(), backend),
+        ),
+        oauth2_refresh_tokens: Arc::new(
+            crate::trace::Traced::new(inner.oauth2_refresh_tokens.clone(), backend),
+        ),
+        account_locks: Arc::new(
+            crate::trace::Traced::new(inner.account_locks.clone(), backend),
+        ),
+        unlock_tokens: Arc::new(
+            crate::trace::Traced::new(inner.unlock_tokens.clone(), backend),
+        ),
+        webhooks: Arc::new(crate::trace::Traced::new(inner.webhooks.clone(), backend)),
+        webhook_deliveries: Arc::new(
+            crate::trace::Traced::new(inner.webhook_deliveries.clone(), backend),
+        ),
+        oidc_nonces: Arc::new(
+            crate::trace::Traced::new(inner.oidc_nonces.clone(), backend),
+        ),
+        composite: Arc::new(crate::trace::Traced::new(inner.composite.clone(), backend)),
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl UsersRepository for crate::trace::Traced<dyn UsersRepository> {
+    async fn insert_user(&self, row: &User) -> Result<(), RepoError> {
+        let span = self.span("users.insert_user", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_user(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn get_user(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+        let span = self.span("users.get_user", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.get_user(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, RepoError> {
+        let span = self.span("users.find_user_by_email", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_user_by_email(email),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_users(&self, limit: u64, offset: u64) -> Result<Vec<User>, RepoError> {
+        let span = self.span("users.list_users", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_users(limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn count_users(&self) -> Result<u64, RepoError> {
+        let span = self.span("users.count_users", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.count_users(),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn search_users(
+        &self,
+        search: &str,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<User>, RepoError> {
+        let span = self.span("users.search_users", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.search_users(search, limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn count_search_users(&self, search: &str) -> Result<u64, RepoError> {
+        let span = self.span("users.count_search_users", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.count_search_users(search),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn update_user_profile(
+        &self,
+        display_name: Option<&str>,
+        updated_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self.span("users.update_user_profile", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.update_user_profile(display_name, updated_at, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn update_user_admin(
+        &self,
+        display_name: Option<&str>,
+        role: &str,
+        email_verified: bool,
+        updated_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self.span("users.update_user_admin", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self
+                    .inner
+                    .update_user_admin(
+                        display_name,
+                        role,
+                        email_verified,
+                        updated_at,
+                        id,
+                    ),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn set_email_verified(
+        &self,
+        updated_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self.span("users.set_email_verified", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.set_email_verified(updated_at, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn ban_user(
+        &self,
+        banned_reason: Option<&str>,
+        banned_until: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self.span("users.ban_user", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.ban_user(banned_reason, banned_until, updated_at, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn unban_user(
+        &self,
+        updated_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self.span("users.unban_user", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.unban_user(updated_at, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
+        let span = self.span("users.delete_user", "users", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl SessionsRepository for crate::trace::Traced<dyn SessionsRepository> {
+    async fn insert_session(&self, row: &Session) -> Result<(), RepoError> {
+        let span = self.span("sessions.insert_session", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_session(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn check_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Session, User)>, RepoError> {
+        let span = self.span("sessions.check_session", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.check_session(token_hash, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn get_session(&self, id: Uuid) -> Result<Option<Session>, RepoError> {
+        let span = self.span("sessions.get_session", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.get_session(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_user_sessions(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<Session>, RepoError> {
+        let span = self.span("sessions.list_user_sessions", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_user_sessions(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_sessions(
+        &self,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<Session>, RepoError> {
+        let span = self.span("sessions.list_sessions", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_sessions(limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn count_sessions(&self) -> Result<u64, RepoError> {
+        let span = self.span("sessions.count_sessions", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.count_sessions(),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn touch_session(
+        &self,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self.span("sessions.touch_session", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.touch_session(last_seen_at, expires_at, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_session(&self, id: Uuid) -> Result<u64, RepoError> {
+        let span = self.span("sessions.delete_session", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_session(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_session(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let span = self.span("sessions.delete_user_session", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_session(id, user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_session_by_token(&self, token_hash: &str) -> Result<u64, RepoError> {
+        let span = self.span("sessions.delete_session_by_token", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_session_by_token(token_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_sessions(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self.span("sessions.delete_user_sessions", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_sessions(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_other_user_sessions(
+        &self,
+        user_id: Uuid,
+        keep_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let span = self.span("sessions.delete_other_user_sessions", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_other_user_sessions(user_id, keep_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_sessions(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self.span("sessions.delete_expired_sessions", "sessions", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_sessions(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl AuditLogRepository for crate::trace::Traced<dyn AuditLogRepository> {
+    async fn insert_audit(&self, row: &AuditLog) -> Result<(), RepoError> {
+        let span = self.span("audit_log.insert_audit", "audit_log", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_audit(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_user_audit(
+        &self,
+        user_id: Uuid,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<AuditLog>, RepoError> {
+        let span = self.span("audit_log.list_user_audit", "audit_log", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_user_audit(user_id, limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_audit_by_event(
+        &self,
+        event_type: &str,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<AuditLog>, RepoError> {
+        let span = self.span("audit_log.list_audit_by_event", "audit_log", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_audit_by_event(event_type, limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_audit_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self.span("audit_log.delete_audit_before", "audit_log", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_audit_before(before),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl RateLimitsRepository for crate::trace::Traced<dyn RateLimitsRepository> {
+    async fn get_rate_limit(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RateLimit>, RepoError> {
+        let span = self.span("rate_limits.get_rate_limit", "rate_limits", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.get_rate_limit(key, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_rate_limit(&self, key: &str) -> Result<u64, RepoError> {
+        let span = self.span("rate_limits.delete_rate_limit", "rate_limits", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_rate_limit(key),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window_end: DateTime<Utc>,
+    ) -> Result<RateLimit, RepoError> {
+        let span = self.span("rate_limits.hit_rate_limit", "rate_limits", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.hit_rate_limit(key, now, window_end),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_rate_limits(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span("rate_limits.delete_expired_rate_limits", "rate_limits", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_rate_limits(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl PasswordsRepository for crate::trace::Traced<dyn PasswordsRepository> {
+    async fn insert_password(&self, row: &Password) -> Result<(), RepoError> {
+        let span = self.span("passwords.insert_password", "passwords", "email-password");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_password(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn get_password(&self, user_id: Uuid) -> Result<Option<Password>, RepoError> {
+        let span = self.span("passwords.get_password", "passwords", "email-password");
+        let result = tracing::Instrument::instrument(
+                self.inner.get_password(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn upsert_password(&self, row: &Password) -> Result<(), RepoError> {
+        let span = self.span("passwords.upsert_password", "passwords", "email-password");
+        let result = tracing::Instrument::instrument(
+                self.inner.upsert_password(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn rehash_password(
+        &self,
+        password_hash: &str,
+        user_id: Uuid,
+        old_hash: &str,
+    ) -> Result<bool, RepoError> {
+        let span = self.span("passwords.rehash_password", "passwords", "email-password");
+        let result = tracing::Instrument::instrument(
+                self.inner.rehash_password(password_hash, user_id, old_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_password(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self.span("passwords.delete_password", "passwords", "email-password");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_password(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl EmailVerificationsRepository
+for crate::trace::Traced<dyn EmailVerificationsRepository> {
+    async fn insert_email_verification(
+        &self,
+        row: &EmailVerification,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "email_verifications.insert_email_verification",
+                "email_verifications",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_email_verification(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_email_verification(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<EmailVerification>, RepoError> {
+        let span = self
+            .span(
+                "email_verifications.find_email_verification",
+                "email_verifications",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_email_verification(token_hash, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_email_verification(&self, id: Uuid) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "email_verifications.delete_email_verification",
+                "email_verifications",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_email_verification(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_email_verifications(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "email_verifications.delete_user_email_verifications",
+                "email_verifications",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_email_verifications(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_email_verifications(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "email_verifications.delete_expired_email_verifications",
+                "email_verifications",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_email_verifications(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl PasswordResetsRepository for crate::trace::Traced<dyn PasswordResetsRepository> {
+    async fn insert_password_reset(&self, row: &PasswordReset) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "password_resets.insert_password_reset",
+                "password_resets",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_password_reset(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_password_reset(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PasswordReset>, RepoError> {
+        let span = self
+            .span(
+                "password_resets.find_password_reset",
+                "password_resets",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_password_reset(token_hash, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn claim_password_reset(
+        &self,
+        used_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let span = self
+            .span(
+                "password_resets.claim_password_reset",
+                "password_resets",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.claim_password_reset(used_at, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_password_resets(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "password_resets.delete_user_password_resets",
+                "password_resets",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_password_resets(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_password_resets(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "password_resets.delete_expired_password_resets",
+                "password_resets",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_password_resets(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl PasswordHistoryRepository for crate::trace::Traced<dyn PasswordHistoryRepository> {
+    async fn insert_password_history(
+        &self,
+        row: &PasswordHistory,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "password_history.insert_password_history",
+                "password_history",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_password_history(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_password_history(
+        &self,
+        user_id: Uuid,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<PasswordHistory>, RepoError> {
+        let span = self
+            .span(
+                "password_history.list_password_history",
+                "password_history",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.list_password_history(user_id, limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_password_history_before(
+        &self,
+        user_id: Uuid,
+        before: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "password_history.delete_password_history_before",
+                "password_history",
+                "email-password",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_password_history_before(user_id, before),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl WebauthnCredentialsRepository
+for crate::trace::Traced<dyn WebauthnCredentialsRepository> {
+    async fn insert_webauthn_credential(
+        &self,
+        row: &WebauthnCredential,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "webauthn_credentials.insert_webauthn_credential",
+                "webauthn_credentials",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_webauthn_credential(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<WebauthnCredential>, RepoError> {
+        let span = self
+            .span(
+                "webauthn_credentials.list_user_webauthn_credentials",
+                "webauthn_credentials",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.list_user_webauthn_credentials(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_webauthn_credential(
+        &self,
+        credential_id: &[u8],
+    ) -> Result<Option<WebauthnCredential>, RepoError> {
+        let span = self
+            .span(
+                "webauthn_credentials.find_webauthn_credential",
+                "webauthn_credentials",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_webauthn_credential(credential_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn update_webauthn_credential_use(
+        &self,
+        credential: &serde_json::Value,
+        last_used_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "webauthn_credentials.update_webauthn_credential_use",
+                "webauthn_credentials",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.update_webauthn_credential_use(credential, last_used_at, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_webauthn_credential(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "webauthn_credentials.delete_user_webauthn_credential",
+                "webauthn_credentials",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_webauthn_credential(id, user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "webauthn_credentials.delete_user_webauthn_credentials",
+                "webauthn_credentials",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_webauthn_credentials(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn count_user_webauthn_credentials(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "webauthn_credentials.count_user_webauthn_credentials",
+                "webauthn_credentials",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.count_user_webauthn_credentials(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl WebauthnChallengesRepository
+for crate::trace::Traced<dyn WebauthnChallengesRepository> {
+    async fn insert_webauthn_challenge(
+        &self,
+        row: &WebauthnChallenge,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "webauthn_challenges.insert_webauthn_challenge",
+                "webauthn_challenges",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_webauthn_challenge(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_webauthn_challenge(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<WebauthnChallenge>, RepoError> {
+        let span = self
+            .span(
+                "webauthn_challenges.find_webauthn_challenge",
+                "webauthn_challenges",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_webauthn_challenge(id, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_webauthn_challenge(&self, id: Uuid) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "webauthn_challenges.delete_webauthn_challenge",
+                "webauthn_challenges",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_webauthn_challenge(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_webauthn_challenges(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "webauthn_challenges.delete_expired_webauthn_challenges",
+                "webauthn_challenges",
+                "passkey",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_webauthn_challenges(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl TotpSecretsRepository for crate::trace::Traced<dyn TotpSecretsRepository> {
+    async fn upsert_totp_secret(&self, row: &TotpSecret) -> Result<(), RepoError> {
+        let span = self.span("totp_secrets.upsert_totp_secret", "totp_secrets", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.upsert_totp_secret(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn get_totp_secret(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Option<TotpSecret>, RepoError> {
+        let span = self.span("totp_secrets.get_totp_secret", "totp_secrets", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.get_totp_secret(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn confirm_totp_secret(&self, user_id: Uuid) -> Result<bool, RepoError> {
+        let span = self.span("totp_secrets.confirm_totp_secret", "totp_secrets", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.confirm_totp_secret(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn use_totp_step(
+        &self,
+        last_used_step: i64,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let span = self.span("totp_secrets.use_totp_step", "totp_secrets", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.use_totp_step(last_used_step, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_totp_secret(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self.span("totp_secrets.delete_totp_secret", "totp_secrets", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_totp_secret(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_totp_secrets(
+        &self,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<TotpSecret>, RepoError> {
+        let span = self.span("totp_secrets.list_totp_secrets", "totp_secrets", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_totp_secrets(limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn reseal_totp_secret(
+        &self,
+        encrypted_secret: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self.span("totp_secrets.reseal_totp_secret", "totp_secrets", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.reseal_totp_secret(encrypted_secret, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl BackupCodesRepository for crate::trace::Traced<dyn BackupCodesRepository> {
+    async fn insert_backup_code(&self, row: &BackupCode) -> Result<(), RepoError> {
+        let span = self.span("backup_codes.insert_backup_code", "backup_codes", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_backup_code(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_backup_code(
+        &self,
+        user_id: Uuid,
+        code_hash: &str,
+    ) -> Result<Option<BackupCode>, RepoError> {
+        let span = self.span("backup_codes.find_backup_code", "backup_codes", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_backup_code(user_id, code_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn claim_backup_code(&self, id: Uuid) -> Result<bool, RepoError> {
+        let span = self.span("backup_codes.claim_backup_code", "backup_codes", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.claim_backup_code(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn count_unused_backup_codes(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self
+            .span("backup_codes.count_unused_backup_codes", "backup_codes", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.count_unused_backup_codes(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn invalidate_user_backup_codes(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span("backup_codes.invalidate_user_backup_codes", "backup_codes", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.invalidate_user_backup_codes(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_backup_codes(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self
+            .span("backup_codes.delete_user_backup_codes", "backup_codes", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_backup_codes(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl MfaPendingLoginsRepository
+for crate::trace::Traced<dyn MfaPendingLoginsRepository> {
+    async fn insert_mfa_pending_login(
+        &self,
+        row: &MfaPendingLogin,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "mfa_pending_logins.insert_mfa_pending_login",
+                "mfa_pending_logins",
+                "mfa",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_mfa_pending_login(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_mfa_pending_login(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<MfaPendingLogin>, RepoError> {
+        let span = self
+            .span(
+                "mfa_pending_logins.find_mfa_pending_login",
+                "mfa_pending_logins",
+                "mfa",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_mfa_pending_login(token_hash, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn count_mfa_attempt(&self, id: Uuid) -> Result<Option<i32>, RepoError> {
+        let span = self
+            .span("mfa_pending_logins.count_mfa_attempt", "mfa_pending_logins", "mfa");
+        let result = tracing::Instrument::instrument(
+                self.inner.count_mfa_attempt(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_mfa_pending_login(&self, id: Uuid) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "mfa_pending_logins.delete_mfa_pending_login",
+                "mfa_pending_logins",
+                "mfa",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_mfa_pending_login(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_mfa_pending_logins(
+        &self,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "mfa_pending_logins.delete_user_mfa_pending_logins",
+                "mfa_pending_logins",
+                "mfa",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_mfa_pending_logins(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_mfa_pending_logins(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "mfa_pending_logins.delete_expired_mfa_pending_logins",
+                "mfa_pending_logins",
+                "mfa",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_mfa_pending_logins(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl OauthAccountsRepository for crate::trace::Traced<dyn OauthAccountsRepository> {
+    async fn insert_oauth_account(&self, row: &OauthAccount) -> Result<(), RepoError> {
+        let span = self
+            .span("oauth_accounts.insert_oauth_account", "oauth_accounts", "oauth");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_oauth_account(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_oauth_account(
+        &self,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> Result<Option<OauthAccount>, RepoError> {
+        let span = self
+            .span("oauth_accounts.find_oauth_account", "oauth_accounts", "oauth");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_oauth_account(provider, provider_user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_user_oauth_accounts(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<OauthAccount>, RepoError> {
+        let span = self
+            .span("oauth_accounts.list_user_oauth_accounts", "oauth_accounts", "oauth");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_user_oauth_accounts(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn count_user_oauth_accounts(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self
+            .span("oauth_accounts.count_user_oauth_accounts", "oauth_accounts", "oauth");
+        let result = tracing::Instrument::instrument(
+                self.inner.count_user_oauth_accounts(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn update_oauth_tokens(
+        &self,
+        access_token_enc: Option<&[u8]>,
+        refresh_token_enc: Option<&[u8]>,
+        expires_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span("oauth_accounts.update_oauth_tokens", "oauth_accounts", "oauth");
+        let result = tracing::Instrument::instrument(
+                self
+                    .inner
+                    .update_oauth_tokens(
+                        access_token_enc,
+                        refresh_token_enc,
+                        expires_at,
+                        updated_at,
+                        id,
+                    ),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_oauth_account(
+        &self,
+        user_id: Uuid,
+        provider: &str,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span("oauth_accounts.delete_user_oauth_account", "oauth_accounts", "oauth");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_oauth_account(user_id, provider),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl OauthStatesRepository for crate::trace::Traced<dyn OauthStatesRepository> {
+    async fn insert_oauth_state(&self, row: &OauthState) -> Result<(), RepoError> {
+        let span = self.span("oauth_states.insert_oauth_state", "oauth_states", "oauth");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_oauth_state(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_oauth_state(
+        &self,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OauthState>, RepoError> {
+        let span = self.span("oauth_states.find_oauth_state", "oauth_states", "oauth");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_oauth_state(state, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_oauth_state(&self, state: &str) -> Result<u64, RepoError> {
+        let span = self.span("oauth_states.delete_oauth_state", "oauth_states", "oauth");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_oauth_state(state),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_oauth_states(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span("oauth_states.delete_expired_oauth_states", "oauth_states", "oauth");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_oauth_states(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl RefreshTokensRepository for crate::trace::Traced<dyn RefreshTokensRepository> {
+    async fn insert_refresh_token(&self, row: &RefreshToken) -> Result<(), RepoError> {
+        let span = self
+            .span("refresh_tokens.insert_refresh_token", "refresh_tokens", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_refresh_token(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshToken>, RepoError> {
+        let span = self
+            .span("refresh_tokens.find_refresh_token", "refresh_tokens", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_refresh_token(token_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn claim_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
+        let span = self
+            .span("refresh_tokens.claim_refresh_token", "refresh_tokens", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.claim_refresh_token(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_family_refresh_tokens(
+        &self,
+        family_id: Uuid,
+    ) -> Result<Vec<RefreshToken>, RepoError> {
+        let span = self
+            .span(
+                "refresh_tokens.list_family_refresh_tokens",
+                "refresh_tokens",
+                "bearer",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.list_family_refresh_tokens(family_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
+        let span = self
+            .span("refresh_tokens.revoke_refresh_family", "refresh_tokens", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.revoke_refresh_family(family_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn revoke_user_refresh_tokens(&self, user_id: Uuid) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "refresh_tokens.revoke_user_refresh_tokens",
+                "refresh_tokens",
+                "bearer",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.revoke_user_refresh_tokens(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_refresh_tokens(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "refresh_tokens.delete_expired_refresh_tokens",
+                "refresh_tokens",
+                "bearer",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_refresh_tokens(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl SigningKeysRepository for crate::trace::Traced<dyn SigningKeysRepository> {
+    async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
+        let span = self
+            .span("signing_keys.insert_signing_key", "signing_keys", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_signing_key(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
+        let span = self.span("signing_keys.list_signing_keys", "signing_keys", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_signing_keys(),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_signing_key(
+        &self,
+        kid: &str,
+    ) -> Result<Option<SigningKey>, RepoError> {
+        let span = self.span("signing_keys.find_signing_key", "signing_keys", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_signing_key(kid),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn rotate_signing_key(
+        &self,
+        rotated_at: Option<DateTime<Utc>>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let span = self
+            .span("signing_keys.rotate_signing_key", "signing_keys", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.rotate_signing_key(rotated_at, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn retire_signing_keys(
+        &self,
+        retired_at: Option<DateTime<Utc>>,
+        rotated_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span("signing_keys.retire_signing_keys", "signing_keys", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.retire_signing_keys(retired_at, rotated_before),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn reseal_signing_key(
+        &self,
+        private_key_enc: &[u8],
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span("signing_keys.reseal_signing_key", "signing_keys", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.reseal_signing_key(private_key_enc, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl ApiKeysRepository for crate::trace::Traced<dyn ApiKeysRepository> {
+    async fn insert_api_key(&self, row: &ApiKey) -> Result<(), RepoError> {
+        let span = self.span("api_keys.insert_api_key", "api_keys", "api-key");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_api_key(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_user_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>, RepoError> {
+        let span = self.span("api_keys.list_user_api_keys", "api_keys", "api-key");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_user_api_keys(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn count_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self.span("api_keys.count_user_api_keys", "api_keys", "api-key");
+        let result = tracing::Instrument::instrument(
+                self.inner.count_user_api_keys(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_api_key(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<(ApiKey, User)>, RepoError> {
+        let span = self.span("api_keys.find_api_key", "api_keys", "api-key");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_api_key(key_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn touch_api_key(
+        &self,
+        last_used_at: Option<DateTime<Utc>>,
+        id: Uuid,
+        stale_before: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let span = self.span("api_keys.touch_api_key", "api_keys", "api-key");
+        let result = tracing::Instrument::instrument(
+                self.inner.touch_api_key(last_used_at, id, stale_before),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_api_key(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+    ) -> Result<u64, RepoError> {
+        let span = self.span("api_keys.delete_user_api_key", "api_keys", "api-key");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_api_key(id, user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self.span("api_keys.delete_user_api_keys", "api_keys", "api-key");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_api_keys(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl MagicLinksRepository for crate::trace::Traced<dyn MagicLinksRepository> {
+    async fn insert_magic_link(&self, row: &MagicLink) -> Result<(), RepoError> {
+        let span = self
+            .span("magic_links.insert_magic_link", "magic_links", "magic-link");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_magic_link(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_magic_link(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<MagicLink>, RepoError> {
+        let span = self.span("magic_links.find_magic_link", "magic_links", "magic-link");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_magic_link(token_hash, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn claim_magic_link(&self, id: Uuid) -> Result<bool, RepoError> {
+        let span = self
+            .span("magic_links.claim_magic_link", "magic_links", "magic-link");
+        let result = tracing::Instrument::instrument(
+                self.inner.claim_magic_link(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_email_magic_links(&self, email: &str) -> Result<u64, RepoError> {
+        let span = self
+            .span("magic_links.delete_email_magic_links", "magic_links", "magic-link");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_email_magic_links(email),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_magic_links(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span("magic_links.delete_expired_magic_links", "magic_links", "magic-link");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_magic_links(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl Oauth2ClientsRepository for crate::trace::Traced<dyn Oauth2ClientsRepository> {
+    async fn insert_oauth2_client(&self, row: &Oauth2Client) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "oauth2_clients.insert_oauth2_client",
+                "oauth2_clients",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_oauth2_client(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_oauth2_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Oauth2Client>, RepoError> {
+        let span = self
+            .span(
+                "oauth2_clients.find_oauth2_client",
+                "oauth2_clients",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_oauth2_client(client_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_oauth2_clients(
+        &self,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<Oauth2Client>, RepoError> {
+        let span = self
+            .span(
+                "oauth2_clients.list_oauth2_clients",
+                "oauth2_clients",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.list_oauth2_clients(limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_oauth2_client(&self, client_id: &str) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "oauth2_clients.delete_oauth2_client",
+                "oauth2_clients",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_oauth2_client(client_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl AuthorizationCodesRepository
+for crate::trace::Traced<dyn AuthorizationCodesRepository> {
+    async fn insert_authorization_code(
+        &self,
+        row: &AuthorizationCode,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "authorization_codes.insert_authorization_code",
+                "authorization_codes",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_authorization_code(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_authorization_code(
+        &self,
+        code_hash: &str,
+    ) -> Result<Option<AuthorizationCode>, RepoError> {
+        let span = self
+            .span(
+                "authorization_codes.find_authorization_code",
+                "authorization_codes",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_authorization_code(code_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn claim_authorization_code(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let span = self
+            .span(
+                "authorization_codes.claim_authorization_code",
+                "authorization_codes",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.claim_authorization_code(id, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_authorization_codes(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "authorization_codes.delete_expired_authorization_codes",
+                "authorization_codes",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_authorization_codes(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl ConsentsRepository for crate::trace::Traced<dyn ConsentsRepository> {
+    async fn upsert_consent(&self, row: &Consent) -> Result<(), RepoError> {
+        let span = self.span("consents.upsert_consent", "consents", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.upsert_consent(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+    ) -> Result<Option<Consent>, RepoError> {
+        let span = self.span("consents.find_consent", "consents", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_consent(user_id, client_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_user_consents(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<Consent>, RepoError> {
+        let span = self.span("consents.list_user_consents", "consents", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_user_consents(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+    ) -> Result<u64, RepoError> {
+        let span = self.span("consents.delete_consent", "consents", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_consent(user_id, client_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl DeviceCodesRepository for crate::trace::Traced<dyn DeviceCodesRepository> {
+    async fn insert_device_code(&self, row: &DeviceCode) -> Result<(), RepoError> {
+        let span = self
+            .span("device_codes.insert_device_code", "device_codes", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_device_code(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_device_code(
+        &self,
+        device_code_hash: &str,
+    ) -> Result<Option<DeviceCode>, RepoError> {
+        let span = self
+            .span("device_codes.find_device_code", "device_codes", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_device_code(device_code_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_device_code_by_user_code(
+        &self,
+        user_code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DeviceCode>, RepoError> {
+        let span = self
+            .span(
+                "device_codes.find_device_code_by_user_code",
+                "device_codes",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_device_code_by_user_code(user_code, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn approve_device_code(
+        &self,
+        user_id: Option<Uuid>,
+        id: Uuid,
+    ) -> Result<bool, RepoError> {
+        let span = self
+            .span("device_codes.approve_device_code", "device_codes", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.approve_device_code(user_id, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn deny_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
+        let span = self
+            .span("device_codes.deny_device_code", "device_codes", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.deny_device_code(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn touch_device_code_poll(
+        &self,
+        last_polled_at: Option<DateTime<Utc>>,
+        interval: i32,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "device_codes.touch_device_code_poll",
+                "device_codes",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.touch_device_code_poll(last_polled_at, interval, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn consume_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
+        let span = self
+            .span("device_codes.consume_device_code", "device_codes", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.consume_device_code(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_device_codes(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "device_codes.delete_expired_device_codes",
+                "device_codes",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_device_codes(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl Oauth2AccessTokensRepository
+for crate::trace::Traced<dyn Oauth2AccessTokensRepository> {
+    async fn insert_oauth2_access_token(
+        &self,
+        row: &Oauth2AccessToken,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "oauth2_access_tokens.insert_oauth2_access_token",
+                "oauth2_access_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_oauth2_access_token(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_oauth2_access_token(
+        &self,
+        jti: &str,
+    ) -> Result<Option<Oauth2AccessToken>, RepoError> {
+        let span = self
+            .span(
+                "oauth2_access_tokens.find_oauth2_access_token",
+                "oauth2_access_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_oauth2_access_token(jti),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
+        let span = self
+            .span(
+                "oauth2_access_tokens.revoke_oauth2_access_token",
+                "oauth2_access_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.revoke_oauth2_access_token(jti),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn revoke_user_oauth2_access_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "oauth2_access_tokens.revoke_user_oauth2_access_tokens",
+                "oauth2_access_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.revoke_user_oauth2_access_tokens(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn revoke_oauth2_grant_access_tokens(
+        &self,
+        grant_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "oauth2_access_tokens.revoke_oauth2_grant_access_tokens",
+                "oauth2_access_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.revoke_oauth2_grant_access_tokens(grant_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_oauth2_access_tokens(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "oauth2_access_tokens.delete_expired_oauth2_access_tokens",
+                "oauth2_access_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_oauth2_access_tokens(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl Oauth2RefreshTokensRepository
+for crate::trace::Traced<dyn Oauth2RefreshTokensRepository> {
+    async fn insert_oauth2_refresh_token(
+        &self,
+        row: &Oauth2RefreshToken,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "oauth2_refresh_tokens.insert_oauth2_refresh_token",
+                "oauth2_refresh_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_oauth2_refresh_token(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_oauth2_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Oauth2RefreshToken>, RepoError> {
+        let span = self
+            .span(
+                "oauth2_refresh_tokens.find_oauth2_refresh_token",
+                "oauth2_refresh_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.find_oauth2_refresh_token(token_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
+        let span = self
+            .span(
+                "oauth2_refresh_tokens.claim_oauth2_refresh_token",
+                "oauth2_refresh_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.claim_oauth2_refresh_token(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn revoke_user_oauth2_refresh_tokens(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "oauth2_refresh_tokens.revoke_user_oauth2_refresh_tokens",
+                "oauth2_refresh_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.revoke_user_oauth2_refresh_tokens(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn revoke_oauth2_refresh_family(
+        &self,
+        family_id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "oauth2_refresh_tokens.revoke_oauth2_refresh_family",
+                "oauth2_refresh_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.revoke_oauth2_refresh_family(family_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_oauth2_refresh_tokens(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "oauth2_refresh_tokens.delete_expired_oauth2_refresh_tokens",
+                "oauth2_refresh_tokens",
+                "oauth2-server",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_oauth2_refresh_tokens(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl AccountLocksRepository for crate::trace::Traced<dyn AccountLocksRepository> {
+    async fn get_account_lock(
+        &self,
+        email_hash: &str,
+    ) -> Result<Option<AccountLock>, RepoError> {
+        let span = self
+            .span("account_locks.get_account_lock", "account_locks", "account-lockout");
+        let result = tracing::Instrument::instrument(
+                self.inner.get_account_lock(email_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn ensure_account_lock(&self, row: &AccountLock) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "account_locks.ensure_account_lock",
+                "account_locks",
+                "account-lockout",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.ensure_account_lock(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn lock_account(
+        &self,
+        locked_until: Option<DateTime<Utc>>,
+        locked_reason: Option<&str>,
+        lock_count: i32,
+        expires_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        email_hash: &str,
+        seen_lock_count: i32,
+    ) -> Result<bool, RepoError> {
+        let span = self
+            .span("account_locks.lock_account", "account_locks", "account-lockout");
+        let result = tracing::Instrument::instrument(
+                self
+                    .inner
+                    .lock_account(
+                        locked_until,
+                        locked_reason,
+                        lock_count,
+                        expires_at,
+                        updated_at,
+                        email_hash,
+                        seen_lock_count,
+                    ),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_account_lock(&self, email_hash: &str) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "account_locks.delete_account_lock",
+                "account_locks",
+                "account-lockout",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_account_lock(email_hash),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_account_locks(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "account_locks.delete_expired_account_locks",
+                "account_locks",
+                "account-lockout",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_account_locks(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl UnlockTokensRepository for crate::trace::Traced<dyn UnlockTokensRepository> {
+    async fn insert_unlock_token(&self, row: &UnlockToken) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "unlock_tokens.insert_unlock_token",
+                "unlock_tokens",
+                "account-lockout",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_unlock_token(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn find_unlock_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UnlockToken>, RepoError> {
+        let span = self
+            .span("unlock_tokens.find_unlock_token", "unlock_tokens", "account-lockout");
+        let result = tracing::Instrument::instrument(
+                self.inner.find_unlock_token(token_hash, now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_unlock_token(&self, id: Uuid) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "unlock_tokens.delete_unlock_token",
+                "unlock_tokens",
+                "account-lockout",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_unlock_token(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_user_unlock_tokens(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "unlock_tokens.delete_user_unlock_tokens",
+                "unlock_tokens",
+                "account-lockout",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_user_unlock_tokens(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_expired_unlock_tokens(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "unlock_tokens.delete_expired_unlock_tokens",
+                "unlock_tokens",
+                "account-lockout",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_expired_unlock_tokens(now),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl WebhooksRepository for crate::trace::Traced<dyn WebhooksRepository> {
+    async fn insert_webhook(&self, row: &Webhook) -> Result<(), RepoError> {
+        let span = self.span("webhooks.insert_webhook", "webhooks", "webhooks");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_webhook(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError> {
+        let span = self.span("webhooks.get_webhook", "webhooks", "webhooks");
+        let result = tracing::Instrument::instrument(
+                self.inner.get_webhook(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
+        let span = self.span("webhooks.list_webhooks", "webhooks", "webhooks");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_webhooks(),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_active_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
+        let span = self.span("webhooks.list_active_webhooks", "webhooks", "webhooks");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_active_webhooks(),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn count_user_webhooks(&self, user_id: Uuid) -> Result<u64, RepoError> {
+        let span = self.span("webhooks.count_user_webhooks", "webhooks", "webhooks");
+        let result = tracing::Instrument::instrument(
+                self.inner.count_user_webhooks(user_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn update_webhook(
+        &self,
+        url: &str,
+        events: &serde_json::Value,
+        secret_enc: &[u8],
+        active: bool,
+        updated_at: DateTime<Utc>,
+        id: Uuid,
+    ) -> Result<(), RepoError> {
+        let span = self.span("webhooks.update_webhook", "webhooks", "webhooks");
+        let result = tracing::Instrument::instrument(
+                self
+                    .inner
+                    .update_webhook(url, events, secret_enc, active, updated_at, id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_webhook(&self, id: Uuid) -> Result<u64, RepoError> {
+        let span = self.span("webhooks.delete_webhook", "webhooks", "webhooks");
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_webhook(id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl WebhookDeliveriesRepository
+for crate::trace::Traced<dyn WebhookDeliveriesRepository> {
+    async fn insert_webhook_delivery(
+        &self,
+        row: &WebhookDelivery,
+    ) -> Result<(), RepoError> {
+        let span = self
+            .span(
+                "webhook_deliveries.insert_webhook_delivery",
+                "webhook_deliveries",
+                "webhooks",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_webhook_delivery(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_webhook_deliveries(
+        &self,
+        webhook_id: Uuid,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<WebhookDelivery>, RepoError> {
+        let span = self
+            .span(
+                "webhook_deliveries.list_webhook_deliveries",
+                "webhook_deliveries",
+                "webhooks",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.list_webhook_deliveries(webhook_id, limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_due_webhook_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<WebhookDelivery>, RepoError> {
+        let span = self
+            .span(
+                "webhook_deliveries.list_due_webhook_deliveries",
+                "webhook_deliveries",
+                "webhooks",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.list_due_webhook_deliveries(now, limit, offset),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn claim_webhook_delivery(
+        &self,
+        attempt: i32,
+        next_attempt_at: Option<DateTime<Utc>>,
+        id: Uuid,
+        seen_attempt: i32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        let span = self
+            .span(
+                "webhook_deliveries.claim_webhook_delivery",
+                "webhook_deliveries",
+                "webhooks",
+            );
+        let result = tracing::Instrument::instrument(
+                self
+                    .inner
+                    .claim_webhook_delivery(
+                        attempt,
+                        next_attempt_at,
+                        id,
+                        seen_attempt,
+                        now,
+                    ),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn record_webhook_attempt(
+        &self,
+        status_code: Option<i32>,
+        response_body: Option<&str>,
+        error: Option<&str>,
+        success: bool,
+        next_attempt_at: Option<DateTime<Utc>>,
+        attempted_at: Option<DateTime<Utc>>,
+        attempt: i32,
+        id: Uuid,
+        claimed_attempt: i32,
+    ) -> Result<bool, RepoError> {
+        let span = self
+            .span(
+                "webhook_deliveries.record_webhook_attempt",
+                "webhook_deliveries",
+                "webhooks",
+            );
+        let result = tracing::Instrument::instrument(
+                self
+                    .inner
+                    .record_webhook_attempt(
+                        status_code,
+                        response_body,
+                        error,
+                        success,
+                        next_attempt_at,
+                        attempted_at,
+                        attempt,
+                        id,
+                        claimed_attempt,
+                    ),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn delete_webhook_deliveries_before(
+        &self,
+        webhook_id: Uuid,
+        before: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let span = self
+            .span(
+                "webhook_deliveries.delete_webhook_deliveries_before",
+                "webhook_deliveries",
+                "webhooks",
+            );
+        let result = tracing::Instrument::instrument(
+                self.inner.delete_webhook_deliveries_before(webhook_id, before),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl OidcNoncesRepository for crate::trace::Traced<dyn OidcNoncesRepository> {
+    async fn insert_oidc_nonce(&self, row: &OidcNonce) -> Result<(), RepoError> {
+        let span = self.span("oidc_nonces.insert_oidc_nonce", "oidc_nonces", "oidc");
+        let result = tracing::Instrument::instrument(
+                self.inner.insert_oidc_nonce(row),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn list_oidc_nonces(
+        &self,
+        authorization_code_id: Uuid,
+    ) -> Result<Vec<OidcNonce>, RepoError> {
+        let span = self.span("oidc_nonces.list_oidc_nonces", "oidc_nonces", "oidc");
+        let result = tracing::Instrument::instrument(
+                self.inner.list_oidc_nonces(authorization_code_id),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+}
+#[cfg(feature = "tracing")]
+#[async_trait]
+impl CompositeRepository for crate::trace::Traced<dyn CompositeRepository> {
+    async fn register_user(
+        &self,
+        user: &User,
+        password: &Password,
+        verification: Option<&EmailVerification>,
+        audit: &AuditLog,
+    ) -> Result<(), RepoError> {
+        let span = self.span("composite.register_user", "composite", "core");
+        let result = tracing::Instrument::instrument(
+                self.inner.register_user(user, password, verification, audit),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn reset_password(
+        &self,
+        reset_id: Uuid,
+        used_at: Option<DateTime<Utc>>,
+        password: &Password,
+        history: Option<&PasswordHistory>,
+        user_id: Uuid,
+        audit: &AuditLog,
+    ) -> Result<bool, RepoError> {
+        let span = self.span("composite.reset_password", "composite", "email-password");
+        let result = tracing::Instrument::instrument(
+                self
+                    .inner
+                    .reset_password(
+                        reset_id,
+                        used_at,
+                        password,
+                        history,
+                        user_id,
+                        audit,
+                    ),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn change_password(
+        &self,
+        password: &Password,
+        history: Option<&PasswordHistory>,
+        user_id: Uuid,
+        keep_session: Uuid,
+        audit: &AuditLog,
+    ) -> Result<(), RepoError> {
+        let span = self.span("composite.change_password", "composite", "email-password");
+        let result = tracing::Instrument::instrument(
+                self
+                    .inner
+                    .change_password(password, history, user_id, keep_session, audit),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn rotate_refresh_token(
+        &self,
+        old_id: Uuid,
+        new_token: &RefreshToken,
+    ) -> Result<bool, RepoError> {
+        let span = self.span("composite.rotate_refresh_token", "composite", "bearer");
+        let result = tracing::Instrument::instrument(
+                self.inner.rotate_refresh_token(old_id, new_token),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn rotate_oauth2_refresh_token(
+        &self,
+        old_id: Uuid,
+        new_token: &Oauth2RefreshToken,
+        access: &Oauth2AccessToken,
+    ) -> Result<bool, RepoError> {
+        let span = self
+            .span("composite.rotate_oauth2_refresh_token", "composite", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.rotate_oauth2_refresh_token(old_id, new_token, access),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
+    }
+    async fn exchange_authorization_code(
+        &self,
+        code_id: Uuid,
+        now: DateTime<Utc>,
+        access: &Oauth2AccessToken,
+        refresh: Option<&Oauth2RefreshToken>,
+    ) -> Result<bool, RepoError> {
+        let span = self
+            .span("composite.exchange_authorization_code", "composite", "oauth2-server");
+        let result = tracing::Instrument::instrument(
+                self.inner.exchange_authorization_code(code_id, now, access, refresh),
+                span.clone(),
+            )
+            .await;
+        crate::trace::finish(&span, &result);
+        result
     }
 }

@@ -7,6 +7,8 @@
 //! rest: the error type.
 
 mod generated;
+#[cfg(feature = "tracing")]
+pub mod trace;
 
 pub use generated::*;
 

@@ -47,10 +47,16 @@ pub enum BuildError {
 /// Collects the backend, the configuration and the plugins.
 pub struct YAuthBuilder {
     repos: Repositories,
+    /// The backend's short name (`sqlx-pg`), for the repository spans.
+    #[cfg_attr(not(feature = "telemetry"), allow(dead_code))]
+    backend_name: &'static str,
     config: YAuthConfig,
     plugins: Vec<Box<dyn YAuthPlugin>>,
     /// A plugin shorthand (`with_email_password`) whose configuration was refused.
     refused: Option<BuildError>,
+    /// `with_redis`: the connection and how to use it.
+    #[cfg(feature = "redis")]
+    redis: Option<(redis::aio::ConnectionManager, crate::cache::RedisConfig)>,
 }
 
 impl std::fmt::Debug for YAuthBuilder {
@@ -69,11 +75,35 @@ impl YAuthBuilder {
     /// Starts with a backend and the shared configuration.
     pub fn new(backend: impl DatabaseBackend, config: YAuthConfig) -> Self {
         YAuthBuilder {
+            backend_name: backend_name(backend.type_name()),
             repos: backend.repositories(),
             config,
             plugins: vec![Box::new(crate::plugins::core::Core)],
             refused: None,
+            #[cfg(feature = "redis")]
+            redis: None,
         }
+    }
+
+    /// Puts Redis in front of the database for what every request reads (the session check,
+    /// API keys, the user behind a bearer token) and for the state replicas share (rate-limit
+    /// counters, WebAuthn ceremonies, pending MFA sign-ins), with [`crate::cache::RedisConfig`]'s
+    /// defaults. Every write that changes what is cached invalidates it; with Redis down,
+    /// yauth uses the database. See [`crate::cache`].
+    #[cfg(feature = "redis")]
+    pub fn with_redis(self, conn: redis::aio::ConnectionManager) -> Self {
+        self.with_redis_config(conn, crate::cache::RedisConfig::default())
+    }
+
+    /// [`YAuthBuilder::with_redis`] with a key prefix, entry lifetime and timeout of your own.
+    #[cfg(feature = "redis")]
+    pub fn with_redis_config(
+        mut self,
+        conn: redis::aio::ConnectionManager,
+        config: crate::cache::RedisConfig,
+    ) -> Self {
+        self.redis = Some((conn, config));
+        self
     }
 
     /// Enables the email-password plugin (`with_plugin(Box::new(EmailPassword::new(config)?))`).
@@ -182,6 +212,15 @@ impl YAuthBuilder {
         self.with_plugin(Box::new(crate::plugins::webhooks::Webhooks::new(config)))
     }
 
+    /// Enables the telemetry plugin: a `tracing` span per request and per repository
+    /// operation, and OpenTelemetry counters of sign-ins, tokens and webhook deliveries on the
+    /// global meter provider (install it before `build()`). See
+    /// [`crate::plugins::telemetry`] for every span and attribute.
+    #[cfg(feature = "telemetry")]
+    pub fn with_telemetry(self) -> Self {
+        self.with_plugin(Box::new(crate::plugins::telemetry::Telemetry::new()))
+    }
+
     /// Enables the status plugin: `GET /status` lists the enabled plugins.
     #[cfg(feature = "status")]
     pub fn with_status(self) -> Self {
@@ -286,47 +325,62 @@ impl YAuthBuilder {
             .iter()
             .filter_map(|e| e.openapi_scheme())
             .collect();
+        #[cfg(feature = "telemetry")]
+        let traced = plugins
+            .iter()
+            .any(|p| p.name() == crate::plugins::telemetry::NAME);
+        #[cfg(feature = "telemetry")]
+        if traced {
+            self.repos = crate::entity::traced(&self.repos, self.backend_name);
+        }
+        // Redis outside the spans: a repository span is a database operation.
+        #[cfg(feature = "redis")]
+        if let Some((conn, config)) = self.redis.take() {
+            self.repos = crate::cache::cached(&self.repos, conn, config);
+        }
         let state = YAuthState::new(self.repos, self.config, plugins.clone(), extractors);
 
-        let mut public = OpenApiRouter::new();
-        let mut cross_origin = OpenApiRouter::new();
-        let mut protected = OpenApiRouter::new();
+        // Every body of the API is a small JSON object; axum's default allows 2 MB. Public
+        // routes: body limit, then cross-site refusal. Protected routes: the same two and the
+        // session check, in one layer (`require_auth` and these middlewares, unboxed). With
+        // telemetry, the request span wraps each plugin's routes outside all of them.
+        let mut api = OpenApiRouter::new();
         let mut root = Router::new();
         for plugin in &plugins {
-            if let Some(routes) = plugin.public_routes(&state) {
-                public = public.merge(routes);
+            let mut routes = OpenApiRouter::new();
+            if let Some(public) = plugin.public_routes(&state) {
+                routes = routes.merge(when_routed(public, |public| {
+                    public
+                        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+                        .route_layer(axum::middleware::from_fn_with_state(
+                            state.clone(),
+                            refuse_cross_site,
+                        ))
+                }));
             }
-            if let Some(routes) = plugin.cross_origin_routes(&state) {
-                cross_origin = cross_origin.merge(routes);
+            if let Some(cross_origin) = plugin.cross_origin_routes(&state) {
+                routes = routes.merge(when_routed(cross_origin, |routes| {
+                    routes.layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+                }));
+            }
+            if let Some(protected) = plugin.protected_routes(&state) {
+                routes = routes.merge(when_routed(protected, |protected| {
+                    protected.route_layer(ProtectedLayer::new(state.clone(), MAX_BODY))
+                }));
             }
             if let Some(routes) = plugin.root_routes(&state) {
                 root = root.merge(routes);
             }
-            if let Some(routes) = plugin.protected_routes(&state) {
-                protected = protected.merge(routes);
+            #[cfg(feature = "telemetry")]
+            if traced {
+                let name = plugin.name();
+                routes = when_routed(routes, |routes| {
+                    crate::plugins::telemetry::trace_routes(name, routes)
+                });
             }
+            api = api.merge(routes);
         }
-        // Every body of the API is a small JSON object; axum's default allows 2 MB. Public
-        // routes: body limit, then cross-site refusal. Protected routes: the same two and the
-        // session check, in one layer (`require_auth` and these middlewares, unboxed).
-        let public = when_routed(public, |public| {
-            public
-                .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-                .route_layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    refuse_cross_site,
-                ))
-        });
-        let cross_origin = when_routed(cross_origin, |routes| {
-            routes.layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        });
-        let protected = when_routed(protected, |protected| {
-            protected.route_layer(ProtectedLayer::new(state.clone(), MAX_BODY))
-        });
-        let (router, paths) = public
-            .merge(cross_origin)
-            .merge(protected)
-            .split_for_parts();
+        let (router, paths) = api.split_for_parts();
         let openapi = crate::openapi::document(paths, &state.config().cookie.name, schemes);
         Ok(YAuth {
             router,
@@ -334,6 +388,26 @@ impl YAuthBuilder {
             state,
             openapi,
         })
+    }
+}
+
+/// The short name of a backend type for telemetry: its crate without `yauth_backend_`
+/// (`yauth_backend_sqlx_pg::SqlxPgBackend` → `sqlx-pg`); another crate's backend by its
+/// crate's name.
+fn backend_name(type_name: &'static str) -> &'static str {
+    let krate = type_name.split("::").next().unwrap_or(type_name);
+    match krate.strip_prefix("yauth_backend_") {
+        Some("memory") => "memory",
+        Some("sqlx_pg") => "sqlx-pg",
+        Some("sqlx_mysql") => "sqlx-mysql",
+        Some("sqlx_sqlite") => "sqlx-sqlite",
+        Some("diesel_pg") => "diesel-pg",
+        Some("diesel_mysql") => "diesel-mysql",
+        Some("diesel_sqlite") => "diesel-sqlite",
+        Some("seaorm_pg") => "seaorm-pg",
+        Some("seaorm_mysql") => "seaorm-mysql",
+        Some("seaorm_sqlite") => "seaorm-sqlite",
+        _ => krate,
     }
 }
 

@@ -40,6 +40,13 @@
 //! | `seaorm-sqlite-backend` | `backends::seaorm_sqlite::SeaOrmSqliteBackend` (+ `entities`) |
 
 pub use yauth_entity as entity;
+
+#[cfg(feature = "redis")]
+pub mod cache;
+/// The Redis client `with_redis` takes a connection of (`redis::Client::open(url)?
+/// .get_connection_manager().await?`).
+#[cfg(feature = "redis")]
+pub use redis;
 /// The OpenAPI crates routes are described with (plugins use the same versions).
 pub use {utoipa, utoipa_axum};
 

@@ -152,6 +152,11 @@ impl From<RepoError> for ApiError {
     }
 }
 
+/// The machine code of an [`ApiError`] answer, in the response's extensions (the telemetry
+/// plugin's request span records it as the outcome).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = axum::Json(ErrorBody {
@@ -159,6 +164,7 @@ impl IntoResponse for ApiError {
             message: self.message,
         });
         let mut response = (self.status, body).into_response();
+        response.extensions_mut().insert(ErrorCode(self.error));
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

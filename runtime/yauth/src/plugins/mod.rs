@@ -24,5 +24,7 @@ pub mod oauth2_server;
 pub mod passkey;
 #[cfg(feature = "status")]
 pub mod status;
+#[cfg(feature = "telemetry")]
+pub mod telemetry;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;
