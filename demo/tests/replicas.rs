@@ -6,85 +6,49 @@
 //! limit counts the attempts of both. And a session check that Redis answers sends nothing
 //! to the database, counted on the wire.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+#[path = "support/process.rs"]
+mod process;
 #[path = "../../runtime/yauth/tests/support/smtp_sink.rs"]
 mod smtp_sink;
 
+use process::DemoProcess;
 use serde_json::{Value, json};
 use smtp_sink::SmtpSink;
 
 const PASSWORD: &str = "Xk9#mP2$vL5nQ8wR";
 const SECRET_KEY: &str = "5e1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7bb";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A demo process, killed when dropped.
-struct Replica {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// A demo process with Redis in front of the database.
+struct Replica(DemoProcess);
 
 impl Replica {
     async fn start(database_url: &str, smtp: u16, prefix: &str) -> Replica {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_yauth-demo"))
-            .args([
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--database-url",
-                database_url,
-                "--no-hibp",
-                "--insecure-cookies",
-                "--plugins",
-                "email-password,bearer,api-key,admin",
-                "--smtp-url",
-                &format!("smtp://127.0.0.1:{smtp}"),
-                // The test names its clients' addresses, so each flow has its own limits.
-                "--trusted-proxy",
-                "127.0.0.1/32",
-                "--redis-url",
-                "redis://127.0.0.1:6379",
-                "--redis-prefix",
-                prefix,
-            ])
-            .env("YAUTH_SECRET_KEY", SECRET_KEY)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the demo binary starts");
-        let replica = Replica {
-            child,
-            base: format!("http://127.0.0.1:{port}/api/auth"),
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..300 {
-            if client
-                .get(format!("{}/session", replica.base))
-                .send()
-                .await
-                .is_ok()
-            {
-                return replica;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the demo did not start");
+        let smtp_url = format!("smtp://127.0.0.1:{smtp}");
+        Replica(
+            DemoProcess::start(
+                &[
+                    "--database-url",
+                    database_url,
+                    "--no-hibp",
+                    "--insecure-cookies",
+                    "--plugins",
+                    "email-password,bearer,api-key,admin",
+                    "--smtp-url",
+                    &smtp_url,
+                    // The test names its clients' addresses, so each flow has its own limits.
+                    "--trusted-proxy",
+                    "127.0.0.1/32",
+                    "--redis-url",
+                    "redis://127.0.0.1:6379",
+                    "--redis-prefix",
+                    prefix,
+                ],
+                &[("YAUTH_SECRET_KEY", SECRET_KEY)],
+            )
+            .await,
+        )
     }
 
     /// `method path` from client `ip`, with a credential header if any.
@@ -99,7 +63,7 @@ impl Replica {
         let client = reqwest::Client::new();
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = client
-            .request(method, format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.0.base))
             .header("x-forwarded-for", ip);
         if !body.is_null() {
             request = request.json(&body);

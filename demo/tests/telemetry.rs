@@ -6,7 +6,7 @@
 //! repository's a child of the request's, naming the backend), the counters of sign-ins,
 //! tokens and webhook deliveries, and no password, email, token, cookie or secret anywhere.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,18 +18,15 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
 use serde_json::{Value, json};
 
+#[path = "support/process.rs"]
+mod process;
+
+use process::{DemoProcess, free_port};
+
 const EMAIL: &str = "otel-user@example.com";
 const PASSWORD: &str = "Xk9#mP2$vL5nQ8wR-otel";
 const WEBHOOK_SECRET: &str = "whsec_otel_never_exported_42";
 const SECRET_KEY: &str = "7a1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7aa";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Everything the collector received.
 #[derive(Default)]
@@ -141,24 +138,9 @@ async fn start_collector() -> (u16, Arc<Mutex<Collected>>) {
     (port, collected)
 }
 
-struct Demo {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_demo(database_url: &str, otlp: &str) -> Demo {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_yauth-demo"))
-        .args([
-            "--addr",
-            &format!("127.0.0.1:{port}"),
+async fn start_demo(database_url: &str, otlp: &str) -> DemoProcess {
+    DemoProcess::start(
+        &[
             "--database-url",
             database_url,
             "--no-hibp",
@@ -170,33 +152,15 @@ async fn start_demo(database_url: &str, otlp: &str) -> Demo {
             "0",
             "--otlp-endpoint",
             otlp,
-        ])
-        .env("YAUTH_SECRET_KEY", SECRET_KEY)
-        .env("RUST_LOG", "warn")
-        // Export often, so the test does not wait for the defaults (5 s and 60 s).
-        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .env("OTEL_METRIC_EXPORT_INTERVAL", "300")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the demo binary starts");
-    let demo = Demo {
-        child,
-        base: format!("http://127.0.0.1:{port}/api/auth"),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client
-            .get(format!("{}/session", demo.base))
-            .send()
-            .await
-            .is_ok()
-        {
-            return demo;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the demo did not start");
+        ],
+        &[
+            ("YAUTH_SECRET_KEY", SECRET_KEY),
+            // Export often, so the test does not wait for the defaults (5 s and 60 s).
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "300"),
+        ],
+    )
+    .await
 }
 
 async fn post(client: &reqwest::Client, url: &str, body: Value) -> (u16, Value, Vec<String>) {

@@ -6,7 +6,6 @@
 //! each request answered, and the replicas claim rows with a compare-and-set.
 
 use std::collections::{BTreeSet, HashMap};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,81 +13,34 @@ use axum::http::HeaderMap;
 use hmac::{KeyInit as _, Mac as _};
 use serde_json::{Value, json};
 
+#[path = "support/process.rs"]
+mod process;
+
+use process::{DemoProcess, free_port};
+
 const PASSWORD: &str = "Xk9#mP2$vL5nQ8wR";
 const SECRET: &str = "whsec_kill_nine_0123456789";
 /// The demo's secret key (it seals the webhook secret): the same for every process.
 const SECRET_KEY: &str = "4f1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A demo process, killed (SIGKILL) when dropped.
-struct Demo {
-    child: Child,
-    base: String,
-}
-
-impl Demo {
-    async fn start(database_url: &str) -> Demo {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_yauth-demo"))
-            .args([
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--database-url",
-                database_url,
-                "--no-hibp",
-                "--insecure-cookies",
-                "--plugins",
-                "email-password,admin,webhooks",
-                "--webhooks-allow-private",
-                "--webhook-retry-delay",
-                "1",
-                "--webhook-max-retries",
-                "20",
-            ])
-            .env("YAUTH_SECRET_KEY", SECRET_KEY)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the demo binary starts");
-        let demo = Demo {
-            child,
-            base: format!("http://127.0.0.1:{port}/api/auth"),
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..300 {
-            if client
-                .get(format!("{}/session", demo.base))
-                .send()
-                .await
-                .is_ok()
-            {
-                return demo;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the demo did not start");
-    }
-
-    fn kill_9(mut self) {
-        // `Child::kill` is SIGKILL on Unix: no shutdown code runs.
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+async fn start_demo(database_url: &str) -> DemoProcess {
+    DemoProcess::start(
+        &[
+            "--database-url",
+            database_url,
+            "--no-hibp",
+            "--insecure-cookies",
+            "--plugins",
+            "email-password,admin,webhooks",
+            "--webhooks-allow-private",
+            "--webhook-retry-delay",
+            "1",
+            "--webhook-max-retries",
+            "20",
+        ],
+        &[("YAUTH_SECRET_KEY", SECRET_KEY)],
+    )
+    .await
 }
 
 /// What the receiver got: the body of each request by its `id` (what receivers deduplicate
@@ -182,7 +134,7 @@ async fn kill_9_loses_no_webhook_and_two_replicas_deliver_each_once() {
 
     // The receiver's port, with nothing listening yet.
     let receiver_port = free_port();
-    let demo = Demo::start(&database_url).await;
+    let demo = start_demo(&database_url).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -248,8 +200,8 @@ async fn kill_9_loses_no_webhook_and_two_replicas_deliver_each_once() {
 
     // The receiver comes up; two replicas start on the same database.
     let received = start_receiver(receiver_port).await;
-    let one = Demo::start(&database_url).await;
-    let two = Demo::start(&database_url).await;
+    let one = start_demo(&database_url).await;
+    let two = start_demo(&database_url).await;
     let mut waited = 0;
     while received.lock().unwrap().times.len() < 6 {
         assert!(waited < 600, "not every delivery arrived in 60 s");

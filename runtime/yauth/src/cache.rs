@@ -450,13 +450,16 @@ impl Cache {
         }
     }
 
-    /// Arms a [`Void`] before a write: it runs after the write, or on its own if the caller
-    /// is dropped first.
-    fn voiding(&self, void: Void) -> Voiding {
-        Voiding {
+    /// Runs `write`, then `void`; armed before the write, so that it also runs (in a task
+    /// of its own) if the caller is dropped first.
+    async fn after<T>(&self, void: Void, write: impl Future<Output = T>) -> T {
+        let voiding = Voiding {
             cache: self.clone(),
             void: Some(void),
-        }
+        };
+        let result = write.await;
+        voiding.finish().await;
+        result
     }
 
     async fn void(&self, void: &Void) {
@@ -691,13 +694,12 @@ impl UsersRepository for Cached<dyn UsersRepository> {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let voiding = self.cache.voiding(Void::User(id));
-        let result = self
-            .inner
-            .update_user_profile(display_name, updated_at, id)
-            .await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(id),
+                self.inner.update_user_profile(display_name, updated_at, id),
+            )
+            .await
     }
 
     async fn update_user_admin(
@@ -708,13 +710,13 @@ impl UsersRepository for Cached<dyn UsersRepository> {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let voiding = self.cache.voiding(Void::User(id));
-        let result = self
-            .inner
-            .update_user_admin(display_name, role, email_verified, updated_at, id)
-            .await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(id),
+                self.inner
+                    .update_user_admin(display_name, role, email_verified, updated_at, id),
+            )
+            .await
     }
 
     async fn set_email_verified(
@@ -722,10 +724,12 @@ impl UsersRepository for Cached<dyn UsersRepository> {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let voiding = self.cache.voiding(Void::User(id));
-        let result = self.inner.set_email_verified(updated_at, id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(id),
+                self.inner.set_email_verified(updated_at, id),
+            )
+            .await
     }
 
     async fn ban_user(
@@ -735,27 +739,25 @@ impl UsersRepository for Cached<dyn UsersRepository> {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let voiding = self.cache.voiding(Void::User(id));
-        let result = self
-            .inner
-            .ban_user(banned_reason, banned_until, updated_at, id)
-            .await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(id),
+                self.inner
+                    .ban_user(banned_reason, banned_until, updated_at, id),
+            )
+            .await
     }
 
     async fn unban_user(&self, updated_at: DateTime<Utc>, id: Uuid) -> Result<(), RepoError> {
-        let voiding = self.cache.voiding(Void::User(id));
-        let result = self.inner.unban_user(updated_at, id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(Void::User(id), self.inner.unban_user(updated_at, id))
+            .await
     }
 
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
-        let voiding = self.cache.voiding(Void::User(id));
-        let result = self.inner.delete_user(id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(Void::User(id), self.inner.delete_user(id))
+            .await
     }
 }
 
@@ -824,35 +826,39 @@ impl SessionsRepository for Cached<dyn SessionsRepository> {
         let Some(session) = self.inner.get_session(id).await? else {
             return self.inner.delete_session(id).await;
         };
-        let voiding = self
-            .cache
-            .voiding(Void::Tombstone(self.cache.key("s", &session.token_hash)));
-        let result = self.inner.delete_session(id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::Tombstone(self.cache.key("s", &session.token_hash)),
+                self.inner.delete_session(id),
+            )
+            .await
     }
 
     async fn delete_user_session(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
-        let voiding = self.cache.voiding(Void::User(user_id));
-        let result = self.inner.delete_user_session(id, user_id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(user_id),
+                self.inner.delete_user_session(id, user_id),
+            )
+            .await
     }
 
     async fn delete_session_by_token(&self, token_hash: &str) -> Result<u64, RepoError> {
-        let voiding = self
-            .cache
-            .voiding(Void::Tombstone(self.cache.key("s", token_hash)));
-        let result = self.inner.delete_session_by_token(token_hash).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::Tombstone(self.cache.key("s", token_hash)),
+                self.inner.delete_session_by_token(token_hash),
+            )
+            .await
     }
 
     async fn delete_user_sessions(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let voiding = self.cache.voiding(Void::User(user_id));
-        let result = self.inner.delete_user_sessions(user_id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(user_id),
+                self.inner.delete_user_sessions(user_id),
+            )
+            .await
     }
 
     async fn delete_other_user_sessions(
@@ -860,10 +866,12 @@ impl SessionsRepository for Cached<dyn SessionsRepository> {
         user_id: Uuid,
         keep: Uuid,
     ) -> Result<u64, RepoError> {
-        let voiding = self.cache.voiding(Void::User(user_id));
-        let result = self.inner.delete_other_user_sessions(user_id, keep).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(user_id),
+                self.inner.delete_other_user_sessions(user_id, keep),
+            )
+            .await
     }
 
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, RepoError> {
@@ -923,17 +931,21 @@ impl ApiKeysRepository for Cached<dyn ApiKeysRepository> {
     }
 
     async fn delete_user_api_key(&self, id: Uuid, user_id: Uuid) -> Result<u64, RepoError> {
-        let voiding = self.cache.voiding(Void::User(user_id));
-        let result = self.inner.delete_user_api_key(id, user_id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(user_id),
+                self.inner.delete_user_api_key(id, user_id),
+            )
+            .await
     }
 
     async fn delete_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let voiding = self.cache.voiding(Void::User(user_id));
-        let result = self.inner.delete_user_api_keys(user_id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(user_id),
+                self.inner.delete_user_api_keys(user_id),
+            )
+            .await
     }
 }
 
@@ -1214,10 +1226,9 @@ impl Cached<dyn MfaPendingLoginsRepository> {
 #[async_trait]
 impl TotpSecretsRepository for Cached<dyn TotpSecretsRepository> {
     async fn upsert_totp_secret(&self, row: &TotpSecret) -> Result<(), RepoError> {
-        let voiding = self.cache.voiding(Void::User(row.user_id));
-        let result = self.inner.upsert_totp_secret(row).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(Void::User(row.user_id), self.inner.upsert_totp_secret(row))
+            .await
     }
 
     async fn get_totp_secret(&self, user_id: Uuid) -> Result<Option<TotpSecret>, RepoError> {
@@ -1225,10 +1236,9 @@ impl TotpSecretsRepository for Cached<dyn TotpSecretsRepository> {
     }
 
     async fn confirm_totp_secret(&self, user_id: Uuid) -> Result<bool, RepoError> {
-        let voiding = self.cache.voiding(Void::User(user_id));
-        let result = self.inner.confirm_totp_secret(user_id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(Void::User(user_id), self.inner.confirm_totp_secret(user_id))
+            .await
     }
 
     async fn use_totp_step(&self, last_used_step: i64, id: Uuid) -> Result<bool, RepoError> {
@@ -1236,10 +1246,9 @@ impl TotpSecretsRepository for Cached<dyn TotpSecretsRepository> {
     }
 
     async fn delete_totp_secret(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let voiding = self.cache.voiding(Void::User(user_id));
-        let result = self.inner.delete_totp_secret(user_id).await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(Void::User(user_id), self.inner.delete_totp_secret(user_id))
+            .await
     }
 
     async fn list_totp_secrets(
@@ -1278,13 +1287,13 @@ impl CompositeRepository for Cached<dyn CompositeRepository> {
         user_id: Uuid,
         audit: &AuditLog,
     ) -> Result<bool, RepoError> {
-        let voiding = self.cache.voiding(Void::User(user_id));
-        let result = self
-            .inner
-            .reset_password(reset_id, used_at, password, history, user_id, audit)
-            .await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(user_id),
+                self.inner
+                    .reset_password(reset_id, used_at, password, history, user_id, audit),
+            )
+            .await
     }
 
     async fn change_password(
@@ -1295,13 +1304,13 @@ impl CompositeRepository for Cached<dyn CompositeRepository> {
         keep_session: Uuid,
         audit: &AuditLog,
     ) -> Result<(), RepoError> {
-        let voiding = self.cache.voiding(Void::User(user_id));
-        let result = self
-            .inner
-            .change_password(password, history, user_id, keep_session, audit)
-            .await;
-        voiding.finish().await;
-        result
+        self.cache
+            .after(
+                Void::User(user_id),
+                self.inner
+                    .change_password(password, history, user_id, keep_session, audit),
+            )
+            .await
     }
 
     async fn rotate_refresh_token(

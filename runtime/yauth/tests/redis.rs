@@ -317,12 +317,20 @@ async fn a_password_change_ends_the_other_cached_sessions() {
 async fn a_password_reset_ends_every_cached_session() {
     let (a, b, _) = replicas().await;
     let stolen = cached_session(&a, &b, "reset@example.com").await;
+    let before = a.mail.sent().len();
     post(
         &a,
         "/forgot-password",
         json!({"email": "reset@example.com"}),
     )
     .await;
+    // The lookup and the mail run in a task of their own (and talk to Redis): wait for it.
+    for _ in 0..500 {
+        if a.mail.sent().len() > before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let token = a
         .mail
         .last_token("reset@example.com")
