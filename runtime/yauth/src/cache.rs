@@ -22,21 +22,25 @@
 //!
 //! **Held in Redis**: rate-limit counters (one script: the increment, and on the first hit
 //! a window timed by Redis's clock; a counter the database kept while Redis was away is
-//! carried into the new window), and the WebAuthn ceremony state and pending MFA sign-ins
+//! carried into Redis's window), and the WebAuthn ceremony state and pending MFA sign-ins
 //! (with their expiry; an attempt is counted atomically; a state is consumed once, by one
-//! script's delete).
+//! script's delete, and only if it is of the current generation). A session entry of an
+//! impersonation also dies with an invalidation of the impersonating admin.
 //!
-//! **Redis down**: every call has a timeout ([`RedisConfig::timeout`]); on an error or a
-//! timeout the operation goes to the database, Redis is left alone for a second (a circuit
-//! breaker), and the change of state is logged once, not per request. State and counters
-//! written meanwhile live in the database and are still found there. An invalidation (or a
-//! pending sign-in's deletion) that could not reach Redis makes this process bump a global
-//! generation as soon as Redis answers again, which voids every entry and every held
-//! state; until then it reads from the database. Another replica that never lost Redis
-//! keeps its entries for at most `max_ttl`: that bounds how long a change made during an
-//! outage can go unseen.
+//! **Redis down**: every call has a timeout ([`RedisConfig::timeout`]); on a lost
+//! connection or a timeout the operation goes to the database, Redis is left alone for a
+//! second (a circuit breaker), and the change of state is logged once, not per request.
+//! State and counters written meanwhile live in the database and are still found there; a
+//! state insert that failed is deleted from Redis (in case it landed late) before it goes
+//! to the database. An invalidation (or a deletion) that could not reach Redis makes this
+//! process bump a global generation as soon as Redis answers again (at its next lookup, or
+//! from a task that retries every second), which voids every entry and every held state;
+//! until then it reads from the database. Another replica that never lost Redis keeps its
+//! entries for at most `max_ttl`: that bounds how long a change made during an outage can
+//! go unseen.
 //!
-//! Redis is trusted: whoever can write to it can forge a session. Use AUTH, TLS or a
+//! Needs Redis 6.2 or later (`PXAT`). Redis is trusted: whoever can write to it can forge a
+//! session. Use AUTH, TLS or a
 //! private network, and a `maxmemory-policy` of `noeviction` (an evicted invalidation
 //! record would let an entry live up to `max_ttl`). Clock steps on the Redis host (a
 //! failover to a host whose clock is behind) can void or, for a moment, revive entries.
@@ -98,8 +102,9 @@ const BREAK_MS: u64 = 1_000;
 
 /// Looks an entry up. Answers `{"hit", payload}`, `{"gone"}` (a tombstone) or
 /// `{"miss", now_us, gen}`: Redis's clock before the database read, and the generation the
-/// fill must carry. An entry is `user|read_at_us|gen|payload`; one older than its user's
-/// invalidation, or of another generation, is deleted and missed.
+/// fill must carry. An entry is `users|read_at_us|gen|payload` (`users`: the user, and for
+/// an impersonation session also the admin, comma-separated); one older than an invalidation
+/// of any of them, or of another generation, is deleted and missed.
 const LOOKUP: &str = r"
 local t = redis.call('TIME')
 local now = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))
@@ -111,7 +116,10 @@ local a = string.find(v, '|', 1, true)
 local b = a and string.find(v, '|', a + 1, true)
 local c = b and string.find(v, '|', b + 1, true)
 if not c then redis.call('DEL', KEYS[1]) return {'miss', now, gen} end
-local inv = tonumber(redis.call('GET', ARGV[1] .. string.sub(v, 1, a - 1)) or '0')
+local inv = 0
+for user in string.gmatch(string.sub(v, 1, a - 1), '[^,]+') do
+  inv = math.max(inv, tonumber(redis.call('GET', ARGV[1] .. user) or '0'))
+end
 if string.sub(v, b + 1, c - 1) ~= gen or tonumber(string.sub(v, a + 1, b - 1)) <= inv then
   redis.call('DEL', KEYS[1])
   return {'miss', now, gen}
@@ -119,8 +127,9 @@ end
 return {'hit', string.sub(v, c + 1)}
 ";
 
-/// Stores what a missed lookup read (KEYS: entry, gen, the user's invalidation, the id
-/// mapping; ARGV: user, read_at, gen, payload, ttl_ms, mapped hash or '', max read age),
+/// Stores what a missed lookup read (KEYS: entry, gen, the users' invalidations (two; the
+/// same twice for one user), the id mapping; ARGV: users, read_at, gen, payload, ttl_ms,
+/// mapped hash or '', max read age),
 /// unless the generation moved, the user was invalidated after the read began, the read is
 /// too old, or something (a tombstone, a racing fill) is already there.
 const FILL: &str = r"
@@ -130,8 +139,9 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local read_at = tonumber(ARGV[2])
 if now - read_at > tonumber(ARGV[7]) then return 0 end
 if read_at <= tonumber(redis.call('GET', KEYS[3]) or '0') then return 0 end
+if read_at <= tonumber(redis.call('GET', KEYS[4]) or '0') then return 0 end
 local stored = redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4], 'NX', 'PX', ARGV[5])
-if stored and ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'PX', ARGV[5]) end
+if stored and ARGV[6] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'PX', ARGV[5]) end
 return 1
 ";
 
@@ -157,22 +167,24 @@ return 1
 /// hit: `{count, start_ms, end_ms}`.
 const HIT: &str = r"
 local n = redis.call('HINCRBY', KEYS[1], 'c', 1)
-if n == 1 then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('HSET', KEYS[1], 's', string.format('%.0f', now), 'e', string.format('%.0f', now + tonumber(ARGV[1])))
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
-return {n, redis.call('HGET', KEYS[1], 's'), redis.call('HGET', KEYS[1], 'e')}
+redis.call('HSETNX', KEYS[1], 's', string.format('%.0f', now))
+return {n, redis.call('HGET', KEYS[1], 's'), redis.call('HGET', KEYS[1], 'e') or '0'}
 ";
 
-/// Carries a database counter (written while Redis was down) into a window Redis just
-/// opened: adds ARGV[1] hits and ends the window ARGV[2] ms from now, as the database's
-/// does. Answers `{count, start_ms, end_ms}`.
+/// Carries a database counter (written while Redis was down) into Redis's window: adds
+/// ARGV[1] hits and ends the window ARGV[2] ms from now, as the database's does. Answers
+/// `{count, start_ms, end_ms}`.
 const SEED: &str = r"
 local n = redis.call('HINCRBY', KEYS[1], 'c', ARGV[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSETNX', KEYS[1], 's', string.format('%.0f', now))
 redis.call('HSET', KEYS[1], 'e', string.format('%.0f', now + tonumber(ARGV[2])))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {n, redis.call('HGET', KEYS[1], 's'), redis.call('HGET', KEYS[1], 'e')}
@@ -191,6 +203,17 @@ if not v then return false end
 local a = string.find(v, '|', 1, true)
 if not a or string.sub(v, 1, a - 1) ~= (redis.call('GET', KEYS[2]) or '0') then return false end
 return string.sub(v, a + 1)
+";
+
+/// Deletes ceremony state stored by PUT: 1 only if it was of the current generation (a
+/// voided copy is deleted but not consumed).
+const TAKE: &str = r"
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+redis.call('DEL', KEYS[1])
+local a = string.find(v, '|', 1, true)
+if not a or string.sub(v, 1, a - 1) ~= (redis.call('GET', KEYS[2]) or '0') then return 0 end
+return 1
 ";
 
 /// Stores a pending sign-in (KEYS: mp:<hash>, mpi:<id>, mpa:<id>, mpu:<user>, gen; ARGV:
@@ -213,8 +236,9 @@ return redis.call('INCR', KEYS[2])
 
 /// Deletes pending sign-ins (keys under the prefix ARGV[1]): those whose ids are ARGV[2..],
 /// and, when KEYS[1] names a user's set, every one in it (and the set). Answers how many
-/// existed.
+/// existed in the current generation.
 const MFA_DELETE: &str = r"
+local gen = redis.call('GET', ARGV[1] .. 'gen') or '0'
 local ids = {}
 for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
 if KEYS[1] then
@@ -225,8 +249,10 @@ local n = 0
 for _, id in ipairs(ids) do
   local h = redis.call('GET', ARGV[1] .. 'mpi:' .. id)
   if h then
-    n = n + redis.call('DEL', ARGV[1] .. 'mp:' .. h)
-    redis.call('DEL', ARGV[1] .. 'mpi:' .. id, ARGV[1] .. 'mpa:' .. id)
+    local v = redis.call('GET', ARGV[1] .. 'mp:' .. h)
+    local a = v and string.find(v, '|', 1, true)
+    if a and string.sub(v, 1, a - 1) == gen then n = n + 1 end
+    redis.call('DEL', ARGV[1] .. 'mp:' .. h, ARGV[1] .. 'mpi:' .. id, ARGV[1] .. 'mpa:' .. id)
   end
 end
 return n
@@ -241,6 +267,7 @@ struct Scripts {
     seed: redis::Script,
     put: redis::Script,
     find: redis::Script,
+    take: redis::Script,
     mfa_put: redis::Script,
     mfa_attempt: redis::Script,
     mfa_delete: redis::Script,
@@ -258,6 +285,11 @@ struct Cache {
     broken_until: Arc<AtomicU64>,
     /// An invalidation was lost: bump the generation before trusting any entry.
     dirty: Arc<AtomicBool>,
+    /// A task retries the bump.
+    retrying: Arc<AtomicBool>,
+    /// Rate-limit keys counted in the database while Redis was away: carried into Redis at
+    /// their next hit there.
+    counted_apart: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 /// The process's reference point for the circuit breaker.
@@ -309,7 +341,12 @@ impl Drop for Voiding {
             let cache = self.cache.clone();
             match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => {
-                    runtime.spawn(async move { cache.void(&void).await });
+                    // The write may still commit after the first run: run it again later.
+                    runtime.spawn(async move {
+                        cache.void(&void).await;
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        cache.void(&void).await;
+                    });
                 }
                 Err(_) => cache.dirty.store(true, Ordering::Relaxed),
             }
@@ -336,8 +373,28 @@ impl Cache {
         if since_epoch_ms() < self.broken_until.load(Ordering::Relaxed) {
             return None;
         }
+        self.run_always(what, call).await
+    }
+
+    /// [`Cache::run`] even while the breaker is open: for the clean-up of a write that may
+    /// have landed late. Only a lost connection or a timeout opens the breaker; an answer
+    /// that does not parse fails this call alone.
+    async fn run_always<T>(
+        &self,
+        what: &'static str,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
         let outcome = match tokio::time::timeout(self.config.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
+            Ok(Err(e))
+                if !(e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()) =>
+            {
+                tracing::warn!(operation = what, error = %e, "Redis refused a command");
+                return None;
+            }
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("timed out".to_string()),
         };
@@ -365,7 +422,8 @@ impl Cache {
 
     /// Voids every entry after a lost invalidation; false while that has not succeeded.
     async fn ready(&self) -> bool {
-        if !self.dirty.load(Ordering::Relaxed) {
+        // Taken before the bump: an invalidation lost meanwhile sets it again.
+        if !self.dirty.swap(false, Ordering::Relaxed) {
             return true;
         }
         let mut conn = self.conn.clone();
@@ -379,8 +437,9 @@ impl Cache {
             })
             .await;
         if bumped.is_some() {
-            self.dirty.store(false, Ordering::Relaxed);
             tracing::info!("every cached entry was voided after a lost invalidation");
+        } else {
+            self.dirty.store(true, Ordering::Relaxed);
         }
         bumped.is_some()
     }
@@ -412,7 +471,7 @@ impl Cache {
     async fn fill<T: Serialize>(
         &self,
         key: &str,
-        user: Uuid,
+        (user, other): (Uuid, Option<Uuid>),
         (read_at, generation): (String, String),
         value: &T,
         ttl: Duration,
@@ -423,11 +482,16 @@ impl Cache {
         };
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let (map_key, hash) = mapping.unwrap_or_else(|| (key.to_owned(), ""));
+        let users = match other {
+            Some(other) => format!("{user},{other}"),
+            None => user.to_string(),
+        };
         let mut call = self.scripts.fill.key(key);
         call.key(self.gen_key())
             .key(self.key("inv", user))
+            .key(self.key("inv", other.unwrap_or(user)))
             .key(map_key)
-            .arg(user.to_string())
+            .arg(users)
             .arg(read_at)
             .arg(generation)
             .arg(payload)
@@ -493,7 +557,7 @@ impl Cache {
             }
         };
         if !done {
-            self.dirty.store(true, Ordering::Relaxed);
+            self.lost();
         }
     }
 
@@ -545,8 +609,58 @@ impl Cache {
         {
             return true;
         }
-        self.del(vec![key]).await;
+        let mut conn = self.conn.clone();
+        let removed = self
+            .run_always("delete", async move {
+                redis::cmd("DEL")
+                    .arg(key)
+                    .query_async::<u64>(&mut conn)
+                    .await
+            })
+            .await;
+        if removed.is_none() {
+            // If it landed after all, the next generation voids it.
+            self.lost();
+        }
         false
+    }
+
+    /// Notes that `key` was counted in the database (at most 10,000 keys are remembered; a
+    /// key forgotten is carried over when Redis opens its next window).
+    fn count_apart(&self, key: &str) {
+        if let Ok(mut keys) = self.counted_apart.lock()
+            && keys.len() < 10_000
+        {
+            keys.insert(key.to_owned());
+        }
+    }
+
+    /// Whether `key` was counted in the database since Redis last carried it over.
+    fn counted_apart_taken(&self, key: &str) -> bool {
+        self.counted_apart
+            .lock()
+            .is_ok_and(|mut keys| !keys.is_empty() && keys.remove(key))
+    }
+
+    /// A change could not reach Redis: the generation is bumped as soon as Redis answers,
+    /// by the next lookup or by a task that retries every second.
+    fn lost(&self) {
+        self.dirty.store(true, Ordering::Relaxed);
+        if self.retrying.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.retrying.store(false, Ordering::Relaxed);
+            return;
+        };
+        let cache = self.clone();
+        runtime.spawn(async move {
+            while cache.dirty.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(BREAK_MS)).await;
+                cache.ready().await;
+            }
+            cache.retrying.store(false, Ordering::Relaxed);
+        });
     }
 
     async fn del(&self, keys: Vec<String>) -> Option<u64> {
@@ -579,6 +693,7 @@ pub(crate) fn cached(
             seed: redis::Script::new(SEED),
             put: redis::Script::new(PUT),
             find: redis::Script::new(FIND),
+            take: redis::Script::new(TAKE),
             mfa_put: redis::Script::new(MFA_PUT),
             mfa_attempt: redis::Script::new(MFA_ATTEMPT),
             mfa_delete: redis::Script::new(MFA_DELETE),
@@ -586,6 +701,8 @@ pub(crate) fn cached(
         down: Arc::new(AtomicBool::new(false)),
         broken_until: Arc::new(AtomicU64::new(0)),
         dirty: Arc::new(AtomicBool::new(false)),
+        retrying: Arc::new(AtomicBool::new(false)),
+        counted_apart: Arc::default(),
     };
     let mut repos = inner.clone();
     repos.users = Arc::new(Cached::new(inner.users.clone(), &cache));
@@ -613,13 +730,16 @@ impl<T: ?Sized> Cached<T> {
     }
 }
 
+/// The users whose invalidation voids an entry: the owner, and an impersonating admin.
+type Users = (Uuid, Option<Uuid>);
+
 /// Reads through the cache: a hit answers from Redis; a miss reads the database and stores
 /// what it found (`user` and `ttl` say under which user and for how long).
 async fn read_through<V, R, U>(
     cache: &Cache,
     key: &str,
     read: R,
-    store: impl FnOnce(&V) -> Option<(Uuid, Duration, Option<(String, String)>)>,
+    store: impl FnOnce(&V) -> Option<(Users, Duration, Option<(String, String)>)>,
 ) -> Result<Option<V>, RepoError>
 where
     V: Serialize + DeserializeOwned,
@@ -658,7 +778,7 @@ impl UsersRepository for Cached<dyn UsersRepository> {
             &self.cache,
             &key,
             || self.inner.get_user(id),
-            |user: &User| Some((user.id, max_ttl, None)),
+            |user: &User| Some(((user.id, None), max_ttl, None)),
         )
         .await
     }
@@ -781,7 +901,7 @@ impl SessionsRepository for Cached<dyn SessionsRepository> {
             |(session, user): &(Session, User)| {
                 let ttl = cache.ttl_until(Some(session.expires_at), now)?;
                 Some((
-                    user.id,
+                    (user.id, session.impersonator_id),
                     ttl,
                     Some((cache.key("sid", session.id), session.token_hash.clone())),
                 ))
@@ -905,7 +1025,7 @@ impl ApiKeysRepository for Cached<dyn ApiKeysRepository> {
             |(api_key, user): &(ApiKey, User)| {
                 let ttl = cache.ttl_until(api_key.expires_at, now)?;
                 Some((
-                    user.id,
+                    (user.id, None),
                     ttl,
                     Some((cache.key("kid", api_key.id), api_key.key_hash.clone())),
                 ))
@@ -983,8 +1103,8 @@ impl RateLimitsRepository for Cached<dyn RateLimitsRepository> {
                     expires_at: from_millis(end),
                 }))
             }
-            Some(_) => Ok(None),
-            None => self.inner.get_rate_limit(key, now).await,
+            // Nothing live in Redis: a counter kept while Redis was away may be.
+            _ => self.inner.get_rate_limit(key, now).await,
         }
     }
 
@@ -1017,9 +1137,11 @@ impl RateLimitsRepository for Cached<dyn RateLimitsRepository> {
             )
             .await
         else {
+            self.cache.count_apart(key);
             return self.inner.hit_rate_limit(key, now, window_end).await;
         };
-        if hit.0 == 1 {
+        let counted_apart = self.cache.counted_apart_taken(key);
+        if hit.0 == 1 || counted_apart {
             // A window Redis just opened: hits the database counted while Redis was away
             // still count, until that window's end.
             if let Some(row) = self.inner.get_rate_limit(key, now).await?
@@ -1086,7 +1208,11 @@ impl WebauthnChallengesRepository for Cached<dyn WebauthnChallengesRepository> {
     async fn delete_webauthn_challenge(&self, id: Uuid) -> Result<u64, RepoError> {
         // DEL answers 1 to one caller only: the state is consumed once. State written to
         // the database while Redis was away is consumed there.
-        let in_redis = self.cache.del(vec![self.cache.key("wc", id)]).await;
+        let cache = &self.cache;
+        let mut call = cache.scripts.take.key(cache.key("wc", id));
+        call.key(cache.gen_key());
+        let mut conn = cache.conn.clone();
+        let in_redis = cache.run("take", call.invoke_async::<u64>(&mut conn)).await;
         let in_database = self.inner.delete_webauthn_challenge(id).await?;
         Ok(if in_redis == Some(1) { 1 } else { in_database })
     }
@@ -1213,11 +1339,12 @@ impl Cached<dyn MfaPendingLoginsRepository> {
             call.arg(id);
         }
         let mut conn = cache.conn.clone();
+        // Also while the breaker is open: this may clean up after an insert that timed out.
         let deleted = cache
-            .run("pending sign-in", call.invoke_async::<u64>(&mut conn))
+            .run_always("pending sign-in", call.invoke_async::<u64>(&mut conn))
             .await;
         if deleted.is_none() {
-            cache.dirty.store(true, Ordering::Relaxed);
+            cache.lost();
         }
         deleted
     }

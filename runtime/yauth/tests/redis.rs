@@ -293,6 +293,40 @@ async fn a_role_change_is_seen_by_the_other_replica() {
 }
 
 #[tokio::test]
+async fn an_impersonation_session_ends_with_its_admin() {
+    let (a, b, _) = replicas().await;
+    let root = admin(&a, "root@example.com").await;
+    registered(&a, "target@example.com").await;
+    let id = user_of(&a, "target@example.com").await.id;
+    let r = act(
+        &a,
+        &root,
+        "POST",
+        &format!("/admin/users/{id}/impersonate"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let as_target = r.cookie().expect("the impersonation's cookie");
+    assert_eq!(get(&b, &as_target, "/session").await.status, StatusCode::OK);
+    // The admin goes (its impersonation sessions with it, by the database's cascade): the
+    // entry, cached under the target, must go too.
+    let admin_id = user_of(&a, "root@example.com").await.id;
+    a.yauth
+        .state()
+        .repos()
+        .users
+        .delete_user(admin_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&b, &as_target, "/session").await.status,
+        StatusCode::UNAUTHORIZED,
+        "the impersonation outlived its admin on B"
+    );
+}
+
+#[tokio::test]
 async fn a_password_change_ends_the_other_cached_sessions() {
     let (a, b, _) = replicas().await;
     let stolen = cached_session(&a, &b, "changed@example.com").await;
