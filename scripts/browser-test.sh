@@ -12,13 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yauth-ci-target}"
 
-if [ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
-  echo "browser-test: installing Debian's chromium"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-fi
+scripts/chromium.sh
 npm ci --prefix demo/browser --ignore-scripts --no-audit --no-fund --loglevel=error
 # The demo binary as `cargo test --workspace` builds it (scripts/fuzz.sh explains why not
 # `cargo build -p yauth-demo`: other features, minutes of rebuilding): after the tests this

@@ -26,3 +26,6 @@ cargo test --locked --manifest-path tests/toasty-models/Cargo.toml
 # The demo page in Debian's Chromium with a virtual authenticator: passkeys and TOTP as a
 # person meets them (installs chromium and the npm packages it needs).
 scripts/browser-test.sh
+# The TypeScript client, the Vue and Solid packages, and both example apps in Chromium
+# against the demo (installs its npm packages; see ts/README.md).
+scripts/ts-test.sh

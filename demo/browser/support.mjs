@@ -33,9 +33,10 @@ export async function demoReady(port) {
   }
 }
 
-/// Debian's Chromium (`CHROMIUM_BIN`), headless, through playwright-core.
-export async function launchChromium() {
-  const { chromium } = await import("playwright-core");
+/// Debian's Chromium (`CHROMIUM_BIN`), headless, through playwright-core (this folder's, or
+/// the `playwright` module given: ts/e2e passes its own).
+export async function launchChromium(playwright) {
+  const { chromium } = playwright ?? (await import("playwright-core"));
   return chromium.launch({
     executablePath: process.env.CHROMIUM_BIN ?? "/usr/bin/chromium",
     headless: true,

@@ -3,6 +3,7 @@
 //! browser. It creates yauth's tables when they are missing (the library itself never runs
 //! migrations).
 
+mod spa;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -123,6 +124,12 @@ pub struct Args {
     /// Put before every key yauth writes to Redis (several applications can share one).
     #[arg(long, value_name = "PREFIX", default_value = "yauth:")]
     pub redis_prefix: String,
+    /// Serve a built single-page app from this folder at `/` instead of the demo page (an
+    /// example of `ts/examples`, built with `npm run build`): its files as they are, and its
+    /// `index.html` for any other path outside `/api/`, where the app's router takes over
+    /// (the mailed links `/verify-email?token=…` land there).
+    #[arg(long, value_name = "DIR")]
+    pub static_dir: Option<PathBuf>,
 }
 
 /// One `--oidc-provider`.
@@ -677,18 +684,32 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
     yauth.spawn_maintenance(std::time::Duration::from_secs(600));
     // Webhook deliveries (the outbox rows this process and others queued).
     yauth.spawn_workers();
-    Ok(axum::Router::new()
-        .route("/", axum::routing::get(page))
-        // The mailed links (`{base_url}/verify-email?token=…`, `/reset-password?token=…`)
-        // open the same page, which finishes the flow.
-        .route("/verify-email", axum::routing::get(page))
-        .route("/reset-password", axum::routing::get(page))
-        .route("/magic-link", axum::routing::get(page))
-        .route("/unlock-account", axum::routing::get(page))
-        // The authorization server's sign-in, consent and device pages.
-        .route("/login", axum::routing::get(page))
-        .route("/consent", axum::routing::get(page))
-        .route("/device", axum::routing::get(page))
+    let pages = match &args.static_dir {
+        Some(dir) => {
+            let index = dir.join("index.html");
+            if !index.is_file() {
+                bail!("--static-dir: {} has no index.html (build the app first)", dir.display());
+            }
+            let dir = std::sync::Arc::new(dir.clone());
+            axum::Router::new().fallback(move |method: axum::http::Method, uri: axum::http::Uri| {
+                let dir = dir.clone();
+                async move { spa::serve(&dir, &method, uri.path()).await }
+            })
+        }
+        None => axum::Router::new()
+            .route("/", axum::routing::get(page))
+            // The mailed links (`{base_url}/verify-email?token=…`, `/reset-password?token=…`)
+            // open the same page, which finishes the flow.
+            .route("/verify-email", axum::routing::get(page))
+            .route("/reset-password", axum::routing::get(page))
+            .route("/magic-link", axum::routing::get(page))
+            .route("/unlock-account", axum::routing::get(page))
+            // The authorization server's sign-in, consent and device pages.
+            .route("/login", axum::routing::get(page))
+            .route("/consent", axum::routing::get(page))
+            .route("/device", axum::routing::get(page)),
+    };
+    Ok(pages
         .nest("/api/auth", yauth.router())
         .with_state(yauth.state().clone())
         // RFC 8414's metadata at the host's root, for the issuer's path.

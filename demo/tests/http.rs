@@ -952,3 +952,67 @@ fn sqlite_urls_name_a_file() {
     );
     assert!(yauth_demo::sqlite_path("sqlite://").is_err());
 }
+
+/// `--static-dir`: the app's files as they are, its `index.html` for client routes, never a
+/// file outside the folder, and the API still at `/api/auth` with JSON 404s below `/api/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_dir_serves_the_app_and_its_client_routes() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "<!doctype html><p>the app</p>").unwrap();
+    std::fs::create_dir(site.path().join("assets")).unwrap();
+    std::fs::write(site.path().join("assets/app-1a2b.js"), "console.log(1)").unwrap();
+    std::fs::write(site.path().join(".env"), "SECRET=1").unwrap();
+    let outside = site.path().parent().unwrap().join("outside-static-dir.txt");
+    std::fs::write(&outside, "outside").unwrap();
+    let args = Args {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        static_dir: Some(site.path().to_path_buf()),
+        ..Args::new("memory")
+    };
+    let server = start_with(
+        args,
+        EmailPasswordConfig {
+            hashing: HashingConfig::insecure_fast_for_tests(),
+            hibp: None,
+            ..EmailPasswordConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{base}{path}")).send();
+
+    for route in ["/", "/settings", "/verify-email?token=abc", "/consent"] {
+        let response = get(route).await.unwrap();
+        assert_eq!(response.status(), 200, "{route}");
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer", "{route}");
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(response.text().await.unwrap().contains("the app"), "{route}");
+    }
+    let asset = get("/assets/app-1a2b.js").await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert!(asset.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(asset.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(asset.text().await.unwrap(), "console.log(1)");
+    // A missing asset is not the page; a hidden file and a file outside are not served.
+    assert_eq!(get("/assets/gone.js").await.unwrap().status(), 404);
+    assert_eq!(get("/.env").await.unwrap().status(), 404);
+    for escape in [
+        "/..%2foutside-static-dir.txt",
+        "/assets/..%2f..%2foutside-static-dir.txt",
+        "/%2e%2e/outside-static-dir.txt",
+    ] {
+        let response = get(escape).await.unwrap();
+        assert_ne!(response.text().await.unwrap(), "outside", "{escape}");
+    }
+    // The API is unchanged, and an unknown API route is a JSON 404, not the app.
+    assert_eq!(get("/api/auth/session").await.unwrap().status(), 401);
+    let unknown = get("/api/auth/no-such-route").await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+    let post = client.post(format!("{base}/settings")).send().await.unwrap();
+    assert_eq!(post.status(), 405);
+    std::fs::remove_file(outside).unwrap();
+}

@@ -1,0 +1,40 @@
+import { createSignal } from "solid-js";
+
+/** Where the API is mounted (the Vite dev server forwards it to the demo). */
+export const API_BASE = "/api/auth";
+
+// App state, kept in memory rather than in the URL: the pending MFA sign-in (its id is a
+// half-finished session) and where to go once signed in.
+export const [pendingSessionId, setPendingSessionId] = createSignal<string>();
+export const [returnTo, setReturnTo] = createSignal<string>();
+
+/**
+ * `raw` when it is the authorization endpoint of this origin's API (where the OAuth 2 server
+ * sends a visitor to sign in first, with `return_to`); `undefined` for anything else, so that
+ * a crafted link cannot send a freshly signed-in user elsewhere.
+ */
+export function safeReturnTo(raw: string | null | undefined): string | undefined {
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw, window.location.origin);
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== window.location.origin || url.pathname !== `${API_BASE}/oauth/authorize`) return undefined;
+  return url.href;
+}
+
+/** The first value of a search parameter as @solidjs/router gives them. */
+export function firstParam(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** After any sign-in: back to the authorization request that asked for it, else home. */
+export function finishSignIn(navigate: (to: string, options?: { replace?: boolean }) => void): void {
+  const target = returnTo();
+  setReturnTo(undefined);
+  setPendingSessionId(undefined);
+  if (target) window.location.assign(target);
+  else navigate("/", { replace: true });
+}

@@ -1,0 +1,113 @@
+import { cleanup, fireEvent, render, screen, waitFor } from "@solidjs/testing-library";
+import type { YAuthClient } from "@yauth/client";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ConsentScreen, type ConsentScreenProps } from "./ConsentScreen.jsx";
+import { YAuthProvider } from "./context.jsx";
+import { fakeServer, json, user } from "./testing/fakeServer.js";
+
+afterEach(cleanup);
+
+// As the server sends it: `nonce` absent, `prompt` present (not a field of the decision).
+const query =
+  "response_type=code&client_id=photo-app&redirect_uri=https%3A%2F%2Fphotos.example%2Fcallback" +
+  "&scope=openid+email&state=s-123&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" +
+  "&code_challenge_method=S256&prompt=consent";
+
+const requestFields = {
+  response_type: "code",
+  client_id: "photo-app",
+  redirect_uri: "https://photos.example/callback",
+  scope: "openid email",
+  state: "s-123",
+  code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+  code_challenge_method: "S256",
+};
+
+function renderConsent(client: YAuthClient, props: ConsentScreenProps) {
+  render(() => (
+    <YAuthProvider client={client}>
+      <ConsentScreen {...props} />
+    </YAuthProvider>
+  ));
+}
+
+function server(decision: Response) {
+  return fakeServer({
+    "GET /session": json(200, user("ada@example.com")),
+    "POST /oauth/authorize": decision,
+  });
+}
+
+describe("ConsentScreen", () => {
+  it("shows the client and each requested scope", () => {
+    const { client } = server(json(200, { redirect_to: "https://photos.example/callback" }));
+    renderConsent(client, { request: new URLSearchParams(query) });
+
+    expect(screen.getByText("photo-app")).toBeTruthy();
+    const scopes = screen.getAllByRole("listitem").map((item) => item.textContent);
+    expect(scopes).toHaveLength(2);
+    expect(scopes[0]).toMatch(/^openid/);
+    expect(scopes[1]).toMatch(/^email/);
+  });
+
+  it("posts approved: true with the request's fields and goes where the server says", async () => {
+    const target = "https://photos.example/callback?code=c-1&state=s-123&iss=http%3A%2F%2Flocalhost%2Fapi%2Fauth";
+    const { client, received } = server(json(200, { redirect_to: target }));
+    const onDecision = vi.fn();
+    renderConsent(client, { request: new URLSearchParams(query), onDecision });
+
+    fireEvent.click(screen.getByRole("button", { name: "Allow" }));
+
+    await waitFor(() => expect(onDecision).toHaveBeenCalledWith(target));
+    const posted = received.filter((r) => r.method === "POST" && r.path === "/oauth/authorize");
+    expect(posted).toHaveLength(1);
+    expect(posted[0]?.body).toEqual({ ...requestFields, approved: true });
+  });
+
+  it("posts approved: false on Deny and goes where the server says", async () => {
+    const target = "https://photos.example/callback?error=access_denied&state=s-123";
+    const { client, received } = server(json(200, { redirect_to: target }));
+    const onDecision = vi.fn();
+    renderConsent(client, { request: new URLSearchParams(query), onDecision });
+
+    fireEvent.click(screen.getByRole("button", { name: "Deny" }));
+
+    await waitFor(() => expect(onDecision).toHaveBeenCalledWith(target));
+    expect(received.find((r) => r.path === "/oauth/authorize")?.body).toEqual({ ...requestFields, approved: false });
+  });
+
+  it("reads the page's query when no request is given", async () => {
+    window.history.replaceState(null, "", `/consent?${query}`);
+    const { client, received } = server(json(200, { redirect_to: "https://photos.example/callback?code=c-2" }));
+    const onDecision = vi.fn();
+    renderConsent(client, { onDecision });
+
+    fireEvent.click(screen.getByRole("button", { name: "Allow" }));
+
+    await waitFor(() => expect(onDecision).toHaveBeenCalledTimes(1));
+    expect(received.find((r) => r.path === "/oauth/authorize")?.body).toEqual({ ...requestFields, approved: true });
+    window.history.replaceState(null, "", "/");
+  });
+
+  it("shows the server's error in an alert and lets the user decide again", async () => {
+    const { client } = server(json(400, { error: "invalid_request", message: "The authorization request expired." }));
+    const onDecision = vi.fn();
+    renderConsent(client, { request: new URLSearchParams(query), onDecision });
+
+    fireEvent.click(screen.getByRole("button", { name: "Allow" }));
+
+    expect((await screen.findByRole("alert")).textContent).toBe("The authorization request expired.");
+    expect(onDecision).not.toHaveBeenCalled();
+    expect((screen.getByRole("button", { name: "Allow" }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("refuses a request without client_id: an alert and no buttons", () => {
+    const { client, received } = server(json(200, { redirect_to: "/" }));
+    renderConsent(client, { request: new URLSearchParams("response_type=code&scope=openid") });
+
+    expect(screen.getByRole("alert").textContent).toMatch(/names no client/);
+    expect(screen.queryByRole("button", { name: "Allow" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Deny" })).toBeNull();
+    expect(received.some((r) => r.path === "/oauth/authorize")).toBe(false);
+  });
+});

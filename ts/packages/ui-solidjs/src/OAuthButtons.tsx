@@ -1,0 +1,30 @@
+import { For, type JSX } from "solid-js";
+import { useYAuth } from "./context.jsx";
+
+export interface OAuthButtonsProps {
+  /** The providers' names, as in `/oauth/{name}/authorize` (see `client.oauth.providers()`). */
+  providers: readonly string[];
+  /** Where the browser goes once signed in: a path of the app or an allowed URL (default `/`). */
+  redirectTo?: string;
+}
+
+/** One "Sign in with NAME" button per provider; each sends the browser to the provider. */
+export function OAuthButtons(props: OAuthButtonsProps): JSX.Element {
+  const { client } = useYAuth();
+
+  const go = (provider: string) => {
+    window.location.assign(client.oauth.authorize({ provider, redirect_to: props.redirectTo ?? "/" }));
+  };
+
+  return (
+    <div class="yauth-oauth">
+      <For each={props.providers}>
+        {(provider) => (
+          <button type="button" onClick={() => go(provider)}>
+            Sign in with {provider}
+          </button>
+        )}
+      </For>
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+import type { AuthUser } from "@yauth/client";
+import { createEffect, createSignal, createUniqueId, type JSX, on } from "solid-js";
+import { useYAuth } from "./context.jsx";
+import { Alert, Status } from "./feedback.jsx";
+import { createSubmission } from "./submission.js";
+
+export interface ProfileSettingsProps {
+  /** The profile was saved (the session is fetched again first). */
+  onSaved?: (user: AuthUser) => void;
+}
+
+/** Edits the signed-in user's display name. */
+export function ProfileSettings(props: ProfileSettingsProps): JSX.Element {
+  const { client, user, refetch } = useYAuth();
+  const id = createUniqueId();
+  const [displayName, setDisplayName] = createSignal(user()?.display_name ?? "");
+  // The session may arrive after the form: fill it in then, unless the user has typed.
+  let edited = false;
+  createEffect(
+    on(
+      () => user()?.display_name,
+      (name) => {
+        if (!edited) setDisplayName(name ?? "");
+      },
+    ),
+  );
+  const submission = createSubmission();
+
+  const submit: JSX.EventHandler<HTMLFormElement, SubmitEvent> = (event) => {
+    event.preventDefault();
+    const name = displayName().trim();
+    void submission.run(
+      async () => {
+        const saved = await client.updateProfile({ display_name: name || null });
+        await refetch();
+        return saved;
+      },
+      (saved) => {
+        edited = false;
+        setDisplayName(saved.display_name ?? "");
+        submission.setStatus("Your profile was saved.");
+        props.onSaved?.(saved);
+      },
+    );
+  };
+
+  return (
+    <form class="yauth-form" onSubmit={submit}>
+      <div class="yauth-field">
+        <label for={`${id}-name`}>Display name</label>
+        <input
+          id={`${id}-name`}
+          name="display_name"
+          type="text"
+          autocomplete="nickname"
+          value={displayName()}
+          onInput={(e) => {
+            edited = true;
+            setDisplayName(e.currentTarget.value);
+          }}
+        />
+      </div>
+      <Alert message={submission.error()} />
+      <Status message={submission.status()} />
+      <button type="submit" disabled={submission.pending()}>
+        Save
+      </button>
+    </form>
+  );
+}

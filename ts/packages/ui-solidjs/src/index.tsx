@@ -1,0 +1,24 @@
+/**
+ * SolidJS components for yauth: `<YAuthProvider>` and `useYAuth()`, and the forms of every
+ * flow (sign-in, registration, passwords, MFA, passkeys, OAuth, magic links, profile) and the
+ * OAuth 2 consent screen. Their labels and button names are part of the API: see the
+ * workspace README.
+ *
+ * @module
+ */
+export { ChangePasswordForm, type ChangePasswordFormProps } from "./ChangePasswordForm.jsx";
+export { ConsentScreen, type ConsentScreenProps } from "./ConsentScreen.jsx";
+export { useYAuth, type YAuthContextValue, YAuthProvider, type YAuthProviderProps } from "./context.jsx";
+export { errorMessage, NETWORK_MESSAGE, passkeyErrorMessage } from "./errors.js";
+export { ForgotPasswordForm, type ForgotPasswordFormProps } from "./ForgotPasswordForm.jsx";
+export { LoginForm, type LoginFormProps } from "./LoginForm.jsx";
+export { MagicLinkForm, type MagicLinkFormProps } from "./MagicLinkForm.jsx";
+export { MagicLinkVerify, type MagicLinkVerifyProps } from "./MagicLinkVerify.jsx";
+export { MfaChallenge, type MfaChallengeProps } from "./MfaChallenge.jsx";
+export { MfaSetup, type MfaSetupProps } from "./MfaSetup.jsx";
+export { OAuthButtons, type OAuthButtonsProps } from "./OAuthButtons.jsx";
+export { PasskeyButton, type PasskeyButtonProps } from "./PasskeyButton.jsx";
+export { ProfileSettings, type ProfileSettingsProps } from "./ProfileSettings.jsx";
+export { RegisterForm, type RegisterFormProps } from "./RegisterForm.jsx";
+export { ResetPasswordForm, type ResetPasswordFormProps } from "./ResetPasswordForm.jsx";
+export { VerifyEmail, type VerifyEmailProps } from "./VerifyEmail.jsx";

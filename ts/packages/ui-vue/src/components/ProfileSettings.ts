@@ -1,0 +1,53 @@
+import { defineComponent, h, ref, useId, watch } from "vue";
+import { field, messages, onSubmit, submitButton, useAction } from "../internal.js";
+import { useYAuthState } from "../plugin.js";
+
+/** The signed-in user's display name. */
+export const ProfileSettings = defineComponent({
+  name: "ProfileSettings",
+  emits: {
+    /** The profile was saved and the session refetched. */
+    saved: () => true,
+  },
+  setup(_props, { emit }) {
+    const state = useYAuthState();
+    const id = useId();
+    const displayName = ref("");
+    const action = useAction();
+    // Follow the session until the user types.
+    let edited = false;
+    watch(
+      () => state.user.value?.display_name,
+      (name) => {
+        if (!edited) displayName.value = name ?? "";
+      },
+      { immediate: true },
+    );
+    watch(displayName, (value) => {
+      if (value !== (state.user.value?.display_name ?? "")) edited = true;
+    });
+
+    const submit = () =>
+      action.attempt(async () => {
+        await state.client.updateProfile({ display_name: displayName.value.trim() || null });
+        edited = false;
+        await state.refetch();
+        displayName.value = state.user.value?.display_name ?? "";
+        action.status.value = "Profile saved.";
+        emit("saved");
+      });
+
+    return () =>
+      h("form", { class: "yauth-form yauth-profile", onSubmit: onSubmit(submit) }, [
+        field({
+          id: `${id}-display-name`,
+          label: "Display name",
+          name: "name",
+          autocomplete: "name",
+          model: displayName,
+        }),
+        ...messages(action),
+        submitButton(action, "Save"),
+      ]);
+  },
+});

@@ -1,0 +1,32 @@
+/**
+ * yauth for Vue 3: the plugin (`app.use(YAuthPlugin, { baseUrl: "/api/auth" })`), the
+ * composables `useYAuth`, `useAuth` and `useSession`, and the components of every flow. The
+ * components are render functions with typed props and emits; they carry no styles, only
+ * `yauth-*` classes.
+ *
+ * @module
+ */
+export { ChangePasswordForm } from "./components/ChangePasswordForm.js";
+export { ForgotPasswordForm } from "./components/ForgotPasswordForm.js";
+export { LoginForm } from "./components/LoginForm.js";
+export { MagicLinkForm } from "./components/MagicLinkForm.js";
+export { MagicLinkVerify } from "./components/MagicLinkVerify.js";
+export { MfaChallenge } from "./components/MfaChallenge.js";
+export { MfaSetup } from "./components/MfaSetup.js";
+export { OAuthButtons } from "./components/OAuthButtons.js";
+export { PasskeyButton } from "./components/PasskeyButton.js";
+export { ProfileSettings } from "./components/ProfileSettings.js";
+export { RegisterForm } from "./components/RegisterForm.js";
+export { ResetPasswordForm } from "./components/ResetPasswordForm.js";
+export { VerifyEmail } from "./components/VerifyEmail.js";
+export { type UseAuth, type UseSession, useAuth, useSession } from "./composables.js";
+export { errorMessage, isMfaRequired, type MfaRequiredAnswer, NETWORK_ERROR, type SignInAnswer } from "./internal.js";
+export {
+  createYAuthState,
+  useYAuth,
+  type YAuthContext,
+  YAuthKey,
+  YAuthPlugin,
+  type YAuthPluginOptions,
+  type YAuthState,
+} from "./plugin.js";
