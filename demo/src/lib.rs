@@ -686,11 +686,7 @@ pub async fn app(args: &Args, email_password: EmailPasswordConfig) -> anyhow::Re
     yauth.spawn_workers();
     let pages = match &args.static_dir {
         Some(dir) => {
-            let index = dir.join("index.html");
-            if !index.is_file() {
-                bail!("--static-dir: {} has no index.html (build the app first)", dir.display());
-            }
-            let dir = std::sync::Arc::new(dir.clone());
+            let dir = std::sync::Arc::new(spa::canonical_dir(dir)?);
             axum::Router::new().fallback(move |method: axum::http::Method, uri: axum::http::Uri| {
                 let dir = dir.clone();
                 async move { spa::serve(&dir, &method, uri.path()).await }

@@ -34,16 +34,7 @@ async fn flows(database_url: String, orm: Orm) {
         lockout_duration: 1,
         ..Args::new(database_url)
     };
-    let server = start_with(
-        args,
-        EmailPasswordConfig {
-            hashing: HashingConfig::insecure_fast_for_tests(),
-            hibp: None,
-            ..EmailPasswordConfig::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = start_fast(args).await;
     let base = format!("http://{}/api/auth", server.addr);
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -958,18 +949,121 @@ fn sqlite_urls_name_a_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_dir_serves_the_app_and_its_client_routes() {
     let site = tempfile::tempdir().unwrap();
-    std::fs::write(site.path().join("index.html"), "<!doctype html><p>the app</p>").unwrap();
+    std::fs::write(
+        site.path().join("index.html"),
+        "<!doctype html><p>the app</p>",
+    )
+    .unwrap();
     std::fs::create_dir(site.path().join("assets")).unwrap();
     std::fs::write(site.path().join("assets/app-1a2b.js"), "console.log(1)").unwrap();
     std::fs::write(site.path().join(".env"), "SECRET=1").unwrap();
     let outside = site.path().parent().unwrap().join("outside-static-dir.txt");
     std::fs::write(&outside, "outside").unwrap();
+    std::os::unix::fs::symlink(&outside, site.path().join("link.txt")).unwrap();
     let args = Args {
         addr: "127.0.0.1:0".parse().unwrap(),
         static_dir: Some(site.path().to_path_buf()),
         ..Args::new("memory")
     };
-    let server = start_with(
+    let server = start_fast(args).await;
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{base}{path}")).send();
+
+    for route in [
+        "/",
+        "/settings",
+        "/verify-email?token=abc",
+        "/consent",
+        "/index.html",
+    ] {
+        let response = get(route).await.unwrap();
+        assert_eq!(response.status(), 200, "{route}");
+        assert_eq!(
+            response.headers()["referrer-policy"],
+            "no-referrer",
+            "{route}"
+        );
+        assert_eq!(response.headers()["x-frame-options"], "DENY", "{route}");
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            "frame-ancestors 'none'",
+            "{route}"
+        );
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(
+            response.text().await.unwrap().contains("the app"),
+            "{route}"
+        );
+    }
+    let asset = get("/assets/app-1a2b.js").await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert!(
+        asset.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(
+        asset.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert_eq!(asset.text().await.unwrap(), "console.log(1)");
+    // A missing asset is not the page; a hidden file and a file outside are not served.
+    assert_eq!(get("/assets/gone.js").await.unwrap().status(), 404);
+    assert_eq!(get("/.env").await.unwrap().status(), 404);
+    assert_eq!(get("/link.txt").await.unwrap().status(), 404, "a link out");
+    // Request targets sent as they are (an HTTP client would resolve the dots itself).
+    for escape in [
+        "/../outside-static-dir.txt",
+        "/assets/../../outside-static-dir.txt",
+        "/..%2foutside-static-dir.txt",
+        "/%2e%2e/outside-static-dir.txt",
+        "/assets/..\\..\\outside-static-dir.txt",
+    ] {
+        let (status, answer) = raw_get(server.addr, escape).await;
+        // 404, or 400 from the HTTP parser for a character a request target cannot hold.
+        assert!(matches!(status, 400 | 404), "{escape}: {status}");
+        assert!(!answer.contains("outside"), "{escape}");
+    }
+    assert_eq!(
+        get("/.well-known/openid-configuration")
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let head = client
+        .head(format!("{base}/settings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    // The API is unchanged, and an unknown API route is a JSON 404, not the app.
+    assert_eq!(get("/api/auth/session").await.unwrap().status(), 401);
+    let unknown = get("/api/auth/no-such-route").await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+    let post = client
+        .post(format!("{base}/settings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 405);
+    std::fs::remove_file(outside).unwrap();
+}
+
+/// The demo with these flags, hashing passwords with the fast test parameters and no HIBP.
+async fn start_fast(args: Args) -> yauth_demo::Server {
+    start_with(
         args,
         EmailPasswordConfig {
             hashing: HashingConfig::insecure_fast_for_tests(),
@@ -978,41 +1072,18 @@ async fn static_dir_serves_the_app_and_its_client_routes() {
         },
     )
     .await
-    .unwrap();
-    let base = format!("http://{}", server.addr);
-    let client = reqwest::Client::new();
-    let get = |path: &str| client.get(format!("{base}{path}")).send();
+    .unwrap()
+}
 
-    for route in ["/", "/settings", "/verify-email?token=abc", "/consent"] {
-        let response = get(route).await.unwrap();
-        assert_eq!(response.status(), 200, "{route}");
-        assert_eq!(response.headers()["referrer-policy"], "no-referrer", "{route}");
-        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-        assert!(response.text().await.unwrap().contains("the app"), "{route}");
-    }
-    let asset = get("/assets/app-1a2b.js").await.unwrap();
-    assert_eq!(asset.status(), 200);
-    assert!(asset.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
-    assert!(asset.headers()["cache-control"].to_str().unwrap().contains("immutable"));
-    assert_eq!(asset.text().await.unwrap(), "console.log(1)");
-    // A missing asset is not the page; a hidden file and a file outside are not served.
-    assert_eq!(get("/assets/gone.js").await.unwrap().status(), 404);
-    assert_eq!(get("/.env").await.unwrap().status(), 404);
-    for escape in [
-        "/..%2foutside-static-dir.txt",
-        "/assets/..%2f..%2foutside-static-dir.txt",
-        "/%2e%2e/outside-static-dir.txt",
-    ] {
-        let response = get(escape).await.unwrap();
-        assert_ne!(response.text().await.unwrap(), "outside", "{escape}");
-    }
-    // The API is unchanged, and an unknown API route is a JSON 404, not the app.
-    assert_eq!(get("/api/auth/session").await.unwrap().status(), 401);
-    let unknown = get("/api/auth/no-such-route").await.unwrap();
-    assert_eq!(unknown.status(), 404);
-    let body: Value = unknown.json().await.unwrap();
-    assert_eq!(body["error"], "not_found");
-    let post = client.post(format!("{base}/settings")).send().await.unwrap();
-    assert_eq!(post.status(), 405);
-    std::fs::remove_file(outside).unwrap();
+/// `GET target` sent over a plain socket as written (no client-side normalisation): the
+/// status and the whole answer.
+async fn raw_get(addr: std::net::SocketAddr, target: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, answer)
 }

@@ -31,6 +31,8 @@ let demo;
 let browser;
 let origin;
 let api;
+/** The message the server answers a wrong password, an unknown email and an unverified account alike. */
+let refusal;
 
 before(async () => {
   sink = await startSmtpSink();
@@ -48,7 +50,22 @@ before(async () => {
   ]);
   await demoReady(port);
   browser = await launchChromium(playwright);
+  const unknown = await fetch(`${api}/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email: `nobody-${Date.now()}@example.com`, password }),
+  });
+  assert.equal(unknown.status, 401);
+  refusal = (await unknown.json()).message;
+  assert.ok(refusal, "the server answers a message");
 });
+
+/** Waits for an alert carrying exactly the server's refusal of a sign-in. */
+async function refused(page) {
+  const alert = page.getByRole("alert").filter({ hasText: refusal });
+  await alert.first().waitFor();
+  assert.equal((await alert.first().textContent()).trim(), refusal);
+}
 
 after(async () => {
   await browser?.close();
@@ -122,13 +139,19 @@ test("a new account registers, verifies its email from the mail, signs in, sees 
   await form.getByRole("button", { name: "Create account" }).click();
   await page.getByRole("status").filter({ hasText: /\S/ }).first().waitFor();
 
-  // Unverified, the account cannot sign in yet (--require-email-verification).
+  const first = await sink.link(email, "/verify-email", { containing: "Someone created an account" });
+  // Unverified, the account cannot sign in yet (--require-email-verification), and is
+  // refused like a wrong password.
   await signIn(page, email);
-  await page.getByRole("alert").filter({ hasText: /\S/ }).first().waitFor();
+  await refused(page);
   assert.equal(await page.getByText(`Signed in as ${email}`).count(), 0);
 
   // That attempt mailed a new link, and only the newest link works.
-  await page.goto(await sink.link(email, "/verify-email", { containing: "Confirm the email address" }));
+  const newest = await sink.link(email, "/verify-email", { containing: "Confirm the email address" });
+  await page.goto(first);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByRole("alert").filter({ hasText: /\S/ }).first().waitFor();
+  await page.goto(newest);
   await page.getByRole("button", { name: "Verify" }).click();
   await page
     .getByRole("status")
@@ -151,20 +174,10 @@ test("a new account registers, verifies its email from the mail, signs in, sees 
 
 test("a wrong password shows the server's own message in the alert", async (t) => {
   const email = await verifiedAccount("wrong");
-  const server = await fetch(`${api}/login`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ email, password: "not-the-password-1" }),
-  });
-  assert.equal(server.status, 401);
-  const { message } = await server.json();
-  assert.ok(message, "the server answers a message");
-
   const { page } = await openApp(t);
   await signIn(page, email, "not-the-password-2");
-  const alert = page.getByRole("alert").filter({ hasText: message });
-  await alert.waitFor();
-  assert.equal((await alert.first().textContent()).trim(), message);
+  await refused(page);
+  assert.equal(await page.getByText(`Signed in as ${email}`).count(), 0);
 });
 
 test("forgot password mails a link whose page sets a new password that signs in", async (t) => {
@@ -182,7 +195,7 @@ test("forgot password mails a link whose page sets a new password that signs in"
   await page.getByRole("status").filter({ hasText: /\S/ }).first().waitFor();
 
   await signIn(page, email, password);
-  await page.getByRole("alert").filter({ hasText: /\S/ }).first().waitFor();
+  await refused(page);
   await signIn(page, email, fresh);
   await signedInAs(page, email);
 });
@@ -219,17 +232,22 @@ test("MFA set up in settings with an authenticator's code is asked for at the ne
   const totp = OTPAuth.URI.parse(url);
   assert.ok(totp instanceof OTPAuth.TOTP);
   // The secret is shown as text too, for typing into an app.
-  await page.getByText(totp.secret.base32, { exact: true }).first().waitFor();
+  await page.getByText(new URL(url).searchParams.get("secret"), { exact: true }).first().waitFor();
 
   const form = formOf(page, "Enable");
-  await form.getByLabel("Authentication code").fill(totp.generate());
+  const setupCode = totp.generate();
+  await form.getByLabel("Authentication code").fill(setupCode);
   await form.getByRole("button", { name: "Enable" }).click();
   await page.getByRole("heading", { name: /backup codes/i }).waitFor();
 
   await signOut(page);
   await signIn(page, email);
   await page.waitForURL(`${origin}/mfa`);
-  // The next time step: the code the setup used is refused as a replay.
+  assert.equal(await page.getByText(`Signed in as ${email}`).count(), 0, "no session before the code");
+  // The code the setup used is refused as a replay; the next time step's is taken.
+  await page.getByLabel("Authentication code").fill(setupCode);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByRole("alert").filter({ hasText: /\S/ }).first().waitFor();
   await page.getByLabel("Authentication code").fill(totp.generate({ timestamp: Date.now() + 30_000 }));
   await page.getByRole("button", { name: "Verify" }).click();
   await signedInAs(page, email);
@@ -318,6 +336,16 @@ test("the consent screen's Deny and Allow answer a relying party (openid-client)
   await form.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForURL(/\/consent\?/);
   await page.getByText(config.clientMetadata().client_id).first().waitFor();
+  // What the user decides on: the scopes, where the answer goes, and who they are.
+  for (const scope of ["openid", "email"]) {
+    await page
+      .locator("code")
+      .filter({ hasText: new RegExp(`\\b${scope}\\b`) })
+      .first()
+      .waitFor();
+  }
+  await page.getByText("You will be sent to 127.0.0.1:9").waitFor();
+  await page.getByText(`Signed in as ${email}`).waitFor();
   await page.getByRole("button", { name: "Deny" }).click();
   await page.waitForURL(`${redirectUri}**`);
   const refusal = new URL(page.url());

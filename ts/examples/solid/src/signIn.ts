@@ -1,3 +1,4 @@
+import { takeOAuthMfaRedirect } from "@yauth/ui-solidjs";
 import { createSignal } from "solid-js";
 
 /** Where the API is mounted (the Vite dev server forwards it to the demo). */
@@ -37,4 +38,36 @@ export function finishSignIn(navigate: (to: string, options?: { replace?: boolea
   setPendingSessionId(undefined);
   if (target) window.location.assign(target);
   else navigate("/", { replace: true });
+}
+
+/**
+ * Run once before the router starts. A provider's sign-in that needs a second factor comes back
+ * to its `redirect_to` with `#mfa_required=true&pending_session_id=…`; `takeOAuthMfaRedirect`
+ * accepts it only when this tab's `OAuthButtons` left for the provider, and always takes the
+ * fragment out of the URL. An accepted id goes to app state, and the router starts on `/mfa`.
+ */
+export function acceptOAuthMfaRedirect(): void {
+  const pending = takeOAuthMfaRedirect();
+  if (pending === null) return;
+  // Sent to sign in by the OAuth 2 server: `redirect_to` was its request, which came back here.
+  setReturnTo(safeReturnTo(new URLSearchParams(window.location.search).get("return_to")));
+  setPendingSessionId(pending);
+  window.history.replaceState(null, "", "/mfa");
+}
+
+/**
+ * The query parameter `name` of the page's URL, taken out of the address bar
+ * (`history.replaceState`, the path and the other parameters kept): a mailed token must not
+ * stay in the history, nor leave in a Referer. The caller keeps the value in memory; `""` when
+ * absent.
+ */
+export function takeQueryParam(name: string): string {
+  const search = new URLSearchParams(window.location.search);
+  const value = search.get(name);
+  if (value === null) return "";
+  search.delete(name);
+  const rest = search.toString();
+  const { pathname, hash } = window.location;
+  window.history.replaceState(window.history.state, "", `${pathname}${rest ? `?${rest}` : ""}${hash}`);
+  return value;
 }

@@ -79,6 +79,15 @@ describe("createYAuthClient", () => {
     expect(seen).toHaveLength(0);
   });
 
+  it("refuses `.` and `..` as a path parameter, which would reach another route", async () => {
+    const { seen, fetch } = server(() => json(200, {}));
+    const auth = createYAuthClient({ baseUrl: "/api/auth", fetch });
+    await expect(auth.passkey.delete({ id: ".." })).rejects.toThrow(/cannot be `..`/);
+    await expect(auth.accountLockout.adminUnlock({ id: "." })).rejects.toThrow(/cannot be `.`/);
+    expect(() => auth.oauth.authorize({ provider: "." })).toThrow(/cannot be `.`/);
+    expect(seen).toHaveLength(0);
+  });
+
   it("sends the OAuth 2 token endpoint's fields as a form", async () => {
     const { seen, fetch } = server(() =>
       json(200, { access_token: "a", token_type: "Bearer", expires_in: 60, refresh_token: "r" }),

@@ -71,8 +71,13 @@ export function createYAuthClient(options: YAuthClientOptions): YAuthClient {
         else if (value !== undefined) query[key] = value;
       }
       for (const name of op.pathParams) {
-        if (path[name] === undefined || path[name] === null || path[name] === "") {
+        const value = path[name];
+        if (value === undefined || value === null || value === "") {
           throw new TypeError(`${op.id}: the path parameter \`${name}\` is missing`);
+        }
+        // A URL parser resolves `.` and `..` (escaped or not) to another route.
+        if (value === "." || value === "..") {
+          throw new TypeError(`${op.id}: the path parameter \`${name}\` cannot be \`${value}\``);
         }
       }
       return { path, query };

@@ -98,4 +98,23 @@ describe("OAuthButtons", () => {
     expect(assign).toHaveBeenCalledWith("/api/auth/oauth/google/authorize?redirect_to=%2Fsettings");
     expect(screen.getByRole("button", { name: "Sign in with github" }).getAttribute("type")).toBe("button");
   });
+
+  it("marks this tab in sessionStorage before leaving, for takeOAuthMfaRedirect", () => {
+    window.sessionStorage.removeItem("yauth.oauth.pending");
+    const { client } = fakeServer({ "GET /session": signedOut() });
+    let marked: string | null = null;
+    vi.spyOn(window.location, "assign").mockImplementation(() => {
+      marked = window.sessionStorage.getItem("yauth.oauth.pending");
+    });
+    render(() => (
+      <YAuthProvider client={client}>
+        <OAuthButtons providers={["github"]} />
+      </YAuthProvider>
+    ));
+
+    fireEvent.click(screen.getByRole("button", { name: "Sign in with github" }));
+
+    expect(marked).toBe("1");
+    window.sessionStorage.removeItem("yauth.oauth.pending");
+  });
 });

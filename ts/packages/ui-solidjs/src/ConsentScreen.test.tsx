@@ -5,7 +5,10 @@ import { ConsentScreen, type ConsentScreenProps } from "./ConsentScreen.jsx";
 import { YAuthProvider } from "./context.jsx";
 import { fakeServer, json, user } from "./testing/fakeServer.js";
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+});
 
 // As the server sends it: `nonce` absent, `prompt` present (not a field of the decision).
 const query =
@@ -31,6 +34,11 @@ function renderConsent(client: YAuthClient, props: ConsentScreenProps) {
   ));
 }
 
+/** Waits for the session: the buttons are enabled once it is known. */
+async function signedIn() {
+  await screen.findByText("Signed in as ada@example.com");
+}
+
 function server(decision: Response) {
   return fakeServer({
     "GET /session": json(200, user("ada@example.com")),
@@ -39,7 +47,7 @@ function server(decision: Response) {
 }
 
 describe("ConsentScreen", () => {
-  it("shows the client and each requested scope", () => {
+  it("shows the client, each requested scope, where the answer goes and who is signed in", async () => {
     const { client } = server(json(200, { redirect_to: "https://photos.example/callback" }));
     renderConsent(client, { request: new URLSearchParams(query) });
 
@@ -48,6 +56,39 @@ describe("ConsentScreen", () => {
     expect(scopes).toHaveLength(2);
     expect(scopes[0]).toMatch(/^openid/);
     expect(scopes[1]).toMatch(/^email/);
+    expect(screen.getByText("You will be sent to photos.example")).toBeTruthy();
+    await signedIn();
+  });
+
+  it("names the redirect URI's host with its port", () => {
+    const { client } = server(json(200, { redirect_to: "/" }));
+    const request = new URLSearchParams(query);
+    request.set("redirect_uri", "http://127.0.0.1:9/cb?x=1");
+    renderConsent(client, { request });
+
+    expect(screen.getByText("You will be sent to 127.0.0.1:9")).toBeTruthy();
+  });
+
+  it("says nothing of a destination when the request names no redirect_uri", () => {
+    const { client } = server(json(200, { redirect_to: "/" }));
+    const request = new URLSearchParams(query);
+    request.delete("redirect_uri");
+    renderConsent(client, { request });
+
+    expect(screen.queryByText(/You will be sent to/)).toBeNull();
+    expect(screen.getByRole("button", { name: "Allow" })).toBeTruthy();
+  });
+
+  it("keeps the buttons disabled until the session is known", async () => {
+    const { client, received } = server(json(200, { redirect_to: "https://photos.example/callback" }));
+    renderConsent(client, { request: new URLSearchParams(query), onDecision: vi.fn() });
+
+    const allow = screen.getByRole("button", { name: "Allow" }) as HTMLButtonElement;
+    expect(allow.disabled).toBe(true);
+    fireEvent.click(allow);
+    await signedIn();
+    expect(allow.disabled).toBe(false);
+    expect(received.some((r) => r.path === "/oauth/authorize")).toBe(false);
   });
 
   it("posts approved: true with the request's fields and goes where the server says", async () => {
@@ -55,6 +96,7 @@ describe("ConsentScreen", () => {
     const { client, received } = server(json(200, { redirect_to: target }));
     const onDecision = vi.fn();
     renderConsent(client, { request: new URLSearchParams(query), onDecision });
+    await signedIn();
 
     fireEvent.click(screen.getByRole("button", { name: "Allow" }));
 
@@ -69,6 +111,7 @@ describe("ConsentScreen", () => {
     const { client, received } = server(json(200, { redirect_to: target }));
     const onDecision = vi.fn();
     renderConsent(client, { request: new URLSearchParams(query), onDecision });
+    await signedIn();
 
     fireEvent.click(screen.getByRole("button", { name: "Deny" }));
 
@@ -81,6 +124,7 @@ describe("ConsentScreen", () => {
     const { client, received } = server(json(200, { redirect_to: "https://photos.example/callback?code=c-2" }));
     const onDecision = vi.fn();
     renderConsent(client, { onDecision });
+    await signedIn();
 
     fireEvent.click(screen.getByRole("button", { name: "Allow" }));
 
@@ -93,6 +137,7 @@ describe("ConsentScreen", () => {
     const { client } = server(json(400, { error: "invalid_request", message: "The authorization request expired." }));
     const onDecision = vi.fn();
     renderConsent(client, { request: new URLSearchParams(query), onDecision });
+    await signedIn();
 
     fireEvent.click(screen.getByRole("button", { name: "Allow" }));
 
@@ -110,4 +155,59 @@ describe("ConsentScreen", () => {
     expect(screen.queryByRole("button", { name: "Deny" })).toBeNull();
     expect(received.some((r) => r.path === "/oauth/authorize")).toBe(false);
   });
+
+  it.each([
+    ["an unparsable redirect_uri", "not a url"],
+    ["a redirect_uri that is not a web address", "javascript:alert(1)"],
+  ])("refuses %s: an alert and no buttons", (_, redirectUri) => {
+    const { client } = server(json(200, { redirect_to: "/" }));
+    const request = new URLSearchParams(query);
+    request.set("redirect_uri", redirectUri);
+    renderConsent(client, { request });
+
+    expect(screen.getByRole("alert").textContent).toMatch(/redirect URI/);
+    expect(screen.queryByText(/You will be sent to/)).toBeNull();
+    expect(screen.queryByRole("button", { name: "Allow" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Deny" })).toBeNull();
+  });
+
+  it("refuses to show inside a frame: an alert and no buttons", () => {
+    vi.spyOn(window, "top", "get").mockReturnValue({} as Window);
+    const { client } = server(json(200, { redirect_to: "/" }));
+    renderConsent(client, { request: new URLSearchParams(query) });
+
+    expect(screen.getByRole("alert").textContent).toBe("This page cannot be used inside a frame.");
+    expect(screen.queryByRole("button", { name: "Allow" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Deny" })).toBeNull();
+  });
+
+  it("goes to an https answer with location.assign when no onDecision is given", async () => {
+    const assign = vi.spyOn(window.location, "assign").mockImplementation(() => {});
+    const target = "https://photos.example/callback?code=c-3&state=s-123";
+    const { client } = server(json(200, { redirect_to: target }));
+    renderConsent(client, { request: new URLSearchParams(query) });
+    await signedIn();
+
+    fireEvent.click(screen.getByRole("button", { name: "Allow" }));
+
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(target));
+  });
+
+  it.each(["javascript:alert(document.cookie)", "data:text/html,hi", "/relative/path"])(
+    "does not go to the answer %s: an alert, and the decision stays made",
+    async (target) => {
+      const assign = vi.spyOn(window.location, "assign").mockImplementation(() => {});
+      const { client } = server(json(200, { redirect_to: target }));
+      const onDecision = vi.fn();
+      renderConsent(client, { request: new URLSearchParams(query), onDecision });
+      await signedIn();
+
+      fireEvent.click(screen.getByRole("button", { name: "Allow" }));
+
+      expect((await screen.findByRole("alert")).textContent).toMatch(/not a web address/);
+      expect(onDecision).not.toHaveBeenCalled();
+      expect(assign).not.toHaveBeenCalled();
+      expect((screen.getByRole("button", { name: "Allow" }) as HTMLButtonElement).disabled).toBe(true);
+    },
+  );
 });

@@ -1,5 +1,6 @@
 import { For, type JSX } from "solid-js";
 import { useYAuth } from "./context.jsx";
+import { markOAuthPending } from "./oauthRedirect.js";
 
 export interface OAuthButtonsProps {
   /** The providers' names, as in `/oauth/{name}/authorize` (see `client.oauth.providers()`). */
@@ -8,12 +9,17 @@ export interface OAuthButtonsProps {
   redirectTo?: string;
 }
 
-/** One "Sign in with NAME" button per provider; each sends the browser to the provider. */
+/**
+ * One "Sign in with NAME" button per provider; each sends the browser to the provider, leaving
+ * a marker in `sessionStorage` first so that `takeOAuthMfaRedirect()` accepts the answer.
+ */
 export function OAuthButtons(props: OAuthButtonsProps): JSX.Element {
   const { client } = useYAuth();
 
   const go = (provider: string) => {
-    window.location.assign(client.oauth.authorize({ provider, redirect_to: props.redirectTo ?? "/" }));
+    const url = client.oauth.authorize({ provider, redirect_to: props.redirectTo ?? "/" });
+    markOAuthPending();
+    window.location.assign(url);
   };
 
   return (

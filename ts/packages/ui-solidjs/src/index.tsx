@@ -1,8 +1,9 @@
 /**
  * SolidJS components for yauth: `<YAuthProvider>` and `useYAuth()`, and the forms of every
  * flow (sign-in, registration, passwords, MFA, passkeys, OAuth, magic links, profile) and the
- * OAuth 2 consent screen. Their labels and button names are part of the API: see the
- * workspace README.
+ * OAuth 2 consent screen; and `takeOAuthMfaRedirect()`, which takes a provider's answer that
+ * asks for a second factor out of the URL at startup. Their labels and button names are part of
+ * the API: see the workspace README.
  *
  * @module
  */
@@ -17,6 +18,7 @@ export { MagicLinkVerify, type MagicLinkVerifyProps } from "./MagicLinkVerify.js
 export { MfaChallenge, type MfaChallengeProps } from "./MfaChallenge.jsx";
 export { MfaSetup, type MfaSetupProps } from "./MfaSetup.jsx";
 export { OAuthButtons, type OAuthButtonsProps } from "./OAuthButtons.jsx";
+export { markOAuthPending, OAUTH_PENDING_KEY, takeOAuthMfaRedirect } from "./oauthRedirect.js";
 export { PasskeyButton, type PasskeyButtonProps } from "./PasskeyButton.jsx";
 export { ProfileSettings, type ProfileSettingsProps } from "./ProfileSettings.jsx";
 export { RegisterForm, type RegisterFormProps } from "./RegisterForm.jsx";

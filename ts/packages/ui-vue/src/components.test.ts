@@ -238,6 +238,21 @@ describe("OAuthButtons", () => {
     await button(wrapper, "Sign in with github").trigger("click");
     expect(assign).toHaveBeenCalledWith("/api/auth/oauth/github/authorize?redirect_to=%2F");
   });
+
+  it("marks this tab in sessionStorage before leaving, for takeOAuthMfaRedirect", async () => {
+    window.sessionStorage.removeItem("yauth.oauth.pending");
+    let marked: string | null = null;
+    const assign = vi.fn(() => {
+      marked = window.sessionStorage.getItem("yauth.oauth.pending");
+    });
+    vi.spyOn(window, "location", "get").mockReturnValue({ ...window.location, assign });
+    const server = fakeServer({ "GET /session": SIGNED_OUT });
+    const wrapper = mount(OAuthButtons, { props: { providers: ["github"] }, global: global(server) });
+    await button(wrapper, "Sign in with github").trigger("click");
+    expect(assign).toHaveBeenCalledTimes(1);
+    expect(marked).toBe("1");
+    window.sessionStorage.removeItem("yauth.oauth.pending");
+  });
 });
 
 describe("PasskeyButton", () => {

@@ -109,6 +109,75 @@ describe("useAuth", () => {
     });
   });
 
+  it("a second call while the first is under way returns the same promise and sends nothing", async () => {
+    const held = deferred<Reply>();
+    const server = fakeServer({ "GET /session": SIGNED_OUT, "POST /login": () => held.promise });
+    const auth = await inSetup(server, useAuth);
+
+    const first = auth.login({ email: "ada@example.com", password: "correct horse" });
+    const second = auth.login({ email: "ada@example.com", password: "typed again" });
+
+    expect(second).toBe(first);
+    server.on("GET /session", { body: aUser() });
+    held.resolve({ body: aUser() });
+    await expect(second).resolves.toEqual(aUser());
+    expect(server.calls("POST /login")).toHaveLength(1);
+    expect(server.calls("POST /login")[0]?.body).toEqual({ email: "ada@example.com", password: "correct horse" });
+    expect(auth.submitting.value).toBe(false);
+
+    // Once settled, the next call is sent.
+    server.on("POST /login", { body: aUser() });
+    const third = auth.login({ email: "ada@example.com", password: "correct horse" });
+    expect(third).not.toBe(first);
+    await third;
+    expect(server.calls("POST /login")).toHaveLength(2);
+  });
+
+  it("a double submit of a failing call rejects both callers once, and the next call is sent", async () => {
+    const held = deferred<Reply>();
+    const server = fakeServer({ "GET /session": SIGNED_OUT, "POST /forgot-password": () => held.promise });
+    const auth = await inSetup(server, useAuth);
+
+    const first = auth.forgotPassword({ email: "ada@example.com" });
+    const second = auth.forgotPassword({ email: "ada@example.com" });
+    held.resolve(refusal(429, "rate_limited", "Too many requests."));
+
+    await expect(first).rejects.toMatchObject({ status: 429 });
+    await expect(second).rejects.toMatchObject({ status: 429 });
+    expect(server.calls("POST /forgot-password")).toHaveLength(1);
+    expect(auth.error.value).toBe("Too many requests.");
+    expect(auth.submitting.value).toBe(false);
+
+    server.on("POST /forgot-password", { body: { message: "On its way." } });
+    await expect(auth.forgotPassword({ email: "ada@example.com" })).resolves.toEqual({ message: "On its way." });
+    expect(server.calls("POST /forgot-password")).toHaveLength(2);
+    expect(auth.error.value).toBeNull();
+  });
+
+  it("different calls do not wait for each other; submitting stays true until both end", async () => {
+    const heldRegister = deferred<Reply>();
+    const heldForgot = deferred<Reply>();
+    const server = fakeServer({
+      "GET /session": SIGNED_OUT,
+      "POST /register": () => heldRegister.promise,
+      "POST /forgot-password": () => heldForgot.promise,
+    });
+    const auth = await inSetup(server, useAuth);
+
+    const registering = auth.register({ email: "ada@example.com", password: "correct horse", display_name: "Ada" });
+    const forgetting = auth.forgotPassword({ email: "grace@example.com" });
+    await flushPromises();
+    expect(server.calls("POST /register")).toHaveLength(1);
+    expect(server.calls("POST /forgot-password")).toHaveLength(1);
+
+    heldRegister.resolve({ status: 201, body: { message: "Check your mail." } });
+    await registering;
+    expect(auth.submitting.value).toBe(true);
+    heldForgot.resolve({ body: { message: "On its way." } });
+    await forgetting;
+    expect(auth.submitting.value).toBe(false);
+  });
+
   it("a failure to reach the server reads 'Could not reach the server.'", async () => {
     const server = fakeServer({
       "GET /session": SIGNED_OUT,

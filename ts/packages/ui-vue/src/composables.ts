@@ -1,6 +1,6 @@
 import type { AuthUser, Body, Json } from "@yauth/client";
-import { type ComputedRef, computed, type Ref } from "vue";
-import { isMfaRequired, type SignInAnswer, useAction } from "./internal.js";
+import { type ComputedRef, computed, type Ref, shallowRef } from "vue";
+import { errorMessage, isMfaRequired, type SignInAnswer } from "./internal.js";
 import { useYAuthState } from "./plugin.js";
 
 /** What {@link useAuth} gives. */
@@ -30,30 +30,64 @@ export interface UseAuth {
   changePassword(body: Body<"emailPasswordChangePassword">): Promise<Json<"emailPasswordChangePassword", 200>>;
 }
 
+type Call = "login" | "register" | "logout" | "forgotPassword" | "resetPassword" | "changePassword";
+
 /**
  * The email-and-password flows with their state. Each call clears `error`, sets `submitting`
  * while it runs, and on failure sets `error` and rejects with the same error.
+ *
+ * Double submits are absorbed: calling a method again while its previous call is under way
+ * sends nothing and returns **the same promise** as that call (so it settles with the first
+ * call's result; the second call's arguments are ignored). Once that call has settled, the
+ * next one is sent. Different methods do not wait for each other.
  */
 export function useAuth(): UseAuth {
   const state = useYAuthState();
   const { client } = state;
-  const action = useAction();
+  const error = shallowRef<string | null>(null);
+  const submitting = shallowRef(false);
+  const underWay = new Map<Call, Promise<unknown>>();
+
+  function once<T>(call: Call, task: () => Promise<T>): Promise<T> {
+    const current = underWay.get(call);
+    if (current) return current as Promise<T>;
+    error.value = null;
+    const promise = (async () => {
+      try {
+        return await task();
+      } catch (e) {
+        error.value = errorMessage(e);
+        throw e;
+      }
+    })();
+    underWay.set(call, promise);
+    submitting.value = true;
+    // Registered before any caller's handlers, so it runs first: `submitting` is already
+    // false when an awaiting caller resumes. (Always asynchronous, so after the `set` above.)
+    const settle = () => {
+      underWay.delete(call);
+      submitting.value = underWay.size > 0;
+    };
+    promise.then(settle, settle);
+    return promise;
+  }
+
   return {
     user: state.user,
     loading: state.loading,
-    error: action.error,
-    submitting: action.submitting,
+    error,
+    submitting,
     login: (body) =>
-      action.run(async () => {
+      once("login", async () => {
         const answer = await client.emailPassword.login(body);
         if (!isMfaRequired(answer)) await state.refetch();
         return answer;
       }),
-    register: (body) => action.run(() => client.emailPassword.register(body)),
-    logout: () => action.run(() => state.signOut()),
-    forgotPassword: (body) => action.run(() => client.emailPassword.forgotPassword(body)),
-    resetPassword: (body) => action.run(() => client.emailPassword.resetPassword(body)),
-    changePassword: (body) => action.run(() => client.emailPassword.changePassword(body)),
+    register: (body) => once("register", () => client.emailPassword.register(body)),
+    logout: () => once("logout", () => state.signOut()),
+    forgotPassword: (body) => once("forgotPassword", () => client.emailPassword.forgotPassword(body)),
+    resetPassword: (body) => once("resetPassword", () => client.emailPassword.resetPassword(body)),
+    changePassword: (body) => once("changePassword", () => client.emailPassword.changePassword(body)),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * yauth for Vue 3: the plugin (`app.use(YAuthPlugin, { baseUrl: "/api/auth" })`), the
- * composables `useYAuth`, `useAuth` and `useSession`, and the components of every flow. The
+ * composables `useYAuth`, `useAuth` and `useSession`, the components of every flow, and
+ * `takeOAuthMfaRedirect()` (a provider's answer asking for a second factor, taken at startup). The
  * components are render functions with typed props and emits; they carry no styles, only
  * `yauth-*` classes.
  *
@@ -21,6 +22,7 @@ export { ResetPasswordForm } from "./components/ResetPasswordForm.js";
 export { VerifyEmail } from "./components/VerifyEmail.js";
 export { type UseAuth, type UseSession, useAuth, useSession } from "./composables.js";
 export { errorMessage, isMfaRequired, type MfaRequiredAnswer, NETWORK_ERROR, type SignInAnswer } from "./internal.js";
+export { markOAuthPending, OAUTH_PENDING_KEY, takeOAuthMfaRedirect } from "./oauthRedirect.js";
 export {
   createYAuthState,
   useYAuth,

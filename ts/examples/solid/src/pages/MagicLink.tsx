@@ -1,15 +1,16 @@
-import { useNavigate, useSearchParams } from "@solidjs/router";
+import { useNavigate } from "@solidjs/router";
 import { MagicLinkVerify } from "@yauth/ui-solidjs";
-import { finishSignIn, firstParam, setPendingSessionId } from "../signIn.js";
+import { finishSignIn, setPendingSessionId, takeQueryParam } from "../signIn.js";
 
 export function MagicLinkPage() {
-  const [params] = useSearchParams();
+  // Kept here, and taken out of the address bar.
+  const token = takeQueryParam("token");
   const navigate = useNavigate();
   return (
     <section>
       <h1>Sign in with your link</h1>
       <MagicLinkVerify
-        token={firstParam(params.token) ?? ""}
+        token={token}
         onSuccess={() => finishSignIn(navigate)}
         onMfaRequired={(pendingSessionId) => {
           setPendingSessionId(pendingSessionId);

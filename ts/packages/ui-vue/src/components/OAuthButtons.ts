@@ -1,7 +1,11 @@
 import { defineComponent, h, type PropType } from "vue";
+import { markOAuthPending } from "../oauthRedirect.js";
 import { useYAuthState } from "../plugin.js";
 
-/** One "Sign in with NAME" button per provider; each sends the browser to the provider. */
+/**
+ * One "Sign in with NAME" button per provider; each sends the browser to the provider, leaving
+ * a marker in `sessionStorage` first so that `takeOAuthMfaRedirect()` accepts the answer.
+ */
 export const OAuthButtons = defineComponent({
   name: "OAuthButtons",
   props: {
@@ -13,7 +17,9 @@ export const OAuthButtons = defineComponent({
   setup(props) {
     const { client } = useYAuthState();
     const go = (provider: string) => {
-      window.location.assign(client.oauth.authorize({ provider, redirect_to: props.redirectTo }));
+      const url = client.oauth.authorize({ provider, redirect_to: props.redirectTo });
+      markOAuthPending();
+      window.location.assign(url);
     };
     return () =>
       props.providers.length === 0
