@@ -364,3 +364,61 @@ test("the consent screen's Deny and Allow answer a relying party (openid-client)
   });
   assert.equal(tokens.claims().email, email);
 });
+
+test("a device's code approved on /device gives the polling device (openid-client) its tokens", async (t) => {
+  const email = await verifiedAccount("device");
+  const issuer = new URL(`${origin}/api/auth`);
+  const execute = [oc.allowInsecureRequests];
+  const device = await oc.dynamicClientRegistration(
+    issuer,
+    {
+      grant_types: ["urn:ietf:params:oauth:grant-type:device_code"],
+      response_types: [],
+      token_endpoint_auth_method: "none",
+      scope: "openid email",
+    },
+    oc.None(),
+    { execute },
+  );
+  const started = await oc.initiateDeviceAuthorization(device, { scope: "openid email" });
+  const polled = oc.pollDeviceAuthorizationGrant(device, started);
+
+  const { page } = await openApp(t);
+  await signIn(page, email);
+  await signedInAs(page, email);
+  // The link the device shows (verification_uri_complete) lands on the app's page, prefilled.
+  await page.goto(started.verification_uri_complete);
+  assert.equal(await page.getByLabel("Device code").inputValue(), started.user_code);
+  await page.getByRole("button", { name: "Allow" }).click();
+  await page.getByRole("status").filter({ hasText: /\S/ }).first().waitFor();
+  const tokens = await polled;
+  assert.equal(tokens.claims().email, email);
+});
+
+test("an account locked by wrong passwords is unlocked from the mailed link's page", async (t) => {
+  const email = await verifiedAccount("unlock");
+  const login = (secret) =>
+    fetch(`${api}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email, password: secret }),
+    });
+  // The default threshold: five wrong passwords lock the account; the right one is then refused.
+  for (let i = 0; i < 5; i++) assert.equal((await login(`wrong-guess-${i}`)).status, 401);
+  assert.equal((await login(password)).status, 423);
+  const asked = await fetch(`${api}/account/request-unlock`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email }),
+  });
+  assert.equal(asked.status, 200);
+
+  const { page } = await openApp(t);
+  await page.goto(await sink.link(email, "/unlock-account"));
+  // The token leaves the address bar before anything is sent.
+  await page.waitForURL((url) => !url.searchParams.has("token"));
+  await page.getByRole("button", { name: "Unlock account" }).click();
+  await page.getByRole("status").filter({ hasText: /\S/ }).first().waitFor();
+  await signIn(page, email);
+  await signedInAs(page, email);
+});
