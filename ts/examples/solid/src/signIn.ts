@@ -31,6 +31,12 @@ export function firstParam(value: string | string[] | undefined): string | undef
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** A first factor asks for a second: the pending sign-in is kept in app state, and on to `/mfa`. */
+export function askSecondFactor(navigate: (to: string) => void, pendingSessionId: string): void {
+  setPendingSessionId(pendingSessionId);
+  navigate("/mfa");
+}
+
 /** After any sign-in: back to the authorization request that asked for it, else home. */
 export function finishSignIn(navigate: (to: string, options?: { replace?: boolean }) => void): void {
   const target = returnTo();

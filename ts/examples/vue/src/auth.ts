@@ -31,6 +31,17 @@ export function safeReturnTo(value: unknown): string | null {
   return `${url.pathname}${url.search}`;
 }
 
+/** A first factor asks for a second: the pending sign-in (and `returnTo`) is kept, and on to `/mfa`. */
+export async function askSecondFactor(
+  router: Router,
+  pendingSessionId: string,
+  returnTo: string | null,
+): Promise<void> {
+  pendingMfa.value = pendingSessionId;
+  pendingReturnTo.value = returnTo;
+  await router.push("/mfa");
+}
+
 /** After a sign-in: back to the authorization request when there is one, else home. */
 export async function finishSignIn(router: Router, returnTo: string | null): Promise<void> {
   if (returnTo) window.location.assign(returnTo);

@@ -1,8 +1,9 @@
-import { createSignal, createUniqueId, type JSX, mergeProps, Show } from "solid-js";
+import { createSignal, type JSX, mergeProps, Show } from "solid-js";
 import { useYAuth } from "./context.jsx";
-import { Alert } from "./feedback.jsx";
+import { EmailField, PasswordField } from "./fields.jsx";
+import { SubmitForm } from "./form.jsx";
 import { PasskeyButton } from "./PasskeyButton.jsx";
-import { createSubmission, isMfaRequired } from "./submission.js";
+import { createSignIn, createSubmission } from "./submission.js";
 
 export interface LoginFormProps {
   /** Also offer "Sign in with a passkey" (default true). */
@@ -16,61 +17,30 @@ export interface LoginFormProps {
 /** Email and password sign-in, with a passkey sign-in beside it. */
 export function LoginForm(initial: LoginFormProps): JSX.Element {
   const props = mergeProps({ showPasskey: true }, initial);
-  const { client, refetch } = useYAuth();
-  const id = createUniqueId();
+  const { client } = useYAuth();
   const [email, setEmail] = createSignal("");
   const [password, setPassword] = createSignal("");
   const submission = createSubmission();
+  const signIn = createSignIn(submission, props);
 
-  const submit: JSX.EventHandler<HTMLFormElement, SubmitEvent> = (event) => {
-    event.preventDefault();
-    void submission.run(
-      async () => {
-        const answer = await client.emailPassword.login({ email: email().trim(), password: password() });
-        if (isMfaRequired(answer)) return answer.pending_session_id;
-        await refetch();
-        return undefined;
-      },
-      (pendingSessionId) => {
-        setPassword("");
-        if (pendingSessionId === undefined) props.onSuccess?.();
-        else props.onMfaRequired?.(pendingSessionId);
-      },
+  const submit = () =>
+    void signIn(
+      () => client.emailPassword.login({ email: email().trim(), password: password() }),
+      () => setPassword(""),
     );
-  };
 
   return (
     <div class="yauth-login">
-      <form class="yauth-form" onSubmit={submit}>
-        <div class="yauth-field">
-          <label for={`${id}-email`}>Email</label>
-          <input
-            id={`${id}-email`}
-            name="email"
-            type="email"
-            autocomplete="username"
-            required
-            value={email()}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </div>
-        <div class="yauth-field">
-          <label for={`${id}-password`}>Password</label>
-          <input
-            id={`${id}-password`}
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-            value={password()}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </div>
-        <Alert message={submission.error()} />
-        <button type="submit" disabled={submission.pending()}>
-          Sign in
-        </button>
-      </form>
+      <SubmitForm submission={submission} onSubmit={submit} button="Sign in">
+        <EmailField autocomplete="username" value={email()} onInput={setEmail} />
+        <PasswordField
+          label="Password"
+          name="password"
+          autocomplete="current-password"
+          value={password()}
+          onInput={setPassword}
+        />
+      </SubmitForm>
       <Show when={props.showPasskey}>
         <PasskeyButton
           mode="login"

@@ -1,50 +1,14 @@
-import { createSignal, createUniqueId, type JSX } from "solid-js";
-import { useYAuth } from "./context.jsx";
-import { Alert, Status } from "./feedback.jsx";
-import { createSubmission } from "./submission.js";
+import type { JSX } from "solid-js";
+import { EmailForm, type EmailFormProps } from "./EmailForm.jsx";
 
 export interface MagicLinkFormProps {
   /** The link was sent; `message` is the server's (the same for every address). */
   onSuccess?: (message: string) => void;
 }
 
+const sendMagicLink: EmailFormProps["send"] = (client, body) => client.magicLink.send(body);
+
 /** Asks for a sign-in link by email. */
 export function MagicLinkForm(props: MagicLinkFormProps): JSX.Element {
-  const { client } = useYAuth();
-  const id = createUniqueId();
-  const [email, setEmail] = createSignal("");
-  const submission = createSubmission();
-
-  const submit: JSX.EventHandler<HTMLFormElement, SubmitEvent> = (event) => {
-    event.preventDefault();
-    void submission.run(
-      () => client.magicLink.send({ email: email().trim() }),
-      (answer) => {
-        submission.setStatus(answer.message);
-        props.onSuccess?.(answer.message);
-      },
-    );
-  };
-
-  return (
-    <form class="yauth-form" onSubmit={submit}>
-      <div class="yauth-field">
-        <label for={`${id}-email`}>Email</label>
-        <input
-          id={`${id}-email`}
-          name="email"
-          type="email"
-          autocomplete="email"
-          required
-          value={email()}
-          onInput={(e) => setEmail(e.currentTarget.value)}
-        />
-      </div>
-      <Alert message={submission.error()} />
-      <Status message={submission.status()} />
-      <button type="submit" disabled={submission.pending()}>
-        Send magic link
-      </button>
-    </form>
-  );
+  return <EmailForm button="Send magic link" send={sendMagicLink} {...props} />;
 }

@@ -1,7 +1,7 @@
 import { createSignal, type JSX } from "solid-js";
 import { useYAuth } from "./context.jsx";
-import { Alert } from "./feedback.jsx";
-import { createSubmission, isMfaRequired } from "./submission.js";
+import { TokenButton } from "./form.jsx";
+import { createSignIn, createSubmission } from "./submission.js";
 
 export interface MagicLinkVerifyProps {
   /** The token of the mailed link. */
@@ -17,37 +17,26 @@ export interface MagicLinkVerifyProps {
  * scanners open links before people do, and the token works once.
  */
 export function MagicLinkVerify(props: MagicLinkVerifyProps): JSX.Element {
-  const { client, refetch } = useYAuth();
+  const { client } = useYAuth();
   const [done, setDone] = createSignal(false);
   const submission = createSubmission();
-
-  const signIn = () => {
-    if (!props.token) {
-      submission.setError("This link has no sign-in token: open the link from your email again.");
-      return;
-    }
-    void submission.run(
-      async () => {
-        const answer = await client.magicLink.verify({ token: props.token });
-        if (isMfaRequired(answer)) return answer.pending_session_id;
-        await refetch();
-        return undefined;
-      },
-      (pendingSessionId) => {
-        setDone(true);
-        if (pendingSessionId === undefined) props.onSuccess?.();
-        else props.onMfaRequired?.(pendingSessionId);
-      },
-    );
-  };
+  const signIn = createSignIn(submission, props);
 
   return (
-    <div class="yauth-magic-link">
-      <p>Press the button to finish signing in.</p>
-      <Alert message={submission.error()} />
-      <button type="button" disabled={submission.pending() || done()} onClick={signIn}>
-        Sign in
-      </button>
-    </div>
+    <TokenButton
+      token={props.token}
+      missing="This link has no sign-in token: open the link from your email again."
+      onPress={() =>
+        void signIn(
+          () => client.magicLink.verify({ token: props.token }),
+          () => setDone(true),
+        )
+      }
+      submission={submission}
+      done={done()}
+      class="yauth-magic-link"
+      prompt="Press the button to finish signing in."
+      button="Sign in"
+    />
   );
 }

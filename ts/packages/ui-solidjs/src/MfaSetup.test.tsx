@@ -1,4 +1,5 @@
 import { cleanup, fireEvent, render, screen, waitFor } from "@solidjs/testing-library";
+import type { YAuthClient } from "@yauth/client";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { YAuthProvider } from "./context.jsx";
 import { MfaSetup } from "./MfaSetup.jsx";
@@ -12,6 +13,17 @@ const setupAnswer = {
   backup_codes: ["k3j4-h5g6", "p9o8-i7u6"],
 };
 
+/** Renders `MfaSetup` with `client`; its `onComplete` is the mock returned. */
+function renderSetup(client: YAuthClient) {
+  const onComplete = vi.fn();
+  render(() => (
+    <YAuthProvider client={client}>
+      <MfaSetup onComplete={onComplete} />
+    </YAuthProvider>
+  ));
+  return onComplete;
+}
+
 describe("MfaSetup", () => {
   it("shows the QR code, the secret and the otpauth URL, then the backup codes once enabled", async () => {
     const { client, received } = fakeServer({
@@ -19,12 +31,7 @@ describe("MfaSetup", () => {
       "POST /mfa/totp/setup": json(200, setupAnswer),
       "POST /mfa/totp/confirm": json(200, { message: "Two-factor authentication is on." }),
     });
-    const onComplete = vi.fn();
-    render(() => (
-      <YAuthProvider client={client}>
-        <MfaSetup onComplete={onComplete} />
-      </YAuthProvider>
-    ));
+    const onComplete = renderSetup(client);
 
     fireEvent.click(screen.getByRole("button", { name: "Set up two-factor authentication" }));
 
@@ -54,12 +61,7 @@ describe("MfaSetup", () => {
       "POST /mfa/totp/setup": json(200, setupAnswer),
       "POST /mfa/totp/confirm": json(400, { error: "invalid_code", message: "That code is not valid." }),
     });
-    const onComplete = vi.fn();
-    render(() => (
-      <YAuthProvider client={client}>
-        <MfaSetup onComplete={onComplete} />
-      </YAuthProvider>
-    ));
+    const onComplete = renderSetup(client);
     fireEvent.click(screen.getByRole("button", { name: "Set up two-factor authentication" }));
     fireEvent.input(await screen.findByLabelText("Authentication code"), { target: { value: "000000" } });
 

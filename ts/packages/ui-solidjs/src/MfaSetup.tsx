@@ -2,6 +2,8 @@ import { createMemo, createSignal, createUniqueId, For, type JSX, Match, Switch 
 import { renderSVG } from "uqr";
 import { useYAuth } from "./context.jsx";
 import { Alert, Status } from "./feedback.jsx";
+import { CodeField } from "./fields.jsx";
+import { SubmitForm } from "./form.jsx";
 import { createSubmission } from "./submission.js";
 
 export interface MfaSetupProps {
@@ -38,8 +40,7 @@ export function MfaSetup(props: MfaSetupProps): JSX.Element {
       (answer) => setSetup(answer),
     );
 
-  const confirm: JSX.EventHandler<HTMLFormElement, SubmitEvent> = (event) => {
-    event.preventDefault();
+  const confirm = () =>
     void submission.run(
       () => client.mfa.totpConfirm({ code: code().replace(/\s+/g, "") }),
       (answer) => {
@@ -49,7 +50,6 @@ export function MfaSetup(props: MfaSetupProps): JSX.Element {
         props.onComplete?.();
       },
     );
-  };
 
   return (
     <div class="yauth-mfa-setup">
@@ -63,7 +63,7 @@ export function MfaSetup(props: MfaSetupProps): JSX.Element {
         </Match>
         <Match when={!enabled() && setup()}>
           {(current) => (
-            <form class="yauth-form" onSubmit={confirm}>
+            <SubmitForm submission={submission} onSubmit={confirm} button="Enable">
               <p>Scan this QR code with your authenticator app, or enter the secret by hand.</p>
               <div role="img" aria-label="QR code for your authenticator app" class="yauth-qr" innerHTML={qrCode()} />
               <dl class="yauth-secret">
@@ -76,24 +76,8 @@ export function MfaSetup(props: MfaSetupProps): JSX.Element {
                   <code>{current().otpauth_url}</code>
                 </dd>
               </dl>
-              <div class="yauth-field">
-                <label for={`${id}-code`}>Authentication code</label>
-                <input
-                  id={`${id}-code`}
-                  name="code"
-                  type="text"
-                  inputmode="numeric"
-                  autocomplete="one-time-code"
-                  required
-                  value={code()}
-                  onInput={(e) => setCode(e.currentTarget.value)}
-                />
-              </div>
-              <Alert message={submission.error()} />
-              <button type="submit" disabled={submission.pending()}>
-                Enable
-              </button>
-            </form>
+              <CodeField inputmode="numeric" value={code()} onInput={setCode} />
+            </SubmitForm>
           )}
         </Match>
         <Match when={enabled() && setup()}>

@@ -1,8 +1,10 @@
-import { createSignal, createUniqueId, type JSX, Show } from "solid-js";
+import { createSignal, type JSX, Show } from "solid-js";
 import { useYAuth } from "./context.jsx";
 import { passkeyErrorMessage } from "./errors.js";
-import { Alert, Status } from "./feedback.jsx";
-import { createSubmission, isMfaRequired } from "./submission.js";
+import { Alert } from "./feedback.jsx";
+import { TextField } from "./fields.jsx";
+import { SubmitForm } from "./form.jsx";
+import { createSignIn, createSubmission } from "./submission.js";
 
 export interface PasskeyButtonProps {
   /** `login`: sign in with a passkey; `register`: add one to the signed-in account. */
@@ -17,29 +19,15 @@ export interface PasskeyButtonProps {
 
 /** A passkey sign-in button, or a form naming and registering a new passkey. */
 export function PasskeyButton(props: PasskeyButtonProps): JSX.Element {
-  const { client, refetch } = useYAuth();
-  const id = createUniqueId();
+  const { client } = useYAuth();
   const [name, setName] = createSignal("");
   const submission = createSubmission();
+  const runSignIn = createSignIn(submission, props);
 
   const signIn = () =>
-    submission.run(
-      async () => {
-        const email = props.email?.trim();
-        const answer = await client.passkey.login(email || undefined);
-        if (isMfaRequired(answer)) return answer.pending_session_id;
-        await refetch();
-        return undefined;
-      },
-      (pendingSessionId) => {
-        if (pendingSessionId === undefined) props.onSuccess?.();
-        else props.onMfaRequired?.(pendingSessionId);
-      },
-      passkeyErrorMessage,
-    );
+    runSignIn(() => client.passkey.login(props.email?.trim() || undefined), undefined, passkeyErrorMessage);
 
-  const register: JSX.EventHandler<HTMLFormElement, SubmitEvent> = (event) => {
-    event.preventDefault();
+  const register = () => {
     const label = name().trim();
     void submission.run(
       () => client.passkey.register(label),
@@ -64,27 +52,23 @@ export function PasskeyButton(props: PasskeyButtonProps): JSX.Element {
         </div>
       }
     >
-      <form class="yauth-form yauth-passkey" onSubmit={register}>
-        <div class="yauth-field">
-          <label for={`${id}-name`}>Passkey name</label>
-          <input
-            id={`${id}-name`}
-            name="passkey-name"
-            type="text"
-            autocomplete="off"
-            required
-            maxlength={64}
-            placeholder="Laptop, phone, security key…"
-            value={name()}
-            onInput={(e) => setName(e.currentTarget.value)}
-          />
-        </div>
-        <Alert message={submission.error()} />
-        <Status message={submission.status()} />
-        <button type="submit" disabled={submission.pending()}>
-          Register a passkey
-        </button>
-      </form>
+      <SubmitForm
+        submission={submission}
+        onSubmit={register}
+        button="Register a passkey"
+        class="yauth-form yauth-passkey"
+      >
+        <TextField
+          label="Passkey name"
+          name="passkey-name"
+          autocomplete="off"
+          required
+          maxlength={64}
+          placeholder="Laptop, phone, security key…"
+          value={name()}
+          onInput={setName}
+        />
+      </SubmitForm>
     </Show>
   );
 }

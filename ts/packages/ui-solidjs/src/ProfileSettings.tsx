@@ -1,7 +1,8 @@
 import type { AuthUser } from "@yauth/client";
-import { createEffect, createSignal, createUniqueId, type JSX, on } from "solid-js";
+import { createEffect, createSignal, type JSX, on } from "solid-js";
 import { useYAuth } from "./context.jsx";
-import { Alert, Status } from "./feedback.jsx";
+import { DisplayNameField } from "./fields.jsx";
+import { SubmitForm } from "./form.jsx";
 import { createSubmission } from "./submission.js";
 
 export interface ProfileSettingsProps {
@@ -12,7 +13,6 @@ export interface ProfileSettingsProps {
 /** Edits the signed-in user's display name. */
 export function ProfileSettings(props: ProfileSettingsProps): JSX.Element {
   const { client, user, refetch } = useYAuth();
-  const id = createUniqueId();
   const [displayName, setDisplayName] = createSignal(user()?.display_name ?? "");
   // The session may arrive after the form: fill it in then, unless the user has typed.
   let edited = false;
@@ -26,8 +26,7 @@ export function ProfileSettings(props: ProfileSettingsProps): JSX.Element {
   );
   const submission = createSubmission();
 
-  const submit: JSX.EventHandler<HTMLFormElement, SubmitEvent> = (event) => {
-    event.preventDefault();
+  const submit = () => {
     const name = displayName().trim();
     void submission.run(
       async () => {
@@ -45,26 +44,14 @@ export function ProfileSettings(props: ProfileSettingsProps): JSX.Element {
   };
 
   return (
-    <form class="yauth-form" onSubmit={submit}>
-      <div class="yauth-field">
-        <label for={`${id}-name`}>Display name</label>
-        <input
-          id={`${id}-name`}
-          name="display_name"
-          type="text"
-          autocomplete="nickname"
-          value={displayName()}
-          onInput={(e) => {
-            edited = true;
-            setDisplayName(e.currentTarget.value);
-          }}
-        />
-      </div>
-      <Alert message={submission.error()} />
-      <Status message={submission.status()} />
-      <button type="submit" disabled={submission.pending()}>
-        Save
-      </button>
-    </form>
+    <SubmitForm submission={submission} onSubmit={submit} button="Save">
+      <DisplayNameField
+        value={displayName()}
+        onInput={(value) => {
+          edited = true;
+          setDisplayName(value);
+        }}
+      />
+    </SubmitForm>
   );
 }

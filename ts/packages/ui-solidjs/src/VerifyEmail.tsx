@@ -1,7 +1,7 @@
 import { createSignal, type JSX } from "solid-js";
 import { useYAuth } from "./context.jsx";
-import { Alert, Status } from "./feedback.jsx";
-import { createSubmission } from "./submission.js";
+import { TokenButton } from "./form.jsx";
+import { createSubmission, succeed } from "./submission.js";
 
 export interface VerifyEmailProps {
   /** The token of the mailed link. */
@@ -19,11 +19,7 @@ export function VerifyEmail(props: VerifyEmailProps): JSX.Element {
   const [done, setDone] = createSignal(false);
   const submission = createSubmission();
 
-  const verify = () => {
-    if (!props.token) {
-      submission.setError("This link has no verification token: open the link from your email again.");
-      return;
-    }
+  const verify = () =>
     void submission.run(
       async () => {
         const answer = await client.emailPassword.verifyEmail({ token: props.token });
@@ -33,20 +29,20 @@ export function VerifyEmail(props: VerifyEmailProps): JSX.Element {
       },
       (answer) => {
         setDone(true);
-        submission.setStatus(answer.message);
-        props.onSuccess?.(answer.message);
+        succeed(submission, answer.message, props.onSuccess);
       },
     );
-  };
 
   return (
-    <div class="yauth-verify">
-      <p>Press the button to confirm your email address.</p>
-      <Alert message={submission.error()} />
-      <Status message={submission.status()} />
-      <button type="button" disabled={submission.pending() || done()} onClick={verify}>
-        Verify
-      </button>
-    </div>
+    <TokenButton
+      token={props.token}
+      missing="This link has no verification token: open the link from your email again."
+      onPress={verify}
+      submission={submission}
+      done={done()}
+      class="yauth-verify"
+      prompt="Press the button to confirm your email address."
+      button="Verify"
+    />
   );
 }

@@ -1,5 +1,6 @@
 // What the components share: turning a failure into a sentence for the user, the state of a
-// form's request, and the markup of a labelled field and of the alert and status lines.
+// form's request, the markup of a labelled field, of a form and of the alert and status lines,
+// and the end of a sign-in.
 import { isYAuthError, type Json } from "@yauth/client";
 import { h, type Ref, shallowRef, type VNode } from "vue";
 
@@ -139,6 +140,47 @@ export function field(options: FieldOptions): VNode {
   ]);
 }
 
+/** "Email", required; `autocomplete` is `email` unless the form says otherwise (`username` to sign in). */
+export function emailField(id: string, model: Ref<string>, autocomplete: "email" | "username" = "email"): VNode {
+  return field({
+    id: `${id}-email`,
+    label: "Email",
+    name: "email",
+    type: "email",
+    autocomplete,
+    model,
+    required: true,
+  });
+}
+
+/** A required password input, the user's current one or a new one; its `name` is its `autocomplete` unless given. */
+export function passwordField(
+  options: Pick<FieldOptions, "id" | "label" | "model" | "name"> & {
+    autocomplete: "current-password" | "new-password";
+  },
+): VNode {
+  return field({ ...options, name: options.name ?? options.autocomplete, type: "password", required: true });
+}
+
+/** "Display name", optional. */
+export function displayNameField(id: string, model: Ref<string>): VNode {
+  return field({ id: `${id}-display-name`, label: "Display name", name: "name", autocomplete: "name", model });
+}
+
+/** "Authentication code", required: a code from the authenticator app, described by `hint`. */
+export function codeField(id: string, model: Ref<string>, hint: string, inputmode?: "numeric"): VNode {
+  return field({
+    id: `${id}-code`,
+    label: "Authentication code",
+    name: "code",
+    autocomplete: "one-time-code",
+    inputmode,
+    model,
+    required: true,
+    hint,
+  });
+}
+
 /** The alert (`role="alert"`) and the confirmation (`role="status"`) of an action, when set. */
 export function messages(action: Action): (VNode | null)[] {
   return [
@@ -158,4 +200,74 @@ export function onSubmit(handler: () => unknown): (event: Event) => void {
     event.preventDefault();
     void handler();
   };
+}
+
+/** What {@link form} makes. */
+export interface FormOptions {
+  /** Its class beside `yauth-form`. */
+  class?: string;
+  /** Runs on submit (the browser does not navigate). */
+  submit: () => unknown;
+  /** The submit button's text. */
+  button: string;
+}
+
+/** A form: `children` (its fields), then the action's messages and its submit button. */
+export function form(action: Action, options: FormOptions, children: (VNode | null)[]): VNode {
+  const className = options.class ? `yauth-form ${options.class}` : "yauth-form";
+  return h("form", { class: className, onSubmit: onSubmit(options.submit) }, [
+    ...children,
+    ...messages(action),
+    submitButton(action, options.button),
+  ]);
+}
+
+/**
+ * A mailed link's action, taken when the user presses the button, never on mount (mail
+ * scanners open links ahead of people): `prompt` and the button, gone once `done`, and the
+ * action's messages.
+ */
+export function tokenButton(
+  action: Action,
+  options: { class: string; done: boolean; prompt: string; button: string; press: () => unknown },
+): VNode {
+  return h("div", { class: options.class }, [
+    options.done ? null : h("p", options.prompt),
+    ...messages(action),
+    options.done
+      ? null
+      : h("button", { type: "button", disabled: action.submitting.value, onClick: options.press }, options.button),
+  ]);
+}
+
+/** The validator of a `success` event that carries the server's message. */
+export const isMessage = (message: string): boolean => typeof message === "string";
+
+/** Shows the server's `message` as the action's confirmation, and emits it with `success`. */
+export function succeed(action: Action, emit: (event: "success", message: string) => void, message: string): void {
+  action.status.value = message;
+  emit("success", message);
+}
+
+/** What a first factor of sign-in emits (a password, a passkey, a magic link). */
+export interface SignInEmit {
+  (event: "success"): void;
+  (event: "mfa-required", pendingSessionId: string): void;
+}
+
+/**
+ * After a first factor's answer: `mfa-required` with the pending id when it asks for a second
+ * factor, else the session is fetched again and `success` emitted.
+ */
+export async function finishSignIn(
+  answer: unknown,
+  session: { refetch(): Promise<unknown> },
+  emit: SignInEmit,
+): Promise<void> {
+  if (isMfaRequired(answer)) {
+    emit("mfa-required", answer.pending_session_id);
+    return;
+  }
+  await session.refetch();
+  emit("success");
 }

@@ -1,6 +1,8 @@
-import { Navigate, useSearchParams } from "@solidjs/router";
-import { errorMessage, useYAuth } from "@yauth/ui-solidjs";
-import { createSignal, Show } from "solid-js";
+import { useSearchParams } from "@solidjs/router";
+import { useYAuth } from "@yauth/ui-solidjs";
+import { createSignal } from "solid-js";
+import { Feedback, SignedIn } from "../parts.jsx";
+import { createRequest } from "../request.js";
 import { firstParam } from "../signIn.js";
 
 /**
@@ -9,51 +11,36 @@ import { firstParam } from "../signIn.js";
  * is decided on load: a link may carry anyone's code.
  */
 export function DevicePage() {
-  const { client, user, loading } = useYAuth();
+  const { client } = useYAuth();
   const [params] = useSearchParams();
   const [code, setCode] = createSignal(firstParam(params.user_code) ?? "");
   // The code last decided: its buttons stay disabled (a code is decided once).
   const [decided, setDecided] = createSignal<string>();
-  const [pending, setPending] = createSignal(false);
-  const [error, setError] = createSignal<string>();
-  const [status, setStatus] = createSignal<string>();
+  const request = createRequest();
 
-  const decide = async (approved: boolean) => {
+  const decide = (approved: boolean) => {
     const userCode = code().trim();
-    if (pending()) return;
-    setError(undefined);
-    setStatus(undefined);
+    if (request.pending()) return;
     if (!userCode) {
-      setError("Enter the code your device shows.");
+      request.setStatus(undefined);
+      request.setError("Enter the code your device shows.");
       return;
     }
-    setPending(true);
-    try {
+    void request.run(async () => {
       const answer = await client.oauth2Server.deviceDecide({ user_code: userCode, approved });
       setDecided(userCode);
-      setStatus(
+      request.setStatus(
         answer.status === "approved"
           ? "The device is allowed: go back to it to continue."
           : "The device is denied: it gets no access to your account.",
       );
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setPending(false);
-    }
+    });
   };
 
-  const disabled = () => pending() || decided() === code().trim();
+  const disabled = () => request.pending() || decided() === code().trim();
 
   return (
-    <Show
-      when={user()}
-      fallback={
-        <Show when={!loading()} fallback={<p>Loading…</p>}>
-          <Navigate href="/login" />
-        </Show>
-      }
-    >
+    <SignedIn>
       {(signedIn) => (
         <section>
           <h1>Connect a device</h1>
@@ -73,18 +60,17 @@ export function DevicePage() {
               onInput={(e) => setCode(e.currentTarget.value)}
             />
           </div>
-          <Show when={error()}>{(message) => <p role="alert">{message()}</p>}</Show>
-          <Show when={status()}>{(message) => <p role="status">{message()}</p>}</Show>
+          <Feedback error={request.error()} status={request.status()} />
           <div class="yauth-actions">
-            <button type="button" disabled={disabled()} onClick={() => void decide(true)}>
+            <button type="button" disabled={disabled()} onClick={() => decide(true)}>
               Allow
             </button>
-            <button type="button" disabled={disabled()} onClick={() => void decide(false)}>
+            <button type="button" disabled={disabled()} onClick={() => decide(false)}>
               Deny
             </button>
           </div>
         </section>
       )}
-    </Show>
+    </SignedIn>
   );
 }

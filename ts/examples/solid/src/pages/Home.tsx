@@ -1,28 +1,27 @@
 import { A } from "@solidjs/router";
-import { errorMessage, useYAuth } from "@yauth/ui-solidjs";
-import { createSignal, Show } from "solid-js";
+import { useYAuth } from "@yauth/ui-solidjs";
+import { Show } from "solid-js";
+import { Feedback } from "../parts.jsx";
+import { createRequest } from "../request.js";
 
 export function HomePage() {
   const { client, user, loading, error, refetch } = useYAuth();
-  const [signOutError, setSignOutError] = createSignal<string>();
-  const [signingOut, setSigningOut] = createSignal(false);
+  const signOut = createRequest();
 
-  const signOut = async () => {
-    setSignOutError(undefined);
-    setSigningOut(true);
-    try {
-      await client.logout();
-    } catch (e) {
-      setSignOutError(errorMessage(e));
-    }
-    await refetch();
-    setSigningOut(false);
-  };
+  // The session is fetched again whether the server ended it or not.
+  const signOutNow = () =>
+    void signOut.run(async () => {
+      try {
+        await client.logout();
+      } finally {
+        await refetch();
+      }
+    });
 
   return (
     <section>
       <h1>yauth · Solid example</h1>
-      <Show when={error()}>{(message) => <p role="alert">{message()}</p>}</Show>
+      <Feedback error={error()} />
       <Show
         when={user()}
         fallback={
@@ -42,8 +41,8 @@ export function HomePage() {
         {(signedIn) => (
           <>
             <p>Signed in as {signedIn().email}</p>
-            <Show when={signOutError()}>{(message) => <p role="alert">{message()}</p>}</Show>
-            <button type="button" disabled={signingOut()} onClick={() => void signOut()}>
+            <Feedback error={signOut.error()} />
+            <button type="button" disabled={signOut.pending()} onClick={signOutNow}>
               Sign out
             </button>
             <p>

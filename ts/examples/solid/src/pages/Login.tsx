@@ -1,7 +1,7 @@
 import { A, useNavigate, useSearchParams } from "@solidjs/router";
 import { LoginForm, MagicLinkForm, OAuthButtons, useYAuth } from "@yauth/ui-solidjs";
 import { createResource, Show } from "solid-js";
-import { finishSignIn, firstParam, returnTo, safeReturnTo, setPendingSessionId, setReturnTo } from "../signIn.js";
+import { askSecondFactor, finishSignIn, firstParam, returnTo, safeReturnTo, setReturnTo } from "../signIn.js";
 
 export function LoginPage() {
   const { client } = useYAuth();
@@ -19,17 +19,15 @@ export function LoginPage() {
     }
   });
 
-  const mfaRequired = (pendingSessionId: string) => {
-    setPendingSessionId(pendingSessionId);
-    navigate("/mfa");
-  };
-
   return (
     <section>
       <h1>Sign in</h1>
       <section aria-labelledby="password-heading">
         <h2 id="password-heading">With your password or a passkey</h2>
-        <LoginForm onSuccess={() => finishSignIn(navigate)} onMfaRequired={mfaRequired} />
+        <LoginForm
+          onSuccess={() => finishSignIn(navigate)}
+          onMfaRequired={(pendingSessionId) => askSecondFactor(navigate, pendingSessionId)}
+        />
         <p>
           <A href="/forgot-password">Forgot your password?</A> · <A href="/register">Create an account</A>
         </p>

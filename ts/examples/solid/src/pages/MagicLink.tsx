@@ -1,22 +1,19 @@
 import { useNavigate } from "@solidjs/router";
 import { MagicLinkVerify } from "@yauth/ui-solidjs";
-import { finishSignIn, setPendingSessionId, takeQueryParam } from "../signIn.js";
+import { MailedLinkPage } from "../parts.jsx";
+import { askSecondFactor, finishSignIn } from "../signIn.js";
 
 export function MagicLinkPage() {
-  // Kept here, and taken out of the address bar.
-  const token = takeQueryParam("token");
   const navigate = useNavigate();
   return (
-    <section>
-      <h1>Sign in with your link</h1>
-      <MagicLinkVerify
-        token={token}
-        onSuccess={() => finishSignIn(navigate)}
-        onMfaRequired={(pendingSessionId) => {
-          setPendingSessionId(pendingSessionId);
-          navigate("/mfa");
-        }}
-      />
-    </section>
+    <MailedLinkPage title="Sign in with your link">
+      {(token) => (
+        <MagicLinkVerify
+          token={token}
+          onSuccess={() => finishSignIn(navigate)}
+          onMfaRequired={(pendingSessionId) => askSecondFactor(navigate, pendingSessionId)}
+        />
+      )}
+    </MailedLinkPage>
   );
 }

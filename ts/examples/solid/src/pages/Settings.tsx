@@ -1,18 +1,9 @@
-import { Navigate } from "@solidjs/router";
-import { ChangePasswordForm, MfaSetup, PasskeyButton, ProfileSettings, useYAuth } from "@yauth/ui-solidjs";
-import { Show } from "solid-js";
+import { ChangePasswordForm, MfaSetup, PasskeyButton, ProfileSettings } from "@yauth/ui-solidjs";
+import { SignedIn } from "../parts.jsx";
 
 export function SettingsPage() {
-  const { user, loading } = useYAuth();
   return (
-    <Show
-      when={user()}
-      fallback={
-        <Show when={!loading()} fallback={<p>Loading…</p>}>
-          <Navigate href="/login" />
-        </Show>
-      }
-    >
+    <SignedIn>
       {(signedIn) => (
         <section>
           <h1>Settings</h1>
@@ -35,6 +26,6 @@ export function SettingsPage() {
           </section>
         </section>
       )}
-    </Show>
+    </SignedIn>
   );
 }

@@ -1,7 +1,8 @@
 import { A } from "@solidjs/router";
-import { errorMessage, useYAuth } from "@yauth/ui-solidjs";
-import { createSignal, Show } from "solid-js";
-import { takeQueryParam } from "../signIn.js";
+import { useYAuth } from "@yauth/ui-solidjs";
+import { Show } from "solid-js";
+import { Feedback, MailedLinkPage } from "../parts.jsx";
+import { createRequest } from "../request.js";
 
 /**
  * The mailed unlock link's page. It unlocks when the user presses the button, never on its own:
@@ -9,51 +10,36 @@ import { takeQueryParam } from "../signIn.js";
  */
 export function UnlockAccountPage() {
   const { client } = useYAuth();
-  // Kept here, and taken out of the address bar.
-  const token = takeQueryParam("token");
-  const [pending, setPending] = createSignal(false);
-  const [done, setDone] = createSignal(false);
-  const [error, setError] = createSignal<string>();
-  const [status, setStatus] = createSignal<string>();
-
-  const unlock = async () => {
-    if (pending() || done()) return;
-    setError(undefined);
-    setPending(true);
-    try {
-      const answer = await client.accountLockout.unlock({ token });
-      setStatus(answer.message);
-      setDone(true);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setPending(false);
-    }
-  };
+  const request = createRequest();
 
   return (
-    <section>
-      <h1>Unlock your account</h1>
-      <Show
-        when={token}
-        fallback={
-          <p>
-            This link has no token: open the link from the mail again. <A href="/login">Sign in</A>
-          </p>
-        }
-      >
-        <p>Press the button to unlock your account.</p>
-        <Show when={error()}>{(message) => <p role="alert">{message()}</p>}</Show>
-        <Show when={status()}>{(message) => <p role="status">{message()}</p>}</Show>
-        <button type="button" disabled={pending() || done()} onClick={() => void unlock()}>
-          Unlock account
-        </button>
-        <Show when={done()}>
-          <p>
-            <A href="/login">Continue to sign-in</A>
-          </p>
+    <MailedLinkPage title="Unlock your account" next={{ href: "/login", text: "Continue to sign-in" }}>
+      {(token, finish, done) => (
+        <Show
+          when={token}
+          fallback={
+            <p>
+              This link has no token: open the link from the mail again. <A href="/login">Sign in</A>
+            </p>
+          }
+        >
+          <p>Press the button to unlock your account.</p>
+          <Feedback error={request.error()} status={request.status()} />
+          <button
+            type="button"
+            disabled={request.pending() || done()}
+            onClick={() =>
+              void request.run(async () => {
+                const answer = await client.accountLockout.unlock({ token });
+                request.setStatus(answer.message);
+                finish();
+              })
+            }
+          >
+            Unlock account
+          </button>
         </Show>
-      </Show>
-    </section>
+      )}
+    </MailedLinkPage>
   );
 }

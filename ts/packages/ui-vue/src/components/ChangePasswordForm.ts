@@ -1,5 +1,5 @@
-import { defineComponent, h, ref, useId } from "vue";
-import { field, messages, onSubmit, submitButton, useAction } from "../internal.js";
+import { defineComponent, ref, useId } from "vue";
+import { form, isMessage, passwordField, succeed, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 
 /** Change the signed-in user's password. */
@@ -7,7 +7,7 @@ export const ChangePasswordForm = defineComponent({
   name: "ChangePasswordForm",
   emits: {
     /** The password was changed; the server's message. */
-    success: (message: string) => typeof message === "string",
+    success: isMessage,
   },
   setup(_props, { emit }) {
     const { client } = useYAuthState();
@@ -24,32 +24,18 @@ export const ChangePasswordForm = defineComponent({
         });
         current.value = "";
         next.value = "";
-        action.status.value = answer.message;
-        emit("success", answer.message);
+        succeed(action, emit, answer.message);
       });
 
     return () =>
-      h("form", { class: "yauth-form yauth-change-password", onSubmit: onSubmit(submit) }, [
-        field({
+      form(action, { class: "yauth-change-password", submit, button: "Change password" }, [
+        passwordField({
           id: `${id}-current-password`,
           label: "Current password",
-          name: "current-password",
-          type: "password",
           autocomplete: "current-password",
           model: current,
-          required: true,
         }),
-        field({
-          id: `${id}-new-password`,
-          label: "New password",
-          name: "new-password",
-          type: "password",
-          autocomplete: "new-password",
-          model: next,
-          required: true,
-        }),
-        ...messages(action),
-        submitButton(action, "Change password"),
+        passwordField({ id: `${id}-new-password`, label: "New password", autocomplete: "new-password", model: next }),
       ]);
   },
 });

@@ -1,5 +1,5 @@
 import { defineComponent, h, ref, useId } from "vue";
-import { field, isMfaRequired, messages, onSubmit, submitButton, useAction } from "../internal.js";
+import { emailField, finishSignIn, form, passwordField, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 import { PasskeyButton } from "./PasskeyButton.js";
 
@@ -27,37 +27,20 @@ export const LoginForm = defineComponent({
       action.attempt(async () => {
         const answer = await state.client.emailPassword.login({ email: email.value, password: password.value });
         password.value = "";
-        if (isMfaRequired(answer)) {
-          emit("mfa-required", answer.pending_session_id);
-          return;
-        }
-        await state.refetch();
-        emit("success");
+        await finishSignIn(answer, state, emit);
       });
 
     return () =>
       h("div", { class: "yauth-login" }, [
-        h("form", { class: "yauth-form", onSubmit: onSubmit(submit) }, [
-          field({
-            id: `${id}-email`,
-            label: "Email",
-            name: "email",
-            type: "email",
-            autocomplete: "username",
-            model: email,
-            required: true,
-          }),
-          field({
+        form(action, { submit, button: "Sign in" }, [
+          emailField(id, email, "username"),
+          passwordField({
             id: `${id}-password`,
             label: "Password",
             name: "password",
-            type: "password",
             autocomplete: "current-password",
             model: password,
-            required: true,
           }),
-          ...messages(action),
-          submitButton(action, "Sign in"),
         ]),
         props.showPasskey
           ? h(PasskeyButton, {

@@ -1,5 +1,5 @@
-import { defineComponent, h, shallowRef } from "vue";
-import { isMfaRequired, messages, useAction } from "../internal.js";
+import { defineComponent, shallowRef } from "vue";
+import { finishSignIn, tokenButton, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 
 /**
@@ -27,21 +27,16 @@ export const MagicLinkVerify = defineComponent({
       action.attempt(async () => {
         const answer = await state.client.magicLink.verify({ token: props.token });
         used.value = true;
-        if (isMfaRequired(answer)) {
-          emit("mfa-required", answer.pending_session_id);
-          return;
-        }
-        await state.refetch();
-        emit("success");
+        await finishSignIn(answer, state, emit);
       });
 
     return () =>
-      h("div", { class: "yauth-magic-link-verify" }, [
-        used.value ? null : h("p", "Press Sign in to finish signing in with the link you were mailed."),
-        ...messages(action),
-        used.value
-          ? null
-          : h("button", { type: "button", disabled: action.submitting.value, onClick: signIn }, "Sign in"),
-      ]);
+      tokenButton(action, {
+        class: "yauth-magic-link-verify",
+        done: used.value,
+        prompt: "Press Sign in to finish signing in with the link you were mailed.",
+        button: "Sign in",
+        press: signIn,
+      });
   },
 });

@@ -1,5 +1,5 @@
-import { defineComponent, h, ref, useId } from "vue";
-import { field, messages, onSubmit, submitButton, useAction } from "../internal.js";
+import { defineComponent, ref, useId } from "vue";
+import { codeField, form, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 
 /** The second step of a sign-in: a code from the authenticator app, or a backup code. */
@@ -28,18 +28,8 @@ export const MfaChallenge = defineComponent({
       });
 
     return () =>
-      h("form", { class: "yauth-form yauth-mfa-challenge", onSubmit: onSubmit(submit) }, [
-        field({
-          id: `${id}-code`,
-          label: "Authentication code",
-          name: "code",
-          autocomplete: "one-time-code",
-          model: code,
-          required: true,
-          hint: "The 6-digit code from your authenticator app, or one of your backup codes.",
-        }),
-        ...messages(action),
-        submitButton(action, "Verify"),
+      form(action, { class: "yauth-mfa-challenge", submit, button: "Verify" }, [
+        codeField(id, code, "The 6-digit code from your authenticator app, or one of your backup codes."),
       ]);
   },
 });

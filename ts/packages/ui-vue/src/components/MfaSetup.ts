@@ -1,7 +1,7 @@
 import type { Json } from "@yauth/client";
 import { renderSVG } from "uqr";
 import { defineComponent, h, ref, shallowRef, useId, type VNode } from "vue";
-import { field, messages, onSubmit, submitButton, useAction } from "../internal.js";
+import { codeField, form, messages, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 
 type SetupAnswer = Json<"mfaTotpSetup", 200>;
@@ -65,19 +65,8 @@ export const MfaSetup = defineComponent({
       }),
       h("p", ["Secret: ", h("code", { class: "yauth-secret" }, answer.secret)]),
       h("p", ["Setup link: ", h("code", { class: "yauth-otpauth-url" }, answer.otpauth_url)]),
-      h("form", { class: "yauth-form", onSubmit: onSubmit(confirm) }, [
-        field({
-          id: `${id}-code`,
-          label: "Authentication code",
-          name: "code",
-          inputmode: "numeric",
-          autocomplete: "one-time-code",
-          model: code,
-          required: true,
-          hint: "The 6-digit code your app shows now.",
-        }),
-        ...messages(action),
-        submitButton(action, "Enable"),
+      form(action, { submit: confirm, button: "Enable" }, [
+        codeField(id, code, "The 6-digit code your app shows now.", "numeric"),
       ]),
     ];
 

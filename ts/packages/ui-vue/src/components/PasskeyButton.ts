@@ -1,13 +1,5 @@
 import { defineComponent, h, type PropType, ref, useId } from "vue";
-import {
-  field,
-  isMfaRequired,
-  messages,
-  onSubmit,
-  PasskeyUnsupportedError,
-  submitButton,
-  useAction,
-} from "../internal.js";
+import { field, finishSignIn, form, messages, PasskeyUnsupportedError, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 
 function assertWebAuthn(): void {
@@ -49,12 +41,7 @@ export const PasskeyButton = defineComponent({
       action.attempt(async () => {
         assertWebAuthn();
         const answer = await client.passkey.login(props.email || undefined);
-        if (isMfaRequired(answer)) {
-          emit("mfa-required", answer.pending_session_id);
-          return;
-        }
-        await state.refetch();
-        emit("success");
+        await finishSignIn(answer, state, emit);
       });
 
     const register = () =>
@@ -68,7 +55,7 @@ export const PasskeyButton = defineComponent({
 
     return () =>
       props.mode === "register"
-        ? h("form", { class: "yauth-form yauth-passkey", onSubmit: onSubmit(register) }, [
+        ? form(action, { class: "yauth-passkey", submit: register, button: "Register a passkey" }, [
             field({
               id: `${id}-passkey-name`,
               label: "Passkey name",
@@ -78,8 +65,6 @@ export const PasskeyButton = defineComponent({
               maxlength: 64,
               hint: "A name to tell it apart, such as “Laptop” or “Phone”.",
             }),
-            ...messages(action),
-            submitButton(action, "Register a passkey"),
           ])
         : h("div", { class: "yauth-passkey" }, [
             ...messages(action),

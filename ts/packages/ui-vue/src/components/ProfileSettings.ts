@@ -1,5 +1,5 @@
-import { defineComponent, h, ref, useId, watch } from "vue";
-import { field, messages, onSubmit, submitButton, useAction } from "../internal.js";
+import { defineComponent, ref, useId, watch } from "vue";
+import { displayNameField, form, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 
 /** The signed-in user's display name. */
@@ -37,17 +37,6 @@ export const ProfileSettings = defineComponent({
         emit("saved");
       });
 
-    return () =>
-      h("form", { class: "yauth-form yauth-profile", onSubmit: onSubmit(submit) }, [
-        field({
-          id: `${id}-display-name`,
-          label: "Display name",
-          name: "name",
-          autocomplete: "name",
-          model: displayName,
-        }),
-        ...messages(action),
-        submitButton(action, "Save"),
-      ]);
+    return () => form(action, { class: "yauth-profile", submit, button: "Save" }, [displayNameField(id, displayName)]);
   },
 });

@@ -1,5 +1,5 @@
-import { defineComponent, h, ref, useId } from "vue";
-import { field, messages, onSubmit, submitButton, useAction } from "../internal.js";
+import { defineComponent, ref, useId } from "vue";
+import { displayNameField, emailField, form, isMessage, passwordField, succeed, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 
 /** Create an account with email, password and an optional display name. */
@@ -7,7 +7,7 @@ export const RegisterForm = defineComponent({
   name: "RegisterForm",
   emits: {
     /** The account was created; the server's message (check your mail, say). */
-    success: (message: string) => typeof message === "string",
+    success: isMessage,
   },
   setup(_props, { emit }) {
     const { client } = useYAuthState();
@@ -26,39 +26,14 @@ export const RegisterForm = defineComponent({
           ...(name ? { display_name: name } : {}),
         });
         password.value = "";
-        action.status.value = answer.message;
-        emit("success", answer.message);
+        succeed(action, emit, answer.message);
       });
 
     return () =>
-      h("form", { class: "yauth-form yauth-register", onSubmit: onSubmit(submit) }, [
-        field({
-          id: `${id}-email`,
-          label: "Email",
-          name: "email",
-          type: "email",
-          autocomplete: "email",
-          model: email,
-          required: true,
-        }),
-        field({
-          id: `${id}-password`,
-          label: "Password",
-          name: "new-password",
-          type: "password",
-          autocomplete: "new-password",
-          model: password,
-          required: true,
-        }),
-        field({
-          id: `${id}-display-name`,
-          label: "Display name",
-          name: "name",
-          autocomplete: "name",
-          model: displayName,
-        }),
-        ...messages(action),
-        submitButton(action, "Create account"),
+      form(action, { class: "yauth-register", submit, button: "Create account" }, [
+        emailField(id, email),
+        passwordField({ id: `${id}-password`, label: "Password", autocomplete: "new-password", model: password }),
+        displayNameField(id, displayName),
       ]);
   },
 });

@@ -1,5 +1,5 @@
-import { defineComponent, h, ref, useId } from "vue";
-import { field, messages, onSubmit, submitButton, useAction } from "../internal.js";
+import { defineComponent, ref, useId } from "vue";
+import { form, isMessage, passwordField, succeed, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 
 /** Choose a new password with the token of a mailed reset link. */
@@ -11,7 +11,7 @@ export const ResetPasswordForm = defineComponent({
   },
   emits: {
     /** The password was changed; the server's message. */
-    success: (message: string) => typeof message === "string",
+    success: isMessage,
   },
   setup(props, { emit }) {
     const { client } = useYAuthState();
@@ -23,23 +23,17 @@ export const ResetPasswordForm = defineComponent({
       action.attempt(async () => {
         const answer = await client.emailPassword.resetPassword({ token: props.token, password: password.value });
         password.value = "";
-        action.status.value = answer.message;
-        emit("success", answer.message);
+        succeed(action, emit, answer.message);
       });
 
     return () =>
-      h("form", { class: "yauth-form yauth-reset-password", onSubmit: onSubmit(submit) }, [
-        field({
+      form(action, { class: "yauth-reset-password", submit, button: "Reset password" }, [
+        passwordField({
           id: `${id}-new-password`,
           label: "New password",
-          name: "new-password",
-          type: "password",
           autocomplete: "new-password",
           model: password,
-          required: true,
         }),
-        ...messages(action),
-        submitButton(action, "Reset password"),
       ]);
   },
 });

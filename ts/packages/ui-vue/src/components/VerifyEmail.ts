@@ -1,5 +1,5 @@
-import { defineComponent, h, shallowRef } from "vue";
-import { messages, useAction } from "../internal.js";
+import { defineComponent, shallowRef } from "vue";
+import { isMessage, tokenButton, useAction } from "../internal.js";
 import { useYAuthState } from "../plugin.js";
 
 /**
@@ -14,7 +14,7 @@ export const VerifyEmail = defineComponent({
   },
   emits: {
     /** The address is verified; the server's message. */
-    success: (message: string) => typeof message === "string",
+    success: isMessage,
   },
   setup(props, { emit }) {
     const state = useYAuthState();
@@ -32,12 +32,12 @@ export const VerifyEmail = defineComponent({
       });
 
     return () =>
-      h("div", { class: "yauth-verify-email" }, [
-        done.value ? null : h("p", "Press Verify to confirm your email address."),
-        ...messages(action),
-        done.value
-          ? null
-          : h("button", { type: "button", disabled: action.submitting.value, onClick: verify }, "Verify"),
-      ]);
+      tokenButton(action, {
+        class: "yauth-verify-email",
+        done: done.value,
+        prompt: "Press Verify to confirm your email address.",
+        button: "Verify",
+        press: verify,
+      });
   },
 });
