@@ -1,12 +1,20 @@
 import { cleanup, fireEvent, render, screen, waitFor } from "@solidjs/testing-library";
 import type { YAuthClient } from "@yauth/client";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConsentScreen, type ConsentScreenProps } from "./ConsentScreen.jsx";
 import { YAuthProvider } from "./context.jsx";
+import { DECISION_DELAY_MS } from "./decisionGuard.js";
 import { fakeServer, json, user } from "./testing/fakeServer.js";
+
+// The buttons wait for the page to have been in front for 700 ms: the clock is the test's
+// (it also runs on by itself, for the waits of the testing library).
+beforeEach(() => {
+  vi.useFakeTimers({ shouldAdvanceTime: true });
+});
 
 afterEach(() => {
   cleanup();
+  vi.useRealTimers();
   vi.restoreAllMocks();
 });
 
@@ -34,9 +42,21 @@ function renderConsent(client: YAuthClient, props: ConsentScreenProps) {
   ));
 }
 
-/** Waits for the session: the buttons are enabled once it is known. */
+/** Waits for the session, and for the page to have been in front long enough: the buttons are then enabled. */
 async function signedIn() {
   await screen.findByText("Signed in as ada@example.com");
+  vi.advanceTimersByTime(DECISION_DELAY_MS);
+}
+
+const allowButton = () => screen.getByRole("button", { name: "Allow" }) as HTMLButtonElement;
+
+/** The alert, and neither button. */
+function refused(message: RegExp | string) {
+  const text = screen.getByRole("alert").textContent ?? "";
+  if (typeof message === "string") expect(text).toBe(message);
+  else expect(text).toMatch(message);
+  expect(screen.queryByRole("button", { name: "Allow" })).toBeNull();
+  expect(screen.queryByRole("button", { name: "Deny" })).toBeNull();
 }
 
 function server(decision: Response) {
@@ -57,25 +77,62 @@ describe("ConsentScreen", () => {
     expect(scopes[0]).toMatch(/^openid/);
     expect(scopes[1]).toMatch(/^email/);
     expect(screen.getByText("You will be sent to photos.example")).toBeTruthy();
+    expect(screen.getByText("https://photos.example/callback").tagName).toBe("CODE");
     await signedIn();
   });
 
-  it("names the redirect URI's host with its port", () => {
+  it("names the redirect URI's host with its port, then its origin and path", () => {
     const { client } = server(json(200, { redirect_to: "/" }));
     const request = new URLSearchParams(query);
-    request.set("redirect_uri", "http://127.0.0.1:9/cb?x=1");
+    request.set("redirect_uri", "http://127.0.0.1:9/cb?x=1#top");
     renderConsent(client, { request });
 
-    expect(screen.getByText("You will be sent to 127.0.0.1:9")).toBeTruthy();
+    const sentence = screen.getByText("You will be sent to 127.0.0.1:9");
+    const next = sentence.nextElementSibling;
+    expect(next?.textContent).toBe("http://127.0.0.1:9/cb");
+    expect(next?.querySelector("code")?.textContent).toBe("http://127.0.0.1:9/cb");
   });
 
-  it("says nothing of a destination when the request names no redirect_uri", () => {
-    const { client } = server(json(200, { redirect_to: "/" }));
+  it("refuses a request without redirect_uri: an alert and no buttons", () => {
+    const { client, received } = server(json(200, { redirect_to: "/" }));
     const request = new URLSearchParams(query);
     request.delete("redirect_uri");
     renderConsent(client, { request });
 
+    refused(/names no redirect URI/);
     expect(screen.queryByText(/You will be sent to/)).toBeNull();
+    expect(received.some((r) => r.path === "/oauth/authorize")).toBe(false);
+  });
+
+  it.each([
+    ["client_id", "other-app"],
+    ["redirect_uri", "https://evil.example/callback"],
+    ["scope", "openid"],
+    ["state", "s-456"],
+    ["code_challenge", "x"],
+  ])("refuses a request that gives %s twice: an alert and no buttons", (field, second) => {
+    const { client } = server(json(200, { redirect_to: "/" }));
+    const request = new URLSearchParams(query);
+    request.append(field, second);
+    renderConsent(client, { request });
+
+    refused(/more than once/);
+  });
+
+  it("refuses a repeated field of the page's own query", () => {
+    window.history.replaceState(null, "", `/consent?${query}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb`);
+    const { client } = server(json(200, { redirect_to: "/" }));
+    renderConsent(client, {});
+
+    refused(/more than once/);
+    window.history.replaceState(null, "", "/");
+  });
+
+  it("takes a repeated parameter that is not a field of the decision", () => {
+    const { client } = server(json(200, { redirect_to: "/" }));
+    renderConsent(client, { request: new URLSearchParams(`${query}&prompt=login`) });
+
+    expect(screen.queryByRole("alert")).toBeNull();
     expect(screen.getByRole("button", { name: "Allow" })).toBeTruthy();
   });
 
@@ -83,11 +140,42 @@ describe("ConsentScreen", () => {
     const { client, received } = server(json(200, { redirect_to: "https://photos.example/callback" }));
     renderConsent(client, { request: new URLSearchParams(query), onDecision: vi.fn() });
 
-    const allow = screen.getByRole("button", { name: "Allow" }) as HTMLButtonElement;
+    const allow = allowButton();
     expect(allow.disabled).toBe(true);
     fireEvent.click(allow);
     await signedIn();
     expect(allow.disabled).toBe(false);
+    expect(received.some((r) => r.path === "/oauth/authorize")).toBe(false);
+  });
+
+  it("keeps the buttons disabled until the page has been in front for 700 ms", async () => {
+    const { client } = server(json(200, { redirect_to: "https://photos.example/callback" }));
+    renderConsent(client, { request: new URLSearchParams(query), onDecision: vi.fn() });
+    await screen.findByText("Signed in as ada@example.com");
+
+    const deny = screen.getByRole("button", { name: "Deny" }) as HTMLButtonElement;
+    expect(allowButton().disabled).toBe(true);
+    expect(deny.disabled).toBe(true);
+    vi.advanceTimersByTime(DECISION_DELAY_MS);
+    expect(allowButton().disabled).toBe(false);
+    expect(deny.disabled).toBe(false);
+  });
+
+  it("disables the buttons when the window loses the focus, until it has had it back for 700 ms", async () => {
+    const { client, received } = server(json(200, { redirect_to: "https://photos.example/callback" }));
+    renderConsent(client, { request: new URLSearchParams(query), onDecision: vi.fn() });
+    await signedIn();
+    expect(allowButton().disabled).toBe(false);
+
+    const hasFocus = vi.spyOn(document, "hasFocus").mockReturnValue(false);
+    window.dispatchEvent(new Event("blur"));
+    expect(allowButton().disabled).toBe(true);
+    fireEvent.click(allowButton());
+    hasFocus.mockReturnValue(true);
+    window.dispatchEvent(new Event("focus"));
+    expect(allowButton().disabled).toBe(true);
+    vi.advanceTimersByTime(DECISION_DELAY_MS);
+    expect(allowButton().disabled).toBe(false);
     expect(received.some((r) => r.path === "/oauth/authorize")).toBe(false);
   });
 
@@ -143,16 +231,14 @@ describe("ConsentScreen", () => {
 
     expect((await screen.findByRole("alert")).textContent).toBe("The authorization request expired.");
     expect(onDecision).not.toHaveBeenCalled();
-    expect((screen.getByRole("button", { name: "Allow" }) as HTMLButtonElement).disabled).toBe(false);
+    expect(allowButton().disabled).toBe(false);
   });
 
   it("refuses a request without client_id: an alert and no buttons", () => {
     const { client, received } = server(json(200, { redirect_to: "/" }));
     renderConsent(client, { request: new URLSearchParams("response_type=code&scope=openid") });
 
-    expect(screen.getByRole("alert").textContent).toMatch(/names no client/);
-    expect(screen.queryByRole("button", { name: "Allow" })).toBeNull();
-    expect(screen.queryByRole("button", { name: "Deny" })).toBeNull();
+    refused(/names no client/);
     expect(received.some((r) => r.path === "/oauth/authorize")).toBe(false);
   });
 
@@ -165,10 +251,8 @@ describe("ConsentScreen", () => {
     request.set("redirect_uri", redirectUri);
     renderConsent(client, { request });
 
-    expect(screen.getByRole("alert").textContent).toMatch(/redirect URI/);
+    refused(/redirect URI is not a web address/);
     expect(screen.queryByText(/You will be sent to/)).toBeNull();
-    expect(screen.queryByRole("button", { name: "Allow" })).toBeNull();
-    expect(screen.queryByRole("button", { name: "Deny" })).toBeNull();
   });
 
   it("refuses to show inside a frame: an alert and no buttons", () => {
@@ -176,9 +260,7 @@ describe("ConsentScreen", () => {
     const { client } = server(json(200, { redirect_to: "/" }));
     renderConsent(client, { request: new URLSearchParams(query) });
 
-    expect(screen.getByRole("alert").textContent).toBe("This page cannot be used inside a frame.");
-    expect(screen.queryByRole("button", { name: "Allow" })).toBeNull();
-    expect(screen.queryByRole("button", { name: "Deny" })).toBeNull();
+    refused("This page cannot be used inside a frame.");
   });
 
   it("goes to an https answer with location.assign when no onDecision is given", async () => {
@@ -207,7 +289,39 @@ describe("ConsentScreen", () => {
       expect((await screen.findByRole("alert")).textContent).toMatch(/not a web address/);
       expect(onDecision).not.toHaveBeenCalled();
       expect(assign).not.toHaveBeenCalled();
-      expect((screen.getByRole("button", { name: "Allow" }) as HTMLButtonElement).disabled).toBe(true);
+      expect(allowButton().disabled).toBe(true);
     },
   );
+
+  it.each([
+    "https://evil.example/callback?code=c-4&state=s-123",
+    "http://photos.example/callback?code=c-4&state=s-123",
+    "https://photos.example:8443/callback?code=c-4&state=s-123",
+    "https://photos.example.evil.example/callback?code=c-4",
+  ])("does not go to the answer %s of another origin than redirect_uri: an alert", async (target) => {
+    const assign = vi.spyOn(window.location, "assign").mockImplementation(() => {});
+    const { client } = server(json(200, { redirect_to: target }));
+    const onDecision = vi.fn();
+    renderConsent(client, { request: new URLSearchParams(query), onDecision });
+    await signedIn();
+
+    fireEvent.click(screen.getByRole("button", { name: "Allow" }));
+
+    expect((await screen.findByRole("alert")).textContent).toMatch(/another site than the redirect URI/);
+    expect(onDecision).not.toHaveBeenCalled();
+    expect(assign).not.toHaveBeenCalled();
+    expect(allowButton().disabled).toBe(true);
+  });
+
+  it("does not go elsewhere with location.assign either", async () => {
+    const assign = vi.spyOn(window.location, "assign").mockImplementation(() => {});
+    const { client } = server(json(200, { redirect_to: "https://evil.example/callback?code=c-5" }));
+    renderConsent(client, { request: new URLSearchParams(query) });
+    await signedIn();
+
+    fireEvent.click(screen.getByRole("button", { name: "Allow" }));
+
+    expect((await screen.findByRole("alert")).textContent).toMatch(/another site/);
+    expect(assign).not.toHaveBeenCalled();
+  });
 });

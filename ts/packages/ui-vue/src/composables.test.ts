@@ -1,7 +1,7 @@
 import { flushPromises, mount } from "@vue/test-utils";
 import { describe, expect, it } from "vitest";
 import { defineComponent } from "vue";
-import { type UseAuth, useAuth, useSession } from "./composables.js";
+import { ANOTHER_REQUEST, type UseAuth, useAuth, useSession } from "./composables.js";
 import { isMfaRequired } from "./internal.js";
 import {
   aUser,
@@ -109,20 +109,19 @@ describe("useAuth", () => {
     });
   });
 
-  it("a second call while the first is under way returns the same promise and sends nothing", async () => {
+  it("the same call again while the first is under way returns the same promise and sends nothing", async () => {
     const held = deferred<Reply>();
     const server = fakeServer({ "GET /session": SIGNED_OUT, "POST /login": () => held.promise });
     const auth = await inSetup(server, useAuth);
 
     const first = auth.login({ email: "ada@example.com", password: "correct horse" });
-    const second = auth.login({ email: "ada@example.com", password: "typed again" });
+    const second = auth.login({ email: "ada@example.com", password: "correct horse" });
 
     expect(second).toBe(first);
     server.on("GET /session", { body: aUser() });
     held.resolve({ body: aUser() });
     await expect(second).resolves.toEqual(aUser());
     expect(server.calls("POST /login")).toHaveLength(1);
-    expect(server.calls("POST /login")[0]?.body).toEqual({ email: "ada@example.com", password: "correct horse" });
     expect(auth.submitting.value).toBe(false);
 
     // Once settled, the next call is sent.
@@ -131,6 +130,61 @@ describe("useAuth", () => {
     expect(third).not.toBe(first);
     await third;
     expect(server.calls("POST /login")).toHaveLength(2);
+  });
+
+  it("a call with other arguments while one is under way is refused: 'Another request is under way.'", async () => {
+    const held = deferred<Reply>();
+    const server = fakeServer({ "GET /session": SIGNED_OUT, "POST /login": () => held.promise });
+    const auth = await inSetup(server, useAuth);
+
+    const first = auth.login({ email: "ada@example.com", password: "correct horse" });
+    const second = auth.login({ email: "grace@example.com", password: "typed again" });
+
+    expect(second).not.toBe(first);
+    await expect(second).rejects.toThrow(new Error("Another request is under way."));
+    expect(ANOTHER_REQUEST).toBe("Another request is under way.");
+    expect(auth.error.value).toBe("Another request is under way.");
+    expect(auth.submitting.value).toBe(true);
+
+    // The first call goes on, alone.
+    server.on("GET /session", { body: aUser() });
+    held.resolve({ body: aUser() });
+    await expect(first).resolves.toEqual(aUser());
+    expect(server.calls("POST /login")).toHaveLength(1);
+    expect(server.calls("POST /login")[0]?.body).toEqual({ email: "ada@example.com", password: "correct horse" });
+    expect(auth.submitting.value).toBe(false);
+
+    // The next call clears the error.
+    server.on("POST /login", { body: aUser() });
+    await auth.login({ email: "grace@example.com", password: "typed again" });
+    expect(auth.error.value).toBeNull();
+  });
+
+  it("compares the arguments whole: a field more makes another call", async () => {
+    const held = deferred<Reply>();
+    const server = fakeServer({ "GET /session": SIGNED_OUT, "POST /login": () => held.promise });
+    const auth = await inSetup(server, useAuth);
+
+    const first = auth.login({ email: "ada@example.com", password: "correct horse" });
+    const second = auth.login({ email: "ada@example.com", password: "correct horse", remember_me: true });
+
+    await expect(second).rejects.toThrow(ANOTHER_REQUEST);
+    held.resolve({ body: MFA });
+    await first;
+    expect(server.calls("POST /login")).toHaveLength(1);
+  });
+
+  it("arguments that cannot be written as JSON never match the call under way", async () => {
+    const held = deferred<Reply>();
+    const server = fakeServer({ "GET /session": SIGNED_OUT, "POST /forgot-password": () => held.promise });
+    const auth = await inSetup(server, useAuth);
+    const odd = { email: "ada@example.com", size: 1n } as unknown as { email: string };
+
+    const first = auth.forgotPassword({ email: "ada@example.com" });
+    await expect(auth.forgotPassword(odd)).rejects.toThrow(ANOTHER_REQUEST);
+    held.resolve({ body: { message: "On its way." } });
+    await first;
+    expect(server.calls("POST /forgot-password")).toHaveLength(1);
   });
 
   it("a double submit of a failing call rejects both callers once, and the next call is sent", async () => {
@@ -198,6 +252,56 @@ describe("useAuth", () => {
       message: "Your password was changed.",
     });
     expect(server.calls("POST /reset-password")[0]?.body).toEqual({ token: "t0k3n", password: "n3w password" });
+  });
+
+  it("logout waits for a login under way, then signs out", async () => {
+    const held = deferred<Reply>();
+    const server = fakeServer({
+      "GET /session": SIGNED_OUT,
+      "POST /login": () => held.promise,
+      "POST /logout": { status: 204 },
+    });
+    const auth = await inSetup(server, useAuth);
+
+    const login = auth.login({ email: "ada@example.com", password: "correct horse" });
+    const logout = auth.logout();
+    await flushPromises();
+    expect(server.calls("POST /logout")).toHaveLength(0);
+
+    server.on("GET /session", { body: aUser() });
+    held.resolve({ body: aUser() });
+    await expect(login).resolves.toEqual(aUser());
+    await logout;
+
+    expect(server.received.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /session",
+      "POST /login",
+      "GET /session",
+      "POST /logout",
+    ]);
+    expect(auth.user.value).toBeNull();
+    expect(auth.submitting.value).toBe(false);
+  });
+
+  it("logout waits for a register under way, also one that fails", async () => {
+    const held = deferred<Reply>();
+    const server = fakeServer({
+      "GET /session": { body: aUser() },
+      "POST /register": () => held.promise,
+      "POST /logout": { status: 204 },
+    });
+    const auth = await inSetup(server, useAuth);
+
+    const register = auth.register({ email: "ada@example.com", password: "correct horse" });
+    const logout = auth.logout();
+    await flushPromises();
+    expect(server.calls("POST /logout")).toHaveLength(0);
+
+    held.resolve(refusal(409, "conflict", "That email is taken."));
+    await expect(register).rejects.toMatchObject({ status: 409 });
+    await expect(logout).resolves.toBeUndefined();
+    expect(server.calls("POST /logout")).toHaveLength(1);
+    expect(auth.user.value).toBeNull();
   });
 
   it("logout posts /logout and forgets the user", async () => {

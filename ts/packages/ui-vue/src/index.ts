@@ -1,9 +1,10 @@
 /**
  * yauth for Vue 3: the plugin (`app.use(YAuthPlugin, { baseUrl: "/api/auth" })`), the
- * composables `useYAuth`, `useAuth` and `useSession`, the components of every flow, and
- * `takeOAuthMfaRedirect()` (a provider's answer asking for a second factor, taken at startup). The
- * components are render functions with typed props and emits; they carry no styles, only
- * `yauth-*` classes.
+ * composables `useYAuth`, `useAuth` and `useSession`, the components of every flow,
+ * `useDecisionGuard()` (keeps an "Allow" button off until the page has been in front for a
+ * moment: for a consent or device page), and `takeOAuthMfaRedirect()` (a provider's answer
+ * asking for a second factor, taken at startup). The components are render functions with typed
+ * props and emits; they carry no styles, only `yauth-*` classes.
  *
  * @module
  */
@@ -20,9 +21,15 @@ export { ProfileSettings } from "./components/ProfileSettings.js";
 export { RegisterForm } from "./components/RegisterForm.js";
 export { ResetPasswordForm } from "./components/ResetPasswordForm.js";
 export { VerifyEmail } from "./components/VerifyEmail.js";
-export { type UseAuth, type UseSession, useAuth, useSession } from "./composables.js";
+export { ANOTHER_REQUEST, type UseAuth, type UseSession, useAuth, useSession } from "./composables.js";
+export { DECISION_DELAY_MS, type DecisionGuard, isFramed, useDecisionGuard } from "./decisionGuard.js";
 export { errorMessage, isMfaRequired, type MfaRequiredAnswer, NETWORK_ERROR, type SignInAnswer } from "./internal.js";
-export { markOAuthPending, OAUTH_PENDING_KEY, takeOAuthMfaRedirect } from "./oauthRedirect.js";
+export {
+  markOAuthPending,
+  OAUTH_PENDING_KEY,
+  OAUTH_PENDING_MAX_AGE_MS,
+  takeOAuthMfaRedirect,
+} from "./oauthRedirect.js";
 export {
   createYAuthState,
   useYAuth,
