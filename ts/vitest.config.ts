@@ -2,11 +2,15 @@ import vue from "@vitejs/plugin-vue";
 import solid from "vite-plugin-solid";
 import { defineConfig } from "vitest/config";
 
-// The packages' unit tests run against their sources (`@yauth/client` resolves to
-// packages/client/src), so `npm test` needs no build first.
+// The unit tests (of the packages, and of the example apps' own logic) run against the
+// packages' sources (`@yauth/client` resolves to packages/client/src), so `npm test` needs no
+// build first.
+const source = (path: string) => new URL(path, import.meta.url).pathname;
 const alias = {
-  "@yauth/client": new URL("./packages/client/src/index.ts", import.meta.url).pathname,
-  "@yauth/shared": new URL("./packages/shared/src/index.ts", import.meta.url).pathname,
+  "@yauth/client": source("./packages/client/src/index.ts"),
+  "@yauth/shared": source("./packages/shared/src/index.ts"),
+  "@yauth/ui-vue": source("./packages/ui-vue/src/index.ts"),
+  "@yauth/ui-solidjs": source("./packages/ui-solidjs/src/index.tsx"),
 };
 
 export default defineConfig({
@@ -19,7 +23,11 @@ export default defineConfig({
       {
         plugins: [vue()],
         resolve: { alias },
-        test: { name: "ui-vue", environment: "happy-dom", include: ["packages/ui-vue/src/**/*.test.ts"] },
+        test: {
+          name: "ui-vue",
+          environment: "happy-dom",
+          include: ["packages/ui-vue/src/**/*.test.ts", "examples/vue/src/**/*.test.ts"],
+        },
       },
       {
         plugins: [solid()],
@@ -27,7 +35,7 @@ export default defineConfig({
         test: {
           name: "ui-solidjs",
           environment: "happy-dom",
-          include: ["packages/ui-solidjs/src/**/*.test.tsx"],
+          include: ["packages/ui-solidjs/src/**/*.test.tsx", "examples/solid/src/**/*.test.ts"],
           server: { deps: { inline: [/solid-js/, /@solidjs/] } },
         },
       },
