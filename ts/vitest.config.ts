@@ -2,8 +2,7 @@ import vue from "@vitejs/plugin-vue";
 import solid from "vite-plugin-solid";
 import { defineConfig } from "vitest/config";
 
-// The unit tests (of the packages, and of the example apps' own logic) run against the
-// packages' sources (`@yauth/client` resolves to packages/client/src), so `npm test` needs no
+// The packages' unit tests run against their sources (`@yauth/client` resolves to packages/client/src), so `npm test` needs no
 // build first.
 const source = (path: string) => new URL(path, import.meta.url).pathname;
 const alias = {
@@ -26,7 +25,7 @@ export default defineConfig({
         test: {
           name: "ui-vue",
           environment: "happy-dom",
-          include: ["packages/ui-vue/src/**/*.test.ts", "examples/vue/src/**/*.test.ts"],
+          include: ["packages/ui-vue/src/**/*.test.ts"],
         },
       },
       {
@@ -35,7 +34,7 @@ export default defineConfig({
         test: {
           name: "ui-solidjs",
           environment: "happy-dom",
-          include: ["packages/ui-solidjs/src/**/*.test.tsx", "examples/solid/src/**/*.test.ts"],
+          include: ["packages/ui-solidjs/src/**/*.test.tsx"],
           server: { deps: { inline: [/solid-js/, /@solidjs/] } },
         },
       },

@@ -1,3 +1,4 @@
+import { authorizeReturnTo } from "@yauth/client";
 import { takeOAuthMfaRedirect } from "@yauth/ui-solidjs";
 import { createSignal } from "solid-js";
 
@@ -15,15 +16,7 @@ export const [returnTo, setReturnTo] = createSignal<string>();
  * a crafted link cannot send a freshly signed-in user elsewhere.
  */
 export function safeReturnTo(raw: string | null | undefined): string | undefined {
-  if (!raw) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw, window.location.origin);
-  } catch {
-    return undefined;
-  }
-  if (url.origin !== window.location.origin || url.pathname !== `${API_BASE}/oauth/authorize`) return undefined;
-  return url.href;
+  return authorizeReturnTo(raw, API_BASE)?.href;
 }
 
 /** The first value of a search parameter as @solidjs/router gives them. */

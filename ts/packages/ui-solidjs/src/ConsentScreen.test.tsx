@@ -1,9 +1,9 @@
 import { cleanup, fireEvent, render, screen, waitFor } from "@solidjs/testing-library";
 import type { YAuthClient } from "@yauth/client";
+import { DECISION_DELAY_MS } from "@yauth/client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConsentScreen, type ConsentScreenProps } from "./ConsentScreen.jsx";
 import { YAuthProvider } from "./context.jsx";
-import { DECISION_DELAY_MS } from "./decisionGuard.js";
 import { fakeServer, json, user } from "./testing/fakeServer.js";
 
 // The buttons wait for the page to have been in front for 700 ms: the clock is the test's

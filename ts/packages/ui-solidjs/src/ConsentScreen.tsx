@@ -1,7 +1,8 @@
 import type { Body } from "@yauth/client";
+import { isFramed } from "@yauth/client";
 import { createSignal, createUniqueId, For, type JSX, Show } from "solid-js";
 import { useYAuth } from "./context.jsx";
-import { createDecisionGuard, isFramed } from "./decisionGuard.js";
+import { createDecisionGuard } from "./decisionGuard.js";
 import { Alert } from "./feedback.jsx";
 import { createSubmission } from "./submission.js";
 

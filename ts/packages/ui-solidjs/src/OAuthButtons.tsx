@@ -1,6 +1,6 @@
+import { markOAuthPending } from "@yauth/client";
 import { For, type JSX } from "solid-js";
 import { useYAuth } from "./context.jsx";
-import { markOAuthPending } from "./oauthRedirect.js";
 
 export interface OAuthButtonsProps {
   /** The providers' names, as in `/oauth/{name}/authorize` (see `client.oauth.providers()`). */

@@ -1,6 +1,7 @@
+import { DECISION_DELAY_MS, isFramed } from "@yauth/client";
 import { createRoot } from "solid-js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createDecisionGuard, DECISION_DELAY_MS, type DecisionGuard, isFramed } from "./decisionGuard.js";
+import { createDecisionGuard, type DecisionGuard } from "./decisionGuard.js";
 
 let visibility: DocumentVisibilityState = "visible";
 let focused = true;

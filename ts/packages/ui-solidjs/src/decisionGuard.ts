@@ -1,7 +1,5 @@
+import { DECISION_DELAY_MS, watchDecisionReadiness } from "@yauth/client";
 import { type Accessor, createSignal, getOwner, onCleanup } from "solid-js";
-
-/** How long the page must have been visible and focused before a decision button is enabled. */
-export const DECISION_DELAY_MS = 700;
 
 /** What {@link createDecisionGuard} gives. */
 export interface DecisionGuard {
@@ -12,11 +10,6 @@ export interface DecisionGuard {
    * call it when the buttons appear or change under the pointer, e.g. after new content loads.
    */
   restart: () => void;
-}
-
-/** Whether the user can see this page and it receives their clicks. */
-function inFront(): boolean {
-  return document.visibilityState === "visible" && document.hasFocus();
 }
 
 /**
@@ -30,55 +23,7 @@ function inFront(): boolean {
  */
 export function createDecisionGuard(delayMs: number = DECISION_DELAY_MS): DecisionGuard {
   const [ready, setReady] = createSignal(false);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  const stop = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    setReady(false);
-  };
-
-  const start = () => {
-    stop();
-    if (!inFront()) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      // In front all along, as far as the events told; checked once more.
-      setReady(inFront());
-    }, delayMs);
-  };
-
-  // Focus back: the delay starts over, unless it already runs or has passed.
-  const onFocus = () => {
-    if (timer === undefined && !ready()) start();
-  };
-  const onVisibility = () => {
-    if (document.visibilityState === "visible") onFocus();
-    else stop();
-  };
-
-  window.addEventListener("focus", onFocus);
-  window.addEventListener("blur", stop);
-  document.addEventListener("visibilitychange", onVisibility);
-  start();
-
-  if (getOwner()) {
-    onCleanup(() => {
-      window.removeEventListener("focus", onFocus);
-      window.removeEventListener("blur", stop);
-      document.removeEventListener("visibilitychange", onVisibility);
-      if (timer !== undefined) clearTimeout(timer);
-    });
-  }
-
-  return { ready, restart: start };
-}
-
-/** Whether this page is shown inside a frame, where another site could lay its page over the buttons. */
-export function isFramed(): boolean {
-  try {
-    return window.top !== window.self;
-  } catch {
-    return true;
-  }
+  const timer = watchDecisionReadiness(setReady, delayMs);
+  if (getOwner()) onCleanup(timer.dispose);
+  return { ready, restart: timer.restart };
 }

@@ -9,10 +9,20 @@
  *
  * @module
  */
+
+// Framework-free, from the client: the OAuth MFA redirect marker and the decision pages' guards.
+export {
+  DECISION_DELAY_MS,
+  isFramed,
+  markOAuthPending,
+  OAUTH_PENDING_KEY,
+  OAUTH_PENDING_MAX_AGE_MS,
+  takeOAuthMfaRedirect,
+} from "@yauth/client";
 export { ChangePasswordForm, type ChangePasswordFormProps } from "./ChangePasswordForm.jsx";
 export { ConsentScreen, type ConsentScreenProps } from "./ConsentScreen.jsx";
 export { useYAuth, type YAuthContextValue, YAuthProvider, type YAuthProviderProps } from "./context.jsx";
-export { createDecisionGuard, DECISION_DELAY_MS, type DecisionGuard, isFramed } from "./decisionGuard.js";
+export { createDecisionGuard, type DecisionGuard } from "./decisionGuard.js";
 export { errorMessage, NETWORK_MESSAGE, passkeyErrorMessage } from "./errors.js";
 export { ForgotPasswordForm, type ForgotPasswordFormProps } from "./ForgotPasswordForm.jsx";
 export { LoginForm, type LoginFormProps } from "./LoginForm.jsx";
@@ -21,12 +31,6 @@ export { MagicLinkVerify, type MagicLinkVerifyProps } from "./MagicLinkVerify.js
 export { MfaChallenge, type MfaChallengeProps } from "./MfaChallenge.jsx";
 export { MfaSetup, type MfaSetupProps } from "./MfaSetup.jsx";
 export { OAuthButtons, type OAuthButtonsProps } from "./OAuthButtons.jsx";
-export {
-  markOAuthPending,
-  OAUTH_PENDING_KEY,
-  OAUTH_PENDING_MAX_AGE_MS,
-  takeOAuthMfaRedirect,
-} from "./oauthRedirect.js";
 export { PasskeyButton, type PasskeyButtonProps } from "./PasskeyButton.jsx";
 export { ProfileSettings, type ProfileSettingsProps } from "./ProfileSettings.jsx";
 export { RegisterForm, type RegisterFormProps } from "./RegisterForm.jsx";

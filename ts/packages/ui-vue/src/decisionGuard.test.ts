@@ -1,6 +1,7 @@
+import { DECISION_DELAY_MS, isFramed } from "@yauth/client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { effectScope } from "vue";
-import { DECISION_DELAY_MS, type DecisionGuard, isFramed, useDecisionGuard } from "./decisionGuard.js";
+import { type DecisionGuard, useDecisionGuard } from "./decisionGuard.js";
 
 let visibility: DocumentVisibilityState = "visible";
 let focused = true;

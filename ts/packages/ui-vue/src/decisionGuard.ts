@@ -1,7 +1,5 @@
+import { DECISION_DELAY_MS, watchDecisionReadiness } from "@yauth/client";
 import { getCurrentScope, onScopeDispose, type Ref, readonly, shallowRef } from "vue";
-
-/** How long the page must have been visible and focused before a decision button is enabled. */
-export const DECISION_DELAY_MS = 700;
 
 /** What {@link useDecisionGuard} gives. */
 export interface DecisionGuard {
@@ -12,11 +10,6 @@ export interface DecisionGuard {
    * call it when the buttons appear or change under the pointer, e.g. after new content loads.
    */
   restart(): void;
-}
-
-/** Whether the user can see this page and it receives their clicks. */
-function inFront(): boolean {
-  return document.visibilityState === "visible" && document.hasFocus();
 }
 
 /**
@@ -31,56 +24,9 @@ function inFront(): boolean {
  */
 export function useDecisionGuard(delayMs: number = DECISION_DELAY_MS): DecisionGuard {
   const ready = shallowRef(false);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  function stop(): void {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    ready.value = false;
-  }
-
-  function start(): void {
-    stop();
-    if (!inFront()) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      // In front all along, as far as the events told; checked once more.
-      ready.value = inFront();
-    }, delayMs);
-  }
-
-  // Focus back: the delay starts over, unless it already runs or has passed.
-  function onFocus(): void {
-    if (timer === undefined && !ready.value) start();
-  }
-
-  function onVisibility(): void {
-    if (document.visibilityState === "visible") onFocus();
-    else stop();
-  }
-
-  window.addEventListener("focus", onFocus);
-  window.addEventListener("blur", stop);
-  document.addEventListener("visibilitychange", onVisibility);
-  start();
-
-  if (getCurrentScope()) {
-    onScopeDispose(() => {
-      window.removeEventListener("focus", onFocus);
-      window.removeEventListener("blur", stop);
-      document.removeEventListener("visibilitychange", onVisibility);
-      if (timer !== undefined) clearTimeout(timer);
-    });
-  }
-
-  return { ready: readonly(ready), restart: start };
-}
-
-/** Whether this page is shown inside a frame, where another site could lay its page over the buttons. */
-export function isFramed(): boolean {
-  try {
-    return window.top !== window.self;
-  } catch {
-    return true;
-  }
+  const timer = watchDecisionReadiness((value) => {
+    ready.value = value;
+  }, delayMs);
+  if (getCurrentScope()) onScopeDispose(timer.dispose);
+  return { ready: readonly(ready), restart: timer.restart };
 }

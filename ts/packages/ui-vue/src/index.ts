@@ -8,6 +8,16 @@
  *
  * @module
  */
+
+// Framework-free, from the client: the OAuth MFA redirect marker and the decision pages' guards.
+export {
+  DECISION_DELAY_MS,
+  isFramed,
+  markOAuthPending,
+  OAUTH_PENDING_KEY,
+  OAUTH_PENDING_MAX_AGE_MS,
+  takeOAuthMfaRedirect,
+} from "@yauth/client";
 export { ChangePasswordForm } from "./components/ChangePasswordForm.js";
 export { ForgotPasswordForm } from "./components/ForgotPasswordForm.js";
 export { LoginForm } from "./components/LoginForm.js";
@@ -22,14 +32,8 @@ export { RegisterForm } from "./components/RegisterForm.js";
 export { ResetPasswordForm } from "./components/ResetPasswordForm.js";
 export { VerifyEmail } from "./components/VerifyEmail.js";
 export { ANOTHER_REQUEST, type UseAuth, type UseSession, useAuth, useSession } from "./composables.js";
-export { DECISION_DELAY_MS, type DecisionGuard, isFramed, useDecisionGuard } from "./decisionGuard.js";
+export { type DecisionGuard, useDecisionGuard } from "./decisionGuard.js";
 export { errorMessage, isMfaRequired, type MfaRequiredAnswer, NETWORK_ERROR, type SignInAnswer } from "./internal.js";
-export {
-  markOAuthPending,
-  OAUTH_PENDING_KEY,
-  OAUTH_PENDING_MAX_AGE_MS,
-  takeOAuthMfaRedirect,
-} from "./oauthRedirect.js";
 export {
   createYAuthState,
   useYAuth,

@@ -1,5 +1,5 @@
+import { markOAuthPending } from "@yauth/client";
 import { defineComponent, h, type PropType } from "vue";
-import { markOAuthPending } from "../oauthRedirect.js";
 import { useYAuthState } from "../plugin.js";
 
 /**

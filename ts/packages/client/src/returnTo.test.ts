@@ -1,9 +1,12 @@
+// @vitest-environment happy-dom
 // The only place `?return_to=` may send a freshly signed-in user: this origin's OAuth 2
 // authorization endpoint. Anything else is an open redirect.
 import { describe, expect, it } from "vitest";
-import { safeReturnTo } from "./signIn.js";
+import { authorizeReturnTo } from "./decision.js";
 
-describe("safeReturnTo", () => {
+const safeReturnTo = (value: unknown) => authorizeReturnTo(value, "/api/auth")?.href ?? null;
+
+describe("authorizeReturnTo", () => {
   it("keeps this origin's authorization request, relative or absolute", () => {
     expect(safeReturnTo("/api/auth/oauth/authorize?client_id=c&state=s")).toMatch(
       /\/api\/auth\/oauth\/authorize\?client_id=c&state=s$/,
