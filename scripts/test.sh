@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project against the real PostgreSQL, MariaDB and SQLite on this
 # machine: the workspace (unit, snapshot, CLI and database tests, the conformance suite of
-# all ten backends, generated-code freshness), the `yauth` crate with every feature, and the
-# toasty models crate, which has its own lockfile (see ARCHITECTURE.md).
+# all ten backends, generated-code freshness), the `yauth` crate with every feature, the
+# toasty models crate and the fixture application, which have their own lockfiles (see
+# ARCHITECTURE.md), the browser tests and the TypeScript packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,13 @@ cargo test --workspace --locked
 cargo test --locked -p yauth --features full,all-backends
 # Shares the workspace's target folder so that common dependencies build once.
 cargo test --locked --manifest-path tests/toasty-models/Cargo.toml
+# An application outside the workspace (own lockfile, tables prefixed `auth_`): its
+# migrations and generated repositories are exactly what `cargo yauth generate` writes, and
+# the conformance suite and an HTTP flow pass on each generated module.
+for config in tests/app-fixture/yauth-*.toml; do
+    cargo run -q --locked -p cargo-yauth -- yauth -f "$config" generate --check
+done
+cargo test --locked --manifest-path tests/app-fixture/Cargo.toml
 # The demo page in Debian's Chromium with a virtual authenticator: passkeys and TOTP as a
 # person meets them (installs chromium and the npm packages it needs).
 scripts/browser-test.sh

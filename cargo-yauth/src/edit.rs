@@ -16,8 +16,8 @@ use crate::{InitArgs, Output};
 /// Column at which the comments after values start.
 const COMMENT_COLUMN: usize = 32;
 
-fn commented(table: &mut Table, key: &str, value: &str, comment: &str) {
-    let mut value = Value::from(value);
+fn commented(table: &mut Table, key: &str, value: impl Into<Value>, comment: &str) {
+    let mut value: Value = value.into();
     let width = key.len() + 3 + value.to_string().trim().len();
     let pad = " ".repeat(COMMENT_COLUMN.saturating_sub(width).max(2));
     value.decor_mut().set_prefix(" ");
@@ -32,6 +32,7 @@ pub fn init_text(
     prefix: &str,
     migrations_dir: &str,
     enabled: &[String],
+    repositories: bool,
 ) -> String {
     let mut migration = Table::new();
     migration.decor_mut().set_prefix(
@@ -60,8 +61,16 @@ pub fn init_text(
         &mut migration,
         "table_prefix",
         prefix,
-        "the built-in runtime backends expect \"yauth_\"",
+        "built-in backends need \"yauth_\"; repositories = true takes any",
     );
+    if repositories {
+        commented(
+            &mut migration,
+            "repositories",
+            true,
+            "generate yauth's repositories into repositories_file",
+        );
+    }
 
     let path_hint = match orm {
         Orm::Diesel => format!("# schema_file = \"{DEFAULT_SCHEMA_FILE}\"  (diesel table! file)\n"),
@@ -107,7 +116,14 @@ pub fn init(
             enabled.push(name.to_string());
         }
     }
-    let text = init_text(orm, dialect, &args.prefix, &args.migrations_dir, &enabled);
+    let text = init_text(
+        orm,
+        dialect,
+        &args.prefix,
+        &args.migrations_dir,
+        &enabled,
+        args.repositories,
+    );
     let project = Project::from_text(path, text)?;
     let exists = path
         .try_exists()
@@ -299,8 +315,13 @@ mod tests {
             "yauth_",
             "migrations",
             &["email-password".into(), "mfa".into()],
+            true,
         );
         let config = Config::parse(&text).unwrap();
+        assert_eq!(
+            config.repositories_file.as_deref(),
+            Some("src/yauth_repos.rs")
+        );
         assert_eq!(config.orm, Orm::Diesel);
         assert_eq!(config.enabled, ["email-password", "mfa"]);
         assert!(text.contains("# diesel | sqlx | seaorm | toasty"), "{text}");

@@ -85,6 +85,10 @@ pub struct InitArgs {
     /// Where migrations and the schema snapshot go, relative to yauth.toml
     #[arg(long, default_value = yauth_migration::config::DEFAULT_MIGRATIONS_DIR, value_name = "DIR")]
     pub migrations_dir: String,
+    /// Also generate yauth's repositories into your crate (`repositories = true`, written to
+    /// src/yauth_repos.rs): needed for a prefix other than yauth_; diesel, sqlx and seaorm
+    #[arg(long)]
+    pub repositories: bool,
     /// Overwrite an existing yauth.toml (existing migrations are kept)
     #[arg(long)]
     pub force: bool,

@@ -48,11 +48,14 @@ pub fn status(path: &Path, now: NaiveDateTime, output: &mut Output<'_>) -> anyho
         )?,
         Orm::Sqlx => {}
     }
-    if config.table_prefix != DEFAULT_PREFIX {
+    if let Some(file) = &config.repositories_file {
+        writeln!(out, "  repositories:   {}", project.shown(file))?;
+    } else if config.table_prefix != DEFAULT_PREFIX {
         writeln!(
             output.err,
             "warning: table_prefix is `{}`, but the built-in runtime backends expect \
-             `{DEFAULT_PREFIX}`: they will not find these tables",
+             `{DEFAULT_PREFIX}`: they will not find these tables (set `repositories = true` \
+             to generate repositories for this prefix into your crate)",
             config.table_prefix
         )?;
     }

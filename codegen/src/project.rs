@@ -6,6 +6,26 @@ use yauth_migration::{Config, Orm};
 
 use crate::CodegenError;
 
+/// The repositories module of `repositories = true`: every repository trait of yauth-entity
+/// for the configured ORM and dialect over tables named with the configured prefix. It covers
+/// every table of every plugin, because `YAuthBuilder` takes a backend that implements them
+/// all; the tables of plugins that are off are simply never queried.
+pub fn repositories_module(config: &Config) -> Result<String, CodegenError> {
+    let backend = match config.orm {
+        Orm::Sqlx => crate::repo::Backend::Sqlx(config.dialect),
+        Orm::Diesel => crate::repo::Backend::Diesel(config.dialect),
+        Orm::Seaorm => crate::repo::Backend::SeaOrm(config.dialect),
+        Orm::Toasty => {
+            return Err(CodegenError::Unsupported(
+                "repositories are generated for diesel, sqlx and seaorm".into(),
+            ));
+        }
+    };
+    let schema = yauth_migration::builtin::full_schema(&config.table_prefix);
+    let catalogue = yauth_migration::queries::catalogue();
+    crate::repo::application_module(&schema, &catalogue, backend)
+}
+
 fn join(dir: &str, name: &str) -> String {
     format!("{}/{name}", dir.trim_end_matches('/'))
 }
@@ -54,6 +74,9 @@ pub fn project_files(
                 files.push(derived(join(&config.models_dir, &name), contents));
             }
         }
+    }
+    if let Some(path) = &config.repositories_file {
+        files.push(derived(path.clone(), repositories_module(config)?));
     }
     Ok(files)
 }

@@ -171,6 +171,11 @@ struct CompositeCtx {
 struct Context {
     header: String,
     marker: &'static str,
+    /// A module generated into an application's crate: it reaches yauth-entity through
+    /// `yauth::entity` and its sqlx statements are bound at run time.
+    standalone: bool,
+    /// The tables' name prefix.
+    prefix: String,
     tables: Vec<TableCtx>,
     composites: Vec<CompositeCtx>,
     /// Backend-specific names (`SqlxPgBackend`, `PgConnection`, ...).
@@ -182,6 +187,14 @@ struct BackendCtx {
     name: String,
     connection: String,
     dialect: Option<Dialect>,
+    /// The database's name in prose (`PostgreSQL`).
+    database: &'static str,
+    /// sqlx: the pool, database and row types (`PgPool`, `Postgres`, `sqlx::postgres::PgRow`).
+    pool: String,
+    db: String,
+    row: String,
+    /// sqlx: whether statements are checked at compile time (`query!`).
+    checked: bool,
 }
 
 fn signature(params: &[Param]) -> (String, String) {
@@ -273,12 +286,28 @@ fn dialect_pascal(d: Dialect) -> &'static str {
     }
 }
 
+/// Where a generated module goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// One of yauth's own crates (`runtime/`).
+    Runtime,
+    /// An application's crate (`cargo yauth generate` with `repositories = true`).
+    Application,
+}
+
 fn context(
     schema: &Schema,
     catalogue: &Catalogue,
     backend: Option<Backend>,
     template: &str,
+    placement: Placement,
 ) -> Result<Context, CodegenError> {
+    let standalone = placement == Placement::Application;
+    let sqlx_flavor = if standalone {
+        Flavor::SqlxUnchecked
+    } else {
+        Flavor::Sqlx
+    };
     check_rust_names(schema)?;
     catalogue.validate(schema)?;
     let memory_plan = match backend {
@@ -327,7 +356,7 @@ fn context(
                     None => None,
                 },
                 sql: match backend {
-                    Some(Backend::Sqlx(d)) => Some(sql_query(schema, table, q, d, Flavor::Sqlx)),
+                    Some(Backend::Sqlx(d)) => Some(sql_query(schema, table, q, d, sqlx_flavor)),
                     Some(Backend::Diesel(d)) => {
                         Some(sql_query(schema, table, q, d, Flavor::Diesel))
                     }
@@ -371,12 +400,47 @@ fn context(
         .map(|c| composite_ctx(schema, catalogue, c))
         .collect();
     Ok(Context {
-        header: runtime_header(template),
+        header: match placement {
+            Placement::Runtime => runtime_header(template),
+            Placement::Application => crate::render::header(template),
+        },
         marker: SCHEMA_MARKER,
+        standalone,
+        prefix: schema.prefix.clone(),
         tables,
         composites,
         backend: backend.map(|b| BackendCtx {
-            name: b.struct_name(),
+            name: if standalone {
+                "Backend".into()
+            } else {
+                b.struct_name()
+            },
+            database: match b.dialect() {
+                Some(Dialect::Postgres) => "PostgreSQL",
+                Some(Dialect::Mysql) => "MySQL",
+                Some(Dialect::Sqlite) => "SQLite",
+                None => "",
+            },
+            pool: b
+                .dialect()
+                .map_or_else(String::new, |d| format!("{}Pool", sqlx_db(d))),
+            db: b.dialect().map_or_else(String::new, |d| {
+                match d {
+                    Dialect::Postgres => "Postgres",
+                    Dialect::Mysql => "MySql",
+                    Dialect::Sqlite => "Sqlite",
+                }
+                .to_string()
+            }),
+            row: b.dialect().map_or_else(String::new, |d| {
+                match d {
+                    Dialect::Postgres => "sqlx::postgres::PgRow",
+                    Dialect::Mysql => "sqlx::mysql::MySqlRow",
+                    Dialect::Sqlite => "sqlx::sqlite::SqliteRow",
+                }
+                .to_string()
+            }),
+            checked: !standalone,
             connection: match b {
                 Backend::Memory => String::new(),
                 Backend::Sqlx(d) => format!("sqlx::{}Connection", sqlx_db(d)),
@@ -445,7 +509,11 @@ pub struct RuntimeFile {
 /// `DatabaseBackend`.
 pub fn entity_rs(schema: &Schema, catalogue: &Catalogue) -> Result<String, CodegenError> {
     let template = "repo/entity.rs.jinja";
-    render_rust(template, context(schema, catalogue, None, template)?, true)
+    render_rust(
+        template,
+        context(schema, catalogue, None, template, Placement::Runtime)?,
+        true,
+    )
 }
 
 /// The generated module of one backend crate.
@@ -457,7 +525,41 @@ pub fn backend_rs(
     let template = backend.template();
     render_rust(
         template,
-        context(schema, catalogue, Some(backend), template)?,
+        context(
+            schema,
+            catalogue,
+            Some(backend),
+            template,
+            Placement::Runtime,
+        )?,
+        true,
+    )
+}
+
+/// The repositories module `cargo yauth generate` writes into an application's crate
+/// (`repositories = true`): the backend of the configured ORM and dialect, named `Backend`,
+/// over `schema` (the configured prefix). It is rendered from the same templates and SQL as
+/// yauth's built-in backend crates.
+pub fn application_module(
+    schema: &Schema,
+    catalogue: &Catalogue,
+    backend: Backend,
+) -> Result<String, CodegenError> {
+    if backend == Backend::Memory {
+        return Err(CodegenError::Unsupported(
+            "the in-memory backend is not generated into applications".into(),
+        ));
+    }
+    let template = backend.template();
+    render_rust(
+        template,
+        context(
+            schema,
+            catalogue,
+            Some(backend),
+            template,
+            Placement::Application,
+        )?,
         true,
     )
 }
@@ -511,6 +613,10 @@ enum Flavor {
     Diesel,
     /// sea-orm's raw statements: plain aliases read by name.
     SeaOrm,
+    /// sqlx's run-time statements (`sqlx::query(..).bind(..)`), in modules generated into an
+    /// application, which has neither a database at build time nor offline data: plain
+    /// aliases read by name, like sea-orm's.
+    SqlxUnchecked,
 }
 
 /// The comment in front of every table name in diesel's SQL; a backend opened with a
@@ -531,6 +637,8 @@ struct SqlQuery {
     /// `field: decode expression` for the row (over `r`).
     fields: Vec<(String, String)>,
     joined_fields: Vec<(String, String)>,
+    /// The value of the result column `n` (a count or a counter) of the row `r`.
+    n: String,
     /// MySQL, which has no `RETURNING`: the follow-up `SELECT` (same transaction).
     then_sql: Option<String>,
     then_binds: Vec<Bind>,
@@ -640,7 +748,7 @@ impl Sql {
         let bind = Bind { expr, sql_type };
         // diesel writes each placeholder itself, at its `?`: every occurrence is a bind.
         match (self.dialect, self.flavor) {
-            (Dialect::Postgres, Flavor::Sqlx | Flavor::SeaOrm) => {
+            (Dialect::Postgres, Flavor::Sqlx | Flavor::SeaOrm | Flavor::SqlxUnchecked) => {
                 let n = match self.binds.iter().position(|b| *b == bind) {
                     Some(i) => i + 1,
                     None => {
@@ -661,7 +769,7 @@ impl Sql {
     fn table(&self, schema: &Schema, table: &Table) -> String {
         let name = self.dialect.quote(&table.full_name(&schema.prefix));
         match self.flavor {
-            Flavor::Sqlx | Flavor::SeaOrm => name,
+            Flavor::Sqlx | Flavor::SeaOrm | Flavor::SqlxUnchecked => name,
             Flavor::Diesel => format!("{SCHEMA_MARKER}{name}"),
         }
     }
@@ -673,7 +781,7 @@ impl Sql {
                 let marker = if nullable { "?" } else { "!" };
                 self.dialect.quote(&format!("{name}{marker}: {ty}"))
             }
-            Flavor::Diesel | Flavor::SeaOrm => self.dialect.quote(name),
+            Flavor::Diesel | Flavor::SeaOrm | Flavor::SqlxUnchecked => self.dialect.quote(name),
         }
     }
 
@@ -758,6 +866,40 @@ fn select_list(sql: &Sql, table: &Table, qualifier: &str, alias_prefix: &str) ->
         .join(", ")
 }
 
+/// `field: decode expression` for a result row `r` whose columns are aliased
+/// `<alias_prefix><column>`: fields of sqlx's record, or columns read by name.
+fn row_fields(
+    table: &Table,
+    d: Dialect,
+    flavor: Flavor,
+    alias_prefix: &str,
+) -> Vec<(String, String)> {
+    match flavor {
+        Flavor::SqlxUnchecked => read_by_name(table, d, "&r", &format!("\"{alias_prefix}\"")),
+        _ => decode_fields(table, &format!("r.{alias_prefix}")),
+    }
+}
+
+/// `field: decode expression` reading each column by name with `get::<Wire>(row, pre,
+/// "column")` (sea-orm's results and sqlx's run-time rows); `row` and `pre` are Rust
+/// expressions (the prefix of the result columns' aliases).
+fn read_by_name(table: &Table, d: Dialect, row: &str, pre: &str) -> Vec<(String, String)> {
+    table
+        .columns
+        .iter()
+        .map(|c| {
+            let wire = wire_type(d, c.ty);
+            let wire = if c.nullable {
+                format!("Option<{wire}>")
+            } else {
+                wire.to_string()
+            };
+            let read = format!("get::<{wire}>({row}, {pre}, \"{}\")?", c.name);
+            (c.name.clone(), decode_expr(c.ty, c.nullable, &read))
+        })
+        .collect()
+}
+
 fn decode_fields(table: &Table, source: &str) -> Vec<(String, String)> {
     table
         .columns
@@ -827,6 +969,7 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
     let mut joined_fields = Vec::new();
     let mut then_sql = None;
     let mut then_binds = Vec::new();
+    let mut n_wire = "i64";
     let ts = |sql: &mut Sql, name: &str| {
         sql.bind_value(
             format!("wire::enc_ts({name})"),
@@ -852,8 +995,8 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
                 d.quote(column)
             ));
             where_clause(&mut sql, table, &q.filter, "t.");
-            fields = decode_fields(table, "r.");
-            joined_fields = decode_fields(target, "r.j_");
+            fields = row_fields(table, d, flavor, "");
+            joined_fields = row_fields(target, d, flavor, "j_");
         }
         QueryKind::Get | QueryKind::List => {
             let list = select_list(&sql, table, "", "");
@@ -866,7 +1009,7 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
                 let offset = sql.bind_typed("wire::enc_count(offset)".into(), count);
                 sql.push(&format!(" LIMIT {limit} OFFSET {offset}"));
             }
-            fields = decode_fields(table, "r.");
+            fields = row_fields(table, d, flavor, "");
         }
         QueryKind::Count => {
             let alias = sql.alias("n", "i64", false);
@@ -880,7 +1023,8 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
             if q.kind == QueryKind::Increment {
                 let counter = q.counter().expect("validated");
                 let ty = table.column(counter).expect("validated").ty;
-                let alias = sql.alias("n", wire_type(d, ty), false);
+                n_wire = wire_type(d, ty);
+                let alias = sql.alias("n", n_wire, false);
                 if d == Dialect::Mysql {
                     let mut then = Sql::new(d, flavor);
                     then.push(&format!(
@@ -968,10 +1112,15 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
                     old(&expires_at),
                 ));
             }
-            fields = decode_fields(table, "r.");
+            fields = row_fields(table, d, flavor, "");
         }
     }
+    let n = match flavor {
+        Flavor::SqlxUnchecked => format!("get::<{n_wire}>(&r, \"\", \"n\")?"),
+        _ => "r.n".to_string(),
+    };
     SqlQuery {
+        n,
         sql: sql.text,
         binds: sql.binds,
         fields,
@@ -1075,18 +1224,5 @@ fn diesel_table(schema: &Schema, catalogue: &Catalogue, table: &Table, d: Dialec
 // sea-orm: the same SQL as raw statements, rows read column by column.
 
 fn seaorm_decode(table: &Table, d: Dialect) -> Vec<(String, String)> {
-    table
-        .columns
-        .iter()
-        .map(|c| {
-            let wire = wire_type(d, c.ty);
-            let wire = if c.nullable {
-                format!("Option<{wire}>")
-            } else {
-                wire.to_string()
-            };
-            let read = format!("get::<{wire}>(r, pre, \"{}\")?", c.name);
-            (c.name.clone(), decode_expr(c.ty, c.nullable, &read))
-        })
-        .collect()
+    read_by_name(table, d, "r", "pre")
 }

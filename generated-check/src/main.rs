@@ -1,6 +1,9 @@
 //! `cargo run -p generated-check` regenerates every generated file of this repository's
-//! runtime crates (from the built-in schema and query catalogue) in memory and compares it
-//! with the committed file, printing a unified diff for each one that differs.
+//! runtime crates (from the built-in schema and query catalogue), and the ORM files and
+//! repositories of the fixture application (`tests/app-fixture/yauth-*.toml`), in memory and
+//! compares each with the committed file, printing a unified diff for each one that differs.
+//! (The fixture's migrations are written once and never regenerated: `cargo yauth generate
+//! --check` covers them.)
 //!
 //! - `--write` rewrites the files instead (after a change to the schema, catalogue or a
 //!   template); so does `YAUTH_BLESS=1`, the switch every freshness check of the repository
@@ -12,8 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use yauth_codegen::compare::{BLESS_ENV, Ensured, Mode, NotFresh, ensure_file_contents};
-use yauth_codegen::repo::runtime_files;
-use yauth_migration::{Dialect, builtin, diff::MigrationSql};
+use yauth_codegen::project::project_files;
+use yauth_codegen::repo::{RuntimeFile, runtime_files};
+use yauth_migration::layout::{FileKind, Snapshot, snapshot_path};
+use yauth_migration::{Config, Dialect, builtin, diff::MigrationSql};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -57,15 +62,58 @@ fn main() -> ExitCode {
 /// The command that rewrites stale runtime files.
 const FIX: &str = "cargo run -p generated-check -- --write";
 
+/// The files `cargo yauth generate` derives for each `yauth-*.toml` of the fixture
+/// application (ORM files and the repositories module), relative to the repository root.
+fn fixture_files(root: &Path) -> Result<Vec<RuntimeFile>, String> {
+    let dir = root.join(FIXTURE_DIR);
+    let mut configs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("yauth-") && n.ends_with(".toml"))
+        })
+        .collect();
+    configs.sort();
+    let mut files = Vec::new();
+    for path in configs {
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        };
+        let config =
+            Config::parse(&read(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        let snapshot = Snapshot::parse(&read(&dir.join(snapshot_path(&config)))?)
+            .map_err(|e| e.to_string())?;
+        for file in project_files(&config, &snapshot).map_err(|e| e.to_string())? {
+            if file.kind == FileKind::Derived {
+                files.push(RuntimeFile {
+                    path: format!("{FIXTURE_DIR}/{}", file.path),
+                    contents: file.contents,
+                });
+            }
+        }
+    }
+    Ok(files)
+}
+
+const FIXTURE_DIR: &str = "tests/app-fixture";
+
 fn check(mode: Mode) -> ExitCode {
-    let files = match runtime_files() {
+    let root = root();
+    let files = match runtime_files()
+        .map_err(|e| e.to_string())
+        .and_then(|mut files| {
+            files.extend(fixture_files(&root)?);
+            Ok(files)
+        }) {
         Ok(files) => files,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let root = root();
     let mut stale = 0;
     for file in &files {
         match ensure_file_contents(mode, &root.join(&file.path), &file.contents, FIX) {

@@ -67,6 +67,7 @@ pub const DEFAULT_MIGRATIONS_DIR: &str = "migrations";
 pub const DEFAULT_SCHEMA_FILE: &str = "src/yauth_schema.rs";
 pub const DEFAULT_ENTITIES_DIR: &str = "src/yauth_entities";
 pub const DEFAULT_MODELS_DIR: &str = "src/yauth_models";
+pub const DEFAULT_REPOSITORIES_FILE: &str = "src/yauth_repos.rs";
 
 /// A parsed `yauth.toml`. Paths are as written, relative to the file's directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +85,9 @@ pub struct Config {
     pub models_dir: String,
     /// The plugins the user asked for, as written; dependencies are resolved at generation.
     pub enabled: Vec<String>,
+    /// `repositories = true`: the module of yauth's repositories generated into the
+    /// application's crate (`repositories_file`), for the configured ORM, dialect and prefix.
+    pub repositories_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +108,8 @@ struct RawMigration {
     schema_file: Option<String>,
     entities_dir: Option<String>,
     models_dir: Option<String>,
+    repositories: Option<bool>,
+    repositories_file: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -134,7 +140,19 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_ENTITIES_DIR.into()),
             models_dir: m.models_dir.unwrap_or_else(|| DEFAULT_MODELS_DIR.into()),
             enabled: raw.plugins.enabled,
+            // Like the other path keys, `repositories_file` may be set while unused.
+            repositories_file: m.repositories.unwrap_or(false).then(|| {
+                m.repositories_file
+                    .unwrap_or_else(|| DEFAULT_REPOSITORIES_FILE.into())
+            }),
         };
+        if config.repositories_file.is_some() && config.orm == Orm::Toasty {
+            return Err(SchemaError::Config(
+                "`repositories = true` generates repositories for diesel, sqlx and seaorm; \
+                 toasty is not supported yet"
+                    .into(),
+            ));
+        }
         if !config.table_prefix.is_empty() && !crate::types::is_identifier(&config.table_prefix) {
             return Err(SchemaError::Config(format!(
                 "table_prefix `{}` must be letters, digits and underscores",
@@ -146,6 +164,13 @@ impl Config {
             ("schema_file", &config.schema_file),
             ("entities_dir", &config.entities_dir),
             ("models_dir", &config.models_dir),
+            (
+                "repositories_file",
+                config
+                    .repositories_file
+                    .as_ref()
+                    .unwrap_or(&config.models_dir),
+            ),
         ] {
             if value.trim_matches('/').trim().is_empty()
                 || std::path::Path::new(value).is_absolute()
@@ -171,6 +196,40 @@ mod tests {
         assert_eq!(config.migrations_dir, "migrations");
         assert_eq!(config.table_prefix, "yauth_");
         assert!(config.enabled.is_empty());
+        assert_eq!(config.repositories_file, None);
+    }
+
+    #[test]
+    fn repositories_default_to_one_module_and_are_refused_for_toasty() {
+        let head = "[migration]\norm = \"sqlx\"\ndialect = \"sqlite\"\n";
+        let config = Config::parse(&format!("{head}repositories = true\n")).unwrap();
+        assert_eq!(
+            config.repositories_file.as_deref(),
+            Some("src/yauth_repos.rs")
+        );
+        let config = Config::parse(&format!(
+            "{head}repositories = true\nrepositories_file = \"src/auth/repos.rs\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.repositories_file.as_deref(),
+            Some("src/auth/repos.rs")
+        );
+        let config = Config::parse(&format!(
+            "{head}repositories = false\nrepositories_file = \"src/r.rs\"\n"
+        ))
+        .unwrap();
+        assert_eq!(config.repositories_file, None);
+        let err = Config::parse(&format!(
+            "{head}repositories = true\nrepositories_file = \"/r.rs\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("repositories_file"), "{err}");
+        let err = Config::parse(
+            "[migration]\norm = \"toasty\"\ndialect = \"sqlite\"\nrepositories = true\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("toasty"), "{err}");
     }
 
     #[test]

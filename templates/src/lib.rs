@@ -48,6 +48,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../repo/entity.rs.jinja"),
     ),
     (
+        "repo/imports.rs.jinja",
+        include_str!("../repo/imports.rs.jinja"),
+    ),
+    (
         "memory/backend.rs.jinja",
         include_str!("../memory/backend.rs.jinja"),
     ),

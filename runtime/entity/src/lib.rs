@@ -60,6 +60,14 @@ impl RepoError {
 /// Conversions every backend shares, so that a value written by one backend reads back
 /// identically through every other.
 pub mod support {
+    // The crates that generated repositories use, for modules generated into an
+    // application's crate (`cargo yauth generate` with `repositories = true`): they name
+    // them through `yauth::entity::support`, so the application need not depend on them.
+    pub use async_trait;
+    pub use chrono;
+    pub use serde_json;
+    pub use uuid;
+
     use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
     use uuid::Uuid;
 

@@ -5,15 +5,42 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::{IntoSql as _, OptionalExtension as _, QueryableByName};
-use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
 use yauth_entity::*;
 use yauth_entity::support::wire_mysql as wire;
-use crate::DieselMysqlBackend;
+use std::sync::Arc;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::{IntoSql as _, OptionalExtension as _, QueryableByName};
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _, SimpleAsyncConnection as _};
 type Conn = diesel_async::AsyncMysqlConnection;
+/// yauth's repositories over a diesel-async deadpool of MySQL connections.
+#[derive(Clone)]
+pub struct DieselMysqlBackend {
+    pool: Pool<Conn>,
+    statements: Arc<Statements>,
+}
+impl DieselMysqlBackend {
+    /// Uses `pool`, whose database holds yauth's tables (apply the migrations that
+    /// `cargo yauth generate` wrote, for example with `diesel migration run`).
+    pub fn from_pool(pool: Pool<Conn>) -> Self {
+        Self {
+            pool,
+            statements: Arc::new(Statements::new("")),
+        }
+    }
+    /// The pool the backend runs on.
+    pub fn pool(&self) -> &Pool<Conn> {
+        &self.pool
+    }
+    async fn conn(&self) -> Result<Object<Conn>, RepoError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| RepoError::internal("diesel connection pool", e))
+    }
+}
 type Db = <Conn as diesel_async::AsyncConnectionCore>::Backend;
 /// Maps a diesel error to the repository error: unique violations are conflicts, a missing
 /// row is `NotFound`, anything else is internal and keeps its source.
@@ -22,10 +49,7 @@ pub(crate) fn db_err(e: diesel::result::Error) -> RepoError {
     match e {
         Error::NotFound => RepoError::NotFound,
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
-            yauth_entity::support::unique_violation(
-                info.constraint_name(),
-                info.message(),
-            )
+            support::unique_violation(info.constraint_name(), info.message())
         }
         other => RepoError::internal("diesel", other),
     }

@@ -5,15 +5,55 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::{IntoSql as _, OptionalExtension as _, QueryableByName};
-use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
 use yauth_entity::*;
 use yauth_entity::support::wire_postgres as wire;
-use crate::DieselPgBackend;
+use std::sync::Arc;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::{IntoSql as _, OptionalExtension as _, QueryableByName};
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _, SimpleAsyncConnection as _};
 type Conn = diesel_async::AsyncPgConnection;
+/// yauth's repositories over a diesel-async deadpool of PostgreSQL connections.
+#[derive(Clone)]
+pub struct DieselPgBackend {
+    pool: Pool<Conn>,
+    statements: Arc<Statements>,
+}
+impl DieselPgBackend {
+    /// Uses `pool`, whose database holds yauth's tables (apply the migrations that
+    /// `cargo yauth generate` wrote, for example with `diesel migration run`).
+    pub fn from_pool(pool: Pool<Conn>) -> Self {
+        Self {
+            pool,
+            statements: Arc::new(Statements::new("")),
+        }
+    }
+    /// Uses yauth's tables in the PostgreSQL schema `schema` (for example `"auth"`).
+    ///
+    /// Every statement names its tables as `"schema"."yauth_..."`; the statements are
+    /// qualified once, here, so nothing is added per query and the pool's `search_path` is
+    /// left as the application set it. Create the schema and apply the migrations inside it
+    /// (`SET search_path TO auth` before running them).
+    pub fn from_pool_with_schema(pool: Pool<Conn>, schema: &str) -> Self {
+        let qualifier = format!("\"{}\".", schema.replace('"', "\"\""));
+        Self {
+            pool,
+            statements: Arc::new(Statements::new(&qualifier)),
+        }
+    }
+    /// The pool the backend runs on.
+    pub fn pool(&self) -> &Pool<Conn> {
+        &self.pool
+    }
+    async fn conn(&self) -> Result<Object<Conn>, RepoError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| RepoError::internal("diesel connection pool", e))
+    }
+}
 type Db = <Conn as diesel_async::AsyncConnectionCore>::Backend;
 /// Maps a diesel error to the repository error: unique violations are conflicts, a missing
 /// row is `NotFound`, anything else is internal and keeps its source.
@@ -22,10 +62,7 @@ pub(crate) fn db_err(e: diesel::result::Error) -> RepoError {
     match e {
         Error::NotFound => RepoError::NotFound,
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
-            yauth_entity::support::unique_violation(
-                info.constraint_name(),
-                info.message(),
-            )
+            support::unique_violation(info.constraint_name(), info.message())
         }
         other => RepoError::internal("diesel", other),
     }

@@ -5,17 +5,72 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::{IntoSql as _, OptionalExtension as _, QueryableByName};
-use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
 use yauth_entity::*;
 use yauth_entity::support::wire_sqlite as wire;
-use crate::DieselSqliteBackend;
+use std::sync::Arc;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::{IntoSql as _, OptionalExtension as _, QueryableByName};
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _, SimpleAsyncConnection as _};
 type Conn = diesel_async::sync_connection_wrapper::SyncConnectionWrapper<
     diesel::SqliteConnection,
 >;
+/// A SQLite connection usable from async code.
+pub type SqliteAsyncConnection = Conn;
+/// The pragmas every connection gets from [`DieselSqliteBackend::manager`].
+pub const CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+/// yauth's repositories over a diesel-async deadpool of SQLite connections.
+#[derive(Clone)]
+pub struct DieselSqliteBackend {
+    pool: Pool<Conn>,
+    statements: Arc<Statements>,
+}
+impl DieselSqliteBackend {
+    /// Uses `pool`, whose database holds yauth's tables. Its connections must have foreign
+    /// keys on (see [`DieselSqliteBackend::manager`]).
+    pub fn from_pool(pool: Pool<Conn>) -> Self {
+        Self {
+            pool,
+            statements: Arc::new(Statements::new("")),
+        }
+    }
+    /// A connection manager for `database_url` (a file path) whose connections run
+    /// [`CONNECTION_PRAGMAS`]: foreign keys on, WAL, and a 30 s busy timeout so that
+    /// concurrent writers wait for each other instead of failing. Checked-out connections are
+    /// not pinged (`RecyclingMethod::Fast`): there is no network link to lose.
+    pub fn manager(
+        database_url: &str,
+    ) -> diesel_async::pooled_connection::AsyncDieselConnectionManager<Conn> {
+        use diesel_async::pooled_connection::{ManagerConfig, RecyclingMethod};
+        let mut config = ManagerConfig::default();
+        config.recycling_method = RecyclingMethod::Fast;
+        config.custom_setup = Box::new(|url| {
+            Box::pin(async move {
+                let mut conn = Conn::establish(url).await?;
+                conn.batch_execute(CONNECTION_PRAGMAS)
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(conn)
+            })
+        });
+        diesel_async::pooled_connection::AsyncDieselConnectionManager::new_with_config(
+            database_url,
+            config,
+        )
+    }
+    /// The pool the backend runs on.
+    pub fn pool(&self) -> &Pool<Conn> {
+        &self.pool
+    }
+    async fn conn(&self) -> Result<Object<Conn>, RepoError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| RepoError::internal("diesel connection pool", e))
+    }
+}
 type Db = <Conn as diesel_async::AsyncConnectionCore>::Backend;
 /// Maps a diesel error to the repository error: unique violations are conflicts, a missing
 /// row is `NotFound`, anything else is internal and keeps its source.
@@ -24,10 +79,7 @@ pub(crate) fn db_err(e: diesel::result::Error) -> RepoError {
     match e {
         Error::NotFound => RepoError::NotFound,
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
-            yauth_entity::support::unique_violation(
-                info.constraint_name(),
-                info.message(),
-            )
+            support::unique_violation(info.constraint_name(), info.message())
         }
         other => RepoError::internal("diesel", other),
     }

@@ -5,20 +5,40 @@
 #![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use uuid::Uuid;
+use yauth_entity::*;
+use yauth_entity::support::wire_mysql as wire;
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, TransactionSession,
     TransactionTrait, TryGetable,
 };
-use uuid::Uuid;
-use yauth_entity::*;
-use yauth_entity::support::wire_mysql as wire;
-use crate::SeaOrmMysqlBackend;
+/// yauth's repositories over a sea-orm connection.
+#[derive(Debug, Clone)]
+pub struct SeaOrmMysqlBackend {
+    db: sea_orm::DatabaseConnection,
+}
+impl SeaOrmMysqlBackend {
+    /// Uses `db`, whose database holds yauth's tables (apply the migrations that
+    /// `cargo yauth generate` wrote, for example with its generated migration crate).
+    pub fn from_connection(db: sea_orm::DatabaseConnection) -> Self {
+        Self { db }
+    }
+    /// The same as [`SeaOrmMysqlBackend::from_connection`], named like the other backends'
+    /// constructors: sea-orm's `DatabaseConnection` is itself a pool.
+    pub fn from_pool(db: sea_orm::DatabaseConnection) -> Self {
+        Self { db }
+    }
+    /// The connection the backend runs on.
+    pub fn connection(&self) -> &sea_orm::DatabaseConnection {
+        &self.db
+    }
+}
 const BACKEND: DbBackend = DbBackend::MySql;
 /// Maps a sea-orm error to the repository error: unique violations are conflicts, a missing
 /// record is `NotFound`, anything else is internal and keeps its source.
 pub(crate) fn db_err(e: DbErr) -> RepoError {
     if let Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) = e.sql_err() {
-        return yauth_entity::support::unique_violation(None, &message);
+        return support::unique_violation(None, &message);
     }
     match e {
         DbErr::RecordNotFound(_) => RepoError::NotFound,

@@ -6,21 +6,4 @@
 pub mod entities;
 mod generated;
 
-/// yauth's repositories over a sea-orm connection.
-#[derive(Debug, Clone)]
-pub struct SeaOrmSqliteBackend {
-    db: sea_orm::DatabaseConnection,
-}
-
-impl SeaOrmSqliteBackend {
-    /// Uses `db`, whose database holds yauth's tables (apply the migrations that
-    /// `cargo yauth generate` wrote, for example with its generated migration crate).
-    pub fn from_connection(db: sea_orm::DatabaseConnection) -> Self {
-        Self { db }
-    }
-
-    /// The connection the backend runs on.
-    pub fn connection(&self) -> &sea_orm::DatabaseConnection {
-        &self.db
-    }
-}
+pub use generated::SeaOrmSqliteBackend;

@@ -2,25 +2,40 @@
 //! sqlx queries, checked at compile time against the schema (or the committed `.sqlx` data),
 //! and the repository traits implemented over them.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-#![allow(clippy::too_many_arguments, unused_mut, unused_imports)]
+#![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use sqlx::Connection as _;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
 use yauth_entity::*;
-use crate::SqlxPgBackend;
+use yauth_entity::support::wire_postgres as wire;
+use sqlx::Connection as _;
+/// yauth's repositories over a sqlx `PgPool` that the application created.
+#[derive(Debug, Clone)]
+pub struct SqlxPgBackend {
+    pool: sqlx::PgPool,
+}
+impl SqlxPgBackend {
+    /// Uses `pool`, whose database already holds yauth's tables (apply the migrations that
+    /// `cargo yauth generate` wrote, for example with `sqlx migrate run`).
+    pub fn from_pool(pool: sqlx::PgPool) -> Self {
+        Self { pool }
+    }
+    /// The pool the backend runs on.
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+}
 /// Maps a sqlx error to the repository error: unique violations are conflicts, a missing row
 /// is `NotFound`, anything else is internal and keeps its source.
 pub(crate) fn db_err(e: sqlx::Error) -> RepoError {
     match e {
         sqlx::Error::RowNotFound => RepoError::NotFound,
         sqlx::Error::Database(ref d) if d.is_unique_violation() => {
-            yauth_entity::support::unique_violation(d.constraint(), d.message())
+            support::unique_violation(d.constraint(), d.message())
         }
         other => RepoError::internal("sqlx", other),
     }
 }
-use yauth_entity::support::wire_postgres as wire;
 /// One function per query over a connection, so that composite operations can run them in
 /// a transaction.
 pub(crate) mod q {
@@ -1387,7 +1402,10 @@ pub(crate) mod q {
             .fetch_optional(&mut *conn)
             .await
             .map_err(db_err)?;
-        Ok(r.map(|r| r.n))
+        let Some(r) = r else {
+            return Ok(None);
+        };
+        Ok(Some(r.n))
     }
     pub(crate) async fn delete_mfa_pending_login(
         conn: &mut sqlx::PgConnection,

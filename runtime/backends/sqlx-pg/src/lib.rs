@@ -4,21 +4,4 @@
 
 mod generated;
 
-/// yauth's repositories over a sqlx `PgPool` that the application created.
-#[derive(Debug, Clone)]
-pub struct SqlxPgBackend {
-    pool: sqlx::PgPool,
-}
-
-impl SqlxPgBackend {
-    /// Uses `pool`, whose database already holds yauth's tables (apply the migrations that
-    /// `cargo yauth generate` wrote, for example with `sqlx migrate run`).
-    pub fn from_pool(pool: sqlx::PgPool) -> Self {
-        Self { pool }
-    }
-
-    /// The pool the backend runs on.
-    pub fn pool(&self) -> &sqlx::PgPool {
-        &self.pool
-    }
-}
+pub use generated::SqlxPgBackend;

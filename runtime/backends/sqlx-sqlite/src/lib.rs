@@ -4,21 +4,4 @@
 
 mod generated;
 
-/// yauth's repositories over a sqlx `SqlitePool` that the application created.
-#[derive(Debug, Clone)]
-pub struct SqlxSqliteBackend {
-    pool: sqlx::SqlitePool,
-}
-
-impl SqlxSqliteBackend {
-    /// Uses `pool`, whose database already holds yauth's tables (apply the migrations that
-    /// `cargo yauth generate` wrote, for example with `sqlx migrate run`).
-    pub fn from_pool(pool: sqlx::SqlitePool) -> Self {
-        Self { pool }
-    }
-
-    /// The pool the backend runs on.
-    pub fn pool(&self) -> &sqlx::SqlitePool {
-        &self.pool
-    }
-}
+pub use generated::SqlxSqliteBackend;
