@@ -861,6 +861,68 @@ fn repositories_are_generated_for_a_custom_prefix_and_checked_to_the_byte() {
 }
 
 #[test]
+fn an_extra_user_column_is_one_incremental_migration_and_reaches_every_generated_file() {
+    for orm in SQL_ORMS {
+        let dir = tmp();
+        let d = dir.path();
+        ok(
+            d,
+            &[
+                "init",
+                "--orm",
+                orm,
+                "--dialect",
+                "sqlite",
+                "--prefix",
+                "auth_",
+                "--repositories",
+            ],
+        );
+        let text = std::fs::read_to_string(d.join("yauth.toml")).unwrap();
+        std::fs::write(
+            d.join("yauth.toml"),
+            format!(
+                "{text}\n[users.extra.company]\ntype = \"string\"\nsettable = true\n\n\
+                 [users.extra.plan]\ntype = \"string\"\nnullable = false\ndefault = \"free\"\n"
+            ),
+        )
+        .unwrap();
+        let run = fails(d, &["generate", "--check"]);
+        assert!(run.all().contains("src/yauth_repos.rs"), "{}", run.all());
+        ok(d, &["generate"]);
+        let steps = step_names(d);
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        let up: String = files(d)
+            .into_iter()
+            .filter(|(path, _)| path.ends_with("up.sql") && path.contains(&steps[1]))
+            .map(|(_, bytes)| String::from_utf8(bytes).unwrap())
+            .collect();
+        assert!(
+            up.contains("ALTER TABLE") && up.contains("company") && up.contains("'free'"),
+            "{orm}: {up}"
+        );
+        let module = std::fs::read_to_string(d.join("src/yauth_repos.rs")).unwrap();
+        assert!(
+            module.contains("name: \"company\"") && module.contains("settable: true"),
+            "{orm}"
+        );
+        assert!(module.contains("ExtraDefault::String(\"free\")"), "{orm}");
+        match orm {
+            "diesel" => {
+                let schema = std::fs::read_to_string(d.join("src/yauth_schema.rs")).unwrap();
+                assert!(schema.contains("company"), "{schema}");
+            }
+            "seaorm" => {
+                let users = std::fs::read_to_string(d.join("src/yauth_entities/users.rs")).unwrap();
+                assert!(users.contains("company"), "{users}");
+            }
+            _ => {}
+        }
+        check_passes(d);
+    }
+}
+
+#[test]
 fn status_reports_stale_files_and_pending_changes_but_succeeds() {
     let dir = tmp();
     let d = dir.path();

@@ -7,7 +7,8 @@ use yauth_migration::{Config, Orm};
 use crate::CodegenError;
 
 /// The repositories module of `repositories = true`: every repository trait of yauth-entity
-/// for the configured ORM and dialect over tables named with the configured prefix. It covers
+/// for the configured ORM and dialect over tables named with the configured prefix, the
+/// users table with the configured extra columns. It covers
 /// every table of every plugin, because `YAuthBuilder` takes a backend that implements them
 /// all; the tables of plugins that are off are simply never queried.
 pub fn repositories_module(config: &Config) -> Result<String, CodegenError> {
@@ -21,9 +22,10 @@ pub fn repositories_module(config: &Config) -> Result<String, CodegenError> {
             ));
         }
     };
-    let schema = yauth_migration::builtin::full_schema(&config.table_prefix);
+    let mut schema = yauth_migration::builtin::full_schema(&config.table_prefix);
+    yauth_migration::layout::add_user_columns(&mut schema, config);
     let catalogue = yauth_migration::queries::catalogue();
-    crate::repo::application_module(&schema, &catalogue, backend)
+    crate::repo::application_module(&schema, &catalogue, backend, &config.user_columns)
 }
 
 fn join(dir: &str, name: &str) -> String {

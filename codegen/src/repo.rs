@@ -7,10 +7,10 @@
 
 use serde::Serialize;
 use yauth_migration::queries::{
-    Assign, Catalogue, Composite, Cond, CondOp, Const, Param, ParamType, Query, QueryKind,
-    QueryResult,
+    Assign, Catalogue, Composite, Cond, CondOp, Const, EXTRA_TABLE, Param, ParamType, Query,
+    QueryKind, QueryResult,
 };
-use yauth_migration::{Dialect, LogicalType, Schema, Table};
+use yauth_migration::{Column, ColumnDefault, Dialect, LogicalType, Schema, Table, UserColumn};
 
 mod memory;
 
@@ -73,6 +73,7 @@ fn param_type(p: &ParamType, optional: bool) -> String {
         }
         ParamType::Value { ty, .. } => borrowed_type(*ty).to_string(),
         ParamType::Count => "u64".to_string(),
+        ParamType::Extra => "&serde_json::Map<String, serde_json::Value>".to_string(),
     }
 }
 
@@ -133,6 +134,8 @@ struct QueryCtx {
 #[derive(Serialize)]
 struct TableCtx {
     name: String,
+    /// The table whose row carries the application's extra columns (`extra` map).
+    extra: bool,
     struct_name: String,
     trait_name: String,
     plugin: String,
@@ -176,10 +179,49 @@ struct Context {
     standalone: bool,
     /// The tables' name prefix.
     prefix: String,
+    /// The extra user columns the backend stores (none in yauth's own crates).
+    extra_columns: Vec<ExtraColumnCtx>,
     tables: Vec<TableCtx>,
     composites: Vec<CompositeCtx>,
     /// Backend-specific names (`SqlxPgBackend`, `PgConnection`, ...).
     backend: Option<BackendCtx>,
+}
+
+/// An `ExtraColumn` of yauth-entity, as Rust expressions.
+#[derive(Serialize)]
+struct ExtraColumnCtx {
+    name: String,
+    ty: &'static str,
+    /// `true` or `false`, as Rust writes them (minijinja would print `True`).
+    nullable: &'static str,
+    settable: &'static str,
+    /// `None` or `Some(ExtraDefault::…)`.
+    default: String,
+}
+
+fn rust_bool(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+fn extra_column_ctx(c: &UserColumn) -> ExtraColumnCtx {
+    ExtraColumnCtx {
+        name: c.name.clone(),
+        ty: match c.ty {
+            LogicalType::String => "String",
+            LogicalType::Text => "Text",
+            LogicalType::Bool => "Bool",
+            LogicalType::Int => "Int",
+            _ => "BigInt",
+        },
+        nullable: rust_bool(c.nullable),
+        settable: rust_bool(c.settable),
+        default: match &c.default {
+            None => "None".into(),
+            Some(ColumnDefault::Bool(b)) => format!("Some(ExtraDefault::Bool({b}))"),
+            Some(ColumnDefault::Int(i)) => format!("Some(ExtraDefault::Int({i}))"),
+            Some(ColumnDefault::String(v)) => format!("Some(ExtraDefault::String({v:?}))"),
+        },
+    }
 }
 
 #[derive(Serialize, Clone)]
@@ -301,6 +343,7 @@ fn context(
     backend: Option<Backend>,
     template: &str,
     placement: Placement,
+    user_columns: &[UserColumn],
 ) -> Result<Context, CodegenError> {
     let standalone = placement == Placement::Application;
     let sqlx_flavor = if standalone {
@@ -319,6 +362,7 @@ fn context(
         let fields = table
             .columns
             .iter()
+            .filter(|c| !c.extra)
             .map(|c| FieldCtx {
                 name: c.name.clone(),
                 rust_type: if c.nullable {
@@ -369,6 +413,7 @@ fn context(
         }
         tables.push(TableCtx {
             name: table.name.clone(),
+            extra: table.name == EXTRA_TABLE,
             struct_name: struct_name(&table.name),
             trait_name: trait_name(&table.name),
             plugin: table.plugin.clone(),
@@ -407,6 +452,7 @@ fn context(
         marker: SCHEMA_MARKER,
         standalone,
         prefix: schema.prefix.clone(),
+        extra_columns: user_columns.iter().map(extra_column_ctx).collect(),
         tables,
         composites,
         backend: backend.map(|b| BackendCtx {
@@ -511,7 +557,7 @@ pub fn entity_rs(schema: &Schema, catalogue: &Catalogue) -> Result<String, Codeg
     let template = "repo/entity.rs.jinja";
     render_rust(
         template,
-        context(schema, catalogue, None, template, Placement::Runtime)?,
+        context(schema, catalogue, None, template, Placement::Runtime, &[])?,
         true,
     )
 }
@@ -531,6 +577,7 @@ pub fn backend_rs(
             Some(backend),
             template,
             Placement::Runtime,
+            &[],
         )?,
         true,
     )
@@ -538,12 +585,13 @@ pub fn backend_rs(
 
 /// The repositories module `cargo yauth generate` writes into an application's crate
 /// (`repositories = true`): the backend of the configured ORM and dialect, named `Backend`,
-/// over `schema` (the configured prefix). It is rendered from the same templates and SQL as
-/// yauth's built-in backend crates.
+/// over `schema` (the configured prefix, and the users table with `user_columns`). It is
+/// rendered from the same templates and SQL as yauth's built-in backend crates.
 pub fn application_module(
     schema: &Schema,
     catalogue: &Catalogue,
     backend: Backend,
+    user_columns: &[UserColumn],
 ) -> Result<String, CodegenError> {
     if backend == Backend::Memory {
         return Err(CodegenError::Unsupported(
@@ -559,6 +607,7 @@ pub fn application_module(
             Some(backend),
             template,
             Placement::Application,
+            user_columns,
         )?,
         true,
     )
@@ -884,7 +933,7 @@ fn row_fields(
 /// "column")` (sea-orm's results and sqlx's run-time rows); `row` and `pre` are Rust
 /// expressions (the prefix of the result columns' aliases).
 fn read_by_name(table: &Table, d: Dialect, row: &str, pre: &str) -> Vec<(String, String)> {
-    table
+    let fields = table
         .columns
         .iter()
         .map(|c| {
@@ -897,11 +946,12 @@ fn read_by_name(table: &Table, d: Dialect, row: &str, pre: &str) -> Vec<(String,
             let read = format!("get::<{wire}>({row}, {pre}, \"{}\")?", c.name);
             (c.name.clone(), decode_expr(c.ty, c.nullable, &read))
         })
-        .collect()
+        .collect();
+    with_extra(table, fields)
 }
 
 fn decode_fields(table: &Table, source: &str) -> Vec<(String, String)> {
-    table
+    let fields = table
         .columns
         .iter()
         .map(|c| {
@@ -910,11 +960,85 @@ fn decode_fields(table: &Table, source: &str) -> Vec<(String, String)> {
                 decode_expr(c.ty, c.nullable, &format!("{source}{}", c.name)),
             )
         })
-        .collect()
+        .collect();
+    with_extra(table, fields)
+}
+
+/// The users row's decoded extra columns, gathered into its `extra` map (empty for
+/// yauth's own backends, which have none); other tables' fields as they are.
+fn with_extra(table: &Table, fields: Vec<(String, String)>) -> Vec<(String, String)> {
+    if table.name != EXTRA_TABLE {
+        return fields;
+    }
+    let is_extra = |name: &str| table.column(name).is_some_and(|c| c.extra);
+    let (extra, mut plain): (Vec<_>, Vec<_>) =
+        fields.into_iter().partition(|(name, _)| is_extra(name));
+    let map = if extra.is_empty() {
+        "Default::default()".to_string()
+    } else {
+        let inserts: String = extra
+            .iter()
+            .map(|(name, value)| {
+                format!("extra.insert({name:?}.to_string(), serde_json::Value::from({value}));")
+            })
+            .collect();
+        format!("{{ let mut extra = serde_json::Map::new(); {inserts} extra }}")
+    };
+    plain.push(("extra".to_string(), map));
+    plain
+}
+
+/// A bind expression for the extra column `c`, read from the map expression `map`: an
+/// absent key takes the column's default (or NULL); `null` is NULL, or the default of a
+/// column that is not nullable.
+fn extra_bind(c: &Column, map: &str) -> String {
+    let ty = rust_type(c.ty);
+    let default = match &c.default {
+        Some(ColumnDefault::String(v)) => Some(format!("{v:?}.to_string()")),
+        Some(ColumnDefault::Int(i)) => Some(i.to_string()),
+        Some(ColumnDefault::Bool(b)) => Some(b.to_string()),
+        None => None,
+    };
+    let given = |d: &Option<String>| match d {
+        Some(d) => format!("Some({d})"),
+        None => "None".to_string(),
+    };
+    let read = format!(
+        "support::extra_or::<{ty}>({map}, {:?}, {})?",
+        c.name,
+        given(&default)
+    );
+    match (c.nullable, default) {
+        (true, _) => read,
+        // A string default allocates: only when it is needed.
+        (false, Some(d)) if matches!(c.default, Some(ColumnDefault::String(_))) => {
+            format!("{read}.unwrap_or_else(|| {d})")
+        }
+        (false, Some(d)) => format!("{read}.unwrap_or({d})"),
+        (false, None) => format!(
+            "{read}.ok_or_else(|| RepoError::message(\"extra column `{}` has no value\"))?",
+            c.name
+        ),
+    }
 }
 
 fn set_clause(sql: &mut Sql, table: &Table, q: &Query) -> String {
     let mut parts = Vec::new();
+    if q.set_extra {
+        // Only the columns the map names change: `CASE WHEN <given> THEN <value> ELSE col`.
+        for c in table.columns.iter().filter(|c| c.extra) {
+            let col = sql.q(&c.name);
+            let given = sql.bind_value(
+                format!("support::extra_given(extra, {:?})", c.name),
+                LogicalType::Bool,
+                false,
+            );
+            let value = sql.bind_value(extra_bind(c, "extra"), c.ty, c.nullable);
+            parts.push(format!(
+                "{col} = CASE WHEN {given} THEN {value} ELSE {col} END"
+            ));
+        }
+    }
     for a in &q.set {
         let col = sql.q(a.column());
         let value = match a {
@@ -953,7 +1077,12 @@ fn insert_sql(sql: &mut Sql, table: &Table, full: &str) {
     let cols: Vec<String> = table.columns.iter().map(|c| sql.q(&c.name)).collect();
     let mut values = Vec::new();
     for c in &table.columns {
-        values.push(sql.bind_value(encode_field(c.ty, c.nullable, &c.name), c.ty, c.nullable));
+        let value = if c.extra {
+            extra_bind(c, "&row.extra")
+        } else {
+            encode_field(c.ty, c.nullable, &c.name)
+        };
+        values.push(sql.bind_value(value, c.ty, c.nullable));
     }
     sql.push(&format!(
         "INSERT INTO {full} ({}) VALUES ({})",

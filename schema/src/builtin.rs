@@ -39,6 +39,7 @@ impl TableBuilder {
             ty,
             nullable,
             default: None,
+            extra: false,
         });
         self
     }

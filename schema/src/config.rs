@@ -2,9 +2,12 @@
 
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
 use crate::SchemaError;
 use crate::builtin::DEFAULT_PREFIX;
 use crate::dialect::Dialect;
+use crate::types::{Column, ColumnDefault, LogicalType};
 
 /// The ORM whose files are generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
@@ -88,6 +91,159 @@ pub struct Config {
     /// `repositories = true`: the module of yauth's repositories generated into the
     /// application's crate (`repositories_file`), for the configured ORM, dialect and prefix.
     pub repositories_file: Option<String>,
+    /// The application's extra columns on the users table (`[users.extra.<name>]`), by name.
+    pub user_columns: Vec<UserColumn>,
+}
+
+/// An extra column on the users table, declared in `yauth.toml`:
+///
+/// ```toml
+/// [users.extra.company]
+/// type = "string"       # string | text | bool | int | bigint
+/// nullable = true       # the default
+/// settable = true       # the user may set it at registration and through PATCH /me
+///
+/// [users.extra.plan]
+/// type = "string"
+/// nullable = false      # needs a default
+/// default = "free"
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserColumn {
+    pub name: String,
+    pub ty: LogicalType,
+    pub nullable: bool,
+    pub default: Option<ColumnDefault>,
+    /// Whether the user may set it (at registration and through `PATCH /me`); otherwise only
+    /// the application does, through the repositories.
+    pub settable: bool,
+}
+
+impl UserColumn {
+    /// The logical types an extra column may have.
+    pub const TYPES: [LogicalType; 5] = [
+        LogicalType::String,
+        LogicalType::Text,
+        LogicalType::Bool,
+        LogicalType::Int,
+        LogicalType::BigInt,
+    ];
+
+    /// The column as the schema holds it.
+    pub fn column(&self) -> Column {
+        Column {
+            name: self.name.clone(),
+            ty: self.ty,
+            nullable: self.nullable,
+            default: self.default.clone(),
+            extra: true,
+        }
+    }
+}
+
+/// The longest name an extra column may have: PostgreSQL's identifier limit (63) less the
+/// `j_` of the alias a joined read gives it.
+const MAX_COLUMN_NAME: usize = 61;
+
+/// Names an extra column may not take: Rust's keywords (strict and reserved), and the names
+/// diesel's `table!` keeps for itself. The generated ORM files name fields after columns.
+const RESERVED_NAMES: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield", "table", "star", "columns",
+    "dsl", "extra",
+];
+
+fn type_name(ty: LogicalType) -> &'static str {
+    match ty {
+        LogicalType::String => "string",
+        LogicalType::Text => "text",
+        LogicalType::Bool => "bool",
+        LogicalType::Int => "int",
+        LogicalType::BigInt => "bigint",
+        _ => "unsupported",
+    }
+}
+
+impl UserColumn {
+    fn parse(name: &str, raw: RawExtra) -> Result<UserColumn, SchemaError> {
+        let bad = |msg: String| Err(SchemaError::Config(format!("users.extra.{name}: {msg}")));
+        let users = crate::builtin::full_schema(DEFAULT_PREFIX);
+        let users = users.table("users").expect("the built-in schema has users");
+        // `snake_case` words: no leading, trailing or doubled underscore, so that no two
+        // names meet in an ORM's PascalCase.
+        let words_ok = name.split('_').all(|word| {
+            !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+        if name.len() > MAX_COLUMN_NAME
+            || !name.starts_with(|c: char| c.is_ascii_lowercase())
+            || !words_ok
+        {
+            return bad(format!(
+                "a column name is lowercase words of letters and digits joined by single \
+                 underscores, starting with a letter, at most {MAX_COLUMN_NAME} characters"
+            ));
+        }
+        if users.column(name).is_some() {
+            return bad("the users table already has a column of that name".into());
+        }
+        if RESERVED_NAMES.contains(&name) {
+            return bad(
+                "the name is reserved (a Rust keyword, or one diesel or yauth uses)".into(),
+            );
+        }
+        let Some(ty) = UserColumn::TYPES
+            .into_iter()
+            .find(|t| type_name(*t) == raw.r#type)
+        else {
+            return bad(format!(
+                "type `{}` is not one an extra column may have (string, text, bool, int, bigint)",
+                raw.r#type
+            ));
+        };
+        let nullable = raw.nullable.unwrap_or(true);
+        let default = match (&raw.default, ty) {
+            (None, _) => None,
+            // Written into SQL (quotes doubled): no backslash (MySQL's escape), no control
+            // character, no NUL (PostgreSQL refuses it).
+            (Some(toml::Value::String(s)), LogicalType::String)
+                if s.chars().count() <= 255 && !s.chars().any(|c| c == '\\' || c.is_control()) =>
+            {
+                Some(ColumnDefault::String(s.clone()))
+            }
+            (Some(toml::Value::Boolean(b)), LogicalType::Bool) => Some(ColumnDefault::Bool(*b)),
+            (Some(toml::Value::Integer(i)), LogicalType::Int) if i32::try_from(*i).is_ok() => {
+                Some(ColumnDefault::Int(*i))
+            }
+            (Some(toml::Value::Integer(i)), LogicalType::BigInt) => Some(ColumnDefault::Int(*i)),
+            (Some(_), LogicalType::Text) => {
+                return bad("a text column takes no default (MySQL refuses one)".into());
+            }
+            (Some(value), _) => {
+                return bad(format!(
+                    "default {value} is not a value of type {}",
+                    raw.r#type
+                ));
+            }
+        };
+        if !nullable && default.is_none() {
+            return bad(
+                "a column that is not nullable needs a default (existing users get it)".into(),
+            );
+        }
+        Ok(UserColumn {
+            name: name.to_string(),
+            ty,
+            nullable,
+            default,
+            settable: raw.settable.unwrap_or(false),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -96,6 +252,24 @@ struct RawFile {
     migration: RawMigration,
     #[serde(default)]
     plugins: RawPlugins,
+    #[serde(default)]
+    users: RawUsers,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawUsers {
+    #[serde(default)]
+    extra: BTreeMap<String, RawExtra>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtra {
+    r#type: String,
+    nullable: Option<bool>,
+    default: Option<toml::Value>,
+    settable: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +314,12 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_ENTITIES_DIR.into()),
             models_dir: m.models_dir.unwrap_or_else(|| DEFAULT_MODELS_DIR.into()),
             enabled: raw.plugins.enabled,
+            user_columns: raw
+                .users
+                .extra
+                .into_iter()
+                .map(|(name, raw)| UserColumn::parse(&name, raw))
+                .collect::<Result<_, _>>()?,
             // Like the other path keys, `repositories_file` may be set while unused.
             repositories_file: m.repositories.unwrap_or(false).then(|| {
                 m.repositories_file
@@ -172,11 +352,15 @@ impl Config {
                     .unwrap_or(&config.models_dir),
             ),
         ] {
+            let path = std::path::Path::new(value);
             if value.trim_matches('/').trim().is_empty()
-                || std::path::Path::new(value).is_absolute()
+                || path.is_absolute()
+                || path
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
             {
                 return Err(SchemaError::Config(format!(
-                    "`{key}` must name a path relative to yauth.toml"
+                    "`{key}` must name a path relative to yauth.toml, inside its folder"
                 )));
             }
         }
@@ -197,6 +381,76 @@ mod tests {
         assert_eq!(config.table_prefix, "yauth_");
         assert!(config.enabled.is_empty());
         assert_eq!(config.repositories_file, None);
+    }
+
+    #[test]
+    fn extra_user_columns_are_parsed_and_checked() {
+        let head = "[migration]\norm = \"sqlx\"\ndialect = \"sqlite\"\n";
+        let config = Config::parse(&format!(
+            "{head}[users.extra.plan]\ntype = \"string\"\nnullable = false\ndefault = \"free\"\n\
+             [users.extra.company]\ntype = \"string\"\nsettable = true\n"
+        ))
+        .unwrap();
+        let names: Vec<&str> = config
+            .user_columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["company", "plan"], "sorted by name");
+        assert!(config.user_columns[0].settable && config.user_columns[0].nullable);
+        assert!(!config.user_columns[1].settable && !config.user_columns[1].nullable);
+        assert_eq!(
+            config.user_columns[1].default,
+            Some(ColumnDefault::String("free".into()))
+        );
+        assert!(config.user_columns[1].column().extra);
+
+        let long = format!("[users.extra.{}]\ntype = \"string\"\n", "a".repeat(62));
+        for (table, needle) in [
+            ("[users.extra.email]\ntype = \"string\"\n", "already has"),
+            ("[users.extra.extra]\ntype = \"string\"\n", "reserved"),
+            ("[users.extra.Company]\ntype = \"string\"\n", "lowercase"),
+            ("[users.extra.\"a-b\"]\ntype = \"string\"\n", "lowercase"),
+            ("[users.extra.a__b]\ntype = \"string\"\n", "lowercase"),
+            ("[users.extra.b_]\ntype = \"string\"\n", "lowercase"),
+            ("[users.extra.type]\ntype = \"string\"\n", "reserved"),
+            ("[users.extra.try]\ntype = \"string\"\n", "reserved"),
+            ("[users.extra.table]\ntype = \"string\"\n", "reserved"),
+            (long.as_str(), "at most 61"),
+            (
+                "[users.extra.dir]\ntype = \"string\"\ndefault = 'C:\\new'\n",
+                "not a value",
+            ),
+            (
+                "[users.extra.dir]\ntype = \"string\"\ndefault = \"a\\u0000b\"\n",
+                "not a value",
+            ),
+            ("[users.extra.avatar]\ntype = \"bytes\"\n", "bytes"),
+            ("[users.extra.born]\ntype = \"timestamp\"\n", "timestamp"),
+            (
+                "[users.extra.plan]\ntype = \"string\"\nnullable = false\n",
+                "needs a default",
+            ),
+            (
+                "[users.extra.age]\ntype = \"int\"\ndefault = \"x\"\n",
+                "not a value",
+            ),
+            (
+                "[users.extra.age]\ntype = \"int\"\ndefault = 3000000000\n",
+                "not a value",
+            ),
+            (
+                "[users.extra.bio]\ntype = \"text\"\ndefault = \"\"\n",
+                "text",
+            ),
+            (
+                "[users.extra.age]\ntype = \"int\"\nsetable = true\n",
+                "setable",
+            ),
+        ] {
+            let err = Config::parse(&format!("{head}{table}")).unwrap_err();
+            assert!(err.to_string().contains(needle), "{table}: {err}");
+        }
     }
 
     #[test]
@@ -260,5 +514,10 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("schema_file"), "{err}");
+        let err = Config::parse(
+            "[migration]\norm = \"sqlx\"\ndialect = \"mysql\"\nrepositories = true\nrepositories_file = \"../../escape.rs\"\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("repositories_file"), "{err}");
     }
 }

@@ -384,12 +384,14 @@ mod tests {
             ty: LogicalType::String,
             nullable: true,
             default: None,
+            extra: false,
         });
         users.columns.push(Column {
             name: "approved_by".into(),
             ty: LogicalType::Uuid,
             nullable: true,
             default: None,
+            extra: false,
         });
         users.foreign_keys.push(ForeignKey {
             column: "approved_by".into(),
@@ -438,6 +440,7 @@ mod tests {
             ty: LogicalType::String,
             nullable: false,
             default: None,
+            extra: false,
         });
         assert!(matches!(
             diff(Some(&before), &after),
@@ -468,6 +471,7 @@ mod tests {
             ty: LogicalType::Uuid,
             nullable: true,
             default: None,
+            extra: false,
         });
         users.foreign_keys.push(ForeignKey {
             column: "invited_by".into(),

@@ -152,11 +152,21 @@ impl Snapshot {
 /// What the configuration asks for now: the active plugins and their schema.
 pub fn desired_schema(config: &Config) -> Result<(Vec<String>, Schema), SchemaError> {
     let resolved = resolve(&config.enabled)?;
-    let schema = schema_for(&resolved.active, &config.table_prefix)?;
+    let mut schema = schema_for(&resolved.active, &config.table_prefix)?;
+    add_user_columns(&mut schema, config);
     Ok((
         resolved.active.iter().map(|s| s.to_string()).collect(),
         schema,
     ))
+}
+
+/// Appends the application's extra columns (`[users.extra.*]`) to the users table.
+pub fn add_user_columns(schema: &mut Schema, config: &Config) {
+    if let Some(users) = schema.tables.iter_mut().find(|t| t.name == "users") {
+        users
+            .columns
+            .extend(config.user_columns.iter().map(|c| c.column()));
+    }
 }
 
 /// Names a step after what changed in the plugin list.

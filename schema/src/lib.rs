@@ -21,7 +21,7 @@ pub mod plugins;
 pub mod queries;
 pub mod types;
 
-pub use config::{Config, Orm};
+pub use config::{Config, Orm, UserColumn};
 pub use dialect::Dialect;
 pub use types::{Column, ColumnDefault, ForeignKey, Index, LogicalType, OnDelete, Schema, Table};
 

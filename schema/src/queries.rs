@@ -141,7 +141,14 @@ pub struct Query {
     pub doc: String,
     /// The routes or flows that use the operation, for review against the spec's route tables.
     pub used_by: String,
+    /// An `Update` of [`EXTRA_TABLE`] that also sets every extra column the application
+    /// declared (`[users.extra.*]` in `yauth.toml`) from the map parameter `extra`. Yauth's
+    /// own backends have no extra columns: for them it changes nothing more.
+    pub set_extra: bool,
 }
+
+/// The one table an application may add columns to.
+pub const EXTRA_TABLE: &str = "users";
 
 /// Where a parameter's value comes from and what type it has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -153,6 +160,8 @@ pub enum ParamType {
     Value { ty: LogicalType, nullable: bool },
     /// A row count (`limit`, `offset`).
     Count,
+    /// The values of the extra columns, by column name (`serde_json::Map`).
+    Extra,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -230,6 +239,9 @@ impl Query {
                 return out;
             }
             _ => {}
+        }
+        if self.set_extra {
+            push(&mut out, "extra", ParamType::Extra);
         }
         for assign in &self.set {
             if let Assign::Param { column } = assign {
@@ -396,6 +408,11 @@ impl Catalogue {
             let Some(table) = schema.table(&q.table) else {
                 return invalid(format!("query `{name}` names unknown table `{}`", q.table));
             };
+            if q.set_extra && (q.kind != QueryKind::Update || q.table != EXTRA_TABLE) {
+                return invalid(format!(
+                    "query `{name}` sets extra columns, which only updates of `{EXTRA_TABLE}` may"
+                ));
+            }
             let has = |c: &str| table.column(c).is_some();
             for cond in &q.filter {
                 let columns: Vec<&String> = if cond.op == CondOp::Matches {
@@ -737,6 +754,7 @@ impl Catalog {
             join: None,
             doc: doc.to_string(),
             used_by: used_by.to_string(),
+            set_extra: false,
         });
         self.queries.last_mut().expect("just pushed")
     }
@@ -783,6 +801,15 @@ impl Catalog {
 
     fn count(&mut self, name: &str, filter: Vec<Cond>, doc: &str, used_by: &str) -> &mut Self {
         self.push(name, QueryKind::Count, doc, used_by).filter = filter;
+        self
+    }
+
+    /// The last query also sets every extra column (see [`Query::set_extra`]).
+    fn with_extra(&mut self) -> &mut Self {
+        self.queries
+            .last_mut()
+            .expect("a query was declared")
+            .set_extra = true;
         self
     }
 
@@ -875,7 +902,8 @@ pub fn catalogue() -> Catalogue {
         .count("count_users", vec![], "How many users exist.", "GET /admin/users")
         .list("search_users", vec![matches(&["email", "display_name"])], newest(), true, "One page of users whose email or display name contains the search text (case-insensitive).", "GET /admin/users?search=")
         .count("count_search_users", vec![matches(&["email", "display_name"])], "How many users match the search text.", "GET /admin/users?search=")
-        .update("update_user_profile", vec![set("display_name"), set("updated_at")], vec![eq("id")], "Sets the display name.", "PATCH /me")
+        .update("update_user_profile", vec![set("display_name"), set("updated_at")], vec![eq("id")], "Sets the display name and the application's extra columns that `extra` names (`null` clears one; a column it does not name keeps its value).", "PATCH /me")
+        .with_extra()
         .update("update_user_admin", vec![set("display_name"), set("role"), set("email_verified"), set("updated_at")], vec![eq("id")], "Sets the fields an admin may edit.", "PUT /admin/users/{id}")
         .update("set_email_verified", vec![set_bool("email_verified", true), set("updated_at")], vec![eq("id")], "Marks the email verified.", "POST /verify-email, POST /magic-link/verify, OAuth sign-in (a verified email linked to an unverified account)")
         .update("ban_user", vec![set_bool("banned", true), set("banned_reason"), set("banned_until"), set("updated_at")], vec![eq("id")], "Bans a user, optionally until a time.", "POST /admin/users/{id}/ban")

@@ -68,6 +68,10 @@ pub struct Column {
     pub nullable: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<ColumnDefault>,
+    /// An extra column the application declared in `yauth.toml` (`[users.extra.<name>]`):
+    /// its repositories carry it in the row's `extra` map instead of a field of its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extra: bool,
 }
 
 /// What happens to a row when the row its foreign key points at is deleted.

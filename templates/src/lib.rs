@@ -48,6 +48,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../repo/entity.rs.jinja"),
     ),
     (
+        "repo/extra_columns.rs.jinja",
+        include_str!("../repo/extra_columns.rs.jinja"),
+    ),
+    (
         "repo/imports.rs.jinja",
         include_str!("../repo/imports.rs.jinja"),
     ),

@@ -21,6 +21,13 @@ pub struct User {
     pub banned_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The application's extra columns (`[users.extra.<name>]` in `yauth.toml`), by name:
+    /// filled by repositories generated into the application, empty on yauth's own backends.
+    /// A repository stores the columns it declares ([`UsersRepository::extra_columns`])
+    /// and ignores other keys: an insert gives an absent column its default (or NULL), a
+    /// profile update changes only the columns the map names.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 /// A row of `sessions` (plugin `core`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -392,11 +399,12 @@ pub trait UsersRepository: Send + Sync {
     ///
     /// Used by: GET /admin/users?search=.
     async fn count_search_users(&self, search: &str) -> Result<u64, RepoError>;
-    /// Sets the display name.
+    /// Sets the display name and the application's extra columns that `extra` names (`null` clears one; a column it does not name keeps its value).
     ///
     /// Used by: PATCH /me.
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
@@ -442,6 +450,9 @@ pub trait UsersRepository: Send + Sync {
     ///
     /// Used by: DELETE /admin/users/{id}.
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError>;
+    /// The application's extra columns this backend stores, which `extra` carries (none
+    /// on yauth's own backends). The runtime validates and documents user input by it.
+    fn extra_columns(&self) -> &'static [crate::ExtraColumn];
 }
 /// The operations on `sessions`.
 #[async_trait]
@@ -1893,13 +1904,14 @@ impl UsersRepository for crate::trace::Traced<dyn UsersRepository> {
     }
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let span = self.span("users.update_user_profile", "users", "core");
         let result = tracing::Instrument::instrument(
-                self.inner.update_user_profile(display_name, updated_at, id),
+                self.inner.update_user_profile(extra, display_name, updated_at, id),
                 span.clone(),
             )
             .await;
@@ -1984,6 +1996,9 @@ impl UsersRepository for crate::trace::Traced<dyn UsersRepository> {
             .await;
         crate::trace::finish(&span, &result);
         result
+    }
+    fn extra_columns(&self) -> &'static [crate::ExtraColumn] {
+        self.inner.extra_columns()
     }
 }
 #[cfg(feature = "tracing")]

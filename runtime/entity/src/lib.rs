@@ -57,6 +57,53 @@ impl RepoError {
     }
 }
 
+/// An extra column the application declared on the users table (`[users.extra.<name>]` in
+/// `yauth.toml`). Repositories generated into the application's crate store and read them;
+/// their values travel in [`User::extra`], by name. yauth's own backends have none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtraColumn {
+    pub name: &'static str,
+    pub ty: ExtraType,
+    pub nullable: bool,
+    /// What a user who never set it has (and what a new user gets when none is given).
+    pub default: Option<ExtraDefault>,
+    /// Whether the user may set it, at registration and through `PATCH /me`.
+    pub settable: bool,
+}
+
+/// The type of an [`ExtraColumn`]'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraType {
+    /// A string of at most 255 characters.
+    String,
+    /// A string of any length.
+    Text,
+    Bool,
+    /// A 32-bit signed integer.
+    Int,
+    /// A 64-bit signed integer.
+    BigInt,
+}
+
+/// The default of an [`ExtraColumn`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraDefault {
+    Bool(bool),
+    Int(i64),
+    String(&'static str),
+}
+
+impl ExtraDefault {
+    /// The default as a JSON value.
+    pub fn to_json(self) -> serde_json::Value {
+        match self {
+            ExtraDefault::Bool(b) => b.into(),
+            ExtraDefault::Int(i) => i.into(),
+            ExtraDefault::String(s) => s.into(),
+        }
+    }
+}
+
 /// Conversions every backend shares, so that a value written by one backend reads back
 /// identically through every other.
 pub mod support {
@@ -140,6 +187,30 @@ pub mod support {
             return RepoError::Conflict("unique key".to_string());
         }
         RepoError::Conflict(message.to_string())
+    }
+
+    /// The value to write for the extra column `name` from a row's `extra` map, as the
+    /// column's Rust type: `default` when the key is absent, `None` when it is null. A value
+    /// of another type is an error naming the column, never the value (the runtime
+    /// validates what users send before it reaches a repository).
+    pub fn extra_or<T: serde::de::DeserializeOwned>(
+        extra: &serde_json::Map<String, serde_json::Value>,
+        name: &str,
+        default: Option<T>,
+    ) -> Result<Option<T>, RepoError> {
+        match extra.get(name) {
+            None => Ok(default),
+            Some(serde_json::Value::Null) => Ok(None),
+            Some(value) => T::deserialize(value).map(Some).map_err(|_| {
+                RepoError::message(format!("extra column `{name}`: a value of another type"))
+            }),
+        }
+    }
+
+    /// Whether a row's `extra` map names the column `name` (a profile update sets only
+    /// those).
+    pub fn extra_given(extra: &serde_json::Map<String, serde_json::Value>, name: &str) -> bool {
+        extra.contains_key(name)
     }
 
     /// A `limit` or `offset` as SQL takes it.

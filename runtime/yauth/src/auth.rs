@@ -247,6 +247,7 @@ mod tests {
             banned_until: None,
             created_at: now,
             updated_at: now,
+            extra: Default::default(),
         };
         let repos = yauth.state().repos();
         repos.users.insert_user(&user).await.unwrap();

@@ -381,7 +381,12 @@ impl YAuthBuilder {
             api = api.merge(routes);
         }
         let (router, paths) = api.split_for_parts();
-        let openapi = crate::openapi::document(paths, &state.config().cookie.name, schemes);
+        let openapi = crate::openapi::document(
+            paths,
+            &state.config().cookie.name,
+            schemes,
+            state.repos().users.extra_columns(),
+        );
         Ok(YAuth {
             router,
             root,

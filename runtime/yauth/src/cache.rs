@@ -810,6 +810,7 @@ impl UsersRepository for Cached<dyn UsersRepository> {
 
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
@@ -817,9 +818,14 @@ impl UsersRepository for Cached<dyn UsersRepository> {
         self.cache
             .after(
                 Void::User(id),
-                self.inner.update_user_profile(display_name, updated_at, id),
+                self.inner
+                    .update_user_profile(extra, display_name, updated_at, id),
             )
             .await
+    }
+
+    fn extra_columns(&self) -> &'static [ExtraColumn] {
+        self.inner.extra_columns()
     }
 
     async fn update_user_admin(

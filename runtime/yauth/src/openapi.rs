@@ -14,7 +14,8 @@
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi, RefOr};
+use utoipa::openapi::{InfoBuilder, OpenApi, RefOr, Schema};
+use yauth_entity::{ExtraColumn, ExtraType};
 
 /// Completes the collected paths and schemas into the document. `schemes` are the extra
 /// credentials every protected route accepts.
@@ -22,6 +23,7 @@ pub(crate) fn document(
     mut paths: OpenApi,
     cookie_name: &str,
     schemes: Vec<(&'static str, SecurityScheme)>,
+    extra: &[ExtraColumn],
 ) -> OpenApi {
     paths.info = InfoBuilder::new()
         .title("yauth")
@@ -55,7 +57,90 @@ pub(crate) fn document(
             document_body_limit(operation);
         }
     }
-    paths
+    if extra.is_empty() {
+        return paths;
+    }
+    document_extra(paths, extra)
+}
+
+/// The application's extra user columns in the schemas that carry them: `AuthUser.extra`
+/// (every column; the non-null ones always present) and `extra` of `UpdateMe` and
+/// `RegisterBody` (the columns the user may set, all optional; nothing else accepted), each
+/// schema only where a plugin put it in the document.
+fn document_extra(mut document: OpenApi, extra: &[ExtraColumn]) -> OpenApi {
+    use serde_json::{Value, json};
+    let column = |c: &ExtraColumn| {
+        let (ty, mut schema) = match c.ty {
+            ExtraType::String => ("string", json!({ "maxLength": 255 })),
+            ExtraType::Text => (
+                "string",
+                json!({ "description": "At most 65535 bytes (UTF-8)." }),
+            ),
+            ExtraType::Bool => ("boolean", json!({})),
+            ExtraType::Int => ("integer", json!({ "format": "int32" })),
+            ExtraType::BigInt => ("integer", json!({ "format": "int64" })),
+        };
+        schema["type"] = if c.nullable {
+            json!([ty, "null"])
+        } else {
+            json!(ty)
+        };
+        if let Some(default) = c.default {
+            schema["default"] = default.to_json();
+        }
+        schema
+    };
+    let object = |columns: &[&ExtraColumn], required: bool, description: &str| {
+        let properties: serde_json::Map<String, Value> = columns
+            .iter()
+            .map(|c| (c.name.to_string(), column(c)))
+            .collect();
+        let mut object = json!({
+            "type": "object",
+            "description": description,
+            "properties": properties,
+            "additionalProperties": false,
+        });
+        if required {
+            object["required"] = columns
+                .iter()
+                .filter(|c| !c.nullable)
+                .map(|c| c.name)
+                .collect();
+        }
+        // Built here, with a type on every schema: it always reads back.
+        serde_json::from_value::<Schema>(object).ok().map(RefOr::T)
+    };
+    let Some(components) = document.components.as_mut() else {
+        return document;
+    };
+    let all: Vec<&ExtraColumn> = extra.iter().collect();
+    let settable: Vec<&ExtraColumn> = extra.iter().filter(|c| c.settable).collect();
+    if let Some(RefOr::T(Schema::Object(user))) = components.schemas.get_mut("AuthUser")
+        && let Some(schema) = object(&all, true, "The application's extra fields, by name.")
+    {
+        user.properties.insert("extra".into(), schema);
+        user.required.push("extra".into());
+    }
+    if !settable.is_empty() {
+        for (name, description) in [
+            (
+                "UpdateMe",
+                "The extra fields to change; those left out keep their value.",
+            ),
+            (
+                "RegisterBody",
+                "The extra fields to set; those left out get their default.",
+            ),
+        ] {
+            if let Some(RefOr::T(Schema::Object(body))) = components.schemas.get_mut(name)
+                && let Some(schema) = object(&settable, false, description)
+            {
+                body.properties.insert("extra".into(), schema);
+            }
+        }
+    }
+    document
 }
 
 /// A route that reads a body answers 413 to one over [`crate::builder::MAX_BODY`] bytes,

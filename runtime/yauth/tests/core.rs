@@ -47,6 +47,7 @@ async fn user(app: &App) -> User {
         banned_until: None,
         created_at: now,
         updated_at: now,
+        extra: Default::default(),
     };
     app.yauth
         .state()
@@ -241,6 +242,9 @@ async fn patch_me_updates_the_display_name_and_refuses_bad_input_with_json() {
         (r#"{"display_name":5}"#, "invalid_request"),
         (r#"{"nickname":"x"}"#, "invalid_request"),
         ("[]", "invalid_request"),
+        // The in-memory backend has no extra columns: `extra` is refused, even empty.
+        (r#"{"extra":{"company":"x"}}"#, "invalid_extra"),
+        (r#"{"extra":{}}"#, "invalid_extra"),
     ] {
         let (status, _, json) = send(
             &app,
@@ -261,6 +265,18 @@ async fn patch_me_updates_the_display_name_and_refuses_bad_input_with_json() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.display_name.as_deref(), Some("Ada"));
+    // A PATCH without `display_name` keeps it; `null` clears it.
+    let (status, _, json) = send(
+        &app,
+        json_request("PATCH", "/api/auth/me", Some(&token), "{}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["display_name"], "Ada");
+    assert!(
+        json.get("extra").is_none(),
+        "no extra fields, no `extra`: {json}"
+    );
     let audit = app
         .yauth
         .state()
@@ -269,8 +285,9 @@ async fn patch_me_updates_the_display_name_and_refuses_bad_input_with_json() {
         .list_user_audit(u.id, 10, 0)
         .await
         .unwrap();
-    assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].event_type, "profile_updated");
+    // The two accepted changes; none of the refused ones.
+    assert_eq!(audit.len(), 2);
+    assert!(audit.iter().all(|a| a.event_type == "profile_updated"));
 }
 
 #[tokio::test]

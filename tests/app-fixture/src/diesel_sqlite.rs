@@ -3,7 +3,13 @@
 //! `QueryableByName`)
 //! and the repository traits implemented over them.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-#![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
+#![allow(
+    clippy::too_many_arguments,
+    unused_mut,
+    unused_imports,
+    unused_variables,
+    dead_code
+)]
 use yauth::entity::support::async_trait::async_trait;
 use yauth::entity::support::chrono::{self, DateTime, NaiveDateTime, Utc};
 use yauth::entity::support::serde_json;
@@ -170,6 +176,18 @@ struct RawUser {
     created_at: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     updated_at: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    bio: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    company: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    credits: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    newsletter: bool,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    plan: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    seats: Option<i32>,
 }
 impl RawUser {
     fn into_domain(self) -> Result<User, RepoError> {
@@ -184,6 +202,28 @@ impl RawUser {
             banned_until: self.banned_until.map(wire::dec_ts).transpose()?,
             created_at: wire::dec_ts(self.created_at)?,
             updated_at: wire::dec_ts(self.updated_at)?,
+            extra: {
+                let mut extra = serde_json::Map::new();
+                extra.insert("bio".to_string(), serde_json::Value::from(self.bio));
+                extra
+                    .insert(
+                        "company".to_string(),
+                        serde_json::Value::from(self.company),
+                    );
+                extra
+                    .insert(
+                        "credits".to_string(),
+                        serde_json::Value::from(self.credits),
+                    );
+                extra
+                    .insert(
+                        "newsletter".to_string(),
+                        serde_json::Value::from(self.newsletter),
+                    );
+                extra.insert("plan".to_string(), serde_json::Value::from(self.plan));
+                extra.insert("seats".to_string(), serde_json::Value::from(self.seats));
+                extra
+            },
         })
     }
 }
@@ -210,6 +250,18 @@ struct JoinedUser {
     j_created_at: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     j_updated_at: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    j_bio: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    j_company: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    j_credits: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    j_newsletter: bool,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    j_plan: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    j_seats: Option<i32>,
 }
 impl JoinedUser {
     fn into_domain(self) -> Result<User, RepoError> {
@@ -224,6 +276,28 @@ impl JoinedUser {
             banned_until: self.j_banned_until.map(wire::dec_ts).transpose()?,
             created_at: wire::dec_ts(self.j_created_at)?,
             updated_at: wire::dec_ts(self.j_updated_at)?,
+            extra: {
+                let mut extra = serde_json::Map::new();
+                extra.insert("bio".to_string(), serde_json::Value::from(self.j_bio));
+                extra
+                    .insert(
+                        "company".to_string(),
+                        serde_json::Value::from(self.j_company),
+                    );
+                extra
+                    .insert(
+                        "credits".to_string(),
+                        serde_json::Value::from(self.j_credits),
+                    );
+                extra
+                    .insert(
+                        "newsletter".to_string(),
+                        serde_json::Value::from(self.j_newsletter),
+                    );
+                extra.insert("plan".to_string(), serde_json::Value::from(self.j_plan));
+                extra.insert("seats".to_string(), serde_json::Value::from(self.j_seats));
+                extra
+            },
         })
     }
 }
@@ -1355,26 +1429,26 @@ impl Statements {
         let q = |sql: &str| sql.replace(SCHEMA_MARKER, qualifier);
         Statements {
             insert_user: q(
-                r#"INSERT INTO /*schema*/"auth_users" ("id", "email", "display_name", "email_verified", "role", "banned", "banned_reason", "banned_until", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+                r#"INSERT INTO /*schema*/"auth_users" ("id", "email", "display_name", "email_verified", "role", "banned", "banned_reason", "banned_until", "created_at", "updated_at", "bio", "company", "credits", "newsletter", "plan", "seats") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             ),
             get_user: q(
-                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"auth_users" WHERE "id" = ?"#,
+                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM /*schema*/"auth_users" WHERE "id" = ?"#,
             ),
             find_user_by_email: q(
-                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"auth_users" WHERE "email" = ?"#,
+                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM /*schema*/"auth_users" WHERE "email" = ?"#,
             ),
             list_users: q(
-                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"auth_users" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM /*schema*/"auth_users" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             ),
             count_users: q(r#"SELECT COUNT(*) AS "n" FROM /*schema*/"auth_users""#),
             search_users: q(
-                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM /*schema*/"auth_users" WHERE (LOWER("email") LIKE ? ESCAPE '!' OR LOWER("display_name") LIKE ? ESCAPE '!') ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM /*schema*/"auth_users" WHERE (LOWER("email") LIKE ? ESCAPE '!' OR LOWER("display_name") LIKE ? ESCAPE '!') ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             ),
             count_search_users: q(
                 r#"SELECT COUNT(*) AS "n" FROM /*schema*/"auth_users" WHERE (LOWER("email") LIKE ? ESCAPE '!' OR LOWER("display_name") LIKE ? ESCAPE '!')"#,
             ),
             update_user_profile: q(
-                r#"UPDATE /*schema*/"auth_users" SET "display_name" = ?, "updated_at" = ? WHERE "id" = ?"#,
+                r#"UPDATE /*schema*/"auth_users" SET "bio" = CASE WHEN ? THEN ? ELSE "bio" END, "company" = CASE WHEN ? THEN ? ELSE "company" END, "credits" = CASE WHEN ? THEN ? ELSE "credits" END, "newsletter" = CASE WHEN ? THEN ? ELSE "newsletter" END, "plan" = CASE WHEN ? THEN ? ELSE "plan" END, "seats" = CASE WHEN ? THEN ? ELSE "seats" END, "display_name" = ?, "updated_at" = ? WHERE "id" = ?"#,
             ),
             update_user_admin: q(
                 r#"UPDATE /*schema*/"auth_users" SET "display_name" = ?, "role" = ?, "email_verified" = ?, "updated_at" = ? WHERE "id" = ?"#,
@@ -1393,7 +1467,7 @@ impl Statements {
                 r#"INSERT INTO /*schema*/"auth_sessions" ("id", "user_id", "token_hash", "ip_address", "user_agent", "expires_at", "created_at", "impersonator_id", "last_seen_at", "persistent") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             ),
             check_session: q(
-                r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."token_hash" AS "token_hash", t."ip_address" AS "ip_address", t."user_agent" AS "user_agent", t."expires_at" AS "expires_at", t."created_at" AS "created_at", t."impersonator_id" AS "impersonator_id", t."last_seen_at" AS "last_seen_at", t."persistent" AS "persistent", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at" FROM /*schema*/"auth_sessions" t JOIN /*schema*/"auth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = ? AND t."expires_at" > ?"#,
+                r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."token_hash" AS "token_hash", t."ip_address" AS "ip_address", t."user_agent" AS "user_agent", t."expires_at" AS "expires_at", t."created_at" AS "created_at", t."impersonator_id" AS "impersonator_id", t."last_seen_at" AS "last_seen_at", t."persistent" AS "persistent", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at", j."bio" AS "j_bio", j."company" AS "j_company", j."credits" AS "j_credits", j."newsletter" AS "j_newsletter", j."plan" AS "j_plan", j."seats" AS "j_seats" FROM /*schema*/"auth_sessions" t JOIN /*schema*/"auth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = ? AND t."expires_at" > ?"#,
             ),
             get_session: q(
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "expires_at" AS "expires_at", "created_at" AS "created_at", "impersonator_id" AS "impersonator_id", "last_seen_at" AS "last_seen_at", "persistent" AS "persistent" FROM /*schema*/"auth_sessions" WHERE "id" = ?"#,
@@ -1673,7 +1747,7 @@ impl Statements {
                 r#"SELECT COUNT(*) AS "n" FROM /*schema*/"auth_api_keys" WHERE "user_id" = ?"#,
             ),
             find_api_key: q(
-                r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."key_prefix" AS "key_prefix", t."key_hash" AS "key_hash", t."name" AS "name", t."scopes" AS "scopes", t."last_used_at" AS "last_used_at", t."expires_at" AS "expires_at", t."created_at" AS "created_at", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at" FROM /*schema*/"auth_api_keys" t JOIN /*schema*/"auth_users" j ON j."id" = t."user_id" WHERE t."key_hash" = ?"#,
+                r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."key_prefix" AS "key_prefix", t."key_hash" AS "key_hash", t."name" AS "name", t."scopes" AS "scopes", t."last_used_at" AS "last_used_at", t."expires_at" AS "expires_at", t."created_at" AS "created_at", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at", j."bio" AS "j_bio", j."company" AS "j_company", j."credits" AS "j_credits", j."newsletter" AS "j_newsletter", j."plan" AS "j_plan", j."seats" AS "j_seats" FROM /*schema*/"auth_api_keys" t JOIN /*schema*/"auth_users" j ON j."id" = t."user_id" WHERE t."key_hash" = ?"#,
             ),
             touch_api_key: q(
                 r#"UPDATE /*schema*/"auth_api_keys" SET "last_used_at" = ? WHERE "id" = ? AND ("last_used_at" IS NULL OR "last_used_at" < ?)"#,
@@ -1899,6 +1973,20 @@ pub(crate) mod q {
                 Box::new((wire::enc_ts(row.created_at)).into_sql::<
                 diesel::sql_types::Text > ()), Box::new((wire::enc_ts(row.updated_at))
                 .into_sql::< diesel::sql_types::Text > ()),
+                Box::new((support::extra_or::< String > (& row.extra, "bio", None) ?)
+                .into_sql::< diesel::sql_types::Nullable < diesel::sql_types::Text >>
+                ()), Box::new((support::extra_or::< String > (& row.extra, "company",
+                None) ?).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Text >> ()), Box::new((support::extra_or::< i64 > (&
+                row.extra, "credits", None) ?).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::BigInt >> ()), Box::new((support::extra_or::< bool >
+                (& row.extra, "newsletter", Some(false)) ?.unwrap_or(false)).into_sql::<
+                diesel::sql_types::Bool > ()), Box::new((support::extra_or::< String > (&
+                row.extra, "plan", Some("free".to_string())) ?.unwrap_or_else(|| "free"
+                .to_string())).into_sql::< diesel::sql_types::Text > ()),
+                Box::new((support::extra_or::< i32 > (& row.extra, "seats", Some(1)) ?)
+                .into_sql::< diesel::sql_types::Nullable < diesel::sql_types::Integer >>
+                ()),
             ],
         };
         query.execute(conn).await.map_err(db_err)?;
@@ -2006,6 +2094,7 @@ pub(crate) mod q {
     pub(crate) async fn update_user_profile(
         conn: &mut Conn,
         st: &Statements,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
@@ -2013,10 +2102,32 @@ pub(crate) mod q {
         let query = Prepared {
             sql: &st.update_user_profile,
             binds: vec![
-                Box::new((display_name).into_sql::< diesel::sql_types::Nullable <
-                diesel::sql_types::Text >> ()), Box::new((wire::enc_ts(updated_at))
-                .into_sql::< diesel::sql_types::Text > ()), Box::new((wire::enc_uuid(id))
-                .into_sql::< diesel::sql_types::Text > ()),
+                Box::new((support::extra_given(extra, "bio")).into_sql::<
+                diesel::sql_types::Bool > ()), Box::new((support::extra_or::< String >
+                (extra, "bio", None) ?).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Text >> ()), Box::new((support::extra_given(extra,
+                "company")).into_sql::< diesel::sql_types::Bool > ()),
+                Box::new((support::extra_or::< String > (extra, "company", None) ?)
+                .into_sql::< diesel::sql_types::Nullable < diesel::sql_types::Text >>
+                ()), Box::new((support::extra_given(extra, "credits")).into_sql::<
+                diesel::sql_types::Bool > ()), Box::new((support::extra_or::< i64 >
+                (extra, "credits", None) ?).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::BigInt >> ()), Box::new((support::extra_given(extra,
+                "newsletter")).into_sql::< diesel::sql_types::Bool > ()),
+                Box::new((support::extra_or::< bool > (extra, "newsletter", Some(false))
+                ?.unwrap_or(false)).into_sql::< diesel::sql_types::Bool > ()),
+                Box::new((support::extra_given(extra, "plan")).into_sql::<
+                diesel::sql_types::Bool > ()), Box::new((support::extra_or::< String >
+                (extra, "plan", Some("free".to_string())) ?.unwrap_or_else(|| "free"
+                .to_string())).into_sql::< diesel::sql_types::Text > ()),
+                Box::new((support::extra_given(extra, "seats")).into_sql::<
+                diesel::sql_types::Bool > ()), Box::new((support::extra_or::< i32 >
+                (extra, "seats", Some(1)) ?).into_sql::< diesel::sql_types::Nullable <
+                diesel::sql_types::Integer >> ()), Box::new((display_name).into_sql::<
+                diesel::sql_types::Nullable < diesel::sql_types::Text >> ()),
+                Box::new((wire::enc_ts(updated_at)).into_sql::< diesel::sql_types::Text >
+                ()), Box::new((wire::enc_uuid(id)).into_sql::< diesel::sql_types::Text >
+                ()),
             ],
         };
         query.execute(conn).await.map_err(db_err)?;
@@ -4949,12 +5060,20 @@ impl UsersRepository for Backend {
     }
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.conn().await?;
-        q::update_user_profile(&mut conn, &self.statements, display_name, updated_at, id)
+        q::update_user_profile(
+                &mut conn,
+                &self.statements,
+                extra,
+                display_name,
+                updated_at,
+                id,
+            )
             .await
     }
     async fn update_user_admin(
@@ -5014,6 +5133,52 @@ impl UsersRepository for Backend {
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
         q::delete_user(&mut conn, &self.statements, id).await
+    }
+    fn extra_columns(&self) -> &'static [ExtraColumn] {
+        &[
+            ExtraColumn {
+                name: "bio",
+                ty: ExtraType::Text,
+                nullable: true,
+                default: None,
+                settable: true,
+            },
+            ExtraColumn {
+                name: "company",
+                ty: ExtraType::String,
+                nullable: true,
+                default: None,
+                settable: true,
+            },
+            ExtraColumn {
+                name: "credits",
+                ty: ExtraType::BigInt,
+                nullable: true,
+                default: None,
+                settable: false,
+            },
+            ExtraColumn {
+                name: "newsletter",
+                ty: ExtraType::Bool,
+                nullable: false,
+                default: Some(ExtraDefault::Bool(false)),
+                settable: true,
+            },
+            ExtraColumn {
+                name: "plan",
+                ty: ExtraType::String,
+                nullable: false,
+                default: Some(ExtraDefault::String("free")),
+                settable: false,
+            },
+            ExtraColumn {
+                name: "seats",
+                ty: ExtraType::Int,
+                nullable: true,
+                default: Some(ExtraDefault::Int(1)),
+                settable: false,
+            },
+        ]
     }
 }
 #[async_trait]

@@ -9,6 +9,8 @@
 pub mod diesel_sqlite;
 /// `yauth-seaorm-sqlite.toml`: sea-orm on SQLite.
 pub mod seaorm_sqlite;
+/// `yauth-sqlx-mysql.toml`: sqlx on MySQL / MariaDB.
+pub mod sqlx_mysql;
 /// `yauth-sqlx-pg.toml`: sqlx on PostgreSQL.
 pub mod sqlx_pg;
 /// `yauth-sqlx-sqlite.toml`: sqlx on SQLite.

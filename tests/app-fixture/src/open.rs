@@ -162,6 +162,53 @@ pub async fn sqlx_pg() -> crate::sqlx_pg::Backend {
     crate::sqlx_pg::Backend::from_pool(pool)
 }
 
+/// The MariaDB server the MySQL variant uses (`YAUTH_TEST_MYSQL_URL`, without a database).
+pub fn mysql_server() -> String {
+    std::env::var("YAUTH_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// A fresh MariaDB database; abandoned ones of earlier runs are dropped.
+pub async fn mysql_database(tag: &str) -> String {
+    let admin = sqlx::MySqlPool::connect(&mysql_server())
+        .await
+        .expect("MariaDB is running on 127.0.0.1:3306 (scripts/services.sh starts it)");
+    let existing: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata WHERE schema_name LIKE 'auth_fixture_%'",
+    )
+    .fetch_all(&admin)
+    .await
+    .expect("list databases");
+    let name = scratch_name(tag);
+    for old in existing.iter().filter(|n| abandoned(n) || **n == name) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS `{old}`"
+        )))
+        .execute(&admin)
+        .await
+        .expect("drop an old database");
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    admin.close().await;
+    format!("{}/{name}", mysql_server())
+}
+
+pub async fn sqlx_mysql() -> crate::sqlx_mysql::Backend {
+    let url = mysql_database("sqlx_mysql").await;
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(16)
+        .connect(&url)
+        .await
+        .expect("connect");
+    sqlx_migrate(&pool, "sqlx-mysql").await;
+    crate::sqlx_mysql::Backend::from_pool(pool)
+}
+
 pub async fn diesel_sqlite() -> crate::diesel_sqlite::Backend {
     let path = sqlite_file("diesel_sqlite");
     let admin = sqlite_pool(&path, 1).await;

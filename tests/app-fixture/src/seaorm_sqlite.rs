@@ -2,7 +2,13 @@
 //! sea-orm raw statements (the same SQL as the other backends, values bound through
 //! `Statement::from_sql_and_values`) and the repository traits implemented over them.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-#![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
+#![allow(
+    clippy::too_many_arguments,
+    unused_mut,
+    unused_imports,
+    unused_variables,
+    dead_code
+)]
 use yauth::entity::support::async_trait::async_trait;
 use yauth::entity::support::chrono::{self, DateTime, NaiveDateTime, Utc};
 use yauth::entity::support::serde_json;
@@ -109,6 +115,40 @@ fn read_users(r: &QueryResult, pre: &str) -> Result<User, RepoError> {
             .transpose()?,
         created_at: wire::dec_ts(get::<String>(r, pre, "created_at")?)?,
         updated_at: wire::dec_ts(get::<String>(r, pre, "updated_at")?)?,
+        extra: {
+            let mut extra = serde_json::Map::new();
+            extra
+                .insert(
+                    "bio".to_string(),
+                    serde_json::Value::from(get::<Option<String>>(r, pre, "bio")?),
+                );
+            extra
+                .insert(
+                    "company".to_string(),
+                    serde_json::Value::from(get::<Option<String>>(r, pre, "company")?),
+                );
+            extra
+                .insert(
+                    "credits".to_string(),
+                    serde_json::Value::from(get::<Option<i64>>(r, pre, "credits")?),
+                );
+            extra
+                .insert(
+                    "newsletter".to_string(),
+                    serde_json::Value::from(get::<bool>(r, pre, "newsletter")?),
+                );
+            extra
+                .insert(
+                    "plan".to_string(),
+                    serde_json::Value::from(get::<String>(r, pre, "plan")?),
+                );
+            extra
+                .insert(
+                    "seats".to_string(),
+                    serde_json::Value::from(get::<Option<i32>>(r, pre, "seats")?),
+                );
+            extra
+        },
     })
 }
 /// Reads a row of `sessions` whose columns are named `<pre><column>`.
@@ -577,7 +617,7 @@ pub(crate) mod q {
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"INSERT INTO "auth_users" ("id", "email", "display_name", "email_verified", "role", "banned", "banned_reason", "banned_until", "created_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"INSERT INTO "auth_users" ("id", "email", "display_name", "email_verified", "role", "banned", "banned_reason", "banned_until", "created_at", "updated_at", "bio", "company", "credits", "newsletter", "plan", "seats") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
             [
                 v(wire::enc_uuid(row.id)),
                 v(row.email.as_str()),
@@ -589,6 +629,20 @@ pub(crate) mod q {
                 v(row.banned_until.map(wire::enc_ts)),
                 v(wire::enc_ts(row.created_at)),
                 v(wire::enc_ts(row.updated_at)),
+                v(support::extra_or::<String>(&row.extra, "bio", None)?),
+                v(support::extra_or::<String>(&row.extra, "company", None)?),
+                v(support::extra_or::<i64>(&row.extra, "credits", None)?),
+                v(
+                    support::extra_or::<bool>(&row.extra, "newsletter", Some(false))?
+                        .unwrap_or(false),
+                ),
+                v(
+                    support::extra_or::<
+                        String,
+                    >(&row.extra, "plan", Some("free".to_string()))?
+                        .unwrap_or_else(|| "free".to_string()),
+                ),
+                v(support::extra_or::<i32>(&row.extra, "seats", Some(1))?),
             ],
         );
         conn.execute_raw(stmt).await.map_err(db_err)?;
@@ -600,7 +654,7 @@ pub(crate) mod q {
     ) -> Result<Option<User>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "auth_users" WHERE "id" = ?"#,
+            r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM "auth_users" WHERE "id" = ?"#,
             [v(wire::enc_uuid(id))],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -614,7 +668,7 @@ pub(crate) mod q {
     ) -> Result<Option<User>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "auth_users" WHERE "email" = ?"#,
+            r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM "auth_users" WHERE "email" = ?"#,
             [v(email)],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -629,7 +683,7 @@ pub(crate) mod q {
     ) -> Result<Vec<User>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "auth_users" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM "auth_users" ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             [v(wire::enc_count(limit)), v(wire::enc_count(offset))],
         );
         let rows = conn.query_all_raw(stmt).await.map_err(db_err)?;
@@ -658,7 +712,7 @@ pub(crate) mod q {
     ) -> Result<Vec<User>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "auth_users" WHERE (LOWER("email") LIKE ? ESCAPE '!' OR LOWER("display_name") LIKE ? ESCAPE '!') ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM "auth_users" WHERE (LOWER("email") LIKE ? ESCAPE '!' OR LOWER("display_name") LIKE ? ESCAPE '!') ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?"#,
             [
                 v(wire::enc_pattern(search)),
                 v(wire::enc_pattern(search)),
@@ -687,14 +741,37 @@ pub(crate) mod q {
     }
     pub(crate) async fn update_user_profile<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"UPDATE "auth_users" SET "display_name" = ?, "updated_at" = ? WHERE "id" = ?"#,
-            [v(display_name), v(wire::enc_ts(updated_at)), v(wire::enc_uuid(id))],
+            r#"UPDATE "auth_users" SET "bio" = CASE WHEN ? THEN ? ELSE "bio" END, "company" = CASE WHEN ? THEN ? ELSE "company" END, "credits" = CASE WHEN ? THEN ? ELSE "credits" END, "newsletter" = CASE WHEN ? THEN ? ELSE "newsletter" END, "plan" = CASE WHEN ? THEN ? ELSE "plan" END, "seats" = CASE WHEN ? THEN ? ELSE "seats" END, "display_name" = ?, "updated_at" = ? WHERE "id" = ?"#,
+            [
+                v(support::extra_given(extra, "bio")),
+                v(support::extra_or::<String>(extra, "bio", None)?),
+                v(support::extra_given(extra, "company")),
+                v(support::extra_or::<String>(extra, "company", None)?),
+                v(support::extra_given(extra, "credits")),
+                v(support::extra_or::<i64>(extra, "credits", None)?),
+                v(support::extra_given(extra, "newsletter")),
+                v(
+                    support::extra_or::<bool>(extra, "newsletter", Some(false))?
+                        .unwrap_or(false),
+                ),
+                v(support::extra_given(extra, "plan")),
+                v(
+                    support::extra_or::<String>(extra, "plan", Some("free".to_string()))?
+                        .unwrap_or_else(|| "free".to_string()),
+                ),
+                v(support::extra_given(extra, "seats")),
+                v(support::extra_or::<i32>(extra, "seats", Some(1))?),
+                v(display_name),
+                v(wire::enc_ts(updated_at)),
+                v(wire::enc_uuid(id)),
+            ],
         );
         conn.execute_raw(stmt).await.map_err(db_err)?;
         Ok(())
@@ -808,7 +885,7 @@ pub(crate) mod q {
     ) -> Result<Option<(Session, User)>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."token_hash" AS "token_hash", t."ip_address" AS "ip_address", t."user_agent" AS "user_agent", t."expires_at" AS "expires_at", t."created_at" AS "created_at", t."impersonator_id" AS "impersonator_id", t."last_seen_at" AS "last_seen_at", t."persistent" AS "persistent", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at" FROM "auth_sessions" t JOIN "auth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = ? AND t."expires_at" > ?"#,
+            r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."token_hash" AS "token_hash", t."ip_address" AS "ip_address", t."user_agent" AS "user_agent", t."expires_at" AS "expires_at", t."created_at" AS "created_at", t."impersonator_id" AS "impersonator_id", t."last_seen_at" AS "last_seen_at", t."persistent" AS "persistent", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at", j."bio" AS "j_bio", j."company" AS "j_company", j."credits" AS "j_credits", j."newsletter" AS "j_newsletter", j."plan" AS "j_plan", j."seats" AS "j_seats" FROM "auth_sessions" t JOIN "auth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = ? AND t."expires_at" > ?"#,
             [v(token_hash), v(wire::enc_ts(now))],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -2119,7 +2196,7 @@ pub(crate) mod q {
     ) -> Result<Option<(ApiKey, User)>, RepoError> {
         let stmt = Statement::from_sql_and_values(
             BACKEND,
-            r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."key_prefix" AS "key_prefix", t."key_hash" AS "key_hash", t."name" AS "name", t."scopes" AS "scopes", t."last_used_at" AS "last_used_at", t."expires_at" AS "expires_at", t."created_at" AS "created_at", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at" FROM "auth_api_keys" t JOIN "auth_users" j ON j."id" = t."user_id" WHERE t."key_hash" = ?"#,
+            r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."key_prefix" AS "key_prefix", t."key_hash" AS "key_hash", t."name" AS "name", t."scopes" AS "scopes", t."last_used_at" AS "last_used_at", t."expires_at" AS "expires_at", t."created_at" AS "created_at", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at", j."bio" AS "j_bio", j."company" AS "j_company", j."credits" AS "j_credits", j."newsletter" AS "j_newsletter", j."plan" AS "j_plan", j."seats" AS "j_seats" FROM "auth_api_keys" t JOIN "auth_users" j ON j."id" = t."user_id" WHERE t."key_hash" = ?"#,
             [v(key_hash)],
         );
         let Some(r) = conn.query_one_raw(stmt).await.map_err(db_err)? else {
@@ -3114,11 +3191,12 @@ impl UsersRepository for Backend {
     }
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        q::update_user_profile(&self.db, display_name, updated_at, id).await
+        q::update_user_profile(&self.db, extra, display_name, updated_at, id).await
     }
     async fn update_user_admin(
         &self,
@@ -3163,6 +3241,52 @@ impl UsersRepository for Backend {
     }
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
         q::delete_user(&self.db, id).await
+    }
+    fn extra_columns(&self) -> &'static [ExtraColumn] {
+        &[
+            ExtraColumn {
+                name: "bio",
+                ty: ExtraType::Text,
+                nullable: true,
+                default: None,
+                settable: true,
+            },
+            ExtraColumn {
+                name: "company",
+                ty: ExtraType::String,
+                nullable: true,
+                default: None,
+                settable: true,
+            },
+            ExtraColumn {
+                name: "credits",
+                ty: ExtraType::BigInt,
+                nullable: true,
+                default: None,
+                settable: false,
+            },
+            ExtraColumn {
+                name: "newsletter",
+                ty: ExtraType::Bool,
+                nullable: false,
+                default: Some(ExtraDefault::Bool(false)),
+                settable: true,
+            },
+            ExtraColumn {
+                name: "plan",
+                ty: ExtraType::String,
+                nullable: false,
+                default: Some(ExtraDefault::String("free")),
+                settable: false,
+            },
+            ExtraColumn {
+                name: "seats",
+                ty: ExtraType::Int,
+                nullable: true,
+                default: Some(ExtraDefault::Int(1)),
+                settable: false,
+            },
+        ]
     }
 }
 #[async_trait]

@@ -5,7 +5,13 @@
 //! the SQL of yauth's own sqlx backends, which check it at compile time and run it through
 //! yauth's conformance suite, with only the table names changed.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-#![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
+#![allow(
+    clippy::too_many_arguments,
+    unused_mut,
+    unused_imports,
+    unused_variables,
+    dead_code
+)]
 use yauth::entity::support::async_trait::async_trait;
 use yauth::entity::support::chrono::{self, DateTime, NaiveDateTime, Utc};
 use yauth::entity::support::serde_json;
@@ -65,7 +71,7 @@ pub(crate) mod q {
         row: &User,
     ) -> Result<(), RepoError> {
         sqlx::query(
-                r#"INSERT INTO "auth_users" ("id", "email", "display_name", "email_verified", "role", "banned", "banned_reason", "banned_until", "created_at", "updated_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
+                r#"INSERT INTO "auth_users" ("id", "email", "display_name", "email_verified", "role", "banned", "banned_reason", "banned_until", "created_at", "updated_at", "bio", "company", "credits", "newsletter", "plan", "seats") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"#,
             )
             .bind(wire::enc_uuid(row.id))
             .bind(row.email.as_str())
@@ -77,6 +83,20 @@ pub(crate) mod q {
             .bind(row.banned_until.map(wire::enc_ts))
             .bind(wire::enc_ts(row.created_at))
             .bind(wire::enc_ts(row.updated_at))
+            .bind(support::extra_or::<String>(&row.extra, "bio", None)?)
+            .bind(support::extra_or::<String>(&row.extra, "company", None)?)
+            .bind(support::extra_or::<i64>(&row.extra, "credits", None)?)
+            .bind(
+                support::extra_or::<bool>(&row.extra, "newsletter", Some(false))?
+                    .unwrap_or(false),
+            )
+            .bind(
+                support::extra_or::<
+                    String,
+                >(&row.extra, "plan", Some("free".to_string()))?
+                    .unwrap_or_else(|| "free".to_string()),
+            )
+            .bind(support::extra_or::<i32>(&row.extra, "seats", Some(1))?)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
@@ -87,7 +107,7 @@ pub(crate) mod q {
         id: Uuid,
     ) -> Result<Option<User>, RepoError> {
         let Some(r) = sqlx::query(
-                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "auth_users" WHERE "id" = $1"#,
+                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM "auth_users" WHERE "id" = $1"#,
             )
             .bind(wire::enc_uuid(id))
             .fetch_optional(&mut *conn)
@@ -114,6 +134,42 @@ pub(crate) mod q {
             updated_at: wire::dec_ts(
                 get::<chrono::DateTime<chrono::Utc>>(&r, "", "updated_at")?,
             )?,
+            extra: {
+                let mut extra = serde_json::Map::new();
+                extra
+                    .insert(
+                        "bio".to_string(),
+                        serde_json::Value::from(get::<Option<String>>(&r, "", "bio")?),
+                    );
+                extra
+                    .insert(
+                        "company".to_string(),
+                        serde_json::Value::from(
+                            get::<Option<String>>(&r, "", "company")?,
+                        ),
+                    );
+                extra
+                    .insert(
+                        "credits".to_string(),
+                        serde_json::Value::from(get::<Option<i64>>(&r, "", "credits")?),
+                    );
+                extra
+                    .insert(
+                        "newsletter".to_string(),
+                        serde_json::Value::from(get::<bool>(&r, "", "newsletter")?),
+                    );
+                extra
+                    .insert(
+                        "plan".to_string(),
+                        serde_json::Value::from(get::<String>(&r, "", "plan")?),
+                    );
+                extra
+                    .insert(
+                        "seats".to_string(),
+                        serde_json::Value::from(get::<Option<i32>>(&r, "", "seats")?),
+                    );
+                extra
+            },
         };
         Ok(Some(row))
     }
@@ -122,7 +178,7 @@ pub(crate) mod q {
         email: &str,
     ) -> Result<Option<User>, RepoError> {
         let Some(r) = sqlx::query(
-                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "auth_users" WHERE "email" = $1"#,
+                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM "auth_users" WHERE "email" = $1"#,
             )
             .bind(email)
             .fetch_optional(&mut *conn)
@@ -149,6 +205,42 @@ pub(crate) mod q {
             updated_at: wire::dec_ts(
                 get::<chrono::DateTime<chrono::Utc>>(&r, "", "updated_at")?,
             )?,
+            extra: {
+                let mut extra = serde_json::Map::new();
+                extra
+                    .insert(
+                        "bio".to_string(),
+                        serde_json::Value::from(get::<Option<String>>(&r, "", "bio")?),
+                    );
+                extra
+                    .insert(
+                        "company".to_string(),
+                        serde_json::Value::from(
+                            get::<Option<String>>(&r, "", "company")?,
+                        ),
+                    );
+                extra
+                    .insert(
+                        "credits".to_string(),
+                        serde_json::Value::from(get::<Option<i64>>(&r, "", "credits")?),
+                    );
+                extra
+                    .insert(
+                        "newsletter".to_string(),
+                        serde_json::Value::from(get::<bool>(&r, "", "newsletter")?),
+                    );
+                extra
+                    .insert(
+                        "plan".to_string(),
+                        serde_json::Value::from(get::<String>(&r, "", "plan")?),
+                    );
+                extra
+                    .insert(
+                        "seats".to_string(),
+                        serde_json::Value::from(get::<Option<i32>>(&r, "", "seats")?),
+                    );
+                extra
+            },
         };
         Ok(Some(row))
     }
@@ -158,7 +250,7 @@ pub(crate) mod q {
         offset: u64,
     ) -> Result<Vec<User>, RepoError> {
         let rows = sqlx::query(
-                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "auth_users" ORDER BY "created_at" DESC, "id" DESC LIMIT $1 OFFSET $2"#,
+                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM "auth_users" ORDER BY "created_at" DESC, "id" DESC LIMIT $1 OFFSET $2"#,
             )
             .bind(wire::enc_count(limit))
             .bind(wire::enc_count(offset))
@@ -186,6 +278,46 @@ pub(crate) mod q {
                 updated_at: wire::dec_ts(
                     get::<chrono::DateTime<chrono::Utc>>(&r, "", "updated_at")?,
                 )?,
+                extra: {
+                    let mut extra = serde_json::Map::new();
+                    extra
+                        .insert(
+                            "bio".to_string(),
+                            serde_json::Value::from(
+                                get::<Option<String>>(&r, "", "bio")?,
+                            ),
+                        );
+                    extra
+                        .insert(
+                            "company".to_string(),
+                            serde_json::Value::from(
+                                get::<Option<String>>(&r, "", "company")?,
+                            ),
+                        );
+                    extra
+                        .insert(
+                            "credits".to_string(),
+                            serde_json::Value::from(
+                                get::<Option<i64>>(&r, "", "credits")?,
+                            ),
+                        );
+                    extra
+                        .insert(
+                            "newsletter".to_string(),
+                            serde_json::Value::from(get::<bool>(&r, "", "newsletter")?),
+                        );
+                    extra
+                        .insert(
+                            "plan".to_string(),
+                            serde_json::Value::from(get::<String>(&r, "", "plan")?),
+                        );
+                    extra
+                        .insert(
+                            "seats".to_string(),
+                            serde_json::Value::from(get::<Option<i32>>(&r, "", "seats")?),
+                        );
+                    extra
+                },
             });
         }
         Ok(out)
@@ -206,7 +338,7 @@ pub(crate) mod q {
         offset: u64,
     ) -> Result<Vec<User>, RepoError> {
         let rows = sqlx::query(
-                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "auth_users" WHERE (LOWER("email") LIKE $1 ESCAPE '!' OR LOWER("display_name") LIKE $1 ESCAPE '!') ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3"#,
+                r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at", "bio" AS "bio", "company" AS "company", "credits" AS "credits", "newsletter" AS "newsletter", "plan" AS "plan", "seats" AS "seats" FROM "auth_users" WHERE (LOWER("email") LIKE $1 ESCAPE '!' OR LOWER("display_name") LIKE $1 ESCAPE '!') ORDER BY "created_at" DESC, "id" DESC LIMIT $2 OFFSET $3"#,
             )
             .bind(wire::enc_pattern(search))
             .bind(wire::enc_count(limit))
@@ -235,6 +367,46 @@ pub(crate) mod q {
                 updated_at: wire::dec_ts(
                     get::<chrono::DateTime<chrono::Utc>>(&r, "", "updated_at")?,
                 )?,
+                extra: {
+                    let mut extra = serde_json::Map::new();
+                    extra
+                        .insert(
+                            "bio".to_string(),
+                            serde_json::Value::from(
+                                get::<Option<String>>(&r, "", "bio")?,
+                            ),
+                        );
+                    extra
+                        .insert(
+                            "company".to_string(),
+                            serde_json::Value::from(
+                                get::<Option<String>>(&r, "", "company")?,
+                            ),
+                        );
+                    extra
+                        .insert(
+                            "credits".to_string(),
+                            serde_json::Value::from(
+                                get::<Option<i64>>(&r, "", "credits")?,
+                            ),
+                        );
+                    extra
+                        .insert(
+                            "newsletter".to_string(),
+                            serde_json::Value::from(get::<bool>(&r, "", "newsletter")?),
+                        );
+                    extra
+                        .insert(
+                            "plan".to_string(),
+                            serde_json::Value::from(get::<String>(&r, "", "plan")?),
+                        );
+                    extra
+                        .insert(
+                            "seats".to_string(),
+                            serde_json::Value::from(get::<Option<i32>>(&r, "", "seats")?),
+                        );
+                    extra
+                },
             });
         }
         Ok(out)
@@ -254,13 +426,32 @@ pub(crate) mod q {
     }
     pub(crate) async fn update_user_profile(
         conn: &mut sqlx::PgConnection,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
         sqlx::query(
-                r#"UPDATE "auth_users" SET "display_name" = $1, "updated_at" = $2 WHERE "id" = $3"#,
+                r#"UPDATE "auth_users" SET "bio" = CASE WHEN $1 THEN $2 ELSE "bio" END, "company" = CASE WHEN $3 THEN $4 ELSE "company" END, "credits" = CASE WHEN $5 THEN $6 ELSE "credits" END, "newsletter" = CASE WHEN $7 THEN $8 ELSE "newsletter" END, "plan" = CASE WHEN $9 THEN $10 ELSE "plan" END, "seats" = CASE WHEN $11 THEN $12 ELSE "seats" END, "display_name" = $13, "updated_at" = $14 WHERE "id" = $15"#,
             )
+            .bind(support::extra_given(extra, "bio"))
+            .bind(support::extra_or::<String>(extra, "bio", None)?)
+            .bind(support::extra_given(extra, "company"))
+            .bind(support::extra_or::<String>(extra, "company", None)?)
+            .bind(support::extra_given(extra, "credits"))
+            .bind(support::extra_or::<i64>(extra, "credits", None)?)
+            .bind(support::extra_given(extra, "newsletter"))
+            .bind(
+                support::extra_or::<bool>(extra, "newsletter", Some(false))?
+                    .unwrap_or(false),
+            )
+            .bind(support::extra_given(extra, "plan"))
+            .bind(
+                support::extra_or::<String>(extra, "plan", Some("free".to_string()))?
+                    .unwrap_or_else(|| "free".to_string()),
+            )
+            .bind(support::extra_given(extra, "seats"))
+            .bind(support::extra_or::<i32>(extra, "seats", Some(1))?)
             .bind(display_name)
             .bind(wire::enc_ts(updated_at))
             .bind(wire::enc_uuid(id))
@@ -378,7 +569,7 @@ pub(crate) mod q {
         now: DateTime<Utc>,
     ) -> Result<Option<(Session, User)>, RepoError> {
         let Some(r) = sqlx::query(
-                r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."token_hash" AS "token_hash", t."ip_address" AS "ip_address", t."user_agent" AS "user_agent", t."expires_at" AS "expires_at", t."created_at" AS "created_at", t."impersonator_id" AS "impersonator_id", t."last_seen_at" AS "last_seen_at", t."persistent" AS "persistent", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at" FROM "auth_sessions" t JOIN "auth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = $1 AND t."expires_at" > $2"#,
+                r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."token_hash" AS "token_hash", t."ip_address" AS "ip_address", t."user_agent" AS "user_agent", t."expires_at" AS "expires_at", t."created_at" AS "created_at", t."impersonator_id" AS "impersonator_id", t."last_seen_at" AS "last_seen_at", t."persistent" AS "persistent", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at", j."bio" AS "j_bio", j."company" AS "j_company", j."credits" AS "j_credits", j."newsletter" AS "j_newsletter", j."plan" AS "j_plan", j."seats" AS "j_seats" FROM "auth_sessions" t JOIN "auth_users" j ON j."id" = t."user_id" WHERE t."token_hash" = $1 AND t."expires_at" > $2"#,
             )
             .bind(token_hash)
             .bind(wire::enc_ts(now))
@@ -428,6 +619,42 @@ pub(crate) mod q {
             updated_at: wire::dec_ts(
                 get::<chrono::DateTime<chrono::Utc>>(&r, "j_", "updated_at")?,
             )?,
+            extra: {
+                let mut extra = serde_json::Map::new();
+                extra
+                    .insert(
+                        "bio".to_string(),
+                        serde_json::Value::from(get::<Option<String>>(&r, "j_", "bio")?),
+                    );
+                extra
+                    .insert(
+                        "company".to_string(),
+                        serde_json::Value::from(
+                            get::<Option<String>>(&r, "j_", "company")?,
+                        ),
+                    );
+                extra
+                    .insert(
+                        "credits".to_string(),
+                        serde_json::Value::from(get::<Option<i64>>(&r, "j_", "credits")?),
+                    );
+                extra
+                    .insert(
+                        "newsletter".to_string(),
+                        serde_json::Value::from(get::<bool>(&r, "j_", "newsletter")?),
+                    );
+                extra
+                    .insert(
+                        "plan".to_string(),
+                        serde_json::Value::from(get::<String>(&r, "j_", "plan")?),
+                    );
+                extra
+                    .insert(
+                        "seats".to_string(),
+                        serde_json::Value::from(get::<Option<i32>>(&r, "j_", "seats")?),
+                    );
+                extra
+            },
         };
         Ok(Some((row, joined)))
     }
@@ -2254,7 +2481,7 @@ pub(crate) mod q {
         key_hash: &str,
     ) -> Result<Option<(ApiKey, User)>, RepoError> {
         let Some(r) = sqlx::query(
-                r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."key_prefix" AS "key_prefix", t."key_hash" AS "key_hash", t."name" AS "name", t."scopes" AS "scopes", t."last_used_at" AS "last_used_at", t."expires_at" AS "expires_at", t."created_at" AS "created_at", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at" FROM "auth_api_keys" t JOIN "auth_users" j ON j."id" = t."user_id" WHERE t."key_hash" = $1"#,
+                r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."key_prefix" AS "key_prefix", t."key_hash" AS "key_hash", t."name" AS "name", t."scopes" AS "scopes", t."last_used_at" AS "last_used_at", t."expires_at" AS "expires_at", t."created_at" AS "created_at", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at", j."bio" AS "j_bio", j."company" AS "j_company", j."credits" AS "j_credits", j."newsletter" AS "j_newsletter", j."plan" AS "j_plan", j."seats" AS "j_seats" FROM "auth_api_keys" t JOIN "auth_users" j ON j."id" = t."user_id" WHERE t."key_hash" = $1"#,
             )
             .bind(key_hash)
             .fetch_optional(&mut *conn)
@@ -2304,6 +2531,42 @@ pub(crate) mod q {
             updated_at: wire::dec_ts(
                 get::<chrono::DateTime<chrono::Utc>>(&r, "j_", "updated_at")?,
             )?,
+            extra: {
+                let mut extra = serde_json::Map::new();
+                extra
+                    .insert(
+                        "bio".to_string(),
+                        serde_json::Value::from(get::<Option<String>>(&r, "j_", "bio")?),
+                    );
+                extra
+                    .insert(
+                        "company".to_string(),
+                        serde_json::Value::from(
+                            get::<Option<String>>(&r, "j_", "company")?,
+                        ),
+                    );
+                extra
+                    .insert(
+                        "credits".to_string(),
+                        serde_json::Value::from(get::<Option<i64>>(&r, "j_", "credits")?),
+                    );
+                extra
+                    .insert(
+                        "newsletter".to_string(),
+                        serde_json::Value::from(get::<bool>(&r, "j_", "newsletter")?),
+                    );
+                extra
+                    .insert(
+                        "plan".to_string(),
+                        serde_json::Value::from(get::<String>(&r, "j_", "plan")?),
+                    );
+                extra
+                    .insert(
+                        "seats".to_string(),
+                        serde_json::Value::from(get::<Option<i32>>(&r, "j_", "seats")?),
+                    );
+                extra
+            },
         };
         Ok(Some((row, joined)))
     }
@@ -3717,12 +3980,13 @@ impl UsersRepository for Backend {
     }
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::update_user_profile(&mut conn, display_name, updated_at, id).await
+        q::update_user_profile(&mut conn, extra, display_name, updated_at, id).await
     }
     async fn update_user_admin(
         &self,
@@ -3772,6 +4036,52 @@ impl UsersRepository for Backend {
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user(&mut conn, id).await
+    }
+    fn extra_columns(&self) -> &'static [ExtraColumn] {
+        &[
+            ExtraColumn {
+                name: "bio",
+                ty: ExtraType::Text,
+                nullable: true,
+                default: None,
+                settable: true,
+            },
+            ExtraColumn {
+                name: "company",
+                ty: ExtraType::String,
+                nullable: true,
+                default: None,
+                settable: true,
+            },
+            ExtraColumn {
+                name: "credits",
+                ty: ExtraType::BigInt,
+                nullable: true,
+                default: None,
+                settable: false,
+            },
+            ExtraColumn {
+                name: "newsletter",
+                ty: ExtraType::Bool,
+                nullable: false,
+                default: Some(ExtraDefault::Bool(false)),
+                settable: true,
+            },
+            ExtraColumn {
+                name: "plan",
+                ty: ExtraType::String,
+                nullable: false,
+                default: Some(ExtraDefault::String("free")),
+                settable: false,
+            },
+            ExtraColumn {
+                name: "seats",
+                ty: ExtraType::Int,
+                nullable: true,
+                default: Some(ExtraDefault::Int(1)),
+                settable: false,
+            },
+        ]
     }
 }
 #[async_trait]

@@ -80,6 +80,7 @@ macro_rules! conformance_tests {
             users_round_trip_every_column,
             unique_violations_are_conflicts,
             user_updates,
+            extra_user_columns,
             user_pagination_and_search_are_stable,
             delete_user_cascades,
             foreign_keys_are_enforced,

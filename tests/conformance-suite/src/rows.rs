@@ -36,7 +36,46 @@ pub fn user() -> User {
         banned_until: None,
         created_at: at,
         updated_at: at,
+        extra: Default::default(),
     }
+}
+
+/// A value for every extra user column of `columns` (distinct per `seed`), as a repository
+/// stores and reads back a complete map.
+pub fn extra(columns: &[ExtraColumn], seed: i64) -> serde_json::Map<String, serde_json::Value> {
+    columns
+        .iter()
+        .map(|c| {
+            let value = match c.ty {
+                ExtraType::String => json!(format!("{} «{seed}» 'x'", c.name)),
+                ExtraType::Text => json!(format!("{}\nline {seed}", c.name).repeat(50)),
+                ExtraType::Bool => json!(seed % 2 == 0),
+                ExtraType::Int => json!(seed as i32),
+                ExtraType::BigInt => json!(seed << 33),
+            };
+            (c.name.to_string(), value)
+        })
+        .collect()
+}
+
+/// What a repository with `columns` reads back for a user inserted with `given`: each
+/// declared column's value, or its default, or null; nothing else.
+pub fn stored_extra(
+    columns: &[ExtraColumn],
+    given: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    columns
+        .iter()
+        .map(|c| {
+            let value = given
+                .get(c.name)
+                .filter(|v| !v.is_null())
+                .cloned()
+                .or_else(|| c.default.map(ExtraDefault::to_json))
+                .unwrap_or(serde_json::Value::Null);
+            (c.name.to_string(), value)
+        })
+        .collect()
 }
 
 pub fn session(user_id: Uuid, expires_at: DateTime<Utc>) -> Session {

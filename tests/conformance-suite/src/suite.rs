@@ -11,9 +11,19 @@ use yauth_entity::*;
 
 use crate::rows::{self, earlier, later, now, unique};
 
+/// A stored user, with a value for every extra column the backend has (so that it reads
+/// back equal).
 async fn new_user(r: &Repositories) -> User {
-    let u = rows::user();
+    let u = user(r);
     r.users.insert_user(&u).await.unwrap();
+    u
+}
+
+/// A user row with a value for every extra column the backend has, so that it reads back
+/// equal to what was inserted.
+fn user(r: &Repositories) -> User {
+    let mut u = rows::user();
+    u.extra = rows::extra(r.users.extra_columns(), 1);
     u
 }
 
@@ -22,7 +32,8 @@ fn is_conflict<T: std::fmt::Debug>(result: Result<T, RepoError>) -> bool {
 }
 
 pub async fn users_round_trip_every_column(r: Repositories) {
-    let mut u = rows::user();
+    let mut u = user(&r);
+    u.extra = rows::extra(r.users.extra_columns(), 2);
     // Nanoseconds are dropped, microseconds kept, on every backend.
     u.created_at = Utc.timestamp_opt(1_767_225_600, 123_456_789).unwrap();
     u.updated_at = Utc.timestamp_opt(1_767_225_601, 999_999_000).unwrap();
@@ -84,13 +95,16 @@ pub async fn user_updates(r: Repositories) {
     let u = new_user(&r).await;
     let t = now() + Duration::seconds(5);
     r.users
-        .update_user_profile(Some("Ada"), t, u.id)
+        .update_user_profile(&u.extra, Some("Ada"), t, u.id)
         .await
         .unwrap();
     let got = r.users.get_user(u.id).await.unwrap().unwrap();
     assert_eq!(got.display_name.as_deref(), Some("Ada"));
     assert_eq!(got.updated_at, t);
-    r.users.update_user_profile(None, t, u.id).await.unwrap();
+    r.users
+        .update_user_profile(&u.extra, None, t, u.id)
+        .await
+        .unwrap();
     assert_eq!(
         r.users.get_user(u.id).await.unwrap().unwrap().display_name,
         None
@@ -136,9 +150,69 @@ pub async fn user_updates(r: Repositories) {
     assert_eq!((got.banned_reason, got.banned_until), (None, None));
     // Updating a missing row is not an error.
     r.users
-        .update_user_profile(Some("x"), t, Uuid::now_v7())
+        .update_user_profile(&u.extra, Some("x"), t, Uuid::now_v7())
         .await
         .unwrap();
+}
+
+/// The application's extra user columns (none on yauth's own backends, which ignore the
+/// map): a complete map reads back equal, missing columns read back as their default or
+/// null, keys that name no column are dropped, and the profile update sets every column.
+pub async fn extra_user_columns(r: Repositories) {
+    let columns = r.users.extra_columns();
+    let mut given = rows::extra(columns, 3);
+    given.insert("not_a_column".into(), json!("dropped"));
+    let mut u = rows::user();
+    u.extra = given.clone();
+    r.users.insert_user(&u).await.unwrap();
+    let got = r.users.get_user(u.id).await.unwrap().unwrap();
+    assert_eq!(got.extra, rows::stored_extra(columns, &given));
+    assert!(!got.extra.contains_key("not_a_column"));
+    assert_eq!(columns.is_empty(), got.extra.is_empty());
+    // The joined read of the session check carries them too.
+    let s = rows::session(u.id, later());
+    r.sessions.insert_session(&s).await.unwrap();
+    let (_, owner) = r
+        .sessions
+        .check_session(&s.token_hash, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.extra, got.extra);
+
+    let mut bare = rows::user();
+    bare.extra = Default::default();
+    r.users.insert_user(&bare).await.unwrap();
+    let got = r.users.get_user(bare.id).await.unwrap().unwrap();
+    assert_eq!(got.extra, rows::stored_extra(columns, &Default::default()));
+
+    let changed = rows::extra(columns, 4);
+    r.users
+        .update_user_profile(&changed, Some("Extra"), now(), u.id)
+        .await
+        .unwrap();
+    let got = r.users.get_user(u.id).await.unwrap().unwrap();
+    assert_eq!(got.extra, rows::stored_extra(columns, &changed));
+    assert_eq!(got.display_name.as_deref(), Some("Extra"));
+    // A profile update changes only the columns it names.
+    r.users
+        .update_user_profile(&Default::default(), None, now(), u.id)
+        .await
+        .unwrap();
+    let got = r.users.get_user(u.id).await.unwrap().unwrap();
+    assert_eq!(got.extra, rows::stored_extra(columns, &changed));
+    if let Some(first) = columns.iter().find(|c| c.nullable) {
+        let mut one = serde_json::Map::new();
+        one.insert(first.name.to_string(), serde_json::Value::Null);
+        r.users
+            .update_user_profile(&one, None, now(), u.id)
+            .await
+            .unwrap();
+        let got = r.users.get_user(u.id).await.unwrap().unwrap();
+        let mut expected = rows::stored_extra(columns, &changed);
+        expected.insert(first.name.to_string(), serde_json::Value::Null);
+        assert_eq!(got.extra, expected, "only the named column changed");
+    }
 }
 
 pub async fn user_pagination_and_search_are_stable(r: Repositories) {
@@ -146,7 +220,7 @@ pub async fn user_pagination_and_search_are_stable(r: Repositories) {
     let mut created = Vec::new();
     let base = now();
     for i in 0..7 {
-        let mut u = rows::user();
+        let mut u = user(&r);
         u.display_name = Some(format!("{marker} number {i}"));
         // Two users share each creation time: the id breaks the tie.
         u.created_at = base + Duration::seconds(i / 2);
@@ -1992,7 +2066,7 @@ pub async fn oauth2_server(r: Repositories) {
             .unwrap()
     );
     // Every token clients hold for one user, and only those, end together.
-    let stranger = rows::user();
+    let stranger = user(&r);
     r.users.insert_user(&stranger).await.unwrap();
     let mine = rows::access_token(&c.client_id, Some(u.id));
     let theirs = rows::access_token(&c.client_id, Some(stranger.id));
@@ -2536,7 +2610,7 @@ pub async fn webhooks(r: Repositories) {
 }
 
 pub async fn register_is_all_or_nothing(r: Repositories) {
-    let u = rows::user();
+    let u = user(&r);
     let pw = rows::password(u.id, "$argon2id$v=19$m=19456,t=2,p=1$abc$def");
     let v = rows::email_verification(u.id, later());
     let event = rows::audit(Some(u.id), &unique("registered"));
@@ -2578,7 +2652,7 @@ pub async fn register_is_all_or_nothing(r: Repositories) {
     );
 
     // A failure in the last step rolls back the first ones.
-    let fresh = rows::user();
+    let fresh = user(&r);
     let clash = AuditLog {
         user_id: Some(fresh.id),
         ..event.clone()

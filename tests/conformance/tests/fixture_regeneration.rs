@@ -24,6 +24,7 @@ fn fixture() -> (Schema, Catalogue) {
         ty: yauth_migration::LogicalType::String,
         nullable: true,
         default: None,
+        extra: false,
     });
     let mut catalogue = yauth_migration::queries::catalogue();
     let base = catalogue.query("update_user_profile").unwrap().clone();
@@ -33,6 +34,7 @@ fn fixture() -> (Schema, Catalogue) {
             column: "nickname".into(),
         }],
         doc: "Fixture: sets the nickname.".into(),
+        set_extra: false,
         ..base
     });
     let base = catalogue.query("list_user_sessions").unwrap().clone();
@@ -182,6 +184,7 @@ async fn exercise(name: &str, r: Repositories) {
         created_at: at,
         updated_at: at,
         nickname: Some(nick.clone()),
+        extra: Default::default(),
     };
     r.users.insert_user(&user).await.unwrap();
     assert_eq!(r.users.get_user(user.id).await.unwrap(), Some(user.clone()), "{name}");

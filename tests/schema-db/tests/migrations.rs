@@ -151,12 +151,14 @@ async fn column_changes_apply_and_revert(dialect: Dialect) {
         ty: LogicalType::String,
         nullable: true,
         default: None,
+        extra: false,
     });
     sessions.columns.push(Column {
         name: "approved_by".into(),
         ty: LogicalType::Uuid,
         nullable: true,
         default: None,
+        extra: false,
     });
     sessions.foreign_keys.push(ForeignKey {
         column: "approved_by".into(),

@@ -3,7 +3,13 @@
 //! `QueryableByName`)
 //! and the repository traits implemented over them.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-#![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
+#![allow(
+    clippy::too_many_arguments,
+    unused_mut,
+    unused_imports,
+    unused_variables,
+    dead_code
+)]
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
@@ -153,6 +159,7 @@ impl RawUser {
             banned_until: self.banned_until.map(wire::dec_ts).transpose()?,
             created_at: wire::dec_ts(self.created_at)?,
             updated_at: wire::dec_ts(self.updated_at)?,
+            extra: Default::default(),
         })
     }
 }
@@ -193,6 +200,7 @@ impl JoinedUser {
             banned_until: self.j_banned_until.map(wire::dec_ts).transpose()?,
             created_at: wire::dec_ts(self.j_created_at)?,
             updated_at: wire::dec_ts(self.j_updated_at)?,
+            extra: Default::default(),
         })
     }
 }
@@ -1987,6 +1995,7 @@ pub(crate) mod q {
     pub(crate) async fn update_user_profile(
         conn: &mut Conn,
         st: &Statements,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
@@ -4992,12 +5001,20 @@ impl UsersRepository for DieselMysqlBackend {
     }
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.conn().await?;
-        q::update_user_profile(&mut conn, &self.statements, display_name, updated_at, id)
+        q::update_user_profile(
+                &mut conn,
+                &self.statements,
+                extra,
+                display_name,
+                updated_at,
+                id,
+            )
             .await
     }
     async fn update_user_admin(
@@ -5057,6 +5074,9 @@ impl UsersRepository for DieselMysqlBackend {
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.conn().await?;
         q::delete_user(&mut conn, &self.statements, id).await
+    }
+    fn extra_columns(&self) -> &'static [ExtraColumn] {
+        &[]
     }
 }
 #[async_trait]

@@ -150,11 +150,13 @@ impl Stored for User {
         Undo::User(change)
     }
 }
-/// Truncates timestamps to microseconds, as every database stores them.
+/// Truncates timestamps to microseconds, as every database stores them, and
+/// drops the application's extra columns, which this backend does not store.
 fn normalize_users(mut row: User) -> User {
     row.banned_until = row.banned_until.map(crate::micros);
     row.created_at = crate::micros(row.created_at);
     row.updated_at = crate::micros(row.updated_at);
+    row.extra.clear();
     row
 }
 /// Refuses a row that breaks a unique key or points at a missing row.
@@ -1974,6 +1976,7 @@ pub(crate) mod q {
     }
     pub(crate) fn update_user_profile(
         t: &mut Tables,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
@@ -4840,12 +4843,19 @@ impl UsersRepository for InMemoryBackend {
     }
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut t = self.lock();
-        let outcome = q::update_user_profile(&mut t, display_name, updated_at, id);
+        let outcome = q::update_user_profile(
+            &mut t,
+            extra,
+            display_name,
+            updated_at,
+            id,
+        );
         t.finish(outcome.is_ok());
         outcome
     }
@@ -4906,6 +4916,9 @@ impl UsersRepository for InMemoryBackend {
         let outcome = q::delete_user(&mut t, id);
         t.finish(outcome.is_ok());
         outcome
+    }
+    fn extra_columns(&self) -> &'static [ExtraColumn] {
+        &[]
     }
 }
 #[async_trait]

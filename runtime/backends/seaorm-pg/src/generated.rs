@@ -2,7 +2,13 @@
 //! sea-orm raw statements (the same SQL as the other backends, values bound through
 //! `Statement::from_sql_and_values`) and the repository traits implemented over them.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-#![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
+#![allow(
+    clippy::too_many_arguments,
+    unused_mut,
+    unused_imports,
+    unused_variables,
+    dead_code
+)]
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
@@ -114,6 +120,7 @@ fn read_users(r: &QueryResult, pre: &str) -> Result<User, RepoError> {
         updated_at: wire::dec_ts(
             get::<chrono::DateTime<chrono::Utc>>(r, pre, "updated_at")?,
         )?,
+        extra: Default::default(),
     })
 }
 /// Reads a row of `sessions` whose columns are named `<pre><column>`.
@@ -799,6 +806,7 @@ pub(crate) mod q {
     }
     pub(crate) async fn update_user_profile<C: ConnectionTrait + TransactionTrait>(
         conn: &C,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
@@ -3215,11 +3223,12 @@ impl UsersRepository for SeaOrmPgBackend {
     }
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        q::update_user_profile(&self.db, display_name, updated_at, id).await
+        q::update_user_profile(&self.db, extra, display_name, updated_at, id).await
     }
     async fn update_user_admin(
         &self,
@@ -3264,6 +3273,9 @@ impl UsersRepository for SeaOrmPgBackend {
     }
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
         q::delete_user(&self.db, id).await
+    }
+    fn extra_columns(&self) -> &'static [ExtraColumn] {
+        &[]
     }
 }
 #[async_trait]

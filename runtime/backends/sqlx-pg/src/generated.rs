@@ -2,7 +2,13 @@
 //! sqlx queries, checked at compile time against the schema (or the committed `.sqlx` data),
 //! and the repository traits implemented over them.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-#![allow(clippy::too_many_arguments, unused_mut, unused_imports, dead_code)]
+#![allow(
+    clippy::too_many_arguments,
+    unused_mut,
+    unused_imports,
+    unused_variables,
+    dead_code
+)]
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use uuid::Uuid;
@@ -80,6 +86,7 @@ pub(crate) mod q {
             banned_until: r.banned_until.map(wire::dec_ts).transpose()?,
             created_at: wire::dec_ts(r.created_at)?,
             updated_at: wire::dec_ts(r.updated_at)?,
+            extra: Default::default(),
         };
         Ok(Some(row))
     }
@@ -107,6 +114,7 @@ pub(crate) mod q {
             banned_until: r.banned_until.map(wire::dec_ts).transpose()?,
             created_at: wire::dec_ts(r.created_at)?,
             updated_at: wire::dec_ts(r.updated_at)?,
+            extra: Default::default(),
         };
         Ok(Some(row))
     }
@@ -135,6 +143,7 @@ pub(crate) mod q {
                 banned_until: r.banned_until.map(wire::dec_ts).transpose()?,
                 created_at: wire::dec_ts(r.created_at)?,
                 updated_at: wire::dec_ts(r.updated_at)?,
+                extra: Default::default(),
             });
         }
         Ok(out)
@@ -174,6 +183,7 @@ pub(crate) mod q {
                 banned_until: r.banned_until.map(wire::dec_ts).transpose()?,
                 created_at: wire::dec_ts(r.created_at)?,
                 updated_at: wire::dec_ts(r.updated_at)?,
+                extra: Default::default(),
             });
         }
         Ok(out)
@@ -193,6 +203,7 @@ pub(crate) mod q {
     }
     pub(crate) async fn update_user_profile(
         conn: &mut sqlx::PgConnection,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
@@ -334,6 +345,7 @@ pub(crate) mod q {
             banned_until: r.j_banned_until.map(wire::dec_ts).transpose()?,
             created_at: wire::dec_ts(r.j_created_at)?,
             updated_at: wire::dec_ts(r.j_updated_at)?,
+            extra: Default::default(),
         };
         Ok(Some((row, joined)))
     }
@@ -1946,6 +1958,7 @@ pub(crate) mod q {
             banned_until: r.j_banned_until.map(wire::dec_ts).transpose()?,
             created_at: wire::dec_ts(r.j_created_at)?,
             updated_at: wire::dec_ts(r.j_updated_at)?,
+            extra: Default::default(),
         };
         Ok(Some((row, joined)))
     }
@@ -3136,12 +3149,13 @@ impl UsersRepository for SqlxPgBackend {
     }
     async fn update_user_profile(
         &self,
+        extra: &serde_json::Map<String, serde_json::Value>,
         display_name: Option<&str>,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        q::update_user_profile(&mut conn, display_name, updated_at, id).await
+        q::update_user_profile(&mut conn, extra, display_name, updated_at, id).await
     }
     async fn update_user_admin(
         &self,
@@ -3191,6 +3205,9 @@ impl UsersRepository for SqlxPgBackend {
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         q::delete_user(&mut conn, id).await
+    }
+    fn extra_columns(&self) -> &'static [ExtraColumn] {
+        &[]
     }
 }
 #[async_trait]

@@ -54,6 +54,12 @@ pub struct AuthUser {
     /// The session the request came with (for logout and "other sessions").
     #[serde(skip)]
     pub session_id: Option<Uuid>,
+    /// The application's extra columns on users (`[users.extra.*]` in `yauth.toml`, stored
+    /// by repositories generated into the application), by name; absent when it has none.
+    /// The OpenAPI document the application serves lists each with its type.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty", default)]
+    #[schema(ignore)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl AuthUser {
@@ -71,6 +77,7 @@ impl AuthUser {
             impersonated_by: None,
             client_id: None,
             session_id: None,
+            extra: user.extra.clone(),
         }
     }
 
@@ -138,6 +145,7 @@ impl AuthUser {
             impersonated_by: None,
             client_id: None,
             session_id: None,
+            extra: user.extra,
         }
     }
 }
@@ -227,6 +235,7 @@ mod tests {
             impersonated_by: None,
             client_id: None,
             session_id: None,
+            extra: Default::default(),
         }
     }
 

@@ -138,30 +138,48 @@ pub(crate) async fn create_session(
 }
 
 /// Removes every credential of a user: password, sessions, refresh tokens, API keys,
-/// passkeys, TOTP and backup codes (and sign-ins waiting for them), linked providers. For an account whose mailbox was just proven by someone who may not be the
-/// person who set those up (a magic link to a pre-registered address, a promotion to admin).
+/// passkeys, TOTP and backup codes (and sign-ins waiting for them), linked providers. For an
+/// account whose mailbox was just proven by someone who may not be the person who set those
+/// up (a magic link to a pre-registered address, a promotion to admin).
+///
+/// Only the tables of enabled plugins are touched: an application that generated its
+/// migrations for some plugins has no tables for the others (and no credentials in them).
 pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(), ApiError> {
     let repos = state.repos();
-    repos.passwords.delete_password(user_id).await?;
+    let enabled = state.plugin_names();
+    let on = |name: &str| enabled.contains(&name);
+    if on("email-password") {
+        repos.passwords.delete_password(user_id).await?;
+    }
     repos.sessions.delete_user_sessions(user_id).await?;
-    repos
-        .refresh_tokens
-        .revoke_user_refresh_tokens(user_id)
-        .await?;
-    repos.api_keys.delete_user_api_keys(user_id).await?;
+    if on("bearer") {
+        repos
+            .refresh_tokens
+            .revoke_user_refresh_tokens(user_id)
+            .await?;
+    }
+    if on("api-key") {
+        repos.api_keys.delete_user_api_keys(user_id).await?;
+    }
     // The second factors and passkeys a pre-registrant may have enrolled, and the sign-ins
     // waiting for a second factor.
-    repos
-        .webauthn_credentials
-        .delete_user_webauthn_credentials(user_id)
-        .await?;
-    repos.totp_secrets.delete_totp_secret(user_id).await?;
-    repos.backup_codes.delete_user_backup_codes(user_id).await?;
-    repos
-        .mfa_pending_logins
-        .delete_user_mfa_pending_logins(user_id)
-        .await?;
-    unlink_providers(state, user_id).await?;
+    if on("passkey") {
+        repos
+            .webauthn_credentials
+            .delete_user_webauthn_credentials(user_id)
+            .await?;
+    }
+    if on("mfa") {
+        repos.totp_secrets.delete_totp_secret(user_id).await?;
+        repos.backup_codes.delete_user_backup_codes(user_id).await?;
+        repos
+            .mfa_pending_logins
+            .delete_user_mfa_pending_logins(user_id)
+            .await?;
+    }
+    if on("oauth") {
+        unlink_providers(state, user_id).await?;
+    }
     Ok(())
 }
 

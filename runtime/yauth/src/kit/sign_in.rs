@@ -293,6 +293,7 @@ pub async fn create_account(
         banned_until: None,
         created_at: now,
         updated_at: now,
+        extra: Default::default(),
     };
     match state.repos().users.insert_user(&user).await {
         Ok(()) => {}

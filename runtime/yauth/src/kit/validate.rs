@@ -2,6 +2,8 @@
 
 use unicode_normalization::UnicodeNormalization as _;
 
+use yauth_entity::{ExtraColumn, ExtraType};
+
 use crate::contract::error::ApiError;
 
 /// The longest email accepted, after canonicalisation (RFC 5321's path limit).
@@ -123,6 +125,64 @@ pub fn display_name(name: Option<&str>) -> Result<Option<String>, ApiError> {
         ));
     }
     Ok(name.map(str::to_string))
+}
+
+/// The longest value of a `text` extra column, in bytes (MySQL's `TEXT`).
+pub const MAX_EXTRA_TEXT: usize = 65_535;
+
+/// The values a user sent for the application's extra columns (`extra` of `POST /register`
+/// and `PATCH /me`), checked against `columns`: each key names a column the user may set,
+/// each value has its type (`null` only where the column is nullable; a `string` column at
+/// most 255 characters, a `text` one at most [`MAX_EXTRA_TEXT`] bytes, neither with a NUL;
+/// an `int` in 32 bits). 400 `invalid_extra` otherwise, naming the field. With no extra
+/// columns at all, `extra` itself is refused, as any unknown field.
+pub fn extra(
+    columns: &[ExtraColumn],
+    given: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    use serde_json::Value;
+    let Some(given) = given else {
+        return Ok(serde_json::Map::new());
+    };
+    let bad = |message: String| Err(ApiError::bad_request("invalid_extra", message));
+    if columns.is_empty() {
+        return bad("`extra`: this application has no extra fields".into());
+    }
+    for (name, value) in given {
+        let Some(column) = columns.iter().find(|c| c.name == name && c.settable) else {
+            // The key is named back only when it is a plausible field name.
+            let named =
+                name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            return bad(if named {
+                format!("`extra.{name}` is not a field you may set")
+            } else {
+                "`extra` names a field you may not set".into()
+            });
+        };
+        let fits = match (value, column.ty) {
+            (Value::Null, _) => column.nullable,
+            (Value::String(v), ExtraType::String) => v.chars().count() <= 255 && !v.contains('\0'),
+            (Value::String(v), ExtraType::Text) => v.len() <= MAX_EXTRA_TEXT && !v.contains('\0'),
+            (Value::Bool(_), ExtraType::Bool) => true,
+            (Value::Number(n), ExtraType::Int) => {
+                n.as_i64().is_some_and(|i| i32::try_from(i).is_ok())
+            }
+            (Value::Number(n), ExtraType::BigInt) => n.as_i64().is_some(),
+            _ => false,
+        };
+        if !fits {
+            let expected = match column.ty {
+                ExtraType::String => "a string of at most 255 characters without NUL",
+                ExtraType::Text => "a string of at most 65535 bytes without NUL",
+                ExtraType::Bool => "true or false",
+                ExtraType::Int => "a 32-bit integer",
+                ExtraType::BigInt => "a 64-bit integer",
+            };
+            let null = if column.nullable { ", or null" } else { "" };
+            return bad(format!("`extra.{name}` must be {expected}{null}"));
+        }
+    }
+    Ok(given.clone())
 }
 
 /// RFC 6749 §3.3: a scope is `1*( %x21 / %x23-5B / %x5D-7E )` (printable ASCII without

@@ -16,6 +16,12 @@ diesel::table! {
         banned_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        bio -> Nullable<Text>,
+        company -> Nullable<Text>,
+        credits -> Nullable<BigInt>,
+        newsletter -> Bool,
+        plan -> Text,
+        seats -> Nullable<Integer>,
     }
 }
 

@@ -313,10 +313,14 @@ pub(super) async fn ban(
     let repos = state.repos();
     repos.users.ban_user(reason, until, now, target.id).await?;
     repos.sessions.delete_user_sessions(target.id).await?;
-    repos
-        .refresh_tokens
-        .revoke_user_refresh_tokens(target.id)
-        .await?;
+    // Without the bearer plugin there are no refresh tokens (nor, in an application that
+    // generated its migrations for the plugins it uses, their table).
+    if state.plugin_names().contains(&"bearer") {
+        repos
+            .refresh_tokens
+            .revoke_user_refresh_tokens(target.id)
+            .await?;
+    }
     state
         .emit(
             AuthEvent::UserBanned {

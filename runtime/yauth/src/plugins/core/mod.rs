@@ -120,11 +120,24 @@ async fn logout(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateMe {
-    /// The new display name (trimmed); `null` or blank clears it.
-    display_name: Option<String>,
+    /// The new display name (trimmed); `null` or blank clears it; left out, it is kept.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    display_name: Option<Option<String>>,
+    /// The application's extra fields the user may set, by name (only when the application
+    /// declared some; the document it serves lists them). Those left out keep their value.
+    #[serde(default)]
+    #[schema(ignore)]
+    extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// Sets (or, with `null`, clears) the display name: 200 with the updated `AuthUser`.
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// Sets (or, with `null`, clears) the display name and sets the application's extra fields
+/// the user may change: 200 with the updated `AuthUser`. A refused field changes nothing.
 #[utoipa::path(
     patch,
     path = "/me",
@@ -147,17 +160,25 @@ async fn update_me(
     ApiJson(body): ApiJson<UpdateMe>,
 ) -> Result<Json<AuthUser>, ApiError> {
     user.require_account_scope()?;
-    let display_name = validate::display_name(body.display_name.as_deref())?;
-    state
-        .repos()
-        .users
-        .update_user_profile(display_name.as_deref(), Utc::now(), user.id)
+    let users = &state.repos().users;
+    let display_name = match &body.display_name {
+        None => user.display_name.clone(),
+        Some(name) => validate::display_name(name.as_deref())?,
+    };
+    // Only the extra fields the user sent are written; the others (the application's
+    // own included) keep what the database holds.
+    let changes = validate::extra(users.extra_columns(), body.extra.as_ref())?;
+    users
+        .update_user_profile(&changes, display_name.as_deref(), Utc::now(), user.id)
         .await?;
+    let mut extra = user.extra.clone();
+    extra.extend(changes);
     state
         .emit(AuthEvent::ProfileUpdated { user_id: user.id }, &meta)
         .await;
     Ok(Json(AuthUser {
         display_name,
+        extra,
         ..user
     }))
 }

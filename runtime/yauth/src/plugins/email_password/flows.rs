@@ -43,6 +43,7 @@ pub(super) async fn register(
     email: &str,
     password: &str,
     name: Option<&str>,
+    extra: Option<&serde_json::Map<String, serde_json::Value>>,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     limits::check_ip(
@@ -54,11 +55,12 @@ pub(super) async fn register(
     .await?;
     let email = normalize_email(email)?;
     let name = display_name(name)?;
+    let extra = crate::kit::validate::extra(state.repos().users.extra_columns(), extra)?;
     let password = check_new_password(service, password).await?;
     state.ask(&Attempt::Register { email: &email }).await?;
     // Hash before looking the email up, so both answers cost the same.
     let hash = service.hasher.hash(&password).await?;
-    match create_account(state, service, email, name, hash, meta).await {
+    match create_account(state, service, email, name, extra, hash, meta).await {
         Ok(()) => Ok(()),
         // `DuplicateRegistration::Conflict` tells taken emails apart by choice.
         Err(e) if e.error == EMAIL_TAKEN => Err(e),
@@ -81,6 +83,7 @@ async fn create_account(
     service: &Service,
     email: String,
     name: Option<String>,
+    extra: serde_json::Map<String, serde_json::Value>,
     hash: String,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
@@ -106,6 +109,7 @@ async fn create_account(
         banned_until: None,
         created_at: now,
         updated_at: now,
+        extra,
     };
     let token = Issued::new(service.config.verification_ttl);
     let verification = EmailVerification {

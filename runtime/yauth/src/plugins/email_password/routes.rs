@@ -59,6 +59,11 @@ struct RegisterBody {
     email: String,
     password: String,
     display_name: Option<String>,
+    /// The application's extra fields the user may set, by name (only when the application
+    /// declared some; the document it serves lists them).
+    #[serde(default)]
+    #[schema(ignore)]
+    extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[utoipa::path(
@@ -88,6 +93,7 @@ async fn register(
         &body.email,
         &body.password,
         body.display_name.as_deref(),
+        body.extra.as_ref(),
         &meta,
     )
     .await?;

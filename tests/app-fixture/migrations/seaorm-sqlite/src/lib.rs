@@ -3,11 +3,15 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 pub use sea_orm_migration::prelude::*;
 mod m20261205_001924_yauth_init;
+mod m20261205_005441_yauth_schema_update;
 pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261205_001924_yauth_init::Migration),]
+        vec![
+            Box::new(m20261205_001924_yauth_init::Migration),
+            Box::new(m20261205_005441_yauth_schema_update::Migration),
+        ]
     }
     /// yauth's own bookkeeping table, so that it never meets your migrator's
     /// `seaql_migrations` (each migrator refuses rows it does not know).

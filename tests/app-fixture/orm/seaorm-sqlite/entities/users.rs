@@ -25,6 +25,18 @@ pub struct Model {
     pub created_at: DateTime,
     #[sea_orm(column_type = "DateTime")]
     pub updated_at: DateTime,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub bio: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub company: Option<String>,
+    #[sea_orm(column_type = "BigInteger", nullable)]
+    pub credits: Option<i64>,
+    #[sea_orm(column_type = "Boolean")]
+    pub newsletter: bool,
+    #[sea_orm(column_type = "Text")]
+    pub plan: String,
+    #[sea_orm(column_type = "Integer", nullable)]
+    pub seats: Option<i32>,
 }
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {

@@ -1953,7 +1953,7 @@ export interface components {
             role?: string | null;
         };
         UpdateMe: {
-            /** @description The new display name (trimmed); `null` or blank clears it. */
+            /** @description The new display name (trimmed); `null` or blank clears it; left out, it is kept. */
             display_name?: string | null;
         };
         UpdateWebhookBody: {
