@@ -237,6 +237,8 @@ struct BackendCtx {
     row: String,
     /// sqlx: whether statements are checked at compile time (`query!`).
     checked: bool,
+    /// diesel over libSQL, which reports every database error as `Unknown`.
+    libsql: bool,
 }
 
 fn signature(params: &[Param]) -> (String, String) {
@@ -260,10 +262,14 @@ pub enum Backend {
     Sqlx(Dialect),
     Diesel(Dialect),
     SeaOrm(Dialect),
+    /// diesel over libSQL (diesel-libsql's native async connection) on a local file: the
+    /// SQLite dialect, in a crate outside the workspace (libSQL and a normal SQLite must not
+    /// share a process).
+    DieselLibsql,
 }
 
 impl Backend {
-    pub const ALL: [Backend; 10] = [
+    pub const ALL: [Backend; 11] = [
         Backend::Memory,
         Backend::Sqlx(Dialect::Postgres),
         Backend::Sqlx(Dialect::Mysql),
@@ -274,12 +280,23 @@ impl Backend {
         Backend::SeaOrm(Dialect::Postgres),
         Backend::SeaOrm(Dialect::Mysql),
         Backend::SeaOrm(Dialect::Sqlite),
+        Backend::DieselLibsql,
     ];
+
+    /// The dialect of the SQL a diesel backend runs.
+    fn diesel_dialect(self) -> Option<Dialect> {
+        match self {
+            Backend::Diesel(d) => Some(d),
+            Backend::DieselLibsql => Some(Dialect::Sqlite),
+            _ => None,
+        }
+    }
 
     fn dialect(self) -> Option<Dialect> {
         match self {
             Backend::Memory => None,
             Backend::Sqlx(d) | Backend::Diesel(d) | Backend::SeaOrm(d) => Some(d),
+            Backend::DieselLibsql => Some(Dialect::Sqlite),
         }
     }
 
@@ -289,6 +306,7 @@ impl Backend {
             Backend::Memory => "memory".into(),
             Backend::Sqlx(d) => format!("sqlx-{}", dialect_short(d)),
             Backend::Diesel(d) => format!("diesel-{}", dialect_short(d)),
+            Backend::DieselLibsql => "diesel-libsql".into(),
             Backend::SeaOrm(d) => format!("seaorm-{}", dialect_short(d)),
         }
     }
@@ -298,6 +316,7 @@ impl Backend {
             Backend::Memory => "InMemoryBackend".into(),
             Backend::Sqlx(d) => format!("Sqlx{}Backend", dialect_pascal(d)),
             Backend::Diesel(d) => format!("Diesel{}Backend", dialect_pascal(d)),
+            Backend::DieselLibsql => "DieselLibsqlBackend".into(),
             Backend::SeaOrm(d) => format!("SeaOrm{}Backend", dialect_pascal(d)),
         }
     }
@@ -306,7 +325,7 @@ impl Backend {
         match self {
             Backend::Memory => "memory/backend.rs.jinja",
             Backend::Sqlx(_) => "sqlx/backend.rs.jinja",
-            Backend::Diesel(_) => "diesel/backend.rs.jinja",
+            Backend::Diesel(_) | Backend::DieselLibsql => "diesel/backend.rs.jinja",
             Backend::SeaOrm(_) => "seaorm/backend.rs.jinja",
         }
     }
@@ -401,7 +420,8 @@ fn context(
                 },
                 sql: match backend {
                     Some(Backend::Sqlx(d)) => Some(sql_query(schema, table, q, d, sqlx_flavor)),
-                    Some(Backend::Diesel(d)) => {
+                    Some(b @ (Backend::Diesel(_) | Backend::DieselLibsql)) => {
+                        let d = b.diesel_dialect().expect("a diesel backend");
                         Some(sql_query(schema, table, q, d, Flavor::Diesel))
                     }
                     Some(Backend::SeaOrm(d)) => {
@@ -422,10 +442,9 @@ fn context(
             memory: memory_plan
                 .as_ref()
                 .map(|plan| memory_table(plan, schema, table)),
-            diesel: match backend {
-                Some(Backend::Diesel(d)) => Some(diesel_table(schema, catalogue, table, d)),
-                _ => None,
-            },
+            diesel: backend
+                .and_then(Backend::diesel_dialect)
+                .map(|d| diesel_table(schema, catalogue, table, d)),
             seaorm: match backend {
                 Some(Backend::SeaOrm(d)) => Some(seaorm_decode(table, d)),
                 _ => None,
@@ -491,8 +510,10 @@ fn context(
                 Backend::Memory => String::new(),
                 Backend::Sqlx(d) => format!("sqlx::{}Connection", sqlx_db(d)),
                 Backend::Diesel(d) => diesel_connection(d).to_string(),
+                Backend::DieselLibsql => "diesel_libsql::AsyncLibSqlConnection".to_string(),
                 Backend::SeaOrm(_) => String::new(),
             },
+            libsql: b == Backend::DieselLibsql,
             dialect: b.dialect(),
         }),
     })

@@ -326,6 +326,13 @@ impl Config {
                     .unwrap_or_else(|| DEFAULT_REPOSITORIES_FILE.into())
             }),
         };
+        let users_table = format!("{}users", config.table_prefix);
+        if let Some(c) = config.user_columns.iter().find(|c| c.name == users_table) {
+            return Err(SchemaError::Config(format!(
+                "users.extra.{}: a column may not be named like its table (diesel refuses it)",
+                c.name
+            )));
+        }
         if config.repositories_file.is_some() && config.orm == Orm::Toasty {
             return Err(SchemaError::Config(
                 "`repositories = true` generates repositories for diesel, sqlx and seaorm; \
@@ -414,6 +421,10 @@ mod tests {
             ("[users.extra.a__b]\ntype = \"string\"\n", "lowercase"),
             ("[users.extra.b_]\ntype = \"string\"\n", "lowercase"),
             ("[users.extra.type]\ntype = \"string\"\n", "reserved"),
+            (
+                "[users.extra.yauth_users]\ntype = \"string\"\n",
+                "named like its table",
+            ),
             ("[users.extra.try]\ntype = \"string\"\n", "reserved"),
             ("[users.extra.table]\ntype = \"string\"\n", "reserved"),
             (long.as_str(), "at most 61"),

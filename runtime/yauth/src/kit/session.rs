@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::config::CookieConfig;
 use crate::contract::error::ApiError;
 use crate::contract::state::YAuthState;
-use crate::entity::Session;
+use crate::entity::{RepoError, Session};
 use crate::kit::token::{expires_after, hash_token, new_token};
 
 /// The cookie carrying `token`: with `max_age` it outlives the browser session (remember
@@ -142,43 +142,76 @@ pub(crate) async fn create_session(
 /// account whose mailbox was just proven by someone who may not be the person who set those
 /// up (a magic link to a pre-registered address, a promotion to admin).
 ///
-/// Only the tables of enabled plugins are touched: an application that generated its
-/// migrations for some plugins has no tables for the others (and no credentials in them).
+/// The credentials of an enabled plugin must go (an error fails the whole). Those of a plugin
+/// that is off go too when their table exists (a plugin turned off after a pre-registrant
+/// enrolled must not bring the credential back when it is turned on again); an application
+/// that migrated only the plugins it uses has no such table, and that error is ignored.
 pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(), ApiError> {
     let repos = state.repos();
     let enabled = state.plugin_names();
-    let on = |name: &str| enabled.contains(&name);
-    if on("email-password") {
-        repos.passwords.delete_password(user_id).await?;
-    }
+    let forget = |plugin: &'static str, result: Result<(), RepoError>| match result {
+        Ok(()) => Ok(()),
+        Err(e) if enabled.contains(&plugin) => Err(ApiError::from(e)),
+        Err(e) => {
+            tracing::debug!(plugin, error = %e, "no credentials of a plugin that is off");
+            Ok(())
+        }
+    };
+    forget(
+        "email-password",
+        repos.passwords.delete_password(user_id).await.map(drop),
+    )?;
     repos.sessions.delete_user_sessions(user_id).await?;
-    if on("bearer") {
+    forget(
+        "bearer",
         repos
             .refresh_tokens
             .revoke_user_refresh_tokens(user_id)
-            .await?;
-    }
-    if on("api-key") {
-        repos.api_keys.delete_user_api_keys(user_id).await?;
-    }
+            .await
+            .map(drop),
+    )?;
+    forget(
+        "api-key",
+        repos.api_keys.delete_user_api_keys(user_id).await.map(drop),
+    )?;
     // The second factors and passkeys a pre-registrant may have enrolled, and the sign-ins
     // waiting for a second factor.
-    if on("passkey") {
+    forget(
+        "passkey",
         repos
             .webauthn_credentials
             .delete_user_webauthn_credentials(user_id)
-            .await?;
-    }
-    if on("mfa") {
-        repos.totp_secrets.delete_totp_secret(user_id).await?;
-        repos.backup_codes.delete_user_backup_codes(user_id).await?;
+            .await
+            .map(drop),
+    )?;
+    forget(
+        "mfa",
+        repos
+            .totp_secrets
+            .delete_totp_secret(user_id)
+            .await
+            .map(drop),
+    )?;
+    forget(
+        "mfa",
+        repos
+            .backup_codes
+            .delete_user_backup_codes(user_id)
+            .await
+            .map(drop),
+    )?;
+    forget(
+        "mfa",
         repos
             .mfa_pending_logins
             .delete_user_mfa_pending_logins(user_id)
-            .await?;
-    }
-    if on("oauth") {
+            .await
+            .map(drop),
+    )?;
+    if enabled.contains(&"oauth") {
         unlink_providers(state, user_id).await?;
+    } else if let Err(e) = unlink_providers(state, user_id).await {
+        tracing::debug!(plugin = "oauth", error = %e.message, "no credentials of a plugin that is off");
     }
     Ok(())
 }

@@ -293,7 +293,8 @@ pub async fn create_account(
         banned_until: None,
         created_at: now,
         updated_at: now,
-        extra: Default::default(),
+        // What the repository stores for a user who gave none: the defaults.
+        extra: crate::kit::validate::extra_defaults(state.repos().users.extra_columns()),
     };
     match state.repos().users.insert_user(&user).await {
         Ok(()) => {}

@@ -185,6 +185,17 @@ pub fn extra(
     Ok(given.clone())
 }
 
+/// The extra fields of a user who set none: each column's default, or `null`.
+pub fn extra_defaults(columns: &[ExtraColumn]) -> serde_json::Map<String, serde_json::Value> {
+    columns
+        .iter()
+        .map(|c| {
+            let value = c.default.map_or(serde_json::Value::Null, |d| d.to_json());
+            (c.name.to_string(), value)
+        })
+        .collect()
+}
+
 /// RFC 6749 §3.3: a scope is `1*( %x21 / %x23-5B / %x5D-7E )` (printable ASCII without
 /// space, `"` and `\`).
 pub fn is_scope_token(scope: &str) -> bool {

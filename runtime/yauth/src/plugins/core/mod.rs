@@ -78,7 +78,13 @@ impl YAuthPlugin for Core {
         Unauthorized,
     )
 )]
-async fn session(user: AuthUser) -> Json<AuthUser> {
+async fn session(mut user: AuthUser) -> Json<AuthUser> {
+    // The application's extra fields are the user's and the application's: another
+    // application holding an OAuth 2 access token (`client_id`) reads what its scopes allow
+    // at `/userinfo`, not these.
+    if user.client_id.is_some() {
+        user.extra.clear();
+    }
     Json(user)
 }
 

@@ -628,12 +628,17 @@ pub(super) async fn unlink(
         return Err(ApiError::not_found("this provider is not linked"));
     }
     let others = linked.iter().any(|a| a.provider != provider);
-    let password = repos.passwords.get_password(user.id).await?.is_some();
-    let passkeys = repos
-        .webauthn_credentials
-        .count_user_webauthn_credentials(user.id)
-        .await?
-        > 0;
+    // A password or passkey counts only while its plugin is on (and only then has its
+    // table in an application that migrated the plugins it uses).
+    let enabled = state.plugin_names();
+    let password = enabled.contains(&"email-password")
+        && repos.passwords.get_password(user.id).await?.is_some();
+    let passkeys = enabled.contains(&"passkey")
+        && repos
+            .webauthn_credentials
+            .count_user_webauthn_credentials(user.id)
+            .await?
+            > 0;
     if !(others || password || passkeys) {
         return Err(ApiError::bad_request(
             "last_login_method",
