@@ -59,6 +59,25 @@ pub fn status(path: &Path, now: NaiveDateTime, output: &mut Output<'_>) -> anyho
             config.table_prefix
         )?;
     }
+    if !config.user_columns.is_empty() {
+        let columns: Vec<String> = config
+            .user_columns
+            .iter()
+            .map(|c| {
+                let settable = if c.settable { ", settable" } else { "" };
+                let nullable = if c.nullable { "" } else { ", not null" };
+                format!("{} ({}{nullable}{settable})", c.name, c.type_name())
+            })
+            .collect();
+        writeln!(out, "  users.extra:    {}", columns.join(", "))?;
+        if config.repositories_file.is_none() {
+            writeln!(
+                output.err,
+                "warning: extra user columns are stored only by generated repositories: the \
+                 built-in backends ignore them (set `repositories = true`)"
+            )?;
+        }
+    }
 
     let resolved = plugins::resolve(&config.enabled)?;
     let list = |names: Vec<String>| {

@@ -901,6 +901,15 @@ fn an_extra_user_column_is_one_incremental_migration_and_reaches_every_generated
             up.contains("ALTER TABLE") && up.contains("company") && up.contains("'free'"),
             "{orm}: {up}"
         );
+        let status = ok(d, &["status"]);
+        assert!(
+            status
+                .stdout
+                .contains("users.extra:    company (string, settable), plan (string, not null)"),
+            "{}",
+            status.all()
+        );
+        assert!(!status.stderr.contains("warning"), "{}", status.all());
         let module = std::fs::read_to_string(d.join("src/yauth_repos.rs")).unwrap();
         assert!(
             module.contains("name: \"company\"") && module.contains("settable: true"),
@@ -920,6 +929,24 @@ fn an_extra_user_column_is_one_incremental_migration_and_reaches_every_generated
         }
         check_passes(d);
     }
+    // Without generated repositories, the built-in backends ignore extra columns: said so.
+    let dir = tmp();
+    let d = dir.path();
+    init(d, "diesel", "postgres", "");
+    let text = std::fs::read_to_string(d.join("yauth.toml")).unwrap();
+    std::fs::write(
+        d.join("yauth.toml"),
+        format!("{text}\n[users.extra.company]\ntype = \"string\"\n"),
+    )
+    .unwrap();
+    let status = ok(d, &["status"]);
+    assert!(
+        status
+            .stderr
+            .contains("stored only by generated repositories"),
+        "{}",
+        status.all()
+    );
 }
 
 #[test]

@@ -129,6 +129,11 @@ impl UserColumn {
         LogicalType::BigInt,
     ];
 
+    /// The type as `yauth.toml` writes it (`string`, `bigint`, ...).
+    pub fn type_name(&self) -> &'static str {
+        type_name(self.ty)
+    }
+
     /// The column as the schema holds it.
     pub fn column(&self) -> Column {
         Column {

@@ -181,7 +181,8 @@ pub mod support {
         }
         // SQLite: "UNIQUE constraint failed: table.column, ...".
         if let Some(rest) = message.split_once("constraint failed: ").map(|(_, k)| k) {
-            return RepoError::Conflict(rest.to_string());
+            // libSQL quotes SQLite's message in backticks.
+            return RepoError::Conflict(rest.trim_end_matches('`').to_string());
         }
         if message.contains("Duplicate entry") {
             return RepoError::Conflict("unique key".to_string());

@@ -1,5 +1,5 @@
 //! The conformance suite on diesel-libsql, over a local libSQL file migrated with the
-//! built-in schema's SQLite DDL. Its own test binary: libSQL's SQLite is the only one in it.
+//! built-in schema's SQLite DDL. Its own test binary, with none of yauth's SQLite backends.
 
 use diesel_async::SimpleAsyncConnection as _;
 use diesel_async::pooled_connection::deadpool::Pool;

@@ -137,15 +137,17 @@ pub(crate) async fn create_session(
     Ok((session, token))
 }
 
-/// Removes every credential of a user: password, sessions, refresh tokens, API keys,
-/// passkeys, TOTP and backup codes (and sign-ins waiting for them), linked providers. For an
-/// account whose mailbox was just proven by someone who may not be the person who set those
-/// up (a magic link to a pre-registered address, a promotion to admin).
+/// Removes every credential of a user: sessions, password, refresh tokens, API keys,
+/// passkeys, TOTP and backup codes (and sign-ins waiting for them), linked providers, and the
+/// tokens of OAuth 2 clients the user authorized. For an account whose mailbox was just
+/// proven by someone who may not be the person who set those up (a magic link to a
+/// pre-registered address, a promotion to admin).
 ///
 /// The credentials of an enabled plugin must go (an error fails the whole). Those of a plugin
 /// that is off go too when their table exists (a plugin turned off after a pre-registrant
 /// enrolled must not bring the credential back when it is turned on again); an application
-/// that migrated only the plugins it uses has no such table, and that error is ignored.
+/// that migrated only the plugins it uses has no such table, and that error is logged as a
+/// warning and passed over.
 pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(), ApiError> {
     let repos = state.repos();
     let enabled = state.plugin_names();
@@ -153,15 +155,16 @@ pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(),
         Ok(()) => Ok(()),
         Err(e) if enabled.contains(&plugin) => Err(ApiError::from(e)),
         Err(e) => {
-            tracing::debug!(plugin, error = %e, "no credentials of a plugin that is off");
+            tracing::warn!(plugin, error = %e, "could not remove the credentials of a plugin that is off (no table?)");
             Ok(())
         }
     };
+    // Sessions first: whatever fails later, the pre-registrant is signed out.
+    repos.sessions.delete_user_sessions(user_id).await?;
     forget(
         "email-password",
         repos.passwords.delete_password(user_id).await.map(drop),
     )?;
-    repos.sessions.delete_user_sessions(user_id).await?;
     forget(
         "bearer",
         repos
@@ -208,16 +211,27 @@ pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(),
             .await
             .map(drop),
     )?;
-    if enabled.contains(&"oauth") {
-        unlink_providers(state, user_id).await?;
-    } else if let Err(e) = unlink_providers(state, user_id).await {
-        tracing::debug!(plugin = "oauth", error = %e.message, "no credentials of a plugin that is off");
-    }
+    // What OAuth 2 clients the pre-registrant authorized hold.
+    forget(
+        "oauth2-server",
+        repos
+            .oauth2_refresh_tokens
+            .revoke_user_oauth2_refresh_tokens(user_id)
+            .await,
+    )?;
+    forget(
+        "oauth2-server",
+        repos
+            .oauth2_access_tokens
+            .revoke_user_oauth2_access_tokens(user_id)
+            .await,
+    )?;
+    forget("oauth", unlink_providers(state, user_id).await.map(drop))?;
     Ok(())
 }
 
 /// Unlinks every OAuth provider of a user (part of [`forget_credentials`]).
-pub async fn unlink_providers(state: &YAuthState, user_id: Uuid) -> Result<u64, ApiError> {
+pub async fn unlink_providers(state: &YAuthState, user_id: Uuid) -> Result<u64, RepoError> {
     let accounts = &state.repos().oauth_accounts;
     let mut unlinked = 0;
     for account in accounts.list_user_oauth_accounts(user_id).await? {

@@ -479,7 +479,7 @@ impl YAuthPlugin for OAuth {
             if let AuthEvent::PasswordReset { user_id } = event
                 && let Err(e) = crate::kit::session::unlink_providers(state, *user_id).await
             {
-                tracing::error!(error = %e.message, "could not unlink the providers of a reset account");
+                tracing::error!(error = %e, "could not unlink the providers of a reset account");
             }
         })
     }
