@@ -1127,7 +1127,12 @@ async fn github_counts_only_a_verified_primary_email_and_its_tokens_are_sealed_o
     };
     config.cookie.secure = false;
     config.cookie.name = "gh_session".into();
+    // Email-password is on so that the password set below counts as another way in.
     let yauth = YAuthBuilder::new(yauth_demo::BoxedBackend(backend), config)
+        .with_email_password(EmailPasswordConfig {
+            mailer: Some(Arc::new(LogMailer)),
+            ..fast_passwords()
+        })
         .with_oauth(OAuthConfig {
             providers: vec![
                 OAuthProvider::github("hub-client", "hub-secret").with_base_url(&hub_base),
