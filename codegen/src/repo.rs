@@ -331,6 +331,16 @@ impl Backend {
     }
 }
 
+/// A dialect's name in prose, sqlx's database type and sqlx's row type (empty for none).
+fn dialect_names(d: Option<Dialect>) -> (&'static str, &'static str, &'static str) {
+    match d {
+        Some(Dialect::Postgres) => ("PostgreSQL", "Postgres", "sqlx::postgres::PgRow"),
+        Some(Dialect::Mysql) => ("MySQL", "MySql", "sqlx::mysql::MySqlRow"),
+        Some(Dialect::Sqlite) => ("SQLite", "Sqlite", "sqlx::sqlite::SqliteRow"),
+        None => ("", "", ""),
+    }
+}
+
 fn dialect_short(d: Dialect) -> &'static str {
     match d {
         Dialect::Postgres => "pg",
@@ -480,31 +490,12 @@ fn context(
             } else {
                 b.struct_name()
             },
-            database: match b.dialect() {
-                Some(Dialect::Postgres) => "PostgreSQL",
-                Some(Dialect::Mysql) => "MySQL",
-                Some(Dialect::Sqlite) => "SQLite",
-                None => "",
-            },
+            database: dialect_names(b.dialect()).0,
             pool: b
                 .dialect()
                 .map_or_else(String::new, |d| format!("{}Pool", sqlx_db(d))),
-            db: b.dialect().map_or_else(String::new, |d| {
-                match d {
-                    Dialect::Postgres => "Postgres",
-                    Dialect::Mysql => "MySql",
-                    Dialect::Sqlite => "Sqlite",
-                }
-                .to_string()
-            }),
-            row: b.dialect().map_or_else(String::new, |d| {
-                match d {
-                    Dialect::Postgres => "sqlx::postgres::PgRow",
-                    Dialect::Mysql => "sqlx::mysql::MySqlRow",
-                    Dialect::Sqlite => "sqlx::sqlite::SqliteRow",
-                }
-                .to_string()
-            }),
+            db: dialect_names(b.dialect()).1.to_string(),
+            row: dialect_names(b.dialect()).2.to_string(),
             checked: !standalone,
             connection: match b {
                 Backend::Memory => String::new(),
@@ -1014,28 +1005,21 @@ fn with_extra(table: &Table, fields: Vec<(String, String)>) -> Vec<(String, Stri
 /// column that is not nullable.
 fn extra_bind(c: &Column, map: &str) -> String {
     let ty = rust_type(c.ty);
+    // The default as a Rust expression, and whether it allocates (then built only if needed).
     let default = match &c.default {
-        Some(ColumnDefault::String(v)) => Some(format!("{v:?}.to_string()")),
-        Some(ColumnDefault::Int(i)) => Some(i.to_string()),
-        Some(ColumnDefault::Bool(b)) => Some(b.to_string()),
+        Some(ColumnDefault::String(v)) => Some((format!("{v:?}.to_string()"), true)),
+        Some(ColumnDefault::Int(i)) => Some((i.to_string(), false)),
+        Some(ColumnDefault::Bool(b)) => Some((b.to_string(), false)),
         None => None,
     };
-    let given = |d: &Option<String>| match d {
-        Some(d) => format!("Some({d})"),
-        None => "None".to_string(),
-    };
-    let read = format!(
-        "support::extra_or::<{ty}>({map}, {:?}, {})?",
-        c.name,
-        given(&default)
-    );
+    let absent = default
+        .as_ref()
+        .map_or_else(|| "None".to_string(), |(d, _)| format!("Some({d})"));
+    let read = format!("support::extra_or::<{ty}>({map}, {:?}, {absent})?", c.name);
     match (c.nullable, default) {
         (true, _) => read,
-        // A string default allocates: only when it is needed.
-        (false, Some(d)) if matches!(c.default, Some(ColumnDefault::String(_))) => {
-            format!("{read}.unwrap_or_else(|| {d})")
-        }
-        (false, Some(d)) => format!("{read}.unwrap_or({d})"),
+        (false, Some((d, true))) => format!("{read}.unwrap_or_else(|| {d})"),
+        (false, Some((d, false))) => format!("{read}.unwrap_or({d})"),
         (false, None) => format!(
             "{read}.ok_or_else(|| RepoError::message(\"extra column `{}` has no value\"))?",
             c.name

@@ -187,30 +187,16 @@ pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(),
             .await
             .map(drop),
     )?;
-    forget(
-        "mfa",
-        repos
-            .totp_secrets
-            .delete_totp_secret(user_id)
-            .await
-            .map(drop),
-    )?;
-    forget(
-        "mfa",
-        repos
-            .backup_codes
-            .delete_user_backup_codes(user_id)
-            .await
-            .map(drop),
-    )?;
-    forget(
-        "mfa",
+    let second_factors = async {
+        repos.totp_secrets.delete_totp_secret(user_id).await?;
+        repos.backup_codes.delete_user_backup_codes(user_id).await?;
         repos
             .mfa_pending_logins
             .delete_user_mfa_pending_logins(user_id)
             .await
-            .map(drop),
-    )?;
+            .map(drop)
+    };
+    forget("mfa", second_factors.await)?;
     // What OAuth 2 clients the pre-registrant authorized hold.
     forget(
         "oauth2-server",
