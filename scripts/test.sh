@@ -2,9 +2,9 @@
 # Runs every test of the project against the real PostgreSQL, MariaDB and SQLite on this
 # machine: the workspace (unit, snapshot, CLI and database tests, the conformance suite of
 # all ten backends, generated-code freshness), the `yauth` crate with every feature, the
-# toasty models crate, the diesel-libsql backend and the fixture application, which have their
-# own lockfiles (see
-# ARCHITECTURE.md), the browser tests and the TypeScript packages.
+# toasty models crate, the diesel-libsql and toasty backends and the fixture application,
+# which have their own lockfiles (see ARCHITECTURE.md), the browser tests and the
+# TypeScript packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +28,9 @@ cargo test --locked --manifest-path tests/toasty-models/Cargo.toml
 # diesel over libSQL: its own lockfile and its own test binary (libSQL's SQLite must not
 # share a process with the SQLite of sqlx or diesel's driver).
 cargo test --locked --manifest-path runtime/backends/diesel-libsql/Cargo.toml
+# The toasty backend: its own lockfile (toasty's SQLite driver links another libsqlite3-sys),
+# one conformance binary per database (PostgreSQL, MariaDB, SQLite).
+cargo test --locked --all-features --manifest-path runtime/backends/toasty/Cargo.toml
 # An application outside the workspace (own lockfile, tables prefixed `auth_`): its
 # migrations and generated repositories are exactly what `cargo yauth generate` writes, and
 # the conformance suite and an HTTP flow pass on each generated module.

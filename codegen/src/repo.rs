@@ -266,10 +266,13 @@ pub enum Backend {
     /// SQLite dialect, in a crate outside the workspace (libSQL and a normal SQLite must not
     /// share a process).
     DieselLibsql,
+    /// toasty's raw SQL statements (`toasty::sql`) on a `toasty::Db`, in a crate outside the
+    /// workspace (toasty's SQLite driver links another libsqlite3-sys than sqlx's).
+    Toasty(Dialect),
 }
 
 impl Backend {
-    pub const ALL: [Backend; 11] = [
+    pub const ALL: [Backend; 14] = [
         Backend::Memory,
         Backend::Sqlx(Dialect::Postgres),
         Backend::Sqlx(Dialect::Mysql),
@@ -281,6 +284,9 @@ impl Backend {
         Backend::SeaOrm(Dialect::Mysql),
         Backend::SeaOrm(Dialect::Sqlite),
         Backend::DieselLibsql,
+        Backend::Toasty(Dialect::Postgres),
+        Backend::Toasty(Dialect::Mysql),
+        Backend::Toasty(Dialect::Sqlite),
     ];
 
     /// The dialect of the SQL a diesel backend runs.
@@ -295,7 +301,9 @@ impl Backend {
     fn dialect(self) -> Option<Dialect> {
         match self {
             Backend::Memory => None,
-            Backend::Sqlx(d) | Backend::Diesel(d) | Backend::SeaOrm(d) => Some(d),
+            Backend::Sqlx(d) | Backend::Diesel(d) | Backend::SeaOrm(d) | Backend::Toasty(d) => {
+                Some(d)
+            }
             Backend::DieselLibsql => Some(Dialect::Sqlite),
         }
     }
@@ -308,6 +316,19 @@ impl Backend {
             Backend::Diesel(d) => format!("diesel-{}", dialect_short(d)),
             Backend::DieselLibsql => "diesel-libsql".into(),
             Backend::SeaOrm(d) => format!("seaorm-{}", dialect_short(d)),
+            Backend::Toasty(_) => "toasty".into(),
+        }
+    }
+
+    /// The generated module's path, relative to the repository root: the toasty crate holds
+    /// one module per dialect, behind a feature each.
+    pub fn generated_path(self) -> String {
+        match self {
+            Backend::Toasty(d) => format!(
+                "runtime/backends/toasty/src/generated_{}.rs",
+                dialect_short(d)
+            ),
+            other => format!("runtime/backends/{}/src/generated.rs", other.folder()),
         }
     }
 
@@ -318,6 +339,7 @@ impl Backend {
             Backend::Diesel(d) => format!("Diesel{}Backend", dialect_pascal(d)),
             Backend::DieselLibsql => "DieselLibsqlBackend".into(),
             Backend::SeaOrm(d) => format!("SeaOrm{}Backend", dialect_pascal(d)),
+            Backend::Toasty(d) => format!("Toasty{}Backend", dialect_pascal(d)),
         }
     }
 
@@ -327,6 +349,7 @@ impl Backend {
             Backend::Sqlx(_) => "sqlx/backend.rs.jinja",
             Backend::Diesel(_) | Backend::DieselLibsql => "diesel/backend.rs.jinja",
             Backend::SeaOrm(_) => "seaorm/backend.rs.jinja",
+            Backend::Toasty(_) => "toasty/backend.rs.jinja",
         }
     }
 }
@@ -437,6 +460,9 @@ fn context(
                     Some(Backend::SeaOrm(d)) => {
                         Some(sql_query(schema, table, q, d, Flavor::SeaOrm))
                     }
+                    Some(Backend::Toasty(d)) => {
+                        Some(sql_query(schema, table, q, d, Flavor::Toasty))
+                    }
                     _ => None,
                 },
             });
@@ -502,7 +528,7 @@ fn context(
                 Backend::Sqlx(d) => format!("sqlx::{}Connection", sqlx_db(d)),
                 Backend::Diesel(d) => diesel_connection(d).to_string(),
                 Backend::DieselLibsql => "diesel_libsql::AsyncLibSqlConnection".to_string(),
-                Backend::SeaOrm(_) => String::new(),
+                Backend::SeaOrm(_) | Backend::Toasty(_) => String::new(),
             },
             libsql: b == Backend::DieselLibsql,
             dialect: b.dialect(),
@@ -644,7 +670,7 @@ pub fn runtime_files_for(
     }];
     for backend in Backend::ALL {
         files.push(RuntimeFile {
-            path: format!("runtime/backends/{}/src/generated.rs", backend.folder()),
+            path: backend.generated_path(),
             contents: backend_rs(schema, catalogue, backend)?,
         });
         if let Backend::SeaOrm(d) = backend {
@@ -678,17 +704,22 @@ enum Flavor {
     /// application, which has neither a database at build time nor offline data: plain
     /// aliases read by name, like sea-orm's.
     SqlxUnchecked,
+    /// toasty's raw SQL (`toasty::sql`): every bind carries toasty's database type, and
+    /// result columns are read by position with a declared toasty type each.
+    Toasty,
 }
 
 /// The comment in front of every table name in diesel's SQL; a backend opened with a
 /// PostgreSQL schema replaces it with `"schema".` once, when it is built.
 pub const SCHEMA_MARKER: &str = "/*schema*/";
 
-/// One bound value: its expression and (for diesel) its SQL type.
+/// One bound value: its expression, (for diesel) its SQL type and (for toasty) its
+/// `toasty::schema::db::Type`.
 #[derive(Serialize, Clone, PartialEq)]
 struct Bind {
     expr: String,
     sql_type: String,
+    toasty_type: &'static str,
 }
 
 #[derive(Serialize)]
@@ -703,6 +734,9 @@ struct SqlQuery {
     /// MySQL, which has no `RETURNING`: the follow-up `SELECT` (same transaction).
     then_sql: Option<String>,
     then_binds: Vec<Bind>,
+    /// toasty: the `toasty::stmt::Type` of each result column of the statement that returns
+    /// rows (`then_sql` where there is one), in order.
+    column_types: Vec<&'static str>,
 }
 
 fn sqlx_db(d: Dialect) -> &'static str {
@@ -798,18 +832,25 @@ impl Sql {
         } else {
             sql_type
         };
-        self.bind_typed(expr, sql_type)
+        let bind = Bind {
+            expr,
+            sql_type,
+            toasty_type: toasty_bind_type(self.dialect, ty),
+        };
+        self.bind(bind)
     }
 
     fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
 
-    fn bind_typed(&mut self, expr: String, sql_type: String) -> String {
-        let bind = Bind { expr, sql_type };
+    fn bind(&mut self, bind: Bind) -> String {
         // diesel writes each placeholder itself, at its `?`: every occurrence is a bind.
         match (self.dialect, self.flavor) {
-            (Dialect::Postgres, Flavor::Sqlx | Flavor::SeaOrm | Flavor::SqlxUnchecked) => {
+            (
+                Dialect::Postgres,
+                Flavor::Sqlx | Flavor::SeaOrm | Flavor::SqlxUnchecked | Flavor::Toasty,
+            ) => {
                 let n = match self.binds.iter().position(|b| *b == bind) {
                     Some(i) => i + 1,
                     None => {
@@ -830,7 +871,7 @@ impl Sql {
     fn table(&self, schema: &Schema, table: &Table) -> String {
         let name = self.dialect.quote(&table.full_name(&schema.prefix));
         match self.flavor {
-            Flavor::Sqlx | Flavor::SeaOrm | Flavor::SqlxUnchecked => name,
+            Flavor::Sqlx | Flavor::SeaOrm | Flavor::SqlxUnchecked | Flavor::Toasty => name,
             Flavor::Diesel => format!("{SCHEMA_MARKER}{name}"),
         }
     }
@@ -842,7 +883,9 @@ impl Sql {
                 let marker = if nullable { "?" } else { "!" };
                 self.dialect.quote(&format!("{name}{marker}: {ty}"))
             }
-            Flavor::Diesel | Flavor::SeaOrm | Flavor::SqlxUnchecked => self.dialect.quote(name),
+            Flavor::Diesel | Flavor::SeaOrm | Flavor::SqlxUnchecked | Flavor::Toasty => {
+                self.dialect.quote(name)
+            }
         }
     }
 
@@ -937,8 +980,74 @@ fn row_fields(
 ) -> Vec<(String, String)> {
     match flavor {
         Flavor::SqlxUnchecked => read_by_name(table, d, "&r", &format!("\"{alias_prefix}\"")),
+        // A join's second table is read by `sql_query`, which knows where its columns start.
+        Flavor::Toasty => read_by_position(table, d, 0),
         _ => decode_fields(table, &format!("r.{alias_prefix}")),
     }
+}
+
+/// `field: decode expression` taking each column of a toasty result row `r` (a
+/// `ValueRecord`) by position, the table's first column being the `offset`-th.
+fn read_by_position(table: &Table, d: Dialect, offset: usize) -> Vec<(String, String)> {
+    let fields = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let wire = wire_type(d, c.ty);
+            let wire = if c.nullable {
+                format!("Option<{wire}>")
+            } else {
+                wire.to_string()
+            };
+            let read = format!("take::<{wire}>(&mut r, {})?", offset + i);
+            (c.name.clone(), decode_expr(c.ty, c.nullable, &read))
+        })
+        .collect();
+    with_extra(table, fields)
+}
+
+/// The `toasty::schema::db::Type` a value of the column type is bound as (PostgreSQL
+/// prepares statements with these types; MySQL and SQLite bind by value, and use the type
+/// only for `NULL`).
+fn toasty_bind_type(d: Dialect, ty: LogicalType) -> &'static str {
+    use LogicalType::*;
+    match (d, ty) {
+        (Dialect::Postgres, Uuid) => "Uuid",
+        (Dialect::Postgres, Timestamp) => "Timestamp(6)",
+        (Dialect::Postgres, Json) => "Jsonb",
+        (Dialect::Mysql, Timestamp) => "DateTime(6)",
+        (_, Uuid | Timestamp | Json | String | Text) => "Text",
+        (_, Bool) => "Boolean",
+        (_, Int) => "Integer(4)",
+        (_, BigInt) => "Integer(8)",
+        (_, Bytes | ShortBytes) => "Blob",
+    }
+}
+
+/// The `toasty::stmt::Type` a result column of the column type is read as (what its wire
+/// type converts from).
+fn toasty_read_type(d: Dialect, ty: LogicalType) -> &'static str {
+    use LogicalType::*;
+    match (d, ty) {
+        (Dialect::Postgres, Uuid) => "Uuid",
+        (Dialect::Postgres, Timestamp) => "Timestamp",
+        (Dialect::Mysql, Timestamp) => "DateTime",
+        (_, Uuid | Timestamp | Json | String | Text) => "String",
+        (_, Bool) => "Bool",
+        (_, Int) => "I32",
+        (_, BigInt) => "I64",
+        (_, Bytes | ShortBytes) => "Bytes",
+    }
+}
+
+/// The toasty read types of every column of `table`, in order.
+fn toasty_columns(table: &Table, d: Dialect) -> Vec<&'static str> {
+    table
+        .columns
+        .iter()
+        .map(|c| toasty_read_type(d, c.ty))
+        .collect()
 }
 
 /// `field: decode expression` reading each column by name with `get::<Wire>(row, pre,
@@ -1104,6 +1213,7 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
     let mut then_sql = None;
     let mut then_binds = Vec::new();
     let mut n_wire = "i64";
+    let mut column_types = Vec::new();
     let ts = |sql: &mut Sql, name: &str| {
         sql.bind_value(
             format!("wire::enc_ts({name})"),
@@ -1130,7 +1240,12 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
             ));
             where_clause(&mut sql, table, &q.filter, "t.");
             fields = row_fields(table, d, flavor, "");
-            joined_fields = row_fields(target, d, flavor, "j_");
+            joined_fields = match flavor {
+                Flavor::Toasty => read_by_position(target, d, table.columns.len()),
+                _ => row_fields(target, d, flavor, "j_"),
+            };
+            column_types = toasty_columns(table, d);
+            column_types.extend(toasty_columns(target, d));
         }
         QueryKind::Get | QueryKind::List => {
             let list = select_list(&sql, table, "", "");
@@ -1138,14 +1253,16 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
             where_clause(&mut sql, table, &q.filter, "");
             sql.push(&order_clause(d, q));
             if q.paged {
-                let count = "diesel::sql_types::BigInt".to_string();
-                let limit = sql.bind_typed("wire::enc_count(limit)".into(), count.clone());
-                let offset = sql.bind_typed("wire::enc_count(offset)".into(), count);
+                let count = LogicalType::BigInt;
+                let limit = sql.bind_value("wire::enc_count(limit)".into(), count, false);
+                let offset = sql.bind_value("wire::enc_count(offset)".into(), count, false);
                 sql.push(&format!(" LIMIT {limit} OFFSET {offset}"));
             }
             fields = row_fields(table, d, flavor, "");
+            column_types = toasty_columns(table, d);
         }
         QueryKind::Count => {
+            column_types = vec!["I64"];
             let alias = sql.alias("n", "i64", false);
             sql.push(&format!("SELECT COUNT(*) AS {alias} FROM {full}"));
             where_clause(&mut sql, table, &q.filter, "");
@@ -1158,6 +1275,7 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
                 let counter = q.counter().expect("validated");
                 let ty = table.column(counter).expect("validated").ty;
                 n_wire = wire_type(d, ty);
+                column_types = vec![toasty_read_type(d, ty)];
                 let alias = sql.alias("n", n_wire, false);
                 if d == Dialect::Mysql {
                     let mut then = Sql::new(d, flavor);
@@ -1247,10 +1365,12 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
                 ));
             }
             fields = row_fields(table, d, flavor, "");
+            column_types = toasty_columns(table, d);
         }
     }
     let n = match flavor {
         Flavor::SqlxUnchecked => format!("get::<{n_wire}>(&r, \"\", \"n\")?"),
+        Flavor::Toasty => format!("take::<{n_wire}>(&mut r, 0)?"),
         _ => "r.n".to_string(),
     };
     SqlQuery {
@@ -1261,6 +1381,7 @@ fn sql_query(schema: &Schema, table: &Table, q: &Query, d: Dialect, flavor: Flav
         joined_fields,
         then_sql,
         then_binds,
+        column_types,
     }
 }
 

@@ -71,6 +71,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "seaorm/backend.rs.jinja",
         include_str!("../seaorm/backend.rs.jinja"),
     ),
+    (
+        "toasty/backend.rs.jinja",
+        include_str!("../toasty/backend.rs.jinja"),
+    ),
 ];
 
 /// The source of the template `name`, if there is one.
