@@ -101,6 +101,20 @@ fn fields(schema: &Schema, table: &Table, dialect: Dialect) -> Result<Vec<Field>
     Ok(fields)
 }
 
+/// The model's own attributes: a `#[unique(..)]` or `#[index(..)]` for each index over
+/// several columns (toasty's composite indexes), so that `push_schema` creates them too.
+fn model_attrs(table: &Table) -> Vec<String> {
+    table
+        .indexes
+        .iter()
+        .filter(|i| i.columns.len() > 1)
+        .map(|i| {
+            let kind = if i.unique { "unique" } else { "index" };
+            format!("{kind}({})", i.columns.join(", "))
+        })
+        .collect()
+}
+
 /// `(file name, contents)` of every model module and `mod.rs`.
 pub fn models(schema: &Schema, dialect: Dialect) -> Result<Vec<(String, String)>, CodegenError> {
     check_rust_names(schema)?;
@@ -111,6 +125,7 @@ pub fn models(schema: &Schema, dialect: Dialect) -> Result<Vec<(String, String)>
             header => header(template),
             table_name => table.full_name(&schema.prefix),
             struct_name => struct_name(&table.name),
+            model_attrs => model_attrs(table),
             fields => minijinja::Value::from(minijinja::value::Serde(&fields(schema, table, dialect)?)),
         };
         files.push((

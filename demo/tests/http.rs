@@ -476,7 +476,10 @@ async fn factor_flows(base: &str, sink: &SmtpSink, port: u16) -> totp_rs::Secret
         let now = u64::try_from(chrono::Utc::now().timestamp() + steps * 30).unwrap();
         totp.generate(now).to_string()
     };
-    let (status, _) = call(&client, "/mfa/totp/confirm", json!({"code": code(0)})).await;
+    // The code is taken once: computed again later, it could belong to the next 30 s step,
+    // which is not a replay.
+    let confirmed = code(0);
+    let (status, _) = call(&client, "/mfa/totp/confirm", json!({"code": confirmed})).await;
     assert_eq!(status, 200);
     // A magic-link sign-in stops for the code: no cookie until then.
     let other = reqwest::Client::builder()
@@ -500,7 +503,7 @@ async fn factor_flows(base: &str, sink: &SmtpSink, port: u16) -> totp_rs::Secret
     );
     let session = other.get(format!("{base}/session")).send().await.unwrap();
     assert_eq!(session.status().as_u16(), 401);
-    let verify = json!({"pending_session_id": step["pending_session_id"], "code": code(0)});
+    let verify = json!({"pending_session_id": step["pending_session_id"], "code": confirmed});
     let (status, refused) = call(&other, "/mfa/verify", verify).await;
     assert_eq!(
         (status, refused["error"].as_str()),

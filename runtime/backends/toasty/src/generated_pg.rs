@@ -19,7 +19,7 @@ use yauth_entity::support::wire_postgres as wire;
 use toasty::Executor;
 use toasty::schema::db;
 use toasty::stmt::Type;
-use crate::support::{db_err, rows, take, to_value};
+use crate::support::{Conn, db_err, rows, take, to_value};
 /// yauth's repositories over a `toasty::Db` on PostgreSQL that the application
 /// opened.
 #[derive(Debug, Clone)]
@@ -36,10 +36,10 @@ impl ToastyPgBackend {
     pub fn db(&self) -> &toasty::Db {
         &self.db
     }
-    /// A pooled connection.
-    async fn connection(&self) -> Result<toasty::Connection, RepoError> {
+    /// A pooled connection for one operation.
+    async fn connection(&self) -> Result<Conn, RepoError> {
         let mut conn = self.db.connection().await.map_err(db_err)?;
-        Ok(conn)
+        Ok(Conn { conn, _turn: None })
     }
 }
 /// One function per query over an executor (a connection or a transaction), so that
@@ -4201,24 +4201,24 @@ pub(crate) mod q {
 #[async_trait]
 impl UsersRepository for ToastyPgBackend {
     async fn insert_user(&self, row: &User) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_user(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_user(&mut c.conn, row).await
     }
     async fn get_user(&self, id: Uuid) -> Result<Option<User>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_user(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::get_user(&mut c.conn, id).await
     }
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_user_by_email(&mut conn, email).await
+        let mut c = self.connection().await?;
+        q::find_user_by_email(&mut c.conn, email).await
     }
     async fn list_users(&self, limit: u64, offset: u64) -> Result<Vec<User>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_users(&mut conn, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_users(&mut c.conn, limit, offset).await
     }
     async fn count_users(&self) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_users(&mut conn).await
+        let mut c = self.connection().await?;
+        q::count_users(&mut c.conn).await
     }
     async fn search_users(
         &self,
@@ -4226,12 +4226,12 @@ impl UsersRepository for ToastyPgBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<User>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::search_users(&mut conn, search, limit, offset).await
+        let mut c = self.connection().await?;
+        q::search_users(&mut c.conn, search, limit, offset).await
     }
     async fn count_search_users(&self, search: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_search_users(&mut conn, search).await
+        let mut c = self.connection().await?;
+        q::count_search_users(&mut c.conn, search).await
     }
     async fn update_user_profile(
         &self,
@@ -4240,8 +4240,8 @@ impl UsersRepository for ToastyPgBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::update_user_profile(&mut conn, extra, display_name, updated_at, id).await
+        let mut c = self.connection().await?;
+        q::update_user_profile(&mut c.conn, extra, display_name, updated_at, id).await
     }
     async fn update_user_admin(
         &self,
@@ -4251,9 +4251,9 @@ impl UsersRepository for ToastyPgBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::update_user_admin(
-                &mut conn,
+                &mut c.conn,
                 display_name,
                 role,
                 email_verified,
@@ -4267,8 +4267,8 @@ impl UsersRepository for ToastyPgBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::set_email_verified(&mut conn, updated_at, id).await
+        let mut c = self.connection().await?;
+        q::set_email_verified(&mut c.conn, updated_at, id).await
     }
     async fn ban_user(
         &self,
@@ -4277,20 +4277,20 @@ impl UsersRepository for ToastyPgBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::ban_user(&mut conn, banned_reason, banned_until, updated_at, id).await
+        let mut c = self.connection().await?;
+        q::ban_user(&mut c.conn, banned_reason, banned_until, updated_at, id).await
     }
     async fn unban_user(
         &self,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::unban_user(&mut conn, updated_at, id).await
+        let mut c = self.connection().await?;
+        q::unban_user(&mut c.conn, updated_at, id).await
     }
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_user(&mut c.conn, id).await
     }
     fn extra_columns(&self) -> &'static [ExtraColumn] {
         &[]
@@ -4299,39 +4299,39 @@ impl UsersRepository for ToastyPgBackend {
 #[async_trait]
 impl SessionsRepository for ToastyPgBackend {
     async fn insert_session(&self, row: &Session) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_session(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_session(&mut c.conn, row).await
     }
     async fn check_session(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<(Session, User)>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::check_session(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::check_session(&mut c.conn, token_hash, now).await
     }
     async fn get_session(&self, id: Uuid) -> Result<Option<Session>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_session(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::get_session(&mut c.conn, id).await
     }
     async fn list_user_sessions(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<Session>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_sessions(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_sessions(&mut c.conn, user_id).await
     }
     async fn list_sessions(
         &self,
         limit: u64,
         offset: u64,
     ) -> Result<Vec<Session>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_sessions(&mut conn, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_sessions(&mut c.conn, limit, offset).await
     }
     async fn count_sessions(&self) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_sessions(&mut conn).await
+        let mut c = self.connection().await?;
+        q::count_sessions(&mut c.conn).await
     }
     async fn touch_session(
         &self,
@@ -4339,50 +4339,50 @@ impl SessionsRepository for ToastyPgBackend {
         expires_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::touch_session(&mut conn, last_seen_at, expires_at, id).await
+        let mut c = self.connection().await?;
+        q::touch_session(&mut c.conn, last_seen_at, expires_at, id).await
     }
     async fn delete_session(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_session(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_session(&mut c.conn, id).await
     }
     async fn delete_user_session(
         &self,
         id: Uuid,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_session(&mut conn, id, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_session(&mut c.conn, id, user_id).await
     }
     async fn delete_session_by_token(&self, token_hash: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_session_by_token(&mut conn, token_hash).await
+        let mut c = self.connection().await?;
+        q::delete_session_by_token(&mut c.conn, token_hash).await
     }
     async fn delete_user_sessions(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_sessions(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_sessions(&mut c.conn, user_id).await
     }
     async fn delete_other_user_sessions(
         &self,
         user_id: Uuid,
         keep_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_other_user_sessions(&mut conn, user_id, keep_id).await
+        let mut c = self.connection().await?;
+        q::delete_other_user_sessions(&mut c.conn, user_id, keep_id).await
     }
     async fn delete_expired_sessions(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_sessions(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_sessions(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl AuditLogRepository for ToastyPgBackend {
     async fn insert_audit(&self, row: &AuditLog) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_audit(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_audit(&mut c.conn, row).await
     }
     async fn list_user_audit(
         &self,
@@ -4390,8 +4390,8 @@ impl AuditLogRepository for ToastyPgBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<AuditLog>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_audit(&mut conn, user_id, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_user_audit(&mut c.conn, user_id, limit, offset).await
     }
     async fn list_audit_by_event(
         &self,
@@ -4399,15 +4399,15 @@ impl AuditLogRepository for ToastyPgBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<AuditLog>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_audit_by_event(&mut conn, event_type, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_audit_by_event(&mut c.conn, event_type, limit, offset).await
     }
     async fn delete_audit_before(
         &self,
         before: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_audit_before(&mut conn, before).await
+        let mut c = self.connection().await?;
+        q::delete_audit_before(&mut c.conn, before).await
     }
 }
 #[async_trait]
@@ -4417,12 +4417,12 @@ impl RateLimitsRepository for ToastyPgBackend {
         key: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<RateLimit>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_rate_limit(&mut conn, key, now).await
+        let mut c = self.connection().await?;
+        q::get_rate_limit(&mut c.conn, key, now).await
     }
     async fn delete_rate_limit(&self, key: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_rate_limit(&mut conn, key).await
+        let mut c = self.connection().await?;
+        q::delete_rate_limit(&mut c.conn, key).await
     }
     async fn hit_rate_limit(
         &self,
@@ -4430,30 +4430,30 @@ impl RateLimitsRepository for ToastyPgBackend {
         now: DateTime<Utc>,
         window_end: DateTime<Utc>,
     ) -> Result<RateLimit, RepoError> {
-        let mut conn = self.connection().await?;
-        q::hit_rate_limit(&mut conn, key, now, window_end).await
+        let mut c = self.connection().await?;
+        q::hit_rate_limit(&mut c.conn, key, now, window_end).await
     }
     async fn delete_expired_rate_limits(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_rate_limits(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_rate_limits(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl PasswordsRepository for ToastyPgBackend {
     async fn insert_password(&self, row: &Password) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_password(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_password(&mut c.conn, row).await
     }
     async fn get_password(&self, user_id: Uuid) -> Result<Option<Password>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_password(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::get_password(&mut c.conn, user_id).await
     }
     async fn upsert_password(&self, row: &Password) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::upsert_password(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::upsert_password(&mut c.conn, row).await
     }
     async fn rehash_password(
         &self,
@@ -4461,12 +4461,12 @@ impl PasswordsRepository for ToastyPgBackend {
         user_id: Uuid,
         old_hash: &str,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::rehash_password(&mut conn, password_hash, user_id, old_hash).await
+        let mut c = self.connection().await?;
+        q::rehash_password(&mut c.conn, password_hash, user_id, old_hash).await
     }
     async fn delete_password(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_password(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_password(&mut c.conn, user_id).await
     }
 }
 #[async_trait]
@@ -4475,71 +4475,71 @@ impl EmailVerificationsRepository for ToastyPgBackend {
         &self,
         row: &EmailVerification,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_email_verification(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_email_verification(&mut c.conn, row).await
     }
     async fn find_email_verification(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<EmailVerification>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_email_verification(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_email_verification(&mut c.conn, token_hash, now).await
     }
     async fn delete_email_verification(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_email_verification(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_email_verification(&mut c.conn, id).await
     }
     async fn delete_user_email_verifications(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_email_verifications(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_email_verifications(&mut c.conn, user_id).await
     }
     async fn delete_expired_email_verifications(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_email_verifications(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_email_verifications(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl PasswordResetsRepository for ToastyPgBackend {
     async fn insert_password_reset(&self, row: &PasswordReset) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_password_reset(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_password_reset(&mut c.conn, row).await
     }
     async fn find_password_reset(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<PasswordReset>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_password_reset(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_password_reset(&mut c.conn, token_hash, now).await
     }
     async fn claim_password_reset(
         &self,
         used_at: Option<DateTime<Utc>>,
         id: Uuid,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_password_reset(&mut conn, used_at, id).await
+        let mut c = self.connection().await?;
+        q::claim_password_reset(&mut c.conn, used_at, id).await
     }
     async fn delete_user_password_resets(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_password_resets(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_password_resets(&mut c.conn, user_id).await
     }
     async fn delete_expired_password_resets(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_password_resets(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_password_resets(&mut c.conn, now).await
     }
 }
 #[async_trait]
@@ -4548,8 +4548,8 @@ impl PasswordHistoryRepository for ToastyPgBackend {
         &self,
         row: &PasswordHistory,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_password_history(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_password_history(&mut c.conn, row).await
     }
     async fn list_password_history(
         &self,
@@ -4557,16 +4557,16 @@ impl PasswordHistoryRepository for ToastyPgBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<PasswordHistory>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_password_history(&mut conn, user_id, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_password_history(&mut c.conn, user_id, limit, offset).await
     }
     async fn delete_password_history_before(
         &self,
         user_id: Uuid,
         before: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_password_history_before(&mut conn, user_id, before).await
+        let mut c = self.connection().await?;
+        q::delete_password_history_before(&mut c.conn, user_id, before).await
     }
 }
 #[async_trait]
@@ -4575,22 +4575,22 @@ impl WebauthnCredentialsRepository for ToastyPgBackend {
         &self,
         row: &WebauthnCredential,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_webauthn_credential(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_webauthn_credential(&mut c.conn, row).await
     }
     async fn list_user_webauthn_credentials(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<WebauthnCredential>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_webauthn_credentials(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_webauthn_credentials(&mut c.conn, user_id).await
     }
     async fn find_webauthn_credential(
         &self,
         credential_id: &[u8],
     ) -> Result<Option<WebauthnCredential>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_webauthn_credential(&mut conn, credential_id).await
+        let mut c = self.connection().await?;
+        q::find_webauthn_credential(&mut c.conn, credential_id).await
     }
     async fn update_webauthn_credential_use(
         &self,
@@ -4598,30 +4598,31 @@ impl WebauthnCredentialsRepository for ToastyPgBackend {
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::update_webauthn_credential_use(&mut conn, credential, last_used_at, id).await
+        let mut c = self.connection().await?;
+        q::update_webauthn_credential_use(&mut c.conn, credential, last_used_at, id)
+            .await
     }
     async fn delete_user_webauthn_credential(
         &self,
         id: Uuid,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_webauthn_credential(&mut conn, id, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_webauthn_credential(&mut c.conn, id, user_id).await
     }
     async fn delete_user_webauthn_credentials(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_webauthn_credentials(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_webauthn_credentials(&mut c.conn, user_id).await
     }
     async fn count_user_webauthn_credentials(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_user_webauthn_credentials(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_user_webauthn_credentials(&mut c.conn, user_id).await
     }
 }
 #[async_trait]
@@ -4630,107 +4631,107 @@ impl WebauthnChallengesRepository for ToastyPgBackend {
         &self,
         row: &WebauthnChallenge,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_webauthn_challenge(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_webauthn_challenge(&mut c.conn, row).await
     }
     async fn find_webauthn_challenge(
         &self,
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Option<WebauthnChallenge>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_webauthn_challenge(&mut conn, id, now).await
+        let mut c = self.connection().await?;
+        q::find_webauthn_challenge(&mut c.conn, id, now).await
     }
     async fn delete_webauthn_challenge(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_webauthn_challenge(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_webauthn_challenge(&mut c.conn, id).await
     }
     async fn delete_expired_webauthn_challenges(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_webauthn_challenges(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_webauthn_challenges(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl TotpSecretsRepository for ToastyPgBackend {
     async fn upsert_totp_secret(&self, row: &TotpSecret) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::upsert_totp_secret(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::upsert_totp_secret(&mut c.conn, row).await
     }
     async fn get_totp_secret(
         &self,
         user_id: Uuid,
     ) -> Result<Option<TotpSecret>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_totp_secret(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::get_totp_secret(&mut c.conn, user_id).await
     }
     async fn confirm_totp_secret(&self, user_id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::confirm_totp_secret(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::confirm_totp_secret(&mut c.conn, user_id).await
     }
     async fn use_totp_step(
         &self,
         last_used_step: i64,
         id: Uuid,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::use_totp_step(&mut conn, last_used_step, id).await
+        let mut c = self.connection().await?;
+        q::use_totp_step(&mut c.conn, last_used_step, id).await
     }
     async fn delete_totp_secret(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_totp_secret(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_totp_secret(&mut c.conn, user_id).await
     }
     async fn list_totp_secrets(
         &self,
         limit: u64,
         offset: u64,
     ) -> Result<Vec<TotpSecret>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_totp_secrets(&mut conn, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_totp_secrets(&mut c.conn, limit, offset).await
     }
     async fn reseal_totp_secret(
         &self,
         encrypted_secret: &[u8],
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::reseal_totp_secret(&mut conn, encrypted_secret, id).await
+        let mut c = self.connection().await?;
+        q::reseal_totp_secret(&mut c.conn, encrypted_secret, id).await
     }
 }
 #[async_trait]
 impl BackupCodesRepository for ToastyPgBackend {
     async fn insert_backup_code(&self, row: &BackupCode) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_backup_code(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_backup_code(&mut c.conn, row).await
     }
     async fn find_backup_code(
         &self,
         user_id: Uuid,
         code_hash: &str,
     ) -> Result<Option<BackupCode>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_backup_code(&mut conn, user_id, code_hash).await
+        let mut c = self.connection().await?;
+        q::find_backup_code(&mut c.conn, user_id, code_hash).await
     }
     async fn claim_backup_code(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_backup_code(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::claim_backup_code(&mut c.conn, id).await
     }
     async fn count_unused_backup_codes(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_unused_backup_codes(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_unused_backup_codes(&mut c.conn, user_id).await
     }
     async fn invalidate_user_backup_codes(
         &self,
         user_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::invalidate_user_backup_codes(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::invalidate_user_backup_codes(&mut c.conn, user_id).await
     }
     async fn delete_user_backup_codes(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_backup_codes(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_backup_codes(&mut c.conn, user_id).await
     }
 }
 #[async_trait]
@@ -4739,64 +4740,64 @@ impl MfaPendingLoginsRepository for ToastyPgBackend {
         &self,
         row: &MfaPendingLogin,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_mfa_pending_login(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_mfa_pending_login(&mut c.conn, row).await
     }
     async fn find_mfa_pending_login(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<MfaPendingLogin>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_mfa_pending_login(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_mfa_pending_login(&mut c.conn, token_hash, now).await
     }
     async fn count_mfa_attempt(&self, id: Uuid) -> Result<Option<i32>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_mfa_attempt(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::count_mfa_attempt(&mut c.conn, id).await
     }
     async fn delete_mfa_pending_login(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_mfa_pending_login(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_mfa_pending_login(&mut c.conn, id).await
     }
     async fn delete_user_mfa_pending_logins(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_mfa_pending_logins(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_mfa_pending_logins(&mut c.conn, user_id).await
     }
     async fn delete_expired_mfa_pending_logins(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_mfa_pending_logins(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_mfa_pending_logins(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl OauthAccountsRepository for ToastyPgBackend {
     async fn insert_oauth_account(&self, row: &OauthAccount) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth_account(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth_account(&mut c.conn, row).await
     }
     async fn find_oauth_account(
         &self,
         provider: &str,
         provider_user_id: &str,
     ) -> Result<Option<OauthAccount>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth_account(&mut conn, provider, provider_user_id).await
+        let mut c = self.connection().await?;
+        q::find_oauth_account(&mut c.conn, provider, provider_user_id).await
     }
     async fn list_user_oauth_accounts(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<OauthAccount>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_oauth_accounts(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_oauth_accounts(&mut c.conn, user_id).await
     }
     async fn count_user_oauth_accounts(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_user_oauth_accounts(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_user_oauth_accounts(&mut c.conn, user_id).await
     }
     async fn update_oauth_tokens(
         &self,
@@ -4806,9 +4807,9 @@ impl OauthAccountsRepository for ToastyPgBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::update_oauth_tokens(
-                &mut conn,
+                &mut c.conn,
                 access_token_enc,
                 refresh_token_enc,
                 expires_at,
@@ -4822,138 +4823,138 @@ impl OauthAccountsRepository for ToastyPgBackend {
         user_id: Uuid,
         provider: &str,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_oauth_account(&mut conn, user_id, provider).await
+        let mut c = self.connection().await?;
+        q::delete_user_oauth_account(&mut c.conn, user_id, provider).await
     }
 }
 #[async_trait]
 impl OauthStatesRepository for ToastyPgBackend {
     async fn insert_oauth_state(&self, row: &OauthState) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth_state(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth_state(&mut c.conn, row).await
     }
     async fn find_oauth_state(
         &self,
         state: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<OauthState>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth_state(&mut conn, state, now).await
+        let mut c = self.connection().await?;
+        q::find_oauth_state(&mut c.conn, state, now).await
     }
     async fn delete_oauth_state(&self, state: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_oauth_state(&mut conn, state).await
+        let mut c = self.connection().await?;
+        q::delete_oauth_state(&mut c.conn, state).await
     }
     async fn delete_expired_oauth_states(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_oauth_states(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_oauth_states(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl RefreshTokensRepository for ToastyPgBackend {
     async fn insert_refresh_token(&self, row: &RefreshToken) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_refresh_token(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_refresh_token(&mut c.conn, row).await
     }
     async fn find_refresh_token(
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_refresh_token(&mut conn, token_hash).await
+        let mut c = self.connection().await?;
+        q::find_refresh_token(&mut c.conn, token_hash).await
     }
     async fn claim_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_refresh_token(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::claim_refresh_token(&mut c.conn, id).await
     }
     async fn list_family_refresh_tokens(
         &self,
         family_id: Uuid,
     ) -> Result<Vec<RefreshToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_family_refresh_tokens(&mut conn, family_id).await
+        let mut c = self.connection().await?;
+        q::list_family_refresh_tokens(&mut c.conn, family_id).await
     }
     async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_refresh_family(&mut conn, family_id).await
+        let mut c = self.connection().await?;
+        q::revoke_refresh_family(&mut c.conn, family_id).await
     }
     async fn revoke_user_refresh_tokens(&self, user_id: Uuid) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_user_refresh_tokens(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::revoke_user_refresh_tokens(&mut c.conn, user_id).await
     }
     async fn delete_expired_refresh_tokens(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_refresh_tokens(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_refresh_tokens(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl SigningKeysRepository for ToastyPgBackend {
     async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_signing_key(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_signing_key(&mut c.conn, row).await
     }
     async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_signing_keys(&mut conn).await
+        let mut c = self.connection().await?;
+        q::list_signing_keys(&mut c.conn).await
     }
     async fn find_signing_key(
         &self,
         kid: &str,
     ) -> Result<Option<SigningKey>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_signing_key(&mut conn, kid).await
+        let mut c = self.connection().await?;
+        q::find_signing_key(&mut c.conn, kid).await
     }
     async fn rotate_signing_key(
         &self,
         rotated_at: Option<DateTime<Utc>>,
         id: Uuid,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::rotate_signing_key(&mut conn, rotated_at, id).await
+        let mut c = self.connection().await?;
+        q::rotate_signing_key(&mut c.conn, rotated_at, id).await
     }
     async fn retire_signing_keys(
         &self,
         retired_at: Option<DateTime<Utc>>,
         rotated_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::retire_signing_keys(&mut conn, retired_at, rotated_before).await
+        let mut c = self.connection().await?;
+        q::retire_signing_keys(&mut c.conn, retired_at, rotated_before).await
     }
     async fn reseal_signing_key(
         &self,
         private_key_enc: &[u8],
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::reseal_signing_key(&mut conn, private_key_enc, id).await
+        let mut c = self.connection().await?;
+        q::reseal_signing_key(&mut c.conn, private_key_enc, id).await
     }
 }
 #[async_trait]
 impl ApiKeysRepository for ToastyPgBackend {
     async fn insert_api_key(&self, row: &ApiKey) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_api_key(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_api_key(&mut c.conn, row).await
     }
     async fn list_user_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_api_keys(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_api_keys(&mut c.conn, user_id).await
     }
     async fn count_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_user_api_keys(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_user_api_keys(&mut c.conn, user_id).await
     }
     async fn find_api_key(
         &self,
         key_hash: &str,
     ) -> Result<Option<(ApiKey, User)>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_api_key(&mut conn, key_hash).await
+        let mut c = self.connection().await?;
+        q::find_api_key(&mut c.conn, key_hash).await
     }
     async fn touch_api_key(
         &self,
@@ -4961,76 +4962,76 @@ impl ApiKeysRepository for ToastyPgBackend {
         id: Uuid,
         stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::touch_api_key(&mut conn, last_used_at, id, stale_before).await
+        let mut c = self.connection().await?;
+        q::touch_api_key(&mut c.conn, last_used_at, id, stale_before).await
     }
     async fn delete_user_api_key(
         &self,
         id: Uuid,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_api_key(&mut conn, id, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_api_key(&mut c.conn, id, user_id).await
     }
     async fn delete_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_api_keys(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_api_keys(&mut c.conn, user_id).await
     }
 }
 #[async_trait]
 impl MagicLinksRepository for ToastyPgBackend {
     async fn insert_magic_link(&self, row: &MagicLink) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_magic_link(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_magic_link(&mut c.conn, row).await
     }
     async fn find_magic_link(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<MagicLink>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_magic_link(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_magic_link(&mut c.conn, token_hash, now).await
     }
     async fn claim_magic_link(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_magic_link(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::claim_magic_link(&mut c.conn, id).await
     }
     async fn delete_email_magic_links(&self, email: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_email_magic_links(&mut conn, email).await
+        let mut c = self.connection().await?;
+        q::delete_email_magic_links(&mut c.conn, email).await
     }
     async fn delete_expired_magic_links(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_magic_links(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_magic_links(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl Oauth2ClientsRepository for ToastyPgBackend {
     async fn insert_oauth2_client(&self, row: &Oauth2Client) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth2_client(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth2_client(&mut c.conn, row).await
     }
     async fn find_oauth2_client(
         &self,
         client_id: &str,
     ) -> Result<Option<Oauth2Client>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth2_client(&mut conn, client_id).await
+        let mut c = self.connection().await?;
+        q::find_oauth2_client(&mut c.conn, client_id).await
     }
     async fn list_oauth2_clients(
         &self,
         limit: u64,
         offset: u64,
     ) -> Result<Vec<Oauth2Client>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_oauth2_clients(&mut conn, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_oauth2_clients(&mut c.conn, limit, offset).await
     }
     async fn delete_oauth2_client(&self, client_id: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_oauth2_client(&mut conn, client_id).await
+        let mut c = self.connection().await?;
+        q::delete_oauth2_client(&mut c.conn, client_id).await
     }
 }
 #[async_trait]
@@ -5039,94 +5040,94 @@ impl AuthorizationCodesRepository for ToastyPgBackend {
         &self,
         row: &AuthorizationCode,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_authorization_code(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_authorization_code(&mut c.conn, row).await
     }
     async fn find_authorization_code(
         &self,
         code_hash: &str,
     ) -> Result<Option<AuthorizationCode>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_authorization_code(&mut conn, code_hash).await
+        let mut c = self.connection().await?;
+        q::find_authorization_code(&mut c.conn, code_hash).await
     }
     async fn claim_authorization_code(
         &self,
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_authorization_code(&mut conn, id, now).await
+        let mut c = self.connection().await?;
+        q::claim_authorization_code(&mut c.conn, id, now).await
     }
     async fn delete_expired_authorization_codes(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_authorization_codes(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_authorization_codes(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl ConsentsRepository for ToastyPgBackend {
     async fn upsert_consent(&self, row: &Consent) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::upsert_consent(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::upsert_consent(&mut c.conn, row).await
     }
     async fn find_consent(
         &self,
         user_id: Uuid,
         client_id: &str,
     ) -> Result<Option<Consent>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_consent(&mut conn, user_id, client_id).await
+        let mut c = self.connection().await?;
+        q::find_consent(&mut c.conn, user_id, client_id).await
     }
     async fn list_user_consents(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<Consent>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_consents(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_consents(&mut c.conn, user_id).await
     }
     async fn delete_consent(
         &self,
         user_id: Uuid,
         client_id: &str,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_consent(&mut conn, user_id, client_id).await
+        let mut c = self.connection().await?;
+        q::delete_consent(&mut c.conn, user_id, client_id).await
     }
 }
 #[async_trait]
 impl DeviceCodesRepository for ToastyPgBackend {
     async fn insert_device_code(&self, row: &DeviceCode) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_device_code(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_device_code(&mut c.conn, row).await
     }
     async fn find_device_code(
         &self,
         device_code_hash: &str,
     ) -> Result<Option<DeviceCode>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_device_code(&mut conn, device_code_hash).await
+        let mut c = self.connection().await?;
+        q::find_device_code(&mut c.conn, device_code_hash).await
     }
     async fn find_device_code_by_user_code(
         &self,
         user_code: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<DeviceCode>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_device_code_by_user_code(&mut conn, user_code, now).await
+        let mut c = self.connection().await?;
+        q::find_device_code_by_user_code(&mut c.conn, user_code, now).await
     }
     async fn approve_device_code(
         &self,
         user_id: Option<Uuid>,
         id: Uuid,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::approve_device_code(&mut conn, user_id, id).await
+        let mut c = self.connection().await?;
+        q::approve_device_code(&mut c.conn, user_id, id).await
     }
     async fn deny_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::deny_device_code(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::deny_device_code(&mut c.conn, id).await
     }
     async fn touch_device_code_poll(
         &self,
@@ -5134,19 +5135,19 @@ impl DeviceCodesRepository for ToastyPgBackend {
         interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::touch_device_code_poll(&mut conn, last_polled_at, interval, id).await
+        let mut c = self.connection().await?;
+        q::touch_device_code_poll(&mut c.conn, last_polled_at, interval, id).await
     }
     async fn consume_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::consume_device_code(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::consume_device_code(&mut c.conn, id).await
     }
     async fn delete_expired_device_codes(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_device_codes(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_device_codes(&mut c.conn, now).await
     }
 }
 #[async_trait]
@@ -5155,40 +5156,40 @@ impl Oauth2AccessTokensRepository for ToastyPgBackend {
         &self,
         row: &Oauth2AccessToken,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth2_access_token(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth2_access_token(&mut c.conn, row).await
     }
     async fn find_oauth2_access_token(
         &self,
         jti: &str,
     ) -> Result<Option<Oauth2AccessToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth2_access_token(&mut conn, jti).await
+        let mut c = self.connection().await?;
+        q::find_oauth2_access_token(&mut c.conn, jti).await
     }
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_oauth2_access_token(&mut conn, jti).await
+        let mut c = self.connection().await?;
+        q::revoke_oauth2_access_token(&mut c.conn, jti).await
     }
     async fn revoke_user_oauth2_access_tokens(
         &self,
         user_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_user_oauth2_access_tokens(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::revoke_user_oauth2_access_tokens(&mut c.conn, user_id).await
     }
     async fn revoke_oauth2_grant_access_tokens(
         &self,
         grant_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_oauth2_grant_access_tokens(&mut conn, grant_id).await
+        let mut c = self.connection().await?;
+        q::revoke_oauth2_grant_access_tokens(&mut c.conn, grant_id).await
     }
     async fn delete_expired_oauth2_access_tokens(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_oauth2_access_tokens(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_oauth2_access_tokens(&mut c.conn, now).await
     }
 }
 #[async_trait]
@@ -5197,40 +5198,40 @@ impl Oauth2RefreshTokensRepository for ToastyPgBackend {
         &self,
         row: &Oauth2RefreshToken,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth2_refresh_token(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth2_refresh_token(&mut c.conn, row).await
     }
     async fn find_oauth2_refresh_token(
         &self,
         token_hash: &str,
     ) -> Result<Option<Oauth2RefreshToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth2_refresh_token(&mut conn, token_hash).await
+        let mut c = self.connection().await?;
+        q::find_oauth2_refresh_token(&mut c.conn, token_hash).await
     }
     async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_oauth2_refresh_token(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::claim_oauth2_refresh_token(&mut c.conn, id).await
     }
     async fn revoke_user_oauth2_refresh_tokens(
         &self,
         user_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_user_oauth2_refresh_tokens(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::revoke_user_oauth2_refresh_tokens(&mut c.conn, user_id).await
     }
     async fn revoke_oauth2_refresh_family(
         &self,
         family_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_oauth2_refresh_family(&mut conn, family_id).await
+        let mut c = self.connection().await?;
+        q::revoke_oauth2_refresh_family(&mut c.conn, family_id).await
     }
     async fn delete_expired_oauth2_refresh_tokens(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_oauth2_refresh_tokens(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_oauth2_refresh_tokens(&mut c.conn, now).await
     }
 }
 #[async_trait]
@@ -5239,12 +5240,12 @@ impl AccountLocksRepository for ToastyPgBackend {
         &self,
         email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_account_lock(&mut conn, email_hash).await
+        let mut c = self.connection().await?;
+        q::get_account_lock(&mut c.conn, email_hash).await
     }
     async fn ensure_account_lock(&self, row: &AccountLock) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::ensure_account_lock(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::ensure_account_lock(&mut c.conn, row).await
     }
     async fn lock_account(
         &self,
@@ -5256,9 +5257,9 @@ impl AccountLocksRepository for ToastyPgBackend {
         email_hash: &str,
         seen_lock_count: i32,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::lock_account(
-                &mut conn,
+                &mut c.conn,
                 locked_until,
                 locked_reason,
                 lock_count,
@@ -5270,68 +5271,68 @@ impl AccountLocksRepository for ToastyPgBackend {
             .await
     }
     async fn delete_account_lock(&self, email_hash: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_account_lock(&mut conn, email_hash).await
+        let mut c = self.connection().await?;
+        q::delete_account_lock(&mut c.conn, email_hash).await
     }
     async fn delete_expired_account_locks(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_account_locks(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_account_locks(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl UnlockTokensRepository for ToastyPgBackend {
     async fn insert_unlock_token(&self, row: &UnlockToken) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_unlock_token(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_unlock_token(&mut c.conn, row).await
     }
     async fn find_unlock_token(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UnlockToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_unlock_token(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_unlock_token(&mut c.conn, token_hash, now).await
     }
     async fn delete_unlock_token(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_unlock_token(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_unlock_token(&mut c.conn, id).await
     }
     async fn delete_user_unlock_tokens(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_unlock_tokens(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_unlock_tokens(&mut c.conn, user_id).await
     }
     async fn delete_expired_unlock_tokens(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_unlock_tokens(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_unlock_tokens(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl WebhooksRepository for ToastyPgBackend {
     async fn insert_webhook(&self, row: &Webhook) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_webhook(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_webhook(&mut c.conn, row).await
     }
     async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_webhook(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::get_webhook(&mut c.conn, id).await
     }
     async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_webhooks(&mut conn).await
+        let mut c = self.connection().await?;
+        q::list_webhooks(&mut c.conn).await
     }
     async fn list_active_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_active_webhooks(&mut conn).await
+        let mut c = self.connection().await?;
+        q::list_active_webhooks(&mut c.conn).await
     }
     async fn count_user_webhooks(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_user_webhooks(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_user_webhooks(&mut c.conn, user_id).await
     }
     async fn update_webhook(
         &self,
@@ -5342,13 +5343,13 @@ impl WebhooksRepository for ToastyPgBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::update_webhook(&mut conn, url, events, secret_enc, active, updated_at, id)
+        let mut c = self.connection().await?;
+        q::update_webhook(&mut c.conn, url, events, secret_enc, active, updated_at, id)
             .await
     }
     async fn delete_webhook(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_webhook(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_webhook(&mut c.conn, id).await
     }
 }
 #[async_trait]
@@ -5357,8 +5358,8 @@ impl WebhookDeliveriesRepository for ToastyPgBackend {
         &self,
         row: &WebhookDelivery,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_webhook_delivery(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_webhook_delivery(&mut c.conn, row).await
     }
     async fn list_webhook_deliveries(
         &self,
@@ -5366,8 +5367,8 @@ impl WebhookDeliveriesRepository for ToastyPgBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_webhook_deliveries(&mut conn, webhook_id, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_webhook_deliveries(&mut c.conn, webhook_id, limit, offset).await
     }
     async fn list_due_webhook_deliveries(
         &self,
@@ -5375,8 +5376,8 @@ impl WebhookDeliveriesRepository for ToastyPgBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_due_webhook_deliveries(&mut conn, now, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_due_webhook_deliveries(&mut c.conn, now, limit, offset).await
     }
     async fn claim_webhook_delivery(
         &self,
@@ -5386,9 +5387,9 @@ impl WebhookDeliveriesRepository for ToastyPgBackend {
         seen_attempt: i32,
         now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::claim_webhook_delivery(
-                &mut conn,
+                &mut c.conn,
                 attempt,
                 next_attempt_at,
                 id,
@@ -5409,9 +5410,9 @@ impl WebhookDeliveriesRepository for ToastyPgBackend {
         id: Uuid,
         claimed_attempt: i32,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::record_webhook_attempt(
-                &mut conn,
+                &mut c.conn,
                 status_code,
                 response_body,
                 error,
@@ -5429,22 +5430,22 @@ impl WebhookDeliveriesRepository for ToastyPgBackend {
         webhook_id: Uuid,
         before: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_webhook_deliveries_before(&mut conn, webhook_id, before).await
+        let mut c = self.connection().await?;
+        q::delete_webhook_deliveries_before(&mut c.conn, webhook_id, before).await
     }
 }
 #[async_trait]
 impl OidcNoncesRepository for ToastyPgBackend {
     async fn insert_oidc_nonce(&self, row: &OidcNonce) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oidc_nonce(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oidc_nonce(&mut c.conn, row).await
     }
     async fn list_oidc_nonces(
         &self,
         authorization_code_id: Uuid,
     ) -> Result<Vec<OidcNonce>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_oidc_nonces(&mut conn, authorization_code_id).await
+        let mut c = self.connection().await?;
+        q::list_oidc_nonces(&mut c.conn, authorization_code_id).await
     }
 }
 #[async_trait]
@@ -5456,8 +5457,8 @@ impl CompositeRepository for ToastyPgBackend {
         verification: Option<&EmailVerification>,
         audit: &AuditLog,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         q::insert_user(&mut tx, user).await?;
         q::insert_password(&mut tx, password).await?;
         if let Some(verification) = verification {
@@ -5476,8 +5477,8 @@ impl CompositeRepository for ToastyPgBackend {
         user_id: Uuid,
         audit: &AuditLog,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         if !q::claim_password_reset(&mut tx, used_at, reset_id).await? {
             return Ok(false);
         }
@@ -5498,8 +5499,8 @@ impl CompositeRepository for ToastyPgBackend {
         keep_session: Uuid,
         audit: &AuditLog,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         q::upsert_password(&mut tx, password).await?;
         if let Some(history) = history {
             q::insert_password_history(&mut tx, history).await?;
@@ -5515,8 +5516,8 @@ impl CompositeRepository for ToastyPgBackend {
         old_id: Uuid,
         new_token: &RefreshToken,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         if !q::claim_refresh_token(&mut tx, old_id).await? {
             return Ok(false);
         }
@@ -5530,8 +5531,8 @@ impl CompositeRepository for ToastyPgBackend {
         new_token: &Oauth2RefreshToken,
         access: &Oauth2AccessToken,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         if !q::claim_oauth2_refresh_token(&mut tx, old_id).await? {
             return Ok(false);
         }
@@ -5547,8 +5548,8 @@ impl CompositeRepository for ToastyPgBackend {
         access: &Oauth2AccessToken,
         refresh: Option<&Oauth2RefreshToken>,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         if !q::claim_authorization_code(&mut tx, code_id, now).await? {
             return Ok(false);
         }

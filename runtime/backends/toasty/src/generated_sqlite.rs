@@ -19,32 +19,41 @@ use yauth_entity::support::wire_sqlite as wire;
 use toasty::Executor;
 use toasty::schema::db;
 use toasty::stmt::Type;
-use crate::support::{db_err, rows, take, to_value};
+use crate::support::{Conn, db_err, rows, take, to_value};
 /// yauth's repositories over a `toasty::Db` on SQLite that the application
 /// opened.
 #[derive(Debug, Clone)]
 pub struct ToastySqliteBackend {
     db: toasty::Db,
+    /// One operation at a time: toasty's SQLite driver runs statements on the runtime's
+    /// threads, where a writer waiting for SQLite's lock blocks its thread (up to the busy
+    /// timeout). Queued here, waiting operations yield instead.
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 impl ToastySqliteBackend {
     /// Uses `db`, whose database already holds yauth's tables (apply the migrations that
     /// `cargo yauth generate` wrote). The `Db` may register the application's own models.
     pub fn from_db(db: toasty::Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            turn: Default::default(),
+        }
     }
     /// The toasty handle the backend runs on.
     pub fn db(&self) -> &toasty::Db {
         &self.db
     }
-    /// A pooled connection, with SQLite's foreign keys on (toasty's
-    /// SQLite driver opens connections with SQLite's default, off).
-    async fn connection(&self) -> Result<toasty::Connection, RepoError> {
+    /// A pooled connection for one operation, once the operations before it are done, with
+    /// SQLite's foreign keys on (toasty's SQLite driver opens connections with SQLite's
+    /// default, off).
+    async fn connection(&self) -> Result<Conn, RepoError> {
+        let turn = self.turn.clone().lock_owned().await;
         let mut conn = self.db.connection().await.map_err(db_err)?;
         toasty::sql::statement("PRAGMA foreign_keys = ON")
             .exec(&mut conn)
             .await
             .map_err(db_err)?;
-        Ok(conn)
+        Ok(Conn { conn, _turn: Some(turn) })
     }
 }
 /// One function per query over an executor (a connection or a transaction), so that
@@ -81,18 +90,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_users" WHERE "id" = ?"#,
             )
             .bind_typed(to_value(wire::enc_uuid(id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -124,18 +121,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "email" AS "email", "display_name" AS "display_name", "email_verified" AS "email_verified", "role" AS "role", "banned" AS "banned", "banned_reason" AS "banned_reason", "banned_until" AS "banned_until", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_users" WHERE "email" = ?"#,
             )
             .bind_typed(to_value(email)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -169,18 +154,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -206,7 +179,6 @@ pub(crate) mod q {
     }
     pub(crate) async fn count_users(ex: &mut dyn Executor) -> Result<u64, RepoError> {
         let found = toasty::sql::query(r#"SELECT COUNT(*) AS "n" FROM "yauth_users""#)
-            .column_types([Type::I64])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -228,18 +200,6 @@ pub(crate) mod q {
             .bind_typed(to_value(wire::enc_pattern(search))?, db::Type::Text)
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -272,7 +232,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(wire::enc_pattern(search))?, db::Type::Text)
             .bind_typed(to_value(wire::enc_pattern(search))?, db::Type::Text)
-            .column_types([Type::I64])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -415,28 +374,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(token_hash)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -484,18 +421,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "expires_at" AS "expires_at", "created_at" AS "created_at", "impersonator_id" AS "impersonator_id", "last_seen_at" AS "last_seen_at", "persistent" AS "persistent" FROM "yauth_sessions" WHERE "id" = ?"#,
             )
             .bind_typed(to_value(wire::enc_uuid(id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -528,18 +453,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "ip_address" AS "ip_address", "user_agent" AS "user_agent", "expires_at" AS "expires_at", "created_at" AS "created_at", "impersonator_id" AS "impersonator_id", "last_seen_at" AS "last_seen_at", "persistent" AS "persistent" FROM "yauth_sessions" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -574,18 +487,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -612,7 +513,6 @@ pub(crate) mod q {
     }
     pub(crate) async fn count_sessions(ex: &mut dyn Executor) -> Result<u64, RepoError> {
         let found = toasty::sql::query(r#"SELECT COUNT(*) AS "n" FROM "yauth_sessions""#)
-            .column_types([Type::I64])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -756,15 +656,6 @@ pub(crate) mod q {
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -798,15 +689,6 @@ pub(crate) mod q {
             .bind_typed(to_value(event_type)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -851,7 +733,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(key)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([Type::String, Type::String, Type::I32, Type::String])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -896,7 +777,6 @@ pub(crate) mod q {
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(window_end))?, db::Type::Text)
-            .column_types([Type::String, Type::String, Type::I32, Type::String])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -945,7 +825,6 @@ pub(crate) mod q {
                 r#"SELECT "user_id" AS "user_id", "password_hash" AS "password_hash" FROM "yauth_passwords" WHERE "user_id" = ?"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([Type::String, Type::String])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1029,13 +908,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(token_hash)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1118,14 +990,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(token_hash)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1211,7 +1075,6 @@ pub(crate) mod q {
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([Type::String, Type::String, Type::String, Type::String])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1270,17 +1133,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "credential_id" AS "credential_id", "name" AS "name", "aaguid" AS "aaguid", "device_name" AS "device_name", "credential" AS "credential", "created_at" AS "created_at", "last_used_at" AS "last_used_at" FROM "yauth_webauthn_credentials" WHERE "user_id" = ? ORDER BY "created_at", "id""#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1310,17 +1162,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "credential_id" AS "credential_id", "name" AS "name", "aaguid" AS "aaguid", "device_name" AS "device_name", "credential" AS "credential", "created_at" AS "created_at", "last_used_at" AS "last_used_at" FROM "yauth_webauthn_credentials" WHERE "credential_id" = ?"#,
             )
             .bind_typed(to_value(credential_id)?, db::Type::Blob)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1395,7 +1236,6 @@ pub(crate) mod q {
                 r#"SELECT COUNT(*) AS "n" FROM "yauth_webauthn_credentials" WHERE "user_id" = ?"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([Type::I64])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1432,14 +1272,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(wire::enc_uuid(id))?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1508,14 +1340,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "encrypted_secret" AS "encrypted_secret", "verified" AS "verified", "last_used_step" AS "last_used_step", "created_at" AS "created_at" FROM "yauth_totp_secrets" WHERE "user_id" = ?"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::Bool,
-                Type::I64,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1584,14 +1408,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::Bool,
-                Type::I64,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1650,13 +1466,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
             .bind_typed(to_value(code_hash)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1693,7 +1502,6 @@ pub(crate) mod q {
                 r#"SELECT COUNT(*) AS "n" FROM "yauth_backup_codes" WHERE "user_id" = ? AND "used" = 0"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([Type::I64])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1764,19 +1572,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(token_hash)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::I32,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1806,7 +1601,6 @@ pub(crate) mod q {
                 r#"UPDATE "yauth_mfa_pending_logins" SET "attempts" = "attempts" + 1 WHERE "id" = ? RETURNING "attempts" AS "n""#,
             )
             .bind_typed(to_value(wire::enc_uuid(id))?, db::Type::Text)
-            .column_types([Type::I32])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1885,17 +1679,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(provider)?, db::Type::Text)
             .bind_typed(to_value(provider_user_id)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::Bytes,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1925,17 +1708,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "provider" AS "provider", "provider_user_id" AS "provider_user_id", "access_token_enc" AS "access_token_enc", "refresh_token_enc" AS "refresh_token_enc", "expires_at" AS "expires_at", "updated_at" AS "updated_at", "created_at" AS "created_at" FROM "yauth_oauth_accounts" WHERE "user_id" = ? ORDER BY "created_at", "id""#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::Bytes,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -1965,7 +1737,6 @@ pub(crate) mod q {
                 r#"SELECT COUNT(*) AS "n" FROM "yauth_oauth_accounts" WHERE "user_id" = ?"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([Type::I64])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2040,16 +1811,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(state)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2127,16 +1888,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "family_id" AS "family_id", "scopes" AS "scopes", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM "yauth_refresh_tokens" WHERE "token_hash" = ?"#,
             )
             .bind_typed(to_value(token_hash)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2176,16 +1927,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "token_hash" AS "token_hash", "family_id" AS "family_id", "scopes" AS "scopes", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM "yauth_refresh_tokens" WHERE "family_id" = ? ORDER BY "created_at" DESC, "id" DESC"#,
             )
             .bind_typed(to_value(wire::enc_uuid(family_id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2272,17 +2013,6 @@ pub(crate) mod q {
         let found = toasty::sql::query(
                 r#"SELECT "id" AS "id", "kid" AS "kid", "algorithm" AS "algorithm", "public_jwk" AS "public_jwk", "private_key_enc" AS "private_key_enc", "active" AS "active", "created_at" AS "created_at", "rotated_at" AS "rotated_at", "retired_at" AS "retired_at" FROM "yauth_signing_keys" WHERE "retired_at" IS NULL ORDER BY "created_at" DESC, "id" DESC"#,
             )
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2314,17 +2044,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "kid" AS "kid", "algorithm" AS "algorithm", "public_jwk" AS "public_jwk", "private_key_enc" AS "private_key_enc", "active" AS "active", "created_at" AS "created_at", "rotated_at" AS "rotated_at", "retired_at" AS "retired_at" FROM "yauth_signing_keys" WHERE "kid" = ?"#,
             )
             .bind_typed(to_value(kid)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2423,17 +2142,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "key_prefix" AS "key_prefix", "key_hash" AS "key_hash", "name" AS "name", "scopes" AS "scopes", "last_used_at" AS "last_used_at", "expires_at" AS "expires_at", "created_at" AS "created_at" FROM "yauth_api_keys" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2467,7 +2175,6 @@ pub(crate) mod q {
                 r#"SELECT COUNT(*) AS "n" FROM "yauth_api_keys" WHERE "user_id" = ?"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([Type::I64])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2484,27 +2191,6 @@ pub(crate) mod q {
                 r#"SELECT t."id" AS "id", t."user_id" AS "user_id", t."key_prefix" AS "key_prefix", t."key_hash" AS "key_hash", t."name" AS "name", t."scopes" AS "scopes", t."last_used_at" AS "last_used_at", t."expires_at" AS "expires_at", t."created_at" AS "created_at", j."id" AS "j_id", j."email" AS "j_email", j."display_name" AS "j_display_name", j."email_verified" AS "j_email_verified", j."role" AS "j_role", j."banned" AS "j_banned", j."banned_reason" AS "j_banned_reason", j."banned_until" AS "j_banned_until", j."created_at" AS "j_created_at", j."updated_at" AS "j_updated_at" FROM "yauth_api_keys" t JOIN "yauth_users" j ON j."id" = t."user_id" WHERE t."key_hash" = ?"#,
             )
             .bind_typed(to_value(key_hash)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2616,14 +2302,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(token_hash)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2715,18 +2393,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "client_id" AS "client_id", "client_secret_hash" AS "client_secret_hash", "redirect_uris" AS "redirect_uris", "client_name" AS "client_name", "grant_types" AS "grant_types", "scopes" AS "scopes", "is_public" AS "is_public", "metadata" AS "metadata", "created_at" AS "created_at" FROM "yauth_oauth2_clients" WHERE "client_id" = ?"#,
             )
             .bind_typed(to_value(client_id)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2759,18 +2425,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2844,21 +2498,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "code_hash" AS "code_hash", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "redirect_uri" AS "redirect_uri", "code_challenge" AS "code_challenge", "code_challenge_method" AS "code_challenge_method", "nonce" AS "nonce", "auth_time" AS "auth_time", "expires_at" AS "expires_at", "used" AS "used", "created_at" AS "created_at" FROM "yauth_authorization_codes" WHERE "code_hash" = ?"#,
             )
             .bind_typed(to_value(code_hash)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2940,13 +2579,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
             .bind_typed(to_value(client_id)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -2970,13 +2602,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "client_id" AS "client_id", "scopes" AS "scopes", "created_at" AS "created_at" FROM "yauth_consents" WHERE "user_id" = ? ORDER BY "created_at" DESC, "id" DESC"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3043,19 +2668,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "device_code_hash" AS "device_code_hash", "user_code" AS "user_code", "client_id" AS "client_id", "scopes" AS "scopes", "user_id" AS "user_id", "status" AS "status", "interval" AS "interval", "expires_at" AS "expires_at", "last_polled_at" AS "last_polled_at", "created_at" AS "created_at" FROM "yauth_device_codes" WHERE "device_code_hash" = ?"#,
             )
             .bind_typed(to_value(device_code_hash)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::I32,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3089,19 +2701,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(user_code)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::I32,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3228,17 +2827,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "jti" AS "jti", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "grant_id" AS "grant_id", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM "yauth_oauth2_access_tokens" WHERE "jti" = ?"#,
             )
             .bind_typed(to_value(jti)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3344,17 +2932,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "token_hash" AS "token_hash", "family_id" AS "family_id", "client_id" AS "client_id", "user_id" AS "user_id", "scopes" AS "scopes", "expires_at" AS "expires_at", "revoked" AS "revoked", "created_at" AS "created_at" FROM "yauth_oauth2_refresh_tokens" WHERE "token_hash" = ?"#,
             )
             .bind_typed(to_value(token_hash)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3434,16 +3011,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "email_hash" AS "email_hash", "locked_until" AS "locked_until", "lock_count" AS "lock_count", "locked_reason" AS "locked_reason", "expires_at" AS "expires_at", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_account_locks" WHERE "email_hash" = ?"#,
             )
             .bind_typed(to_value(email_hash)?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::I32,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3562,13 +3129,6 @@ pub(crate) mod q {
             )
             .bind_typed(to_value(token_hash)?, db::Type::Text)
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3651,16 +3211,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "url" AS "url", "secret_enc" AS "secret_enc", "events" AS "events", "active" AS "active", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_webhooks" WHERE "id" = ?"#,
             )
             .bind_typed(to_value(wire::enc_uuid(id))?, db::Type::Text)
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3685,16 +3235,6 @@ pub(crate) mod q {
         let found = toasty::sql::query(
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "url" AS "url", "secret_enc" AS "secret_enc", "events" AS "events", "active" AS "active", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_webhooks" ORDER BY "created_at" DESC, "id" DESC"#,
             )
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3721,16 +3261,6 @@ pub(crate) mod q {
         let found = toasty::sql::query(
                 r#"SELECT "id" AS "id", "user_id" AS "user_id", "url" AS "url", "secret_enc" AS "secret_enc", "events" AS "events", "active" AS "active", "created_at" AS "created_at", "updated_at" AS "updated_at" FROM "yauth_webhooks" WHERE "active" = 1 ORDER BY "created_at", "id""#,
             )
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::Bytes,
-                Type::String,
-                Type::Bool,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3759,7 +3289,6 @@ pub(crate) mod q {
                 r#"SELECT COUNT(*) AS "n" FROM "yauth_webhooks" WHERE "user_id" = ?"#,
             )
             .bind_typed(to_value(wire::enc_uuid(user_id))?, db::Type::Text)
-            .column_types([Type::I64])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3840,20 +3369,6 @@ pub(crate) mod q {
             .bind_typed(to_value(wire::enc_uuid(webhook_id))?, db::Type::Text)
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::I32,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::I32,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -3892,20 +3407,6 @@ pub(crate) mod q {
             .bind_typed(to_value(wire::enc_ts(now))?, db::Type::Text)
             .bind_typed(to_value(wire::enc_count(limit))?, db::Type::Integer(8))
             .bind_typed(to_value(wire::enc_count(offset))?, db::Type::Integer(8))
-            .column_types([
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::String,
-                Type::I32,
-                Type::String,
-                Type::String,
-                Type::Bool,
-                Type::I32,
-                Type::String,
-                Type::String,
-                Type::String,
-            ])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -4024,7 +3525,6 @@ pub(crate) mod q {
                 r#"SELECT "id" AS "id", "nonce_hash" AS "nonce_hash", "authorization_code_id" AS "authorization_code_id", "created_at" AS "created_at" FROM "yauth_oidc_nonces" WHERE "authorization_code_id" = ? ORDER BY "created_at", "id""#,
             )
             .bind_typed(to_value(wire::enc_uuid(authorization_code_id))?, db::Type::Text)
-            .column_types([Type::String, Type::String, Type::String, Type::String])
             .exec(ex)
             .await
             .map_err(db_err)?;
@@ -4043,24 +3543,24 @@ pub(crate) mod q {
 #[async_trait]
 impl UsersRepository for ToastySqliteBackend {
     async fn insert_user(&self, row: &User) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_user(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_user(&mut c.conn, row).await
     }
     async fn get_user(&self, id: Uuid) -> Result<Option<User>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_user(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::get_user(&mut c.conn, id).await
     }
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_user_by_email(&mut conn, email).await
+        let mut c = self.connection().await?;
+        q::find_user_by_email(&mut c.conn, email).await
     }
     async fn list_users(&self, limit: u64, offset: u64) -> Result<Vec<User>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_users(&mut conn, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_users(&mut c.conn, limit, offset).await
     }
     async fn count_users(&self) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_users(&mut conn).await
+        let mut c = self.connection().await?;
+        q::count_users(&mut c.conn).await
     }
     async fn search_users(
         &self,
@@ -4068,12 +3568,12 @@ impl UsersRepository for ToastySqliteBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<User>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::search_users(&mut conn, search, limit, offset).await
+        let mut c = self.connection().await?;
+        q::search_users(&mut c.conn, search, limit, offset).await
     }
     async fn count_search_users(&self, search: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_search_users(&mut conn, search).await
+        let mut c = self.connection().await?;
+        q::count_search_users(&mut c.conn, search).await
     }
     async fn update_user_profile(
         &self,
@@ -4082,8 +3582,8 @@ impl UsersRepository for ToastySqliteBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::update_user_profile(&mut conn, extra, display_name, updated_at, id).await
+        let mut c = self.connection().await?;
+        q::update_user_profile(&mut c.conn, extra, display_name, updated_at, id).await
     }
     async fn update_user_admin(
         &self,
@@ -4093,9 +3593,9 @@ impl UsersRepository for ToastySqliteBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::update_user_admin(
-                &mut conn,
+                &mut c.conn,
                 display_name,
                 role,
                 email_verified,
@@ -4109,8 +3609,8 @@ impl UsersRepository for ToastySqliteBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::set_email_verified(&mut conn, updated_at, id).await
+        let mut c = self.connection().await?;
+        q::set_email_verified(&mut c.conn, updated_at, id).await
     }
     async fn ban_user(
         &self,
@@ -4119,20 +3619,20 @@ impl UsersRepository for ToastySqliteBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::ban_user(&mut conn, banned_reason, banned_until, updated_at, id).await
+        let mut c = self.connection().await?;
+        q::ban_user(&mut c.conn, banned_reason, banned_until, updated_at, id).await
     }
     async fn unban_user(
         &self,
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::unban_user(&mut conn, updated_at, id).await
+        let mut c = self.connection().await?;
+        q::unban_user(&mut c.conn, updated_at, id).await
     }
     async fn delete_user(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_user(&mut c.conn, id).await
     }
     fn extra_columns(&self) -> &'static [ExtraColumn] {
         &[]
@@ -4141,39 +3641,39 @@ impl UsersRepository for ToastySqliteBackend {
 #[async_trait]
 impl SessionsRepository for ToastySqliteBackend {
     async fn insert_session(&self, row: &Session) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_session(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_session(&mut c.conn, row).await
     }
     async fn check_session(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<(Session, User)>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::check_session(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::check_session(&mut c.conn, token_hash, now).await
     }
     async fn get_session(&self, id: Uuid) -> Result<Option<Session>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_session(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::get_session(&mut c.conn, id).await
     }
     async fn list_user_sessions(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<Session>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_sessions(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_sessions(&mut c.conn, user_id).await
     }
     async fn list_sessions(
         &self,
         limit: u64,
         offset: u64,
     ) -> Result<Vec<Session>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_sessions(&mut conn, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_sessions(&mut c.conn, limit, offset).await
     }
     async fn count_sessions(&self) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_sessions(&mut conn).await
+        let mut c = self.connection().await?;
+        q::count_sessions(&mut c.conn).await
     }
     async fn touch_session(
         &self,
@@ -4181,50 +3681,50 @@ impl SessionsRepository for ToastySqliteBackend {
         expires_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::touch_session(&mut conn, last_seen_at, expires_at, id).await
+        let mut c = self.connection().await?;
+        q::touch_session(&mut c.conn, last_seen_at, expires_at, id).await
     }
     async fn delete_session(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_session(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_session(&mut c.conn, id).await
     }
     async fn delete_user_session(
         &self,
         id: Uuid,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_session(&mut conn, id, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_session(&mut c.conn, id, user_id).await
     }
     async fn delete_session_by_token(&self, token_hash: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_session_by_token(&mut conn, token_hash).await
+        let mut c = self.connection().await?;
+        q::delete_session_by_token(&mut c.conn, token_hash).await
     }
     async fn delete_user_sessions(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_sessions(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_sessions(&mut c.conn, user_id).await
     }
     async fn delete_other_user_sessions(
         &self,
         user_id: Uuid,
         keep_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_other_user_sessions(&mut conn, user_id, keep_id).await
+        let mut c = self.connection().await?;
+        q::delete_other_user_sessions(&mut c.conn, user_id, keep_id).await
     }
     async fn delete_expired_sessions(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_sessions(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_sessions(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl AuditLogRepository for ToastySqliteBackend {
     async fn insert_audit(&self, row: &AuditLog) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_audit(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_audit(&mut c.conn, row).await
     }
     async fn list_user_audit(
         &self,
@@ -4232,8 +3732,8 @@ impl AuditLogRepository for ToastySqliteBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<AuditLog>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_audit(&mut conn, user_id, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_user_audit(&mut c.conn, user_id, limit, offset).await
     }
     async fn list_audit_by_event(
         &self,
@@ -4241,15 +3741,15 @@ impl AuditLogRepository for ToastySqliteBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<AuditLog>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_audit_by_event(&mut conn, event_type, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_audit_by_event(&mut c.conn, event_type, limit, offset).await
     }
     async fn delete_audit_before(
         &self,
         before: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_audit_before(&mut conn, before).await
+        let mut c = self.connection().await?;
+        q::delete_audit_before(&mut c.conn, before).await
     }
 }
 #[async_trait]
@@ -4259,12 +3759,12 @@ impl RateLimitsRepository for ToastySqliteBackend {
         key: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<RateLimit>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_rate_limit(&mut conn, key, now).await
+        let mut c = self.connection().await?;
+        q::get_rate_limit(&mut c.conn, key, now).await
     }
     async fn delete_rate_limit(&self, key: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_rate_limit(&mut conn, key).await
+        let mut c = self.connection().await?;
+        q::delete_rate_limit(&mut c.conn, key).await
     }
     async fn hit_rate_limit(
         &self,
@@ -4272,30 +3772,30 @@ impl RateLimitsRepository for ToastySqliteBackend {
         now: DateTime<Utc>,
         window_end: DateTime<Utc>,
     ) -> Result<RateLimit, RepoError> {
-        let mut conn = self.connection().await?;
-        q::hit_rate_limit(&mut conn, key, now, window_end).await
+        let mut c = self.connection().await?;
+        q::hit_rate_limit(&mut c.conn, key, now, window_end).await
     }
     async fn delete_expired_rate_limits(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_rate_limits(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_rate_limits(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl PasswordsRepository for ToastySqliteBackend {
     async fn insert_password(&self, row: &Password) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_password(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_password(&mut c.conn, row).await
     }
     async fn get_password(&self, user_id: Uuid) -> Result<Option<Password>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_password(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::get_password(&mut c.conn, user_id).await
     }
     async fn upsert_password(&self, row: &Password) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::upsert_password(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::upsert_password(&mut c.conn, row).await
     }
     async fn rehash_password(
         &self,
@@ -4303,12 +3803,12 @@ impl PasswordsRepository for ToastySqliteBackend {
         user_id: Uuid,
         old_hash: &str,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::rehash_password(&mut conn, password_hash, user_id, old_hash).await
+        let mut c = self.connection().await?;
+        q::rehash_password(&mut c.conn, password_hash, user_id, old_hash).await
     }
     async fn delete_password(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_password(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_password(&mut c.conn, user_id).await
     }
 }
 #[async_trait]
@@ -4317,71 +3817,71 @@ impl EmailVerificationsRepository for ToastySqliteBackend {
         &self,
         row: &EmailVerification,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_email_verification(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_email_verification(&mut c.conn, row).await
     }
     async fn find_email_verification(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<EmailVerification>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_email_verification(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_email_verification(&mut c.conn, token_hash, now).await
     }
     async fn delete_email_verification(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_email_verification(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_email_verification(&mut c.conn, id).await
     }
     async fn delete_user_email_verifications(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_email_verifications(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_email_verifications(&mut c.conn, user_id).await
     }
     async fn delete_expired_email_verifications(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_email_verifications(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_email_verifications(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl PasswordResetsRepository for ToastySqliteBackend {
     async fn insert_password_reset(&self, row: &PasswordReset) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_password_reset(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_password_reset(&mut c.conn, row).await
     }
     async fn find_password_reset(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<PasswordReset>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_password_reset(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_password_reset(&mut c.conn, token_hash, now).await
     }
     async fn claim_password_reset(
         &self,
         used_at: Option<DateTime<Utc>>,
         id: Uuid,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_password_reset(&mut conn, used_at, id).await
+        let mut c = self.connection().await?;
+        q::claim_password_reset(&mut c.conn, used_at, id).await
     }
     async fn delete_user_password_resets(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_password_resets(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_password_resets(&mut c.conn, user_id).await
     }
     async fn delete_expired_password_resets(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_password_resets(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_password_resets(&mut c.conn, now).await
     }
 }
 #[async_trait]
@@ -4390,8 +3890,8 @@ impl PasswordHistoryRepository for ToastySqliteBackend {
         &self,
         row: &PasswordHistory,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_password_history(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_password_history(&mut c.conn, row).await
     }
     async fn list_password_history(
         &self,
@@ -4399,16 +3899,16 @@ impl PasswordHistoryRepository for ToastySqliteBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<PasswordHistory>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_password_history(&mut conn, user_id, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_password_history(&mut c.conn, user_id, limit, offset).await
     }
     async fn delete_password_history_before(
         &self,
         user_id: Uuid,
         before: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_password_history_before(&mut conn, user_id, before).await
+        let mut c = self.connection().await?;
+        q::delete_password_history_before(&mut c.conn, user_id, before).await
     }
 }
 #[async_trait]
@@ -4417,22 +3917,22 @@ impl WebauthnCredentialsRepository for ToastySqliteBackend {
         &self,
         row: &WebauthnCredential,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_webauthn_credential(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_webauthn_credential(&mut c.conn, row).await
     }
     async fn list_user_webauthn_credentials(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<WebauthnCredential>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_webauthn_credentials(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_webauthn_credentials(&mut c.conn, user_id).await
     }
     async fn find_webauthn_credential(
         &self,
         credential_id: &[u8],
     ) -> Result<Option<WebauthnCredential>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_webauthn_credential(&mut conn, credential_id).await
+        let mut c = self.connection().await?;
+        q::find_webauthn_credential(&mut c.conn, credential_id).await
     }
     async fn update_webauthn_credential_use(
         &self,
@@ -4440,30 +3940,31 @@ impl WebauthnCredentialsRepository for ToastySqliteBackend {
         last_used_at: Option<DateTime<Utc>>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::update_webauthn_credential_use(&mut conn, credential, last_used_at, id).await
+        let mut c = self.connection().await?;
+        q::update_webauthn_credential_use(&mut c.conn, credential, last_used_at, id)
+            .await
     }
     async fn delete_user_webauthn_credential(
         &self,
         id: Uuid,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_webauthn_credential(&mut conn, id, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_webauthn_credential(&mut c.conn, id, user_id).await
     }
     async fn delete_user_webauthn_credentials(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_webauthn_credentials(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_webauthn_credentials(&mut c.conn, user_id).await
     }
     async fn count_user_webauthn_credentials(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_user_webauthn_credentials(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_user_webauthn_credentials(&mut c.conn, user_id).await
     }
 }
 #[async_trait]
@@ -4472,107 +3973,107 @@ impl WebauthnChallengesRepository for ToastySqliteBackend {
         &self,
         row: &WebauthnChallenge,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_webauthn_challenge(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_webauthn_challenge(&mut c.conn, row).await
     }
     async fn find_webauthn_challenge(
         &self,
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Option<WebauthnChallenge>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_webauthn_challenge(&mut conn, id, now).await
+        let mut c = self.connection().await?;
+        q::find_webauthn_challenge(&mut c.conn, id, now).await
     }
     async fn delete_webauthn_challenge(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_webauthn_challenge(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_webauthn_challenge(&mut c.conn, id).await
     }
     async fn delete_expired_webauthn_challenges(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_webauthn_challenges(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_webauthn_challenges(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl TotpSecretsRepository for ToastySqliteBackend {
     async fn upsert_totp_secret(&self, row: &TotpSecret) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::upsert_totp_secret(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::upsert_totp_secret(&mut c.conn, row).await
     }
     async fn get_totp_secret(
         &self,
         user_id: Uuid,
     ) -> Result<Option<TotpSecret>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_totp_secret(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::get_totp_secret(&mut c.conn, user_id).await
     }
     async fn confirm_totp_secret(&self, user_id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::confirm_totp_secret(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::confirm_totp_secret(&mut c.conn, user_id).await
     }
     async fn use_totp_step(
         &self,
         last_used_step: i64,
         id: Uuid,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::use_totp_step(&mut conn, last_used_step, id).await
+        let mut c = self.connection().await?;
+        q::use_totp_step(&mut c.conn, last_used_step, id).await
     }
     async fn delete_totp_secret(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_totp_secret(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_totp_secret(&mut c.conn, user_id).await
     }
     async fn list_totp_secrets(
         &self,
         limit: u64,
         offset: u64,
     ) -> Result<Vec<TotpSecret>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_totp_secrets(&mut conn, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_totp_secrets(&mut c.conn, limit, offset).await
     }
     async fn reseal_totp_secret(
         &self,
         encrypted_secret: &[u8],
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::reseal_totp_secret(&mut conn, encrypted_secret, id).await
+        let mut c = self.connection().await?;
+        q::reseal_totp_secret(&mut c.conn, encrypted_secret, id).await
     }
 }
 #[async_trait]
 impl BackupCodesRepository for ToastySqliteBackend {
     async fn insert_backup_code(&self, row: &BackupCode) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_backup_code(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_backup_code(&mut c.conn, row).await
     }
     async fn find_backup_code(
         &self,
         user_id: Uuid,
         code_hash: &str,
     ) -> Result<Option<BackupCode>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_backup_code(&mut conn, user_id, code_hash).await
+        let mut c = self.connection().await?;
+        q::find_backup_code(&mut c.conn, user_id, code_hash).await
     }
     async fn claim_backup_code(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_backup_code(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::claim_backup_code(&mut c.conn, id).await
     }
     async fn count_unused_backup_codes(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_unused_backup_codes(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_unused_backup_codes(&mut c.conn, user_id).await
     }
     async fn invalidate_user_backup_codes(
         &self,
         user_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::invalidate_user_backup_codes(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::invalidate_user_backup_codes(&mut c.conn, user_id).await
     }
     async fn delete_user_backup_codes(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_backup_codes(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_backup_codes(&mut c.conn, user_id).await
     }
 }
 #[async_trait]
@@ -4581,64 +4082,64 @@ impl MfaPendingLoginsRepository for ToastySqliteBackend {
         &self,
         row: &MfaPendingLogin,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_mfa_pending_login(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_mfa_pending_login(&mut c.conn, row).await
     }
     async fn find_mfa_pending_login(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<MfaPendingLogin>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_mfa_pending_login(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_mfa_pending_login(&mut c.conn, token_hash, now).await
     }
     async fn count_mfa_attempt(&self, id: Uuid) -> Result<Option<i32>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_mfa_attempt(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::count_mfa_attempt(&mut c.conn, id).await
     }
     async fn delete_mfa_pending_login(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_mfa_pending_login(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_mfa_pending_login(&mut c.conn, id).await
     }
     async fn delete_user_mfa_pending_logins(
         &self,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_mfa_pending_logins(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_mfa_pending_logins(&mut c.conn, user_id).await
     }
     async fn delete_expired_mfa_pending_logins(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_mfa_pending_logins(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_mfa_pending_logins(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl OauthAccountsRepository for ToastySqliteBackend {
     async fn insert_oauth_account(&self, row: &OauthAccount) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth_account(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth_account(&mut c.conn, row).await
     }
     async fn find_oauth_account(
         &self,
         provider: &str,
         provider_user_id: &str,
     ) -> Result<Option<OauthAccount>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth_account(&mut conn, provider, provider_user_id).await
+        let mut c = self.connection().await?;
+        q::find_oauth_account(&mut c.conn, provider, provider_user_id).await
     }
     async fn list_user_oauth_accounts(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<OauthAccount>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_oauth_accounts(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_oauth_accounts(&mut c.conn, user_id).await
     }
     async fn count_user_oauth_accounts(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_user_oauth_accounts(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_user_oauth_accounts(&mut c.conn, user_id).await
     }
     async fn update_oauth_tokens(
         &self,
@@ -4648,9 +4149,9 @@ impl OauthAccountsRepository for ToastySqliteBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::update_oauth_tokens(
-                &mut conn,
+                &mut c.conn,
                 access_token_enc,
                 refresh_token_enc,
                 expires_at,
@@ -4664,138 +4165,138 @@ impl OauthAccountsRepository for ToastySqliteBackend {
         user_id: Uuid,
         provider: &str,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_oauth_account(&mut conn, user_id, provider).await
+        let mut c = self.connection().await?;
+        q::delete_user_oauth_account(&mut c.conn, user_id, provider).await
     }
 }
 #[async_trait]
 impl OauthStatesRepository for ToastySqliteBackend {
     async fn insert_oauth_state(&self, row: &OauthState) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth_state(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth_state(&mut c.conn, row).await
     }
     async fn find_oauth_state(
         &self,
         state: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<OauthState>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth_state(&mut conn, state, now).await
+        let mut c = self.connection().await?;
+        q::find_oauth_state(&mut c.conn, state, now).await
     }
     async fn delete_oauth_state(&self, state: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_oauth_state(&mut conn, state).await
+        let mut c = self.connection().await?;
+        q::delete_oauth_state(&mut c.conn, state).await
     }
     async fn delete_expired_oauth_states(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_oauth_states(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_oauth_states(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl RefreshTokensRepository for ToastySqliteBackend {
     async fn insert_refresh_token(&self, row: &RefreshToken) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_refresh_token(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_refresh_token(&mut c.conn, row).await
     }
     async fn find_refresh_token(
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_refresh_token(&mut conn, token_hash).await
+        let mut c = self.connection().await?;
+        q::find_refresh_token(&mut c.conn, token_hash).await
     }
     async fn claim_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_refresh_token(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::claim_refresh_token(&mut c.conn, id).await
     }
     async fn list_family_refresh_tokens(
         &self,
         family_id: Uuid,
     ) -> Result<Vec<RefreshToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_family_refresh_tokens(&mut conn, family_id).await
+        let mut c = self.connection().await?;
+        q::list_family_refresh_tokens(&mut c.conn, family_id).await
     }
     async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_refresh_family(&mut conn, family_id).await
+        let mut c = self.connection().await?;
+        q::revoke_refresh_family(&mut c.conn, family_id).await
     }
     async fn revoke_user_refresh_tokens(&self, user_id: Uuid) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_user_refresh_tokens(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::revoke_user_refresh_tokens(&mut c.conn, user_id).await
     }
     async fn delete_expired_refresh_tokens(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_refresh_tokens(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_refresh_tokens(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl SigningKeysRepository for ToastySqliteBackend {
     async fn insert_signing_key(&self, row: &SigningKey) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_signing_key(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_signing_key(&mut c.conn, row).await
     }
     async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_signing_keys(&mut conn).await
+        let mut c = self.connection().await?;
+        q::list_signing_keys(&mut c.conn).await
     }
     async fn find_signing_key(
         &self,
         kid: &str,
     ) -> Result<Option<SigningKey>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_signing_key(&mut conn, kid).await
+        let mut c = self.connection().await?;
+        q::find_signing_key(&mut c.conn, kid).await
     }
     async fn rotate_signing_key(
         &self,
         rotated_at: Option<DateTime<Utc>>,
         id: Uuid,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::rotate_signing_key(&mut conn, rotated_at, id).await
+        let mut c = self.connection().await?;
+        q::rotate_signing_key(&mut c.conn, rotated_at, id).await
     }
     async fn retire_signing_keys(
         &self,
         retired_at: Option<DateTime<Utc>>,
         rotated_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::retire_signing_keys(&mut conn, retired_at, rotated_before).await
+        let mut c = self.connection().await?;
+        q::retire_signing_keys(&mut c.conn, retired_at, rotated_before).await
     }
     async fn reseal_signing_key(
         &self,
         private_key_enc: &[u8],
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::reseal_signing_key(&mut conn, private_key_enc, id).await
+        let mut c = self.connection().await?;
+        q::reseal_signing_key(&mut c.conn, private_key_enc, id).await
     }
 }
 #[async_trait]
 impl ApiKeysRepository for ToastySqliteBackend {
     async fn insert_api_key(&self, row: &ApiKey) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_api_key(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_api_key(&mut c.conn, row).await
     }
     async fn list_user_api_keys(&self, user_id: Uuid) -> Result<Vec<ApiKey>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_api_keys(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_api_keys(&mut c.conn, user_id).await
     }
     async fn count_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_user_api_keys(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_user_api_keys(&mut c.conn, user_id).await
     }
     async fn find_api_key(
         &self,
         key_hash: &str,
     ) -> Result<Option<(ApiKey, User)>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_api_key(&mut conn, key_hash).await
+        let mut c = self.connection().await?;
+        q::find_api_key(&mut c.conn, key_hash).await
     }
     async fn touch_api_key(
         &self,
@@ -4803,76 +4304,76 @@ impl ApiKeysRepository for ToastySqliteBackend {
         id: Uuid,
         stale_before: DateTime<Utc>,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::touch_api_key(&mut conn, last_used_at, id, stale_before).await
+        let mut c = self.connection().await?;
+        q::touch_api_key(&mut c.conn, last_used_at, id, stale_before).await
     }
     async fn delete_user_api_key(
         &self,
         id: Uuid,
         user_id: Uuid,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_api_key(&mut conn, id, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_api_key(&mut c.conn, id, user_id).await
     }
     async fn delete_user_api_keys(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_api_keys(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_api_keys(&mut c.conn, user_id).await
     }
 }
 #[async_trait]
 impl MagicLinksRepository for ToastySqliteBackend {
     async fn insert_magic_link(&self, row: &MagicLink) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_magic_link(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_magic_link(&mut c.conn, row).await
     }
     async fn find_magic_link(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<MagicLink>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_magic_link(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_magic_link(&mut c.conn, token_hash, now).await
     }
     async fn claim_magic_link(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_magic_link(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::claim_magic_link(&mut c.conn, id).await
     }
     async fn delete_email_magic_links(&self, email: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_email_magic_links(&mut conn, email).await
+        let mut c = self.connection().await?;
+        q::delete_email_magic_links(&mut c.conn, email).await
     }
     async fn delete_expired_magic_links(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_magic_links(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_magic_links(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl Oauth2ClientsRepository for ToastySqliteBackend {
     async fn insert_oauth2_client(&self, row: &Oauth2Client) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth2_client(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth2_client(&mut c.conn, row).await
     }
     async fn find_oauth2_client(
         &self,
         client_id: &str,
     ) -> Result<Option<Oauth2Client>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth2_client(&mut conn, client_id).await
+        let mut c = self.connection().await?;
+        q::find_oauth2_client(&mut c.conn, client_id).await
     }
     async fn list_oauth2_clients(
         &self,
         limit: u64,
         offset: u64,
     ) -> Result<Vec<Oauth2Client>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_oauth2_clients(&mut conn, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_oauth2_clients(&mut c.conn, limit, offset).await
     }
     async fn delete_oauth2_client(&self, client_id: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_oauth2_client(&mut conn, client_id).await
+        let mut c = self.connection().await?;
+        q::delete_oauth2_client(&mut c.conn, client_id).await
     }
 }
 #[async_trait]
@@ -4881,94 +4382,94 @@ impl AuthorizationCodesRepository for ToastySqliteBackend {
         &self,
         row: &AuthorizationCode,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_authorization_code(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_authorization_code(&mut c.conn, row).await
     }
     async fn find_authorization_code(
         &self,
         code_hash: &str,
     ) -> Result<Option<AuthorizationCode>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_authorization_code(&mut conn, code_hash).await
+        let mut c = self.connection().await?;
+        q::find_authorization_code(&mut c.conn, code_hash).await
     }
     async fn claim_authorization_code(
         &self,
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_authorization_code(&mut conn, id, now).await
+        let mut c = self.connection().await?;
+        q::claim_authorization_code(&mut c.conn, id, now).await
     }
     async fn delete_expired_authorization_codes(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_authorization_codes(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_authorization_codes(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl ConsentsRepository for ToastySqliteBackend {
     async fn upsert_consent(&self, row: &Consent) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::upsert_consent(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::upsert_consent(&mut c.conn, row).await
     }
     async fn find_consent(
         &self,
         user_id: Uuid,
         client_id: &str,
     ) -> Result<Option<Consent>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_consent(&mut conn, user_id, client_id).await
+        let mut c = self.connection().await?;
+        q::find_consent(&mut c.conn, user_id, client_id).await
     }
     async fn list_user_consents(
         &self,
         user_id: Uuid,
     ) -> Result<Vec<Consent>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_user_consents(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::list_user_consents(&mut c.conn, user_id).await
     }
     async fn delete_consent(
         &self,
         user_id: Uuid,
         client_id: &str,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_consent(&mut conn, user_id, client_id).await
+        let mut c = self.connection().await?;
+        q::delete_consent(&mut c.conn, user_id, client_id).await
     }
 }
 #[async_trait]
 impl DeviceCodesRepository for ToastySqliteBackend {
     async fn insert_device_code(&self, row: &DeviceCode) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_device_code(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_device_code(&mut c.conn, row).await
     }
     async fn find_device_code(
         &self,
         device_code_hash: &str,
     ) -> Result<Option<DeviceCode>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_device_code(&mut conn, device_code_hash).await
+        let mut c = self.connection().await?;
+        q::find_device_code(&mut c.conn, device_code_hash).await
     }
     async fn find_device_code_by_user_code(
         &self,
         user_code: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<DeviceCode>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_device_code_by_user_code(&mut conn, user_code, now).await
+        let mut c = self.connection().await?;
+        q::find_device_code_by_user_code(&mut c.conn, user_code, now).await
     }
     async fn approve_device_code(
         &self,
         user_id: Option<Uuid>,
         id: Uuid,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::approve_device_code(&mut conn, user_id, id).await
+        let mut c = self.connection().await?;
+        q::approve_device_code(&mut c.conn, user_id, id).await
     }
     async fn deny_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::deny_device_code(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::deny_device_code(&mut c.conn, id).await
     }
     async fn touch_device_code_poll(
         &self,
@@ -4976,19 +4477,19 @@ impl DeviceCodesRepository for ToastySqliteBackend {
         interval: i32,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::touch_device_code_poll(&mut conn, last_polled_at, interval, id).await
+        let mut c = self.connection().await?;
+        q::touch_device_code_poll(&mut c.conn, last_polled_at, interval, id).await
     }
     async fn consume_device_code(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::consume_device_code(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::consume_device_code(&mut c.conn, id).await
     }
     async fn delete_expired_device_codes(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_device_codes(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_device_codes(&mut c.conn, now).await
     }
 }
 #[async_trait]
@@ -4997,40 +4498,40 @@ impl Oauth2AccessTokensRepository for ToastySqliteBackend {
         &self,
         row: &Oauth2AccessToken,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth2_access_token(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth2_access_token(&mut c.conn, row).await
     }
     async fn find_oauth2_access_token(
         &self,
         jti: &str,
     ) -> Result<Option<Oauth2AccessToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth2_access_token(&mut conn, jti).await
+        let mut c = self.connection().await?;
+        q::find_oauth2_access_token(&mut c.conn, jti).await
     }
     async fn revoke_oauth2_access_token(&self, jti: &str) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_oauth2_access_token(&mut conn, jti).await
+        let mut c = self.connection().await?;
+        q::revoke_oauth2_access_token(&mut c.conn, jti).await
     }
     async fn revoke_user_oauth2_access_tokens(
         &self,
         user_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_user_oauth2_access_tokens(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::revoke_user_oauth2_access_tokens(&mut c.conn, user_id).await
     }
     async fn revoke_oauth2_grant_access_tokens(
         &self,
         grant_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_oauth2_grant_access_tokens(&mut conn, grant_id).await
+        let mut c = self.connection().await?;
+        q::revoke_oauth2_grant_access_tokens(&mut c.conn, grant_id).await
     }
     async fn delete_expired_oauth2_access_tokens(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_oauth2_access_tokens(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_oauth2_access_tokens(&mut c.conn, now).await
     }
 }
 #[async_trait]
@@ -5039,40 +4540,40 @@ impl Oauth2RefreshTokensRepository for ToastySqliteBackend {
         &self,
         row: &Oauth2RefreshToken,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oauth2_refresh_token(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oauth2_refresh_token(&mut c.conn, row).await
     }
     async fn find_oauth2_refresh_token(
         &self,
         token_hash: &str,
     ) -> Result<Option<Oauth2RefreshToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_oauth2_refresh_token(&mut conn, token_hash).await
+        let mut c = self.connection().await?;
+        q::find_oauth2_refresh_token(&mut c.conn, token_hash).await
     }
     async fn claim_oauth2_refresh_token(&self, id: Uuid) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        q::claim_oauth2_refresh_token(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::claim_oauth2_refresh_token(&mut c.conn, id).await
     }
     async fn revoke_user_oauth2_refresh_tokens(
         &self,
         user_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_user_oauth2_refresh_tokens(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::revoke_user_oauth2_refresh_tokens(&mut c.conn, user_id).await
     }
     async fn revoke_oauth2_refresh_family(
         &self,
         family_id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::revoke_oauth2_refresh_family(&mut conn, family_id).await
+        let mut c = self.connection().await?;
+        q::revoke_oauth2_refresh_family(&mut c.conn, family_id).await
     }
     async fn delete_expired_oauth2_refresh_tokens(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_oauth2_refresh_tokens(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_oauth2_refresh_tokens(&mut c.conn, now).await
     }
 }
 #[async_trait]
@@ -5081,12 +4582,12 @@ impl AccountLocksRepository for ToastySqliteBackend {
         &self,
         email_hash: &str,
     ) -> Result<Option<AccountLock>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_account_lock(&mut conn, email_hash).await
+        let mut c = self.connection().await?;
+        q::get_account_lock(&mut c.conn, email_hash).await
     }
     async fn ensure_account_lock(&self, row: &AccountLock) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::ensure_account_lock(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::ensure_account_lock(&mut c.conn, row).await
     }
     async fn lock_account(
         &self,
@@ -5098,9 +4599,9 @@ impl AccountLocksRepository for ToastySqliteBackend {
         email_hash: &str,
         seen_lock_count: i32,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::lock_account(
-                &mut conn,
+                &mut c.conn,
                 locked_until,
                 locked_reason,
                 lock_count,
@@ -5112,68 +4613,68 @@ impl AccountLocksRepository for ToastySqliteBackend {
             .await
     }
     async fn delete_account_lock(&self, email_hash: &str) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_account_lock(&mut conn, email_hash).await
+        let mut c = self.connection().await?;
+        q::delete_account_lock(&mut c.conn, email_hash).await
     }
     async fn delete_expired_account_locks(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_account_locks(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_account_locks(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl UnlockTokensRepository for ToastySqliteBackend {
     async fn insert_unlock_token(&self, row: &UnlockToken) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_unlock_token(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_unlock_token(&mut c.conn, row).await
     }
     async fn find_unlock_token(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UnlockToken>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::find_unlock_token(&mut conn, token_hash, now).await
+        let mut c = self.connection().await?;
+        q::find_unlock_token(&mut c.conn, token_hash, now).await
     }
     async fn delete_unlock_token(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_unlock_token(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_unlock_token(&mut c.conn, id).await
     }
     async fn delete_user_unlock_tokens(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_user_unlock_tokens(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::delete_user_unlock_tokens(&mut c.conn, user_id).await
     }
     async fn delete_expired_unlock_tokens(
         &self,
         now: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_expired_unlock_tokens(&mut conn, now).await
+        let mut c = self.connection().await?;
+        q::delete_expired_unlock_tokens(&mut c.conn, now).await
     }
 }
 #[async_trait]
 impl WebhooksRepository for ToastySqliteBackend {
     async fn insert_webhook(&self, row: &Webhook) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_webhook(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_webhook(&mut c.conn, row).await
     }
     async fn get_webhook(&self, id: Uuid) -> Result<Option<Webhook>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::get_webhook(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::get_webhook(&mut c.conn, id).await
     }
     async fn list_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_webhooks(&mut conn).await
+        let mut c = self.connection().await?;
+        q::list_webhooks(&mut c.conn).await
     }
     async fn list_active_webhooks(&self) -> Result<Vec<Webhook>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_active_webhooks(&mut conn).await
+        let mut c = self.connection().await?;
+        q::list_active_webhooks(&mut c.conn).await
     }
     async fn count_user_webhooks(&self, user_id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::count_user_webhooks(&mut conn, user_id).await
+        let mut c = self.connection().await?;
+        q::count_user_webhooks(&mut c.conn, user_id).await
     }
     async fn update_webhook(
         &self,
@@ -5184,13 +4685,13 @@ impl WebhooksRepository for ToastySqliteBackend {
         updated_at: DateTime<Utc>,
         id: Uuid,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::update_webhook(&mut conn, url, events, secret_enc, active, updated_at, id)
+        let mut c = self.connection().await?;
+        q::update_webhook(&mut c.conn, url, events, secret_enc, active, updated_at, id)
             .await
     }
     async fn delete_webhook(&self, id: Uuid) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_webhook(&mut conn, id).await
+        let mut c = self.connection().await?;
+        q::delete_webhook(&mut c.conn, id).await
     }
 }
 #[async_trait]
@@ -5199,8 +4700,8 @@ impl WebhookDeliveriesRepository for ToastySqliteBackend {
         &self,
         row: &WebhookDelivery,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_webhook_delivery(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_webhook_delivery(&mut c.conn, row).await
     }
     async fn list_webhook_deliveries(
         &self,
@@ -5208,8 +4709,8 @@ impl WebhookDeliveriesRepository for ToastySqliteBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_webhook_deliveries(&mut conn, webhook_id, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_webhook_deliveries(&mut c.conn, webhook_id, limit, offset).await
     }
     async fn list_due_webhook_deliveries(
         &self,
@@ -5217,8 +4718,8 @@ impl WebhookDeliveriesRepository for ToastySqliteBackend {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<WebhookDelivery>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_due_webhook_deliveries(&mut conn, now, limit, offset).await
+        let mut c = self.connection().await?;
+        q::list_due_webhook_deliveries(&mut c.conn, now, limit, offset).await
     }
     async fn claim_webhook_delivery(
         &self,
@@ -5228,9 +4729,9 @@ impl WebhookDeliveriesRepository for ToastySqliteBackend {
         seen_attempt: i32,
         now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::claim_webhook_delivery(
-                &mut conn,
+                &mut c.conn,
                 attempt,
                 next_attempt_at,
                 id,
@@ -5251,9 +4752,9 @@ impl WebhookDeliveriesRepository for ToastySqliteBackend {
         id: Uuid,
         claimed_attempt: i32,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
+        let mut c = self.connection().await?;
         q::record_webhook_attempt(
-                &mut conn,
+                &mut c.conn,
                 status_code,
                 response_body,
                 error,
@@ -5271,22 +4772,22 @@ impl WebhookDeliveriesRepository for ToastySqliteBackend {
         webhook_id: Uuid,
         before: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
-        let mut conn = self.connection().await?;
-        q::delete_webhook_deliveries_before(&mut conn, webhook_id, before).await
+        let mut c = self.connection().await?;
+        q::delete_webhook_deliveries_before(&mut c.conn, webhook_id, before).await
     }
 }
 #[async_trait]
 impl OidcNoncesRepository for ToastySqliteBackend {
     async fn insert_oidc_nonce(&self, row: &OidcNonce) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        q::insert_oidc_nonce(&mut conn, row).await
+        let mut c = self.connection().await?;
+        q::insert_oidc_nonce(&mut c.conn, row).await
     }
     async fn list_oidc_nonces(
         &self,
         authorization_code_id: Uuid,
     ) -> Result<Vec<OidcNonce>, RepoError> {
-        let mut conn = self.connection().await?;
-        q::list_oidc_nonces(&mut conn, authorization_code_id).await
+        let mut c = self.connection().await?;
+        q::list_oidc_nonces(&mut c.conn, authorization_code_id).await
     }
 }
 #[async_trait]
@@ -5298,8 +4799,8 @@ impl CompositeRepository for ToastySqliteBackend {
         verification: Option<&EmailVerification>,
         audit: &AuditLog,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         q::insert_user(&mut tx, user).await?;
         q::insert_password(&mut tx, password).await?;
         if let Some(verification) = verification {
@@ -5318,8 +4819,8 @@ impl CompositeRepository for ToastySqliteBackend {
         user_id: Uuid,
         audit: &AuditLog,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         if !q::claim_password_reset(&mut tx, used_at, reset_id).await? {
             return Ok(false);
         }
@@ -5340,8 +4841,8 @@ impl CompositeRepository for ToastySqliteBackend {
         keep_session: Uuid,
         audit: &AuditLog,
     ) -> Result<(), RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         q::upsert_password(&mut tx, password).await?;
         if let Some(history) = history {
             q::insert_password_history(&mut tx, history).await?;
@@ -5357,8 +4858,8 @@ impl CompositeRepository for ToastySqliteBackend {
         old_id: Uuid,
         new_token: &RefreshToken,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         if !q::claim_refresh_token(&mut tx, old_id).await? {
             return Ok(false);
         }
@@ -5372,8 +4873,8 @@ impl CompositeRepository for ToastySqliteBackend {
         new_token: &Oauth2RefreshToken,
         access: &Oauth2AccessToken,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         if !q::claim_oauth2_refresh_token(&mut tx, old_id).await? {
             return Ok(false);
         }
@@ -5389,8 +4890,8 @@ impl CompositeRepository for ToastySqliteBackend {
         access: &Oauth2AccessToken,
         refresh: Option<&Oauth2RefreshToken>,
     ) -> Result<bool, RepoError> {
-        let mut conn = self.connection().await?;
-        let mut tx = conn.transaction().await.map_err(db_err)?;
+        let mut c = self.connection().await?;
+        let mut tx = c.conn.transaction().await.map_err(db_err)?;
         if !q::claim_authorization_code(&mut tx, code_id, now).await? {
             return Ok(false);
         }

@@ -18,8 +18,15 @@
 //! It is its own crate with its own lockfile: toasty's SQLite driver links a libsqlite3-sys
 //! that yauth's workspace (sqlx) does not accept.
 //!
-//! On SQLite, toasty's driver runs each statement on the connection's task with rusqlite's
-//! 5 s busy timeout; the backend turns foreign keys on for each operation's connection.
+//! On SQLite, toasty's driver runs rusqlite's blocking calls on the runtime's threads (a
+//! writer waiting for the lock blocks its thread up to rusqlite's 5 s busy timeout), so the
+//! backend runs one operation at a time, and turns foreign keys on for each operation's
+//! connection.
+//!
+//! toasty logs each statement on the `toasty::query` target, a failed one with the driver's
+//! error, which can quote values (PostgreSQL's `DETAIL`, MySQL's duplicate entry): keep that
+//! target below `DEBUG` and build the `Db` with `slow_statement_threshold(None)` in
+//! production, and set `pool_wait_timeout` / `pool_create_timeout` (none by default).
 
 mod support;
 
@@ -38,9 +45,10 @@ pub use generated_pg::ToastyPgBackend;
 pub use generated_sqlite::ToastySqliteBackend;
 /// The toasty this crate is built on, for opening the `Db`.
 pub use toasty;
+/// The SQL dialects, for [`create_tables`].
+pub use yauth_migration::Dialect;
 
 use yauth_entity::RepoError;
-use yauth_migration::Dialect;
 
 /// Creates yauth's tables (every plugin's, prefix `yauth_`, with their indexes and foreign
 /// keys) in `db`, which must not hold them yet: the statements `cargo yauth generate` writes
@@ -51,11 +59,15 @@ pub async fn create_tables(db: &toasty::Db, dialect: Dialect) -> Result<(), Repo
     let sql = yauth_migration::diff::MigrationSql::between(None, &schema, dialect)
         .map_err(|e| RepoError::internal("yauth's schema", e))?;
     let mut conn = db.connection().await.map_err(support::db_err)?;
+    // PostgreSQL and SQLite roll DDL back: all tables or none. MySQL commits each statement.
+    let mut tx = toasty::Executor::transaction(&mut conn)
+        .await
+        .map_err(support::db_err)?;
     for statement in sql.up {
         toasty::sql::statement(statement)
-            .exec(&mut conn)
+            .exec(&mut tx)
             .await
             .map_err(support::db_err)?;
     }
-    Ok(())
+    tx.commit().await.map_err(support::db_err)
 }

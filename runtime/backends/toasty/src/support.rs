@@ -7,6 +7,13 @@ use uuid::Uuid;
 use yauth_entity::RepoError;
 use yauth_entity::support::unique_violation;
 
+/// The connection of one operation, and (SQLite) its turn: the backend runs one operation
+/// at a time there, released when this is dropped.
+pub(crate) struct Conn {
+    pub(crate) conn: toasty::Connection,
+    pub(crate) _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
 /// A value the generated code binds: the wire form of a column (what yauth's other backends
 /// bind for the dialect) as toasty's dynamic value.
 pub(crate) trait IntoValue {
@@ -112,10 +119,18 @@ impl IntoValue for Uuid {
     }
 }
 
-/// PostgreSQL's `timestamptz` (already truncated to microseconds by the wire module).
+/// PostgreSQL's `timestamptz` (already truncated to microseconds by the wire module). jiff
+/// (toasty's time type) ends with the year 9999: a later instant, such as the saturated
+/// expiry of a huge TTL (`DateTime::<Utc>::MAX_UTC`), is stored as jiff's last whole second,
+/// which is as far in the future for every comparison yauth makes.
 impl IntoValue for DateTime<Utc> {
     fn into_value(self) -> Result<Value, RepoError> {
-        jiff::Timestamp::from_microsecond(self.timestamp_micros())
+        // Whole seconds: jiff accepts no fraction on its first and last second.
+        let micros = self.timestamp_micros().clamp(
+            jiff::Timestamp::MIN.as_second() * 1_000_000,
+            jiff::Timestamp::MAX.as_second() * 1_000_000,
+        );
+        jiff::Timestamp::from_microsecond(micros)
             .map(Value::Timestamp)
             .map_err(|e| RepoError::internal("a timestamp outside toasty's range", e))
     }
@@ -263,25 +278,32 @@ impl<T: FromValue> FromValue for Option<T> {
 }
 
 /// Maps a toasty error to the repository error: a unique violation (found in the driver's
-/// own error, which toasty wraps) is a conflict naming the key, anything else is internal
-/// and keeps its source.
+/// own error, which toasty wraps) is a conflict naming the key; a PostgreSQL error is
+/// internal with its code and message only (its `DETAIL` quotes the row's values, which may
+/// be token hashes or emails); anything else is internal and keeps its source.
 pub(crate) fn db_err(e: toasty::Error) -> RepoError {
-    if let Some(conflict) = conflict(&e) {
-        return conflict;
+    if let Some(known) = known(&e) {
+        return known;
     }
     RepoError::internal("toasty", e)
 }
 
-fn conflict(e: &toasty::Error) -> Option<RepoError> {
+fn known(e: &toasty::Error) -> Option<RepoError> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
         #[cfg(feature = "postgresql")]
         if let Some(db) = err
             .downcast_ref::<tokio_postgres::Error>()
             .and_then(tokio_postgres::Error::as_db_error)
-            && *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
         {
-            return Some(unique_violation(db.constraint(), db.message()));
+            if *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION {
+                return Some(unique_violation(db.constraint(), db.message()));
+            }
+            return Some(RepoError::message(format!(
+                "toasty: PostgreSQL error {}: {}",
+                db.code().code(),
+                db.message()
+            )));
         }
         #[cfg(feature = "mysql")]
         if let Some(sqlx_core::Error::Database(db)) = err.downcast_ref::<sqlx_core::Error>()
@@ -303,4 +325,42 @@ fn conflict(e: &toasty::Error) -> Option<RepoError> {
         source = err.source();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Datelike as _;
+
+    use super::*;
+
+    #[test]
+    fn an_expiry_past_the_year_9999_is_stored_as_the_last_instant_toasty_knows() {
+        // `expires_after` saturates a huge TTL to chrono's last instant (year 262143).
+        let stored = DateTime::<Utc>::MAX_UTC.into_value().unwrap();
+        let back = DateTime::<Utc>::from_value(stored).unwrap();
+        assert_eq!(back.year(), 9999);
+        assert!(back > Utc::now());
+    }
+
+    #[test]
+    fn timestamps_keep_their_microseconds_both_ways() {
+        let at = DateTime::<Utc>::from_timestamp_micros(1_764_900_000_123_456).unwrap();
+        let back = DateTime::<Utc>::from_value(at.into_value().unwrap()).unwrap();
+        assert_eq!(back, at);
+        let naive = NaiveDateTime::from_value(Value::DateTime(jiff::civil::date(2026, 12, 5).at(
+            3,
+            4,
+            5,
+            123_456_000,
+        )))
+        .unwrap();
+        assert_eq!(naive.and_utc().timestamp_subsec_micros(), 123_456);
+    }
+
+    #[test]
+    fn a_value_of_another_kind_is_an_error_naming_no_value() {
+        let err = String::from_value(Value::I64(42)).unwrap_err().to_string();
+        assert!(err.contains("integer"), "{err}");
+        assert!(!err.contains("42"), "{err}");
+    }
 }

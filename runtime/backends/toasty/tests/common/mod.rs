@@ -12,6 +12,7 @@ pub fn scratch_name() -> String {
 /// Whether a scratch name belongs to a test process that no longer runs.
 pub fn abandoned(name: &str) -> bool {
     name.strip_prefix("yauth_conf_toasty_")
+        .and_then(|rest| rest.split('_').next())
         .and_then(|pid| pid.parse::<u32>().ok())
         .is_some_and(|pid| {
             pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
@@ -59,6 +60,7 @@ pub async fn server_scratch(server: &str, admin_db: &str, list: &str) -> Db {
 }
 
 /// The repositories of a backend over `db` after creating yauth's tables in it.
+#[allow(dead_code)] // not used by the push_schema binary
 pub async fn with_tables<B: yauth_entity::DatabaseBackend>(
     db: Db,
     dialect: yauth_migration::Dialect,
