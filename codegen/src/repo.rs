@@ -997,22 +997,9 @@ fn row_fields(
 /// `field: decode expression` taking each column of a toasty result row `r` (a
 /// `ValueRecord`) by position, the table's first column being the `offset`-th.
 fn read_by_position(table: &Table, d: Dialect, offset: usize) -> Vec<(String, String)> {
-    let fields = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let wire = wire_type(d, c.ty);
-            let wire = if c.nullable {
-                format!("Option<{wire}>")
-            } else {
-                wire.to_string()
-            };
-            let read = format!("take::<{wire}>(&mut r, {})?", offset + i);
-            (c.name.clone(), decode_expr(c.ty, c.nullable, &read))
-        })
-        .collect();
-    with_extra(table, fields)
+    read_each(table, d, |i, _, wire| {
+        format!("take::<{wire}>(&mut r, {})?", offset + i)
+    })
 }
 
 /// The `toasty::schema::db::Type` a value of the column type is bound as (PostgreSQL
@@ -1062,18 +1049,31 @@ fn toasty_columns(table: &Table, d: Dialect) -> Vec<&'static str> {
 /// "column")` (sea-orm's results and sqlx's run-time rows); `row` and `pre` are Rust
 /// expressions (the prefix of the result columns' aliases).
 fn read_by_name(table: &Table, d: Dialect, row: &str, pre: &str) -> Vec<(String, String)> {
+    read_each(table, d, |_, name, wire| {
+        format!("get::<{wire}>({row}, {pre}, \"{name}\")?")
+    })
+}
+
+/// `field: decode expression` for each column of `table`: `read(index, column, wire type)`
+/// is the expression that reads the column as its wire type (an `Option` when nullable).
+fn read_each(
+    table: &Table,
+    d: Dialect,
+    read: impl Fn(usize, &str, &str) -> String,
+) -> Vec<(String, String)> {
     let fields = table
         .columns
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
             let wire = wire_type(d, c.ty);
             let wire = if c.nullable {
                 format!("Option<{wire}>")
             } else {
                 wire.to_string()
             };
-            let read = format!("get::<{wire}>({row}, {pre}, \"{}\")?", c.name);
-            (c.name.clone(), decode_expr(c.ty, c.nullable, &read))
+            let value = read(i, &c.name, &wire);
+            (c.name.clone(), decode_expr(c.ty, c.nullable, &value))
         })
         .collect();
     with_extra(table, fields)

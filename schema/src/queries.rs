@@ -902,7 +902,7 @@ pub fn catalogue() -> Catalogue {
         .count("count_users", vec![], "How many users exist.", "GET /admin/users")
         .list("search_users", vec![matches(&["email", "display_name"])], newest(), true, "One page of users whose email or display name contains the search text (case-insensitive).", "GET /admin/users?search=")
         .count("count_search_users", vec![matches(&["email", "display_name"])], "How many users match the search text.", "GET /admin/users?search=")
-        .update("update_user_profile", vec![set("display_name"), set("updated_at")], vec![eq("id")], "Sets the display name and the application's extra columns that `extra` names (`null` clears one; a column it does not name keeps its value).", "PATCH /me")
+        .update("update_user_profile", vec![set("display_name"), set("updated_at")], vec![eq("id")], "Sets the display name and the application's extra columns that `extra` names (`null` clears one; a column it does not name keeps its value).", "PATCH /me, the owner's proof of a mailbox someone registered before them")
         .with_extra()
         .update("update_user_admin", vec![set("display_name"), set("role"), set("email_verified"), set("updated_at")], vec![eq("id")], "Sets the fields an admin may edit.", "PUT /admin/users/{id}")
         .update("set_email_verified", vec![set_bool("email_verified", true), set("updated_at")], vec![eq("id")], "Marks the email verified.", "POST /verify-email, POST /magic-link/verify, OAuth sign-in (a verified email linked to an unverified account)")

@@ -401,7 +401,7 @@ pub trait UsersRepository: Send + Sync {
     async fn count_search_users(&self, search: &str) -> Result<u64, RepoError>;
     /// Sets the display name and the application's extra columns that `extra` names (`null` clears one; a column it does not name keeps its value).
     ///
-    /// Used by: PATCH /me.
+    /// Used by: PATCH /me, the owner's proof of a mailbox someone registered before them.
     async fn update_user_profile(
         &self,
         extra: &serde_json::Map<String, serde_json::Value>,

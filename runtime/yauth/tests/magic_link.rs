@@ -168,6 +168,35 @@ async fn a_pre_registered_password_does_not_survive_the_owners_magic_link() {
 }
 
 #[tokio::test]
+async fn a_pre_registered_display_name_does_not_survive_the_owners_magic_link() {
+    // The stranger who registered the address also chose how the account introduces itself.
+    let app = links_app().await;
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "victim@example.com", "password": PASSWORD, "display_name": "Support Team"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    send(&app, "victim@example.com").await;
+    let token = link_token(&app, "victim@example.com").unwrap();
+    let r = verify(&app, &token).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["display_name"], Value::Null, "{}", r.body);
+    let stored = app
+        .yauth
+        .state()
+        .repos()
+        .users
+        .find_user_by_email("victim@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.display_name, None);
+    assert!(stored.email_verified);
+}
+
+#[tokio::test]
 async fn without_signup_an_unknown_address_gets_no_account() {
     let app = links_app_with(|c| c.allow_signup = false).await;
     send(&app, "nobody@example.com").await;

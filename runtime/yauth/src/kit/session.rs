@@ -231,7 +231,8 @@ pub async fn unlink_providers(state: &YAuthState, user_id: Uuid) -> Result<u64, 
 /// The mailbox's owner just proved it (a magic link, a provider that verified the email):
 /// the email is verified. Whatever was set up on the account before that proof (a password
 /// chosen by whoever registered the address, their sessions, refresh tokens, API keys and
-/// linked providers) may belong to someone else, and goes.
+/// linked providers, the display name and the extra fields a user may set) may belong to
+/// someone else, and goes.
 pub async fn prove_mailbox(
     state: &YAuthState,
     mut user: crate::entity::User,
@@ -239,7 +240,23 @@ pub async fn prove_mailbox(
 ) -> Result<crate::entity::User, ApiError> {
     forget_credentials(state, user.id).await?;
     let now = Utc::now();
-    state.repos().users.set_email_verified(now, user.id).await?;
+    let users = &state.repos().users;
+    let settable: Vec<_> = users
+        .extra_columns()
+        .iter()
+        .filter(|c| c.settable)
+        .copied()
+        .collect();
+    if user.display_name.is_some() || !settable.is_empty() {
+        // Back to what a new account has; the application's own columns stay.
+        let reset = crate::kit::validate::extra_defaults(&settable);
+        users
+            .update_user_profile(&reset, None, now, user.id)
+            .await?;
+        user.display_name = None;
+        user.extra.extend(reset);
+    }
+    users.set_email_verified(now, user.id).await?;
     user.email_verified = true;
     user.updated_at = now;
     state
