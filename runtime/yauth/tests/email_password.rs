@@ -2176,3 +2176,44 @@ async fn an_allowed_origin_on_another_site_may_change_state() {
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_password_reset_that_proves_a_pre_registered_mailbox_removes_the_strangers_setup() {
+    // The reset link reached the owner: the account is theirs, with the password they just
+    // chose and nothing the stranger set up before.
+    let app = app().await;
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "owner@example.com", "password": "Str4nger-chosen-pass"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = user_of(&app, "owner@example.com").await.id;
+    assert!(!user_of(&app, "owner@example.com").await.email_verified);
+    plant_strangers_setup(&app, id).await;
+    let r = post(
+        &app,
+        "/forgot-password",
+        json!({"email": "owner@example.com"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = app.mail.last_token("owner@example.com").unwrap();
+    let r = post(
+        &app,
+        "/reset-password",
+        json!({"token": token, "password": "0wner-chosen-pass"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(strangers_setup_left(&app, id).await.is_empty());
+    assert!(user_of(&app, "owner@example.com").await.email_verified);
+    let login = post(
+        &app,
+        "/login",
+        json!({"email": "owner@example.com", "password": "0wner-chosen-pass"}),
+    )
+    .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+}

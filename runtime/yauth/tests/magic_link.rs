@@ -197,6 +197,30 @@ async fn a_pre_registered_display_name_does_not_survive_the_owners_magic_link() 
 }
 
 #[tokio::test]
+async fn a_pre_registrants_consents_and_passkeys_do_not_survive_the_owners_magic_link() {
+    // A consent left behind would let the stranger's OAuth 2 client be authorized by the
+    // signed-in owner without a consent screen; a passkey would sign the stranger in.
+    let app = links_app().await;
+    let r = post(
+        &app,
+        "/register",
+        json!({"email": "victim@example.com", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let id = user_of(&app, "victim@example.com").await.id;
+    plant_strangers_setup(&app, id).await;
+    assert_eq!(
+        strangers_setup_left(&app, id).await,
+        ["consent", "passkey", "display name"]
+    );
+    send(&app, "victim@example.com").await;
+    let token = link_token(&app, "victim@example.com").unwrap();
+    assert_eq!(verify(&app, &token).await.status, StatusCode::OK);
+    assert!(strangers_setup_left(&app, id).await.is_empty());
+}
+
+#[tokio::test]
 async fn without_signup_an_unknown_address_gets_no_account() {
     let app = links_app_with(|c| c.allow_signup = false).await;
     send(&app, "nobody@example.com").await;

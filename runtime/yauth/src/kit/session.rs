@@ -137,11 +137,10 @@ pub(crate) async fn create_session(
     Ok((session, token))
 }
 
-/// Removes every credential of a user: sessions, password, refresh tokens, API keys,
-/// passkeys, TOTP and backup codes (and sign-ins waiting for them), linked providers, and the
-/// tokens of OAuth 2 clients the user authorized. For an account whose mailbox was just
-/// proven by someone who may not be the person who set those up (a magic link to a
-/// pre-registered address, a promotion to admin).
+/// Removes every credential of a user: sessions, password, and what
+/// [`forget_other_credentials`] removes. For an account whose mailbox was just proven by
+/// someone who may not be the person who set those up (a magic link to a pre-registered
+/// address).
 ///
 /// The credentials of an enabled plugin must go (an error fails the whole). Those of a plugin
 /// that is off go too when their table exists (a plugin turned off after a pre-registrant
@@ -149,22 +148,47 @@ pub(crate) async fn create_session(
 /// that migrated only the plugins it uses has no such table, and that error is logged as a
 /// warning and passed over.
 pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(), ApiError> {
-    let repos = state.repos();
-    let enabled = state.plugin_names();
-    let forget = |plugin: &'static str, result: Result<(), RepoError>| match result {
+    // Sessions first: whatever fails later, the pre-registrant is signed out.
+    state.repos().sessions.delete_user_sessions(user_id).await?;
+    forgotten(
+        state,
+        "email-password",
+        state
+            .repos()
+            .passwords
+            .delete_password(user_id)
+            .await
+            .map(drop),
+    )?;
+    forget_other_credentials(state, user_id).await
+}
+
+/// A plugin's part of forgetting credentials: required when the plugin is enabled; when it
+/// is off, a failure (no table) is logged and passed over.
+fn forgotten(
+    state: &YAuthState,
+    plugin: &'static str,
+    result: Result<(), RepoError>,
+) -> Result<(), ApiError> {
+    match result {
         Ok(()) => Ok(()),
-        Err(e) if enabled.contains(&plugin) => Err(ApiError::from(e)),
+        Err(e) if state.plugin_names().contains(&plugin) => Err(ApiError::from(e)),
         Err(e) => {
             tracing::warn!(plugin, error = %e, "could not remove the credentials of a plugin that is off (no table?)");
             Ok(())
         }
-    };
-    // Sessions first: whatever fails later, the pre-registrant is signed out.
-    repos.sessions.delete_user_sessions(user_id).await?;
-    forget(
-        "email-password",
-        repos.passwords.delete_password(user_id).await.map(drop),
-    )?;
+    }
+}
+
+/// Every credential but the sessions and the password: refresh tokens, API keys, passkeys,
+/// TOTP and backup codes (and sign-ins waiting for them), linked providers, and the
+/// consents given to OAuth 2 clients and their tokens (a consent left behind would let a
+/// pre-registrant's client be authorized by the owner without a consent screen). A password
+/// reset that proves a pre-registered mailbox keeps the password just set and removes these.
+pub async fn forget_other_credentials(state: &YAuthState, user_id: Uuid) -> Result<(), ApiError> {
+    let repos = state.repos();
+    let forget =
+        |plugin: &'static str, result: Result<(), RepoError>| forgotten(state, plugin, result);
     forget(
         "bearer",
         repos
@@ -212,7 +236,44 @@ pub async fn forget_credentials(state: &YAuthState, user_id: Uuid) -> Result<(),
             .revoke_user_oauth2_access_tokens(user_id)
             .await,
     )?;
+    let consents = async {
+        for consent in repos.consents.list_user_consents(user_id).await? {
+            repos
+                .consents
+                .delete_consent(user_id, &consent.client_id)
+                .await?;
+        }
+        Ok(())
+    };
+    forget("oauth2-server", consents.await)?;
     forget("oauth", unlink_providers(state, user_id).await.map(drop))?;
+    Ok(())
+}
+
+/// Puts what a user may choose on their account back to what a new account has: no display
+/// name, and the settable extra columns at their defaults (the application's own columns
+/// stay). For a pre-registered account whose mailbox the owner just proved.
+pub async fn reset_profile(
+    state: &YAuthState,
+    user: &mut crate::entity::User,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let users = &state.repos().users;
+    let settable: Vec<_> = users
+        .extra_columns()
+        .iter()
+        .filter(|c| c.settable)
+        .copied()
+        .collect();
+    if user.display_name.is_some() || !settable.is_empty() {
+        let reset = crate::kit::validate::extra_defaults(&settable);
+        users
+            .update_user_profile(&reset, None, now, user.id)
+            .await?;
+        user.display_name = None;
+        user.extra.extend(reset);
+        user.updated_at = now;
+    }
     Ok(())
 }
 
@@ -230,9 +291,9 @@ pub async fn unlink_providers(state: &YAuthState, user_id: Uuid) -> Result<u64, 
 
 /// The mailbox's owner just proved it (a magic link, a provider that verified the email):
 /// the email is verified. Whatever was set up on the account before that proof (a password
-/// chosen by whoever registered the address, their sessions, refresh tokens, API keys and
-/// linked providers, the display name and the extra fields a user may set) may belong to
-/// someone else, and goes.
+/// chosen by whoever registered the address, their sessions, refresh tokens, API keys,
+/// second factors, passkeys, linked providers, consents to OAuth 2 clients, the display name
+/// and the extra fields a user may set) may belong to someone else, and goes.
 pub async fn prove_mailbox(
     state: &YAuthState,
     mut user: crate::entity::User,
@@ -240,23 +301,8 @@ pub async fn prove_mailbox(
 ) -> Result<crate::entity::User, ApiError> {
     forget_credentials(state, user.id).await?;
     let now = Utc::now();
-    let users = &state.repos().users;
-    let settable: Vec<_> = users
-        .extra_columns()
-        .iter()
-        .filter(|c| c.settable)
-        .copied()
-        .collect();
-    if user.display_name.is_some() || !settable.is_empty() {
-        // Back to what a new account has; the application's own columns stay.
-        let reset = crate::kit::validate::extra_defaults(&settable);
-        users
-            .update_user_profile(&reset, None, now, user.id)
-            .await?;
-        user.display_name = None;
-        user.extra.extend(reset);
-    }
-    users.set_email_verified(now, user.id).await?;
+    reset_profile(state, &mut user, now).await?;
+    state.repos().users.set_email_verified(now, user.id).await?;
     user.email_verified = true;
     user.updated_at = now;
     state

@@ -227,3 +227,91 @@ pub async fn audited(app: &App, name: &str) -> Vec<yauth::entity::AuditLog> {
         .await
         .unwrap()
 }
+
+/// What a stranger who registered someone else's address could set up on the account before
+/// its owner proves the mailbox (with email verification off they can sign in): a consent to
+/// their own OAuth 2 client, a passkey, and a display name. Planted through the repositories.
+#[allow(dead_code)] // not every test binary plants it
+pub async fn plant_strangers_setup(app: &App, user_id: uuid::Uuid) {
+    let repos = app.yauth.state().repos();
+    let now = chrono::Utc::now();
+    let client_id = format!("strangers-client-{user_id}");
+    repos
+        .oauth2_clients
+        .insert_oauth2_client(&yauth::entity::Oauth2Client {
+            id: uuid::Uuid::now_v7(),
+            client_id: client_id.clone(),
+            client_secret_hash: None,
+            redirect_uris: json!(["https://stranger.example/cb"]),
+            client_name: Some("Stranger".into()),
+            grant_types: json!(["authorization_code"]),
+            scopes: None,
+            is_public: true,
+            metadata: None,
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    repos
+        .consents
+        .upsert_consent(&yauth::entity::Consent {
+            id: uuid::Uuid::now_v7(),
+            user_id,
+            client_id,
+            scopes: Some(json!(["openid", "email"])),
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    repos
+        .webauthn_credentials
+        .insert_webauthn_credential(&yauth::entity::WebauthnCredential {
+            id: uuid::Uuid::now_v7(),
+            user_id,
+            credential_id: user_id.as_bytes().to_vec(),
+            name: "stranger's key".into(),
+            aaguid: None,
+            device_name: None,
+            credential: json!({}),
+            created_at: now,
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+    repos
+        .users
+        .update_user_profile(&Default::default(), Some("Support Team"), now, user_id)
+        .await
+        .unwrap();
+}
+
+/// Whether anything [`plant_strangers_setup`] planted is still on the account: consents,
+/// passkeys, the display name.
+#[allow(dead_code)]
+pub async fn strangers_setup_left(app: &App, user_id: uuid::Uuid) -> Vec<&'static str> {
+    let repos = app.yauth.state().repos();
+    let mut left = Vec::new();
+    if !repos
+        .consents
+        .list_user_consents(user_id)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        left.push("consent");
+    }
+    if !repos
+        .webauthn_credentials
+        .list_user_webauthn_credentials(user_id)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        left.push("passkey");
+    }
+    let user = repos.users.get_user(user_id).await.unwrap().unwrap();
+    if user.display_name.is_some() {
+        left.push("display name");
+    }
+    left
+}

@@ -625,6 +625,13 @@ pub(super) async fn reset_password(
     };
     let password = check_new_password(service, password).await?;
     check_history(state, service, reset.user_id, &password).await?;
+    // An account whose mailbox was never proven may have been registered by a stranger,
+    // who may have set more than a password up on it (see below).
+    let unproven = repos
+        .users
+        .get_user(reset.user_id)
+        .await?
+        .filter(|u| !u.email_verified);
     let hash = service.hasher.hash(&password).await?;
     let previous = repos.passwords.get_password(reset.user_id).await?;
     let history = previous.map(|p| PasswordHistory {
@@ -657,8 +664,13 @@ pub(super) async fn reset_password(
     // First the plugins: the other credentials of the account (refresh families, API keys)
     // end with the reset, whatever fails after this.
     state.notify(&event).await;
-    // The link reached the mailbox, which verifies it (and a pre-registered account's
-    // password is now the owner's).
+    // The link reached the mailbox, which verifies it: a pre-registered account's password
+    // is now the owner's, and what the stranger set up besides (passkeys, second factors,
+    // consents to OAuth 2 clients, a display name) goes, as when a magic link proves it.
+    if let Some(mut user) = unproven {
+        crate::kit::session::forget_other_credentials(state, user.id).await?;
+        crate::kit::session::reset_profile(state, &mut user, Utc::now()).await?;
+    }
     repos
         .users
         .set_email_verified(Utc::now(), reset.user_id)
